@@ -1,0 +1,86 @@
+/**
+ * Runtime-free half of the contract: the command and event names, their IPC
+ * channels, and the builder of the API object front ends use. The renderer and
+ * the preload import this file (and only types from contract.ts), so no schema
+ * library ships to the UI.
+ */
+import type {
+  CommandInput,
+  CommandName,
+  CommandOutput,
+  EventName,
+  EventPayloads,
+  Result,
+} from './contract.js';
+
+export const commandNames = [
+  'connection.open',
+  'connection.send',
+  'connection.ping',
+  'connection.close',
+  'connection.remove',
+  'connection.get',
+  'connection.list',
+  'server.start',
+  'server.stop',
+  'server.get',
+  'server.list',
+  'server.clients',
+  'server.send',
+  'server.broadcast',
+  'server.closeClient',
+  'server.terminateClient',
+  'log.read',
+  'log.payload',
+  'log.clear',
+] as const satisfies readonly CommandName[];
+
+export const eventNames = [
+  'connection.state',
+  'connection.removed',
+  'server.state',
+  'server.clients',
+  'log.appended',
+  'log.cleared',
+] as const satisfies readonly EventName[];
+
+// Compile-time proof that the lists above name every command and event of the table.
+type Missing<All, Listed> = [Exclude<All, Listed>] extends [never] ? true : Exclude<All, Listed>;
+export const allCommandsListed: Missing<CommandName, (typeof commandNames)[number]> = true;
+export const allEventsListed: Missing<EventName, (typeof eventNames)[number]> = true;
+
+/** IPC channel of a command: `wb:connection.open`. */
+export const commandChannel = (name: CommandName): string => `wb:${name}`;
+/** IPC channel of an event: `wb:event.log.appended`. */
+export const eventChannel = (name: EventName): string => `wb:event.${name}`;
+
+type DomainOf<K> = K extends `${infer D}.${string}` ? D : never;
+type VerbOf<K, D extends string> = K extends `${D}.${infer V}` ? V : never;
+
+/** `api.connection.open(input)`, `api.on['log.appended'](listener)`. */
+export type WorkbenchApi = {
+  [D in DomainOf<CommandName>]: {
+    [V in VerbOf<CommandName, D>]: `${D}.${V}` extends infer K extends CommandName
+      ? (input: CommandInput<K>) => Promise<Result<CommandOutput<K>>>
+      : never;
+  };
+} & {
+  on: { [E in EventName]: (listener: (payload: EventPayloads[E]) => void) => () => void };
+};
+
+export type Invoke = (name: CommandName, input: unknown) => Promise<Result<unknown>>;
+export type Subscribe = (name: EventName, listener: (payload: unknown) => void) => () => void;
+
+/** Builds the API object from the table: one function per command, one subscribe per event. */
+export function buildApi(invoke: Invoke, subscribe: Subscribe): WorkbenchApi {
+  const api: Record<string, Record<string, unknown>> = { on: {} };
+  for (const name of commandNames) {
+    const [domain, verb] = name.split('.') as [string, string];
+    api[domain] ??= {};
+    api[domain][verb] = (input: unknown) => invoke(name, input);
+  }
+  for (const name of eventNames) {
+    api['on']![name] = (listener: (payload: unknown) => void) => subscribe(name, listener);
+  }
+  return api as unknown as WorkbenchApi;
+}

@@ -1,0 +1,417 @@
+/**
+ * One client connection over `ws`, with the browser WebSocket API's states and
+ * rules, plus what a workbench needs beyond the browser: headers, origin, TLS
+ * options, the handshake response, ping/pong, heartbeat and auto-reconnect.
+ * Every frame and event is appended to the connection's MessageLog.
+ */
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ClientRequest } from 'node:http';
+import WebSocket from 'ws';
+import type { ConnectOptions, ConnectionInfo, HandshakeInfo, Payload } from '../contract.js';
+import { DuplexError, ErrorCodes, type ErrorInfo } from '../errors.js';
+import { MessageLog, type LogEntry } from '../log/message-log.js';
+import { utf8Encode } from '../payload/codecs.js';
+import {
+  ReadyState,
+  checkCloseArgs,
+  checkWellFormed,
+  parseWebSocketUrl,
+  NO_STATUS_CODE,
+} from '../websocket-rules.js';
+
+const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+const MAX_BODY = 64 * 1024;
+
+export interface CloseEventInfo {
+  code: number;
+  reason: string;
+  wasClean: boolean;
+}
+
+interface ClientConnectionEvents {
+  open: [];
+  message: [LogEntry];
+  error: [ErrorInfo];
+  close: [CloseEventInfo];
+  /** Any change of readyState, bufferedAmount or handshake details. */
+  state: [];
+  /** A reconnect attempt was scheduled. */
+  reconnecting: [{ attempt: number; delayMs: number }];
+}
+
+export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
+  readonly id: string;
+  readonly url: string;
+  readonly log: MessageLog;
+  readonly options: ConnectOptions;
+
+  #ws: WebSocket | undefined;
+  #readyState: ReadyState = ReadyState.CONNECTING;
+  #handshake: HandshakeInfo | undefined;
+  #failure: ErrorInfo | undefined;
+  #closeInfo: CloseEventInfo | undefined;
+  #userClosed = false;
+  #attempt = 0;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #awaitingPongSince = 0;
+
+  /**
+   * Validates the options (a malformed URL throws a SYNTAX DuplexError at once,
+   * before any socket exists). Call connect() to start.
+   */
+  constructor(id: string, options: ConnectOptions) {
+    super();
+    this.id = id;
+    this.options = options;
+    this.url = parseWebSocketUrl(options.url).href;
+    this.log = new MessageLog({ budgetBytes: options.logBudgetBytes });
+  }
+
+  get readyState(): ReadyState {
+    return this.#readyState;
+  }
+  get protocol(): string {
+    return this.#ws?.protocol ?? '';
+  }
+  get extensions(): string {
+    return this.#ws?.extensions ?? '';
+  }
+  get bufferedAmount(): number {
+    return this.#ws?.bufferedAmount ?? 0;
+  }
+  get handshake(): HandshakeInfo | undefined {
+    return this.#handshake;
+  }
+
+  info(): ConnectionInfo {
+    const info: ConnectionInfo = {
+      connectionId: this.id,
+      url: this.url,
+      readyState: this.#readyState,
+      protocol: this.protocol,
+      extensions: this.extensions,
+      bufferedAmount: this.bufferedAmount,
+      attempt: this.#attempt,
+    };
+    if (this.#handshake) info.handshake = this.#handshake;
+    if (this.#closeInfo) {
+      info.closeCode = this.#closeInfo.code;
+      info.closeReason = this.#closeInfo.reason;
+      info.wasClean = this.#closeInfo.wasClean;
+    }
+    if (this.#failure) info.error = this.#failure;
+    return info;
+  }
+
+  connect(): this {
+    this.#open();
+    return this;
+  }
+
+  /** Sends text or binary. Throws INVALID_STATE unless OPEN, SYNTAX on an unpaired surrogate. */
+  send(payload: Payload): LogEntry {
+    let bytes: Uint8Array;
+    if (payload.type === 'text') {
+      const bad = checkWellFormed(payload.text);
+      if (bad) throw bad;
+      bytes = utf8Encode(payload.text);
+    } else {
+      bytes = payload.data;
+    }
+    const ws = this.#requireOpen('send');
+    ws.send(bytes, { binary: payload.type === 'binary' });
+    const entry = this.log.append('out', payload.type, bytes);
+    this.emit('state');
+    return entry;
+  }
+
+  /** Sends a ping frame (payload at most 125 bytes). */
+  ping(payload?: Payload): LogEntry {
+    const bytes = payload
+      ? payload.type === 'text'
+        ? utf8Encode(payload.text)
+        : payload.data
+      : new Uint8Array(0);
+    if (bytes.byteLength > 125) {
+      throw new DuplexError(
+        ErrorCodes.SYNTAX,
+        `A ping payload is at most 125 bytes; this one is ${bytes.byteLength}. Shorten it.`,
+      );
+    }
+    const ws = this.#requireOpen('ping');
+    ws.ping(bytes);
+    return this.log.append('out', 'ping', bytes);
+  }
+
+  /**
+   * Closes like the browser: code 1000 or 3000–4999 (else INVALID_ACCESS),
+   * reason ≤ 123 UTF-8 bytes (else SYNTAX). Closing while CONNECTING fails the
+   * connection. Turns auto-reconnect off.
+   */
+  close(code?: number, reason?: string): void {
+    const bad = checkCloseArgs(code, reason);
+    if (bad) throw bad;
+    this.#userClosed = true;
+    this.#stopTimers();
+    if (this.#readyState === ReadyState.CLOSING || this.#readyState === ReadyState.CLOSED) {
+      if (this.#reconnectTimer) this.#finish();
+      return;
+    }
+    const ws = this.#ws;
+    if (!ws) return;
+    this.log.append('out', 'close', reason ? utf8Encode(reason) : undefined, {
+      code: code ?? NO_STATUS_CODE,
+      reason: reason ?? '',
+      note: code === undefined ? 'close without status code' : undefined,
+    });
+    this.#setState(ReadyState.CLOSING);
+    ws.close(code, reason);
+  }
+
+  /** Drops the TCP connection without a closing handshake. */
+  terminate(): void {
+    this.#userClosed = true;
+    this.#stopTimers();
+    if (this.#reconnectTimer) return this.#finish();
+    this.#ws?.terminate();
+  }
+
+  #open(): void {
+    const o = this.options;
+    const headers: Record<string, string> = { ...o.headers };
+    const wsOptions: WebSocket.ClientOptions = {
+      headers,
+      handshakeTimeout: o.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT,
+      perMessageDeflate: o.perMessageDeflate ?? true,
+      followRedirects: false,
+      rejectUnauthorized: !(o.tls?.insecure ?? false),
+    };
+    if (o.origin) wsOptions.origin = o.origin;
+    if (o.tls?.ca) wsOptions.ca = o.tls.ca;
+
+    this.#handshake = undefined;
+    this.#failure = undefined;
+    this.#closeInfo = undefined;
+    this.#setState(ReadyState.CONNECTING);
+    this.log.append('none', 'info', undefined, {
+      note:
+        this.#attempt === 0
+          ? `connecting to ${this.url}`
+          : `reconnecting to ${this.url} (attempt ${this.#attempt})`,
+    });
+
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(this.url, o.protocols ?? [], wsOptions);
+    } catch (err) {
+      // ws throws synchronously on e.g. an invalid subprotocol list.
+      this.#fail({ code: ErrorCodes.SYNTAX, message: (err as Error).message });
+      this.#onClose(1006, '');
+      return;
+    }
+    ws.binaryType = 'nodebuffer';
+    this.#ws = ws;
+
+    ws.on('upgrade', (res: IncomingMessage) => {
+      this.#handshake = { status: res.statusCode ?? 101, headers: { ...res.headers } as never };
+    });
+    ws.on('unexpected-response', (req: ClientRequest, res: IncomingMessage) =>
+      this.#onRejected(ws, req, res),
+    );
+    ws.on('open', () => {
+      this.#setState(ReadyState.OPEN);
+      this.log.append('none', 'open', undefined, {
+        note: `open${ws.protocol ? `, protocol ${ws.protocol}` : ''}${ws.extensions ? `, extensions ${ws.extensions}` : ''}`,
+      });
+      this.#startHeartbeat();
+      this.emit('open');
+    });
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      this.emit('message', this.log.append('in', isBinary ? 'binary' : 'text', data));
+    });
+    ws.on('ping', (data: Buffer) => {
+      this.log.append('in', 'ping', data);
+      // ws answers pings itself (autoPong); the reply is logged so the log is complete.
+      this.log.append('out', 'pong', data, { note: 'automatic reply' });
+    });
+    ws.on('pong', (data: Buffer) => {
+      this.#awaitingPongSince = 0;
+      this.log.append('in', 'pong', data);
+    });
+    ws.on('error', (err: Error & { code?: string }) => this.#onError(err));
+    ws.on('close', (code: number, reason: Buffer) => {
+      if (this.#ws === ws) this.#onClose(code, reason.toString('utf8'));
+    });
+  }
+
+  #onRejected(ws: WebSocket, req: ClientRequest, res: IncomingMessage): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (): void => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const status = res.statusCode ?? 0;
+      this.#handshake = { status, headers: { ...res.headers } as never, body };
+      this.#fail(
+        {
+          code: ErrorCodes.HANDSHAKE_REJECTED,
+          message:
+            `The server answered the upgrade with HTTP ${status} ${res.statusMessage ?? ''}`.trim() +
+            (body ? `: ${body.slice(0, 200)}` : '') +
+            hintForStatus(status),
+          details: { status, headers: res.headers, body },
+        },
+        ws,
+      );
+      req.destroy();
+      ws.terminate();
+    };
+    res.on('data', (chunk: Buffer) => {
+      if (size < MAX_BODY) chunks.push(chunk.subarray(0, MAX_BODY - size));
+      size += chunk.length;
+    });
+    res.on('end', done);
+    res.on('error', done);
+  }
+
+  #onError(err: Error & { code?: string }): void {
+    if (this.#failure) return; // already reported (e.g. a rejected handshake)
+    const msg = err.message;
+    let info: ErrorInfo;
+    if (/handshake has timed out/i.test(msg)) {
+      info = {
+        code: ErrorCodes.HANDSHAKE_TIMEOUT,
+        message: `The server did not complete the WebSocket handshake within ${this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT} ms; check the URL and that a WebSocket server runs there, or raise the handshake timeout.`,
+      };
+    } else if (err.code?.startsWith('WS_ERR_')) {
+      info = { code: ErrorCodes.PROTOCOL, message: `${msg} (${err.code})`, details: { wsCode: err.code } };
+    } else if (this.#readyState === ReadyState.CONNECTING) {
+      info = {
+        code: ErrorCodes.CONNECTION_FAILED,
+        message: `Could not connect to ${this.url}: ${msg}${hintForSocketError(err.code)}`,
+        details: err.code ? { syscall: err.code } : undefined,
+      };
+    } else {
+      info = { code: ErrorCodes.CONNECTION_FAILED, message: msg };
+    }
+    this.#fail(info);
+  }
+
+  #fail(info: ErrorInfo, ws?: WebSocket): void {
+    if (ws && ws !== this.#ws) return;
+    this.#failure = info;
+    this.log.append('none', 'error', undefined, { note: `${info.code}: ${info.message}` });
+    this.emit('error', info);
+  }
+
+  #onClose(code: number, reason: string): void {
+    this.#stopTimers();
+    const wasClean = code !== 1006 && !this.#failure;
+    this.#closeInfo = { code, reason, wasClean };
+    this.log.append('in', 'close', reason ? utf8Encode(reason) : undefined, {
+      code,
+      reason,
+      note: wasClean ? 'closed cleanly' : 'closed abnormally',
+    });
+    const r = this.options.reconnect;
+    if (!this.#userClosed && r && this.#attempt < r.maxAttempts) {
+      this.#attempt++;
+      const base = r.initialDelayMs ?? 500;
+      const delayMs = Math.min(r.maxDelayMs ?? 30_000, base * 2 ** (this.#attempt - 1));
+      this.log.append('none', 'info', undefined, {
+        note: `reconnect attempt ${this.#attempt}/${r.maxAttempts} in ${delayMs} ms`,
+      });
+      this.#setState(ReadyState.CONNECTING);
+      this.emit('reconnecting', { attempt: this.#attempt, delayMs });
+      this.emit('close', this.#closeInfo);
+      this.#reconnectTimer = setTimeout(() => {
+        this.#reconnectTimer = undefined;
+        this.#open();
+      }, delayMs);
+      return;
+    }
+    this.#finish();
+  }
+
+  #finish(): void {
+    if (this.#reconnectTimer) {
+      clearTimeout(this.#reconnectTimer);
+      this.#reconnectTimer = undefined;
+    }
+    const wasClosed = this.#readyState === ReadyState.CLOSED;
+    this.#setState(ReadyState.CLOSED);
+    if (!wasClosed) this.emit('close', this.#closeInfo ?? { code: 1006, reason: '', wasClean: false });
+  }
+
+  #startHeartbeat(): void {
+    const hb = this.options.heartbeat;
+    if (!hb) return;
+    const timeout = hb.timeoutMs ?? hb.intervalMs;
+    this.#awaitingPongSince = 0;
+    this.#heartbeatTimer = setInterval(() => {
+      const ws = this.#ws;
+      if (!ws || ws.readyState !== WebSocket.OPEN) return;
+      if (this.#awaitingPongSince && Date.now() - this.#awaitingPongSince >= timeout) {
+        this.#fail({
+          code: ErrorCodes.HEARTBEAT_TIMEOUT,
+          message: `No pong within ${timeout} ms of a heartbeat ping; the connection was dropped.`,
+        });
+        ws.terminate();
+        return;
+      }
+      if (!this.#awaitingPongSince) this.#awaitingPongSince = Date.now();
+      ws.ping();
+      this.log.append('out', 'ping', undefined, { note: 'heartbeat' });
+    }, hb.intervalMs);
+    this.#heartbeatTimer.unref?.();
+  }
+
+  #stopTimers(): void {
+    if (this.#heartbeatTimer) clearInterval(this.#heartbeatTimer);
+    this.#heartbeatTimer = undefined;
+  }
+
+  #requireOpen(what: string): WebSocket {
+    const ws = this.#ws;
+    if (!ws || this.#readyState !== ReadyState.OPEN) {
+      throw new DuplexError(
+        ErrorCodes.INVALID_STATE,
+        `Cannot ${what}: the connection is ${['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'][this.#readyState]}, not OPEN.${this.#readyState === ReadyState.CONNECTING ? ' Wait for the open event.' : ' Connect again first.'}`,
+      );
+    }
+    return ws;
+  }
+
+  #setState(state: ReadyState): void {
+    this.#readyState = state;
+    this.emit('state');
+  }
+}
+
+function hintForStatus(status: number): string {
+  if (status === 401 || status === 403)
+    return ' — the server wants credentials: add an Authorization or Cookie header.';
+  if (status === 404) return ' — check the path of the URL.';
+  if (status >= 300 && status < 400) return ' — the server redirects; connect to the Location URL.';
+  if (status === 426) return ' — the server wants a different protocol version.';
+  return '';
+}
+
+function hintForSocketError(code: string | undefined): string {
+  switch (code) {
+    case 'ECONNREFUSED':
+      return ' — nothing is listening there; start the server or check host and port.';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return ' — the host name does not resolve; check it.';
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+      return ' — the certificate is not trusted; add its CA, or allow self-signed certificates for this connection.';
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return ' — the certificate is for another host name.';
+    default:
+      return '';
+  }
+}

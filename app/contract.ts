@@ -1,0 +1,254 @@
+/**
+ * The one contract between the engine and every front end (Electron IPC, the
+ * browser bridge, the CLI, tests): a table of commands (request → response)
+ * with a schema for each input, and a table of events (engine → UI).
+ *
+ * The renderer imports only types from here; the preload and the bridge client
+ * import the command and event name lists to build one function per command.
+ */
+import { z } from 'zod';
+import type { ErrorInfo } from './errors.js';
+
+// ---------------------------------------------------------------------------
+// Shared shapes
+
+const id = z.string().min(1).max(200);
+const port = z.number().int().min(0).max(65535);
+const headerName = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'header names are HTTP tokens (letters, digits, -)');
+const headerValue = z.string().regex(/^[^\r\n\0]*$/, 'header values cannot contain line breaks');
+const subprotocol = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'subprotocols are HTTP tokens (no spaces or commas)');
+
+export const payloadSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text'), text: z.string() }),
+  z.object({ type: z.literal('binary'), data: z.instanceof(Uint8Array) }),
+]);
+export type Payload = z.infer<typeof payloadSchema>;
+
+export const directions = ['in', 'out', 'none'] as const;
+export type Direction = (typeof directions)[number];
+export const logKinds = ['text', 'binary', 'ping', 'pong', 'open', 'close', 'error', 'info'] as const;
+export type LogKind = (typeof logKinds)[number];
+
+export const logFilterSchema = z.object({
+  dir: z.enum(directions).optional(),
+  kinds: z.array(z.enum(logKinds)).optional(),
+  search: z.string().max(1000).optional(),
+  clientId: id.optional(),
+});
+export type LogFilter = z.infer<typeof logFilterSchema>;
+
+export const connectOptionsSchema = z.object({
+  url: z.string().min(1).max(8192),
+  headers: z.record(headerName, headerValue).optional(),
+  origin: z.string().max(2048).optional(),
+  protocols: z.array(subprotocol).max(32).optional(),
+  handshakeTimeoutMs: z.number().int().min(1).max(600_000).optional(),
+  perMessageDeflate: z.boolean().optional(),
+  tls: z
+    .object({
+      /** Accept self-signed / untrusted certificates. Explicit opt-in. */
+      insecure: z.boolean().optional(),
+      /** Extra trusted CA certificates, PEM. */
+      ca: z.string().max(1_000_000).optional(),
+    })
+    .optional(),
+  heartbeat: z
+    .object({
+      intervalMs: z.number().int().min(100).max(3_600_000),
+      timeoutMs: z.number().int().min(100).max(3_600_000).optional(),
+    })
+    .optional(),
+  reconnect: z
+    .object({
+      maxAttempts: z.number().int().min(1).max(1000),
+      initialDelayMs: z.number().int().min(10).max(600_000).optional(),
+      maxDelayMs: z.number().int().min(10).max(3_600_000).optional(),
+    })
+    .optional(),
+  logBudgetBytes: z
+    .number()
+    .int()
+    .min(64 * 1024)
+    .optional(),
+});
+export type ConnectOptions = z.infer<typeof connectOptionsSchema>;
+
+export const serverOptionsSchema = z.object({
+  host: z.string().min(1).max(255).optional(),
+  port: port.optional(),
+  path: z
+    .string()
+    .regex(/^\/[^\s?#]*$/, 'a path starts with / and has no spaces, ? or #')
+    .optional(),
+  protocols: z.array(subprotocol).max(32).optional(),
+  /** Echo every message back to its sender (default true). */
+  echo: z.boolean().optional(),
+  perMessageDeflate: z.boolean().optional(),
+  logBudgetBytes: z
+    .number()
+    .int()
+    .min(64 * 1024)
+    .optional(),
+});
+export type ServerOptions = z.infer<typeof serverOptionsSchema>;
+
+// ---------------------------------------------------------------------------
+// Outputs (plain data)
+
+export interface HandshakeInfo {
+  status: number;
+  headers: Record<string, string | string[]>;
+  /** Body of a rejected handshake, at most 64 KiB. */
+  body?: string;
+}
+
+export interface ConnectionInfo {
+  connectionId: string;
+  url: string;
+  readyState: 0 | 1 | 2 | 3;
+  protocol: string;
+  extensions: string;
+  bufferedAmount: number;
+  handshake?: HandshakeInfo;
+  /** Reconnect attempt currently running (0 = the first connect). */
+  attempt: number;
+  closeCode?: number;
+  closeReason?: string;
+  wasClean?: boolean;
+  error?: ErrorInfo;
+}
+
+export interface ServerClientInfo {
+  clientId: string;
+  remoteAddress: string;
+  remotePort: number;
+  path: string;
+  headers: Record<string, string | string[]>;
+  protocol: string;
+  connectedAt: number;
+  readyState: 0 | 1 | 2 | 3;
+}
+
+export interface ServerInfo {
+  serverId: string;
+  url: string;
+  host: string;
+  port: number;
+  path: string;
+  protocols: string[];
+  echo: boolean;
+  running: boolean;
+  clientCount: number;
+}
+
+export interface LogEntryView {
+  seq: number;
+  t: number;
+  dir: Direction;
+  kind: LogKind;
+  size: number;
+  /** Text (first KiBs) for text-like kinds; spaced hex of the first 64 bytes for binary. */
+  preview: string;
+  truncated: boolean;
+  clientId?: string;
+  code?: number;
+  reason?: string;
+  note?: string;
+}
+
+export interface LogPage {
+  logId: string;
+  entries: LogEntryView[];
+  firstSeq: number;
+  lastSeq: number;
+}
+
+// ---------------------------------------------------------------------------
+// The command table
+
+const connectionRef = z.object({ connectionId: id });
+const serverRef = z.object({ serverId: id });
+const clientRef = z.object({ serverId: id, clientId: id });
+const closeArgs = { code: z.number().int().optional(), reason: z.string().optional() };
+
+export const commands = {
+  'connection.open': { input: connectOptionsSchema, output: {} as ConnectionInfo },
+  'connection.send': {
+    input: connectionRef.extend({ payload: payloadSchema }),
+    output: {} as { seq: number },
+  },
+  'connection.ping': {
+    input: connectionRef.extend({ payload: payloadSchema.optional() }),
+    output: {} as { seq: number },
+  },
+  'connection.close': { input: connectionRef.extend(closeArgs), output: {} as ConnectionInfo },
+  'connection.remove': { input: connectionRef, output: {} as { removed: boolean } },
+  'connection.get': { input: connectionRef, output: {} as ConnectionInfo },
+  'connection.list': { input: z.object({}), output: {} as ConnectionInfo[] },
+
+  'server.start': { input: serverOptionsSchema, output: {} as ServerInfo },
+  'server.stop': { input: serverRef, output: {} as ServerInfo },
+  'server.get': { input: serverRef, output: {} as ServerInfo },
+  'server.list': { input: z.object({}), output: {} as ServerInfo[] },
+  'server.clients': { input: serverRef, output: {} as ServerClientInfo[] },
+  'server.send': {
+    input: clientRef.extend({ payload: payloadSchema }),
+    output: {} as { seq: number },
+  },
+  'server.broadcast': {
+    input: serverRef.extend({ payload: payloadSchema }),
+    output: {} as { sent: number },
+  },
+  'server.closeClient': { input: clientRef.extend(closeArgs), output: {} as { closed: boolean } },
+  'server.terminateClient': { input: clientRef, output: {} as { terminated: boolean } },
+
+  'log.read': {
+    input: z.object({
+      logId: id,
+      fromSeq: z.number().int().min(0).optional(),
+      count: z.number().int().min(1).max(10_000).optional(),
+      filter: logFilterSchema.optional(),
+    }),
+    output: {} as LogPage,
+  },
+  'log.payload': {
+    input: z.object({
+      logId: id,
+      seq: z.number().int().min(1),
+      offset: z.number().int().min(0).optional(),
+      length: z
+        .number()
+        .int()
+        .min(0)
+        .max(16 * 1024 * 1024)
+        .optional(),
+    }),
+    output: {} as { seq: number; size: number; offset: number; data: Uint8Array },
+  },
+  'log.clear': { input: z.object({ logId: id }), output: {} as { cleared: boolean } },
+} as const;
+
+export type CommandName = keyof typeof commands;
+export type CommandInput<K extends CommandName> = z.input<(typeof commands)[K]['input']>;
+export type CommandOutput<K extends CommandName> = (typeof commands)[K]['output'];
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
+// ---------------------------------------------------------------------------
+// The event table (engine → UI). Events are batched by the transports.
+
+export interface EventPayloads {
+  'connection.state': ConnectionInfo;
+  'connection.removed': { connectionId: string };
+  'server.state': ServerInfo;
+  'server.clients': { serverId: string; clients: ServerClientInfo[] };
+  /**
+   * New log entries. In a flood only the newest `entries` are sent; `lastSeq`
+   * tells the UI how many exist, and it reads older ones with log.read.
+   */
+  'log.appended': { logId: string; entries: LogEntryView[]; firstSeq: number; lastSeq: number };
+  'log.cleared': { logId: string };
+}
+export type EventName = keyof EventPayloads;

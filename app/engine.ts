@@ -1,0 +1,271 @@
+/**
+ * The engine: owns client connections and mock servers, answers every command
+ * of the contract (validating its input first), and publishes contract events
+ * in batches — at most one batch per flush interval, however fast frames
+ * arrive — so transports never send one message per WebSocket frame.
+ */
+import type { z } from 'zod';
+import {
+  commands,
+  type CommandInput,
+  type CommandName,
+  type CommandOutput,
+  type EventName,
+  type EventPayloads,
+  type LogEntryView,
+  type Result,
+} from './contract.js';
+import { DuplexError, ErrorCodes, toErrorInfo } from './errors.js';
+import { ClientConnection } from './connections/client-connection.js';
+import { MockServer } from './server/mock-server.js';
+import { MessageLog, toEntryView, type LogEntry } from './log/message-log.js';
+
+export type EngineEvent = { [E in EventName]: { name: E; payload: EventPayloads[E] } }[EventName];
+export type BatchListener = (events: EngineEvent[]) => void;
+
+export interface EngineOptions {
+  /** Flush interval of event batches, ms (default 16). */
+  flushMs?: number;
+  /** Newest entries per log carried by one batch; older ones are read with log.read. */
+  maxEntriesPerBatch?: number;
+}
+
+type Handler<K extends CommandName> = (
+  input: z.output<(typeof commands)[K]['input']>,
+) => CommandOutput<K> | Promise<CommandOutput<K>>;
+
+export class Engine {
+  readonly connections = new Map<string, ClientConnection>();
+  readonly servers = new Map<string, MockServer>();
+  readonly #logs = new Map<string, MessageLog>();
+  readonly #listeners = new Set<BatchListener>();
+  readonly #flushMs: number;
+  readonly #maxEntries: number;
+  #pendingEntries = new Map<string, LogEntry[]>();
+  #pendingState = new Map<string, EngineEvent>();
+  #flushTimer: NodeJS.Timeout | undefined;
+  #nextId = 1;
+
+  constructor(options: EngineOptions = {}) {
+    this.#flushMs = options.flushMs ?? 16;
+    this.#maxEntries = options.maxEntriesPerBatch ?? 500;
+  }
+
+  /** Receives batches of events; returns the unsubscribe function. */
+  subscribe(listener: BatchListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Runs a command: validates the input, then returns `{ok, value}` or `{ok:false, error}`. */
+  async invoke<K extends CommandName>(
+    name: K,
+    input: CommandInput<K> | unknown,
+  ): Promise<Result<CommandOutput<K>>> {
+    try {
+      return { ok: true, value: await this.call(name, input) };
+    } catch (err) {
+      return { ok: false, error: toErrorInfo(err) };
+    }
+  }
+
+  /** Like invoke, but throws the DuplexError. For in-process callers (CLI, tests). */
+  async call<K extends CommandName>(name: K, input: CommandInput<K> | unknown): Promise<CommandOutput<K>> {
+    const spec = commands[name] as (typeof commands)[CommandName] | undefined;
+    const handler = this.#handlers[name] as Handler<K> | undefined;
+    if (!spec || !handler) {
+      throw new DuplexError(ErrorCodes.INVALID_INPUT, `Unknown command "${String(name)}".`);
+    }
+    const parsed = spec.input.safeParse(input ?? {});
+    if (!parsed.success) {
+      const issues = parsed.error.issues
+        .slice(0, 5)
+        .map((i) => `${i.path.join('.') || 'input'}: ${i.message}`)
+        .join('; ');
+      throw new DuplexError(ErrorCodes.INVALID_INPUT, `Invalid input for ${name}: ${issues}.`, {
+        issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+      });
+    }
+    return handler(parsed.data as never);
+  }
+
+  /** Stops every server and closes every connection. */
+  async dispose(): Promise<void> {
+    for (const c of this.connections.values()) c.terminate();
+    await Promise.all([...this.servers.values()].map((s) => s.stop()));
+    this.#flush();
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+  }
+
+  connection(connectionId: string): ClientConnection {
+    const c = this.connections.get(connectionId);
+    if (!c) throw notFound('connection', connectionId);
+    return c;
+  }
+
+  server(serverId: string): MockServer {
+    const s = this.servers.get(serverId);
+    if (!s) throw notFound('server', serverId);
+    return s;
+  }
+
+  log(logId: string): MessageLog {
+    const l = this.#logs.get(logId);
+    if (!l) throw notFound('log', logId);
+    return l;
+  }
+
+  /** Adds an engine-made connection (used by the CLI, replay and tests). */
+  openConnection(options: CommandInput<'connection.open'>): ClientConnection {
+    const conn = new ClientConnection(`conn-${this.#nextId++}`, options);
+    this.connections.set(conn.id, conn);
+    this.#watchLog(conn.id, conn.log);
+    conn.on('state', () => this.#queueState('connection.state', conn.id, conn.info()));
+    conn.on('error', () => undefined); // errors are logged and reported in state
+    conn.connect();
+    return conn;
+  }
+
+  async startServer(options: CommandInput<'server.start'>): Promise<MockServer> {
+    const server = new MockServer(`server-${this.#nextId++}`, options);
+    await server.start(); // rejects with PORT_IN_USE etc. before being registered
+    this.servers.set(server.id, server);
+    this.#watchLog(server.id, server.log);
+    server.on('clients', () =>
+      this.#queueState('server.clients', server.id, { serverId: server.id, clients: server.clients() }),
+    );
+    server.on('stopped', () => this.#queueState('server.state', server.id, server.info()));
+    this.#queueState('server.state', server.id, server.info());
+    return server;
+  }
+
+  readonly #handlers: { [K in CommandName]: Handler<K> } = {
+    'connection.open': (input) => this.openConnection(input).info(),
+    'connection.send': ({ connectionId, payload }) => ({
+      seq: this.connection(connectionId).send(payload).seq,
+    }),
+    'connection.ping': ({ connectionId, payload }) => ({
+      seq: this.connection(connectionId).ping(payload).seq,
+    }),
+    'connection.close': ({ connectionId, code, reason }) => {
+      const c = this.connection(connectionId);
+      c.close(code, reason);
+      return c.info();
+    },
+    'connection.remove': ({ connectionId }) => {
+      const c = this.connection(connectionId);
+      c.terminate();
+      c.removeAllListeners();
+      this.connections.delete(connectionId);
+      this.#logs.delete(connectionId);
+      this.#pendingEntries.delete(connectionId);
+      this.#queueState('connection.removed', connectionId, { connectionId });
+      return { removed: true };
+    },
+    'connection.get': ({ connectionId }) => this.connection(connectionId).info(),
+    'connection.list': () => [...this.connections.values()].map((c) => c.info()),
+
+    'server.start': async (input) => (await this.startServer(input)).info(),
+    'server.stop': async ({ serverId }) => this.server(serverId).stop(),
+    'server.get': ({ serverId }) => this.server(serverId).info(),
+    'server.list': () => [...this.servers.values()].map((s) => s.info()),
+    'server.clients': ({ serverId }) => this.server(serverId).clients(),
+    'server.send': ({ serverId, clientId, payload }) => ({
+      seq: this.server(serverId).send(clientId, payload).seq,
+    }),
+    'server.broadcast': ({ serverId, payload }) => ({ sent: this.server(serverId).broadcast(payload) }),
+    'server.closeClient': ({ serverId, clientId, code, reason }) => {
+      this.server(serverId).closeClient(clientId, code, reason);
+      return { closed: true };
+    },
+    'server.terminateClient': ({ serverId, clientId }) => {
+      this.server(serverId).terminateClient(clientId);
+      return { terminated: true };
+    },
+
+    'log.read': ({ logId, fromSeq, count, filter }) => {
+      const log = this.log(logId);
+      const entries = log.read(fromSeq ?? log.firstSeq, count ?? 500, filter).map((e) => toEntryView(e));
+      return { logId, entries, firstSeq: log.firstSeq, lastSeq: log.lastSeq };
+    },
+    'log.payload': ({ logId, seq, offset, length }) => {
+      const log = this.log(logId);
+      const entry = log.get(seq);
+      if (!entry) {
+        throw new DuplexError(
+          ErrorCodes.NOT_FOUND,
+          `Entry ${seq} is not in log ${logId} (it holds ${log.firstSeq}–${log.lastSeq}); older entries were dropped to stay within the memory budget.`,
+        );
+      }
+      const from = offset ?? 0;
+      return {
+        seq,
+        size: entry.size,
+        offset: from,
+        data: log.readPayload(seq, from, length ?? 64 * 1024)!,
+      };
+    },
+    'log.clear': ({ logId }) => {
+      this.log(logId).clear();
+      return { cleared: true };
+    },
+  };
+
+  #watchLog(logId: string, log: MessageLog): void {
+    this.#logs.set(logId, log);
+    log.on('entry', (entry) => {
+      let pending = this.#pendingEntries.get(logId);
+      if (!pending) this.#pendingEntries.set(logId, (pending = []));
+      pending.push(entry);
+      if (pending.length > this.#maxEntries * 2) pending.splice(0, pending.length - this.#maxEntries);
+      this.#schedule();
+    });
+    log.on('cleared', () => {
+      this.#pendingEntries.delete(logId);
+      this.#queueState('log.cleared', logId, { logId });
+    });
+  }
+
+  #queueState<E extends EventName>(name: E, key: string, payload: EventPayloads[E]): void {
+    // Later state of the same thing replaces earlier state within one batch.
+    this.#pendingState.set(`${name}:${key}`, { name, payload } as EngineEvent);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#flushTimer || this.#listeners.size === 0) {
+      if (this.#listeners.size === 0) {
+        this.#pendingEntries.clear();
+        this.#pendingState.clear();
+      }
+      return;
+    }
+    this.#flushTimer = setTimeout(() => this.#flush(), this.#flushMs);
+  }
+
+  #flush(): void {
+    this.#flushTimer = undefined;
+    if (this.#pendingEntries.size === 0 && this.#pendingState.size === 0) return;
+    const events: EngineEvent[] = [...this.#pendingState.values()];
+    for (const [logId, entries] of this.#pendingEntries) {
+      const log = this.#logs.get(logId);
+      if (!log) continue;
+      const newest = entries.slice(-this.#maxEntries);
+      const views: LogEntryView[] = newest.map((e) => toEntryView(e));
+      events.push({
+        name: 'log.appended',
+        payload: { logId, entries: views, firstSeq: log.firstSeq, lastSeq: log.lastSeq },
+      });
+    }
+    this.#pendingEntries = new Map();
+    this.#pendingState = new Map();
+    for (const listener of this.#listeners) listener(events);
+  }
+}
+
+function notFound(what: string, id: string): DuplexError {
+  return new DuplexError(
+    ErrorCodes.NOT_FOUND,
+    `No ${what} with id "${id}"; it may have been removed. List them again to get current ids.`,
+  );
+}

@@ -1,0 +1,72 @@
+/**
+ * Typed errors of the engine. Every error that crosses a boundary (IPC, the
+ * browser bridge, the CLI) carries one of these stable codes and a message a
+ * person can act on. The list is documented in docs/errors.md.
+ */
+export const ErrorCodes = {
+  /** A command's input failed schema validation. */
+  INVALID_INPUT: 'DUPLEX_ERR_INVALID_INPUT',
+  /** close(): code is not 1000 or 3000–4999 (the browser's InvalidAccessError). */
+  INVALID_ACCESS: 'DUPLEX_ERR_INVALID_ACCESS',
+  /** Reason over 123 UTF-8 bytes, unpaired surrogate, malformed URL (the browser's SyntaxError). */
+  SYNTAX: 'DUPLEX_ERR_SYNTAX',
+  /** send()/ping() while the connection is not OPEN (the browser's InvalidStateError). */
+  INVALID_STATE: 'DUPLEX_ERR_INVALID_STATE',
+  /** The server answered the upgrade with something other than 101. */
+  HANDSHAKE_REJECTED: 'DUPLEX_ERR_HANDSHAKE_REJECTED',
+  /** The server did not complete the handshake in time. */
+  HANDSHAKE_TIMEOUT: 'DUPLEX_ERR_HANDSHAKE_TIMEOUT',
+  /** TCP/TLS level failure: refused, reset, DNS, certificate. */
+  CONNECTION_FAILED: 'DUPLEX_ERR_CONNECTION_FAILED',
+  /** Heartbeat: no pong within the timeout. */
+  HEARTBEAT_TIMEOUT: 'DUPLEX_ERR_HEARTBEAT_TIMEOUT',
+  /** A server could not listen because the port is taken. */
+  PORT_IN_USE: 'DUPLEX_ERR_PORT_IN_USE',
+  /** A server could not listen for another reason (permission, bad host). */
+  LISTEN_FAILED: 'DUPLEX_ERR_LISTEN_FAILED',
+  /** An id (connection, server, client, log entry) that does not exist. */
+  NOT_FOUND: 'DUPLEX_ERR_NOT_FOUND',
+  /** A protocol-level error reported by ws (bad frame, too large, bad UTF-8). */
+  PROTOCOL: 'DUPLEX_ERR_PROTOCOL',
+  /** A file could not be read or parsed (session, workspace). */
+  FILE: 'DUPLEX_ERR_FILE',
+  /** An IPC / bridge message from a sender we do not trust. */
+  FORBIDDEN: 'DUPLEX_ERR_FORBIDDEN',
+  /** Anything else; the message says what happened. */
+  INTERNAL: 'DUPLEX_ERR_INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Plain-data form of an error, safe to send across IPC or the bridge. */
+export interface ErrorInfo {
+  code: ErrorCode;
+  message: string;
+  /** Extra facts, e.g. the HTTP status and body of a rejected handshake. */
+  details?: Record<string, unknown>;
+}
+
+export class DuplexError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'DuplexError';
+    this.code = code;
+    this.details = details;
+  }
+
+  toInfo(): ErrorInfo {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** Turns anything thrown into ErrorInfo, keeping DuplexError codes. */
+export function toErrorInfo(err: unknown): ErrorInfo {
+  if (err instanceof DuplexError) return err.toInfo();
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: ErrorCodes.INTERNAL, message };
+}

@@ -1,0 +1,108 @@
+/**
+ * Text / JSON / hex / base64 codecs. Runtime-free (no Node APIs): the renderer
+ * imports this file too, so it works on Uint8Array, TextEncoder and TextDecoder.
+ */
+import { DuplexError, ErrorCodes } from '../errors.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+export function utf8Encode(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+export function utf8Decode(bytes: Uint8Array): string {
+  return decoder.decode(bytes);
+}
+
+export function utf8ByteLength(text: string): number {
+  return encoder.encode(text).byteLength;
+}
+
+/** Parses hex such as `00 ff 10`, `00ff10`, `0x00,0xff` (whitespace, commas, `0x` allowed). */
+export function hexToBytes(hex: string): Uint8Array {
+  const clean = hex.replace(/0x/gi, '').replace(/[\s,:]/g, '');
+  if (clean.length % 2 !== 0) {
+    throw new DuplexError(
+      ErrorCodes.SYNTAX,
+      `Hex input has an odd number of digits (${clean.length}); every byte needs two digits, e.g. "0a" not "a".`,
+    );
+  }
+  const bad = /[^0-9a-fA-F]/.exec(clean);
+  if (bad) {
+    throw new DuplexError(
+      ErrorCodes.SYNTAX,
+      `Hex input contains "${bad[0]}", which is not a hex digit; use 0-9 and a-f.`,
+    );
+  }
+  const out = new Uint8Array(clean.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+export function bytesToHex(bytes: Uint8Array, separator = ''): string {
+  const parts = new Array<string>(bytes.length);
+  for (let i = 0; i < bytes.length; i++) parts[i] = HEX[bytes[i]!]!;
+  return parts.join(separator);
+}
+
+const B64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
+const B64URL_RE = /^[A-Za-z0-9_-]*={0,2}$/;
+
+/** Parses standard or URL-safe base64; whitespace is ignored, padding optional. */
+export function base64ToBytes(b64: string): Uint8Array {
+  let clean = b64.replace(/\s/g, '');
+  if (!B64_RE.test(clean)) {
+    if (!B64URL_RE.test(clean)) {
+      throw new DuplexError(
+        ErrorCodes.SYNTAX,
+        'Base64 input contains characters outside A-Z a-z 0-9 + / = (or - _ for URL-safe base64).',
+      );
+    }
+    clean = clean.replace(/-/g, '+').replace(/_/g, '/');
+  }
+  const unpadded = clean.replace(/=+$/, '');
+  if (unpadded.length % 4 === 1) {
+    throw new DuplexError(
+      ErrorCodes.SYNTAX,
+      `Base64 input has ${unpadded.length} digits, which cannot encode whole bytes; it looks truncated.`,
+    );
+  }
+  const padded = unpadded + '='.repeat((4 - (unpadded.length % 4)) % 4);
+  const bin = atob(padded);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+export function bytesToBase64(bytes: Uint8Array): string {
+  let bin = '';
+  const CHUNK = 0x8000;
+  for (let i = 0; i < bytes.length; i += CHUNK) {
+    bin += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
+  }
+  return btoa(bin);
+}
+
+/** Validates JSON and returns it pretty-printed; the error names line and column. */
+export function formatJson(text: string, indent = 2): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, indent);
+  } catch (err) {
+    throw new DuplexError(ErrorCodes.SYNTAX, `Invalid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** True when the text parses as JSON (object or array), used to pick a pretty view. */
+export function looksLikeJson(text: string): boolean {
+  const t = text.trimStart();
+  if (!(t.startsWith('{') || t.startsWith('['))) return false;
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+/**
+ * The `duplex` command. Thin over app/: each subcommand lives in its own file
+ * and registers itself here. Bad arguments exit 2 with a one-line reason on
+ * stderr, before any connection is made.
+ */
+import { Command, CommanderError } from 'commander';
+import { registerServe } from './serve.js';
+import { registerConnect } from './connect.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+const program = new Command('duplex')
+  .description('Duplex — WebSocket workbench: client, mock server and session recorder')
+  .version('0.1.0')
+  .exitOverride()
+  .configureOutput({ outputError: (str, write) => write(str.trim() + '\n') });
+
+registerServe(program);
+registerConnect(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // --help and --version arrive here too, with exit code 0.
+    process.exit(err.exitCode === 0 ? EXIT_OK : EXIT_USAGE);
+  }
+  throw err;
+}
