@@ -33,6 +33,14 @@ export const commandNames = [
   'log.read',
   'log.payload',
   'log.clear',
+  'savedConnection.list',
+  'savedConnection.save',
+  'savedConnection.rename',
+  'savedConnection.duplicate',
+  'savedConnection.delete',
+  'template.list',
+  'template.save',
+  'template.delete',
 ] as const satisfies readonly CommandName[];
 
 export const eventNames = [
@@ -42,6 +50,7 @@ export const eventNames = [
   'server.clients',
   'log.appended',
   'log.cleared',
+  'ui.menu',
 ] as const satisfies readonly EventName[];
 
 // Compile-time proof that the lists above name every command and event of the table.
@@ -53,6 +62,8 @@ export const allEventsListed: Missing<EventName, (typeof eventNames)[number]> = 
 export const commandChannel = (name: CommandName): string => `wb:${name}`;
 /** IPC channel of an event: `wb:event.log.appended`. */
 export const eventChannel = (name: EventName): string => `wb:event.${name}`;
+/** IPC channel carrying one batch of events (`{name, payload}[]`) per flush: one message per ~16 ms. */
+export const eventBatchChannel = 'wb:events';
 
 type DomainOf<K> = K extends `${infer D}.${string}` ? D : never;
 type VerbOf<K, D extends string> = K extends `${D}.${infer V}` ? V : never;

@@ -168,6 +168,29 @@ export interface LogPage {
 }
 
 // ---------------------------------------------------------------------------
+// Workspace: saved connections and message templates (plain JSON files)
+
+const name = z.string().trim().min(1, 'a name cannot be empty').max(200);
+
+export interface SavedConnection {
+  id: string;
+  name: string;
+  options: ConnectOptions;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface MessageTemplate {
+  id: string;
+  name: string;
+  /** The saved connection this template belongs to; absent = shared by all. */
+  savedConnectionId?: string;
+  payload: Payload;
+  createdAt: string;
+  updatedAt: string;
+}
+
+// ---------------------------------------------------------------------------
 // The command table
 
 const connectionRef = z.object({ connectionId: id });
@@ -230,6 +253,30 @@ export const commands = {
     output: {} as { seq: number; size: number; offset: number; data: Uint8Array },
   },
   'log.clear': { input: z.object({ logId: id }), output: {} as { cleared: boolean } },
+
+  'savedConnection.list': { input: z.object({}), output: {} as SavedConnection[] },
+  /** Creates (no id) or updates (id of an existing one) a saved connection. */
+  'savedConnection.save': {
+    input: z.object({ id: id.optional(), name, options: connectOptionsSchema }),
+    output: {} as SavedConnection,
+  },
+  'savedConnection.rename': { input: z.object({ id, name }), output: {} as SavedConnection },
+  'savedConnection.duplicate': {
+    input: z.object({ id, name: name.optional() }),
+    output: {} as SavedConnection,
+  },
+  'savedConnection.delete': { input: z.object({ id }), output: {} as { deleted: boolean } },
+
+  'template.list': {
+    input: z.object({ savedConnectionId: id.optional() }),
+    output: {} as MessageTemplate[],
+  },
+  /** Creates (no id) or updates (id of an existing one) a message template. */
+  'template.save': {
+    input: z.object({ id: id.optional(), name, savedConnectionId: id.optional(), payload: payloadSchema }),
+    output: {} as MessageTemplate,
+  },
+  'template.delete': { input: z.object({ id }), output: {} as { deleted: boolean } },
 } as const;
 
 export type CommandName = keyof typeof commands;
@@ -250,5 +297,9 @@ export interface EventPayloads {
    */
   'log.appended': { logId: string; entries: LogEntryView[]; firstSeq: number; lastSeq: number };
   'log.cleared': { logId: string };
+  /** An app-menu item or its shortcut was used (Electron shell); the UI performs it. */
+  'ui.menu': { action: MenuAction };
 }
+export const menuActions = ['connection.new', 'server.start', 'theme.toggle'] as const;
+export type MenuAction = (typeof menuActions)[number];
 export type EventName = keyof EventPayloads;

@@ -19,6 +19,7 @@ import { DuplexError, ErrorCodes, toErrorInfo } from './errors.js';
 import { ClientConnection } from './connections/client-connection.js';
 import { MockServer } from './server/mock-server.js';
 import { MessageLog, toEntryView, type LogEntry } from './log/message-log.js';
+import { Workspace } from './workspace/workspace.js';
 
 export type EngineEvent = { [E in EventName]: { name: E; payload: EventPayloads[E] } }[EventName];
 export type BatchListener = (events: EngineEvent[]) => void;
@@ -28,6 +29,8 @@ export interface EngineOptions {
   flushMs?: number;
   /** Newest entries per log carried by one batch; older ones are read with log.read. */
   maxEntriesPerBatch?: number;
+  /** Folder of saved connections, templates and sessions; workspace commands fail without it. */
+  workspaceDir?: string;
 }
 
 type Handler<K extends CommandName> = (
@@ -45,10 +48,12 @@ export class Engine {
   #pendingState = new Map<string, EngineEvent>();
   #flushTimer: NodeJS.Timeout | undefined;
   #nextId = 1;
+  readonly #workspace: Workspace | undefined;
 
   constructor(options: EngineOptions = {}) {
     this.#flushMs = options.flushMs ?? 16;
     this.#maxEntries = options.maxEntriesPerBatch ?? 500;
+    this.#workspace = options.workspaceDir === undefined ? undefined : new Workspace(options.workspaceDir);
   }
 
   /** Receives batches of events; returns the unsubscribe function. */
@@ -139,6 +144,17 @@ export class Engine {
     return server;
   }
 
+  /** The workspace folder's files; throws when the engine was started without one. */
+  workspace(): Workspace {
+    if (!this.#workspace) {
+      throw new DuplexError(
+        ErrorCodes.FILE,
+        'No workspace folder is configured, so nothing can be saved. Start Duplex with a workspace (duplex ui --workspace DIR).',
+      );
+    }
+    return this.#workspace;
+  }
+
   readonly #handlers: { [K in CommandName]: Handler<K> } = {
     'connection.open': (input) => this.openConnection(input).info(),
     'connection.send': ({ connectionId, payload }) => ({
@@ -209,6 +225,15 @@ export class Engine {
       this.log(logId).clear();
       return { cleared: true };
     },
+
+    'savedConnection.list': () => this.workspace().listConnections(),
+    'savedConnection.save': (input) => this.workspace().saveConnection(input),
+    'savedConnection.rename': ({ id, name }) => this.workspace().renameConnection(id, name),
+    'savedConnection.duplicate': ({ id, name }) => this.workspace().duplicateConnection(id, name),
+    'savedConnection.delete': ({ id }) => this.workspace().deleteConnection(id),
+    'template.list': ({ savedConnectionId }) => this.workspace().listTemplates(savedConnectionId),
+    'template.save': (input) => this.workspace().saveTemplate(input),
+    'template.delete': ({ id }) => this.workspace().deleteTemplate(id),
   };
 
   #watchLog(logId: string, log: MessageLog): void {

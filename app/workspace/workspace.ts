@@ -1,0 +1,203 @@
+/**
+ * The workspace folder: saved connections (connections.json) and message
+ * templates (templates.json), plain JSON a person can read, diff and commit.
+ * Formats are documented in docs/workspace-format.md.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { z } from 'zod';
+import {
+  connectOptionsSchema,
+  type CommandInput,
+  type MessageTemplate,
+  type Payload,
+  type SavedConnection,
+} from '../contract.js';
+import { DuplexError, ErrorCodes } from '../errors.js';
+import { JsonFile } from './json-file.js';
+
+export const WORKSPACE_FORMAT_VERSION = 1;
+
+const stamp = z.string().min(1);
+const savedConnectionFileSchema = z.object({
+  connections: z.array(
+    z.object({
+      id: z.string().min(1),
+      name: z.string(),
+      options: connectOptionsSchema,
+      createdAt: stamp,
+      updatedAt: stamp,
+    }),
+  ),
+});
+const storedPayloadSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text'), text: z.string() }),
+  z.object({ type: z.literal('binary'), base64: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/) }),
+]);
+const templateFileSchema = z.object({
+  templates: z.array(
+    z.object({
+      id: z.string().min(1),
+      name: z.string(),
+      savedConnectionId: z.string().optional(),
+      payload: storedPayloadSchema,
+      createdAt: stamp,
+      updatedAt: stamp,
+    }),
+  ),
+});
+type ConnectionsDoc = { connections: SavedConnection[] };
+type StoredTemplate = z.infer<typeof templateFileSchema>['templates'][number];
+type TemplatesDoc = { templates: StoredTemplate[] };
+
+export class Workspace {
+  readonly dir: string;
+  readonly #connections: JsonFile<ConnectionsDoc>;
+  readonly #templates: JsonFile<TemplatesDoc>;
+
+  constructor(dir: string) {
+    this.dir = dir;
+    this.#connections = new JsonFile({
+      path: join(dir, 'connections.json'),
+      version: WORKSPACE_FORMAT_VERSION,
+      empty: () => ({ connections: [] }),
+      parse: (body) => parseOrExplain(savedConnectionFileSchema, body) as ConnectionsDoc,
+    });
+    this.#templates = new JsonFile({
+      path: join(dir, 'templates.json'),
+      version: WORKSPACE_FORMAT_VERSION,
+      empty: () => ({ templates: [] }),
+      parse: (body) => parseOrExplain(templateFileSchema, body),
+    });
+  }
+
+  async listConnections(): Promise<SavedConnection[]> {
+    return (await this.#connections.read()).connections;
+  }
+
+  saveConnection(input: CommandInput<'savedConnection.save'>): Promise<SavedConnection> {
+    return this.#connections.update((doc) => {
+      const now = new Date().toISOString();
+      if (input.id === undefined) {
+        const created = {
+          id: randomUUID(),
+          name: input.name,
+          options: input.options,
+          createdAt: now,
+          updatedAt: now,
+        };
+        return { doc: { connections: [...doc.connections, created] }, result: created };
+      }
+      const old = findOrThrow(doc.connections, input.id, 'saved connection');
+      const updated = { ...old, name: input.name, options: input.options, updatedAt: now };
+      return { doc: { connections: replace(doc.connections, updated) }, result: updated };
+    });
+  }
+
+  renameConnection(id: string, name: string): Promise<SavedConnection> {
+    return this.#connections.update((doc) => {
+      const old = findOrThrow(doc.connections, id, 'saved connection');
+      const renamed = { ...old, name, updatedAt: new Date().toISOString() };
+      return { doc: { connections: replace(doc.connections, renamed) }, result: renamed };
+    });
+  }
+
+  duplicateConnection(id: string, name?: string): Promise<SavedConnection> {
+    return this.#connections.update((doc) => {
+      const source = findOrThrow(doc.connections, id, 'saved connection');
+      const now = new Date().toISOString();
+      const copy: SavedConnection = {
+        id: randomUUID(),
+        name: name ?? copyName(source.name, doc.connections),
+        options: structuredClone(source.options),
+        createdAt: now,
+        updatedAt: now,
+      };
+      const at = doc.connections.indexOf(source) + 1;
+      const connections = [...doc.connections.slice(0, at), copy, ...doc.connections.slice(at)];
+      return { doc: { connections }, result: copy };
+    });
+  }
+
+  deleteConnection(id: string): Promise<{ deleted: boolean }> {
+    return this.#connections.update((doc) => {
+      findOrThrow(doc.connections, id, 'saved connection');
+      return { doc: { connections: doc.connections.filter((c) => c.id !== id) }, result: { deleted: true } };
+    });
+  }
+
+  async listTemplates(savedConnectionId?: string): Promise<MessageTemplate[]> {
+    const { templates } = await this.#templates.read();
+    return templates
+      .filter((t) => savedConnectionId === undefined || t.savedConnectionId === savedConnectionId)
+      .map(toTemplate);
+  }
+
+  saveTemplate(input: CommandInput<'template.save'>): Promise<MessageTemplate> {
+    return this.#templates.update((doc) => {
+      const now = new Date().toISOString();
+      const fields = {
+        name: input.name,
+        ...(input.savedConnectionId === undefined ? {} : { savedConnectionId: input.savedConnectionId }),
+        payload: toStoredPayload(input.payload),
+      };
+      if (input.id === undefined) {
+        const created: StoredTemplate = { id: randomUUID(), ...fields, createdAt: now, updatedAt: now };
+        return { doc: { templates: [...doc.templates, created] }, result: toTemplate(created) };
+      }
+      const old = findOrThrow(doc.templates, input.id, 'message template');
+      const updated: StoredTemplate = { id: old.id, ...fields, createdAt: old.createdAt, updatedAt: now };
+      return { doc: { templates: replace(doc.templates, updated) }, result: toTemplate(updated) };
+    });
+  }
+
+  deleteTemplate(id: string): Promise<{ deleted: boolean }> {
+    return this.#templates.update((doc) => {
+      findOrThrow(doc.templates, id, 'message template');
+      return { doc: { templates: doc.templates.filter((t) => t.id !== id) }, result: { deleted: true } };
+    });
+  }
+}
+
+function parseOrExplain<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const first = parsed.error.issues[0]!;
+  throw new Error(`${first.path.join('.') || 'file'}: ${first.message}`);
+}
+
+function findOrThrow<T extends { id: string }>(list: T[], id: string, what: string): T {
+  const found = list.find((item) => item.id === id);
+  if (!found) {
+    throw new DuplexError(
+      ErrorCodes.NOT_FOUND,
+      `No ${what} with id "${id}"; it may have been deleted. List them again to get current ids.`,
+    );
+  }
+  return found;
+}
+
+function replace<T extends { id: string }>(list: T[], item: T): T[] {
+  return list.map((old) => (old.id === item.id ? item : old));
+}
+
+function copyName(name: string, existing: SavedConnection[]): string {
+  const taken = new Set(existing.map((c) => c.name));
+  const base = `${name.replace(/ copy( \d+)?$/, '')} copy`;
+  if (!taken.has(base)) return base;
+  for (let n = 2; ; n++) if (!taken.has(`${base} ${n}`)) return `${base} ${n}`;
+}
+
+function toStoredPayload(payload: Payload): StoredTemplate['payload'] {
+  return payload.type === 'text'
+    ? { type: 'text', text: payload.text }
+    : { type: 'binary', base64: Buffer.from(payload.data).toString('base64') };
+}
+
+function toTemplate(stored: StoredTemplate): MessageTemplate {
+  const payload: Payload =
+    stored.payload.type === 'text'
+      ? { type: 'text', text: stored.payload.text }
+      : { type: 'binary', data: new Uint8Array(Buffer.from(stored.payload.base64, 'base64')) };
+  return { ...stored, payload };
+}

@@ -1,0 +1,173 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Engine } from '../../app/engine.js';
+import { writeFileAtomic } from '../../app/workspace/json-file.js';
+
+let dir: string;
+let engine: Engine;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'duplex-ws-'));
+  engine = new Engine({ workspaceDir: dir });
+});
+afterEach(async () => {
+  await engine.dispose();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const readJson = async (name: string): Promise<Record<string, unknown>> =>
+  JSON.parse(await readFile(join(dir, name), 'utf8')) as Record<string, unknown>;
+
+describe('saved connections', () => {
+  it('create, list, update, rename, duplicate, delete — persisted as plain JSON', async () => {
+    expect(await engine.call('savedConnection.list', {})).toEqual([]);
+    const created = await engine.call('savedConnection.save', {
+      name: 'Echo',
+      options: { url: 'ws://127.0.0.1:9000/echo', headers: { 'X-Token': 'a' }, protocols: ['chat'] },
+    });
+    expect(created.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await readJson('connections.json')).toEqual({ version: 1, connections: [created] });
+
+    const updated = await engine.call('savedConnection.save', {
+      id: created.id,
+      name: 'Echo 2',
+      options: { url: 'wss://example.test/', perMessageDeflate: false },
+    });
+    expect(updated.createdAt).toBe(created.createdAt);
+    expect(updated.options).toEqual({ url: 'wss://example.test/', perMessageDeflate: false });
+
+    const renamed = await engine.call('savedConnection.rename', { id: created.id, name: '  Prod  ' });
+    expect(renamed.name).toBe('Prod');
+    const copy = await engine.call('savedConnection.duplicate', { id: created.id });
+    expect(copy.name).toBe('Prod copy');
+    expect(copy.id).not.toBe(created.id);
+    const copy2 = await engine.call('savedConnection.duplicate', { id: created.id });
+    expect(copy2.name).toBe('Prod copy 2');
+    expect((await engine.call('savedConnection.list', {})).map((c) => c.name)).toEqual([
+      'Prod',
+      'Prod copy 2',
+      'Prod copy',
+    ]);
+
+    expect(await engine.call('savedConnection.delete', { id: copy.id })).toEqual({ deleted: true });
+    // A fresh engine over the same folder sees the same list.
+    const again = new Engine({ workspaceDir: dir });
+    expect((await again.call('savedConnection.list', {})).map((c) => c.name)).toEqual([
+      'Prod',
+      'Prod copy 2',
+    ]);
+  });
+
+  it('rejects bad input and unknown ids with typed errors, changing nothing', async () => {
+    const bad = await engine.invoke('savedConnection.save', { name: '', options: { url: 'ws://x' } });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'DUPLEX_ERR_INVALID_INPUT' } });
+    const badHeader = await engine.invoke('savedConnection.save', {
+      name: 'x',
+      options: { url: 'ws://x', headers: { 'bad name': 'v' } },
+    });
+    expect(badHeader).toMatchObject({ ok: false, error: { code: 'DUPLEX_ERR_INVALID_INPUT' } });
+    const missing = await engine.invoke('savedConnection.rename', { id: 'nope', name: 'x' });
+    expect(missing).toMatchObject({ ok: false, error: { code: 'DUPLEX_ERR_NOT_FOUND' } });
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('without a workspace folder the commands fail with DUPLEX_ERR_FILE', async () => {
+    const bare = new Engine();
+    const r = await bare.invoke('savedConnection.list', {});
+    expect(r).toMatchObject({ ok: false, error: { code: 'DUPLEX_ERR_FILE' } });
+  });
+
+  it('a corrupt file is reported with DUPLEX_ERR_FILE, kept aside unchanged and never overwritten', async () => {
+    const garbage = '{"version":1,"connections":[{"id":"a", oops';
+    await writeFile(join(dir, 'connections.json'), garbage);
+    const r = await engine.invoke('savedConnection.list', {});
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error.code).toBe('DUPLEX_ERR_FILE');
+    expect(r.error.message).toContain('connections.json');
+    const keptAs = r.error.details?.['keptAs'] as string;
+    expect(await readFile(keptAs, 'utf8')).toBe(garbage);
+
+    // The list starts empty; saving writes a new file and leaves the kept copy alone.
+    await engine.call('savedConnection.save', { name: 'New', options: { url: 'ws://a' } });
+    expect(await readFile(keptAs, 'utf8')).toBe(garbage);
+    expect((await engine.call('savedConnection.list', {})).map((c) => c.name)).toEqual(['New']);
+  });
+
+  it('a file of a future format version or with bad content is refused the same way', async () => {
+    await writeFile(join(dir, 'connections.json'), JSON.stringify({ version: 99, connections: [] }));
+    const r = await engine.invoke('savedConnection.list', {});
+    expect(r).toMatchObject({ ok: false, error: { code: 'DUPLEX_ERR_FILE' } });
+    if (!r.ok) expect(r.error.message).toContain('version is 99');
+    await writeFile(join(dir, 'templates.json'), JSON.stringify({ version: 1, templates: [{ id: 1 }] }));
+    const t = await engine.invoke('template.list', {});
+    expect(t).toMatchObject({ ok: false, error: { code: 'DUPLEX_ERR_FILE' } });
+    expect((await readdir(dir)).filter((f) => f.includes('.corrupt-'))).toHaveLength(2);
+  });
+
+  it('concurrent saves are serialized: none is lost', async () => {
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        engine.call('savedConnection.save', { name: `c${i}`, options: { url: `ws://h/${i}` } }),
+      ),
+    );
+    expect(await engine.call('savedConnection.list', {})).toHaveLength(20);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe('message templates', () => {
+  it('stores text and binary templates per saved connection; binary comes back as bytes', async () => {
+    const conn = await engine.call('savedConnection.save', { name: 'A', options: { url: 'ws://a' } });
+    const text = await engine.call('template.save', {
+      name: 'hello',
+      savedConnectionId: conn.id,
+      payload: { type: 'text', text: 'hi ✓' },
+    });
+    const bytes = new Uint8Array([0, 255, 16, 128]);
+    const bin = await engine.call('template.save', { name: 'raw', payload: { type: 'binary', data: bytes } });
+    const file = await readJson('templates.json');
+    expect(JSON.stringify(file)).toContain('"base64": "AP8QgA=="'.replace(': ', ':'));
+
+    expect((await engine.call('template.list', { savedConnectionId: conn.id })).map((t) => t.name)).toEqual([
+      'hello',
+    ]);
+    const all = await engine.call('template.list', {});
+    expect(all).toHaveLength(2);
+    const loaded = all.find((t) => t.id === bin.id)!;
+    expect(loaded.payload.type).toBe('binary');
+    if (loaded.payload.type === 'binary') expect([...loaded.payload.data]).toEqual([...bytes]);
+
+    const edited = await engine.call('template.save', {
+      id: text.id,
+      name: 'hello2',
+      payload: { type: 'text', text: 'x' },
+    });
+    expect(edited.savedConnectionId).toBeUndefined();
+    expect(await engine.call('template.delete', { id: bin.id })).toEqual({ deleted: true });
+    expect((await engine.call('template.list', {})).map((t) => t.name)).toEqual(['hello2']);
+  });
+});
+
+describe('writeFileAtomic', () => {
+  it('replaces the whole file and leaves no temp file behind', async () => {
+    const path = join(dir, 'sub', 'a.json');
+    await writeFileAtomic(path, 'one');
+    await writeFileAtomic(path, 'two');
+    expect(await readFile(path, 'utf8')).toBe('two');
+    expect(await readdir(join(dir, 'sub'))).toEqual(['a.json']);
+  });
+
+  it('a failed write leaves the old file intact', async () => {
+    const path = join(dir, 'a.json');
+    await writeFileAtomic(path, 'old');
+    // Renaming onto a folder fails after the temp file was written and synced.
+    const target = join(dir, 'folder.json');
+    await writeFileAtomic(join(target, 'x'), 'inner');
+    await expect(writeFileAtomic(target, 'new')).rejects.toMatchObject({ code: 'DUPLEX_ERR_FILE' });
+    expect(await readFile(path, 'utf8')).toBe('old');
+    expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});
