@@ -154,10 +154,9 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
     if (bad) throw bad;
     this.#userClosed = true;
     this.#stopTimers();
-    if (this.#readyState === ReadyState.CLOSING || this.#readyState === ReadyState.CLOSED) {
-      if (this.#reconnectTimer) this.#finish();
-      return;
-    }
+    // Waiting for a reconnect attempt (readyState CONNECTING, old socket closed): stop here.
+    if (this.#reconnectTimer) return this.#finish();
+    if (this.#readyState === ReadyState.CLOSING || this.#readyState === ReadyState.CLOSED) return;
     const ws = this.#ws;
     if (!ws) return;
     this.log.append('out', 'close', reason ? utf8Encode(reason) : undefined, {
