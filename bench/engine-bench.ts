@@ -1,0 +1,234 @@
+/**
+ * The engine benchmark (issue 2): on loopback, side by side in one run,
+ * - receive rate: a raw `ws` client vs the Duplex ClientConnection (log on),
+ *   both receiving the same flood from the same server;
+ * - echo rate: a raw `ws` client keeping a window of messages in flight against
+ *   a bare `ws` echo server vs the Duplex MockServer (echo on, log on);
+ * - memory after logging 1,000,000 messages of 64 B under a 32 MiB log budget,
+ *   through MessageLog.append directly and through a real connection.
+ * The servers run in a child process (bench-server.ts) so client and server do
+ * not share an event loop.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
+import { ClientConnection } from '../app/connections/client-connection.js';
+import { MessageLog } from '../app/log/message-log.js';
+import type { BenchServerPorts } from './bench-server.js';
+import {
+  alternate,
+  collectGarbage,
+  formatMiB,
+  formatRate,
+  settingsFromEnv,
+  type AbResult,
+  type BenchSettings,
+} from './measure.js';
+import type { BenchRow, BenchSection } from './report.js';
+
+const RATIO_TARGET = 0.8;
+const MEMORY_MESSAGES = 1_000_000;
+const MEMORY_BUDGET = 32 * 1024 * 1024;
+
+interface MessageCase {
+  label: string;
+  size: number;
+  binary: boolean;
+  /** Messages kept in flight by the echo client. */
+  window: number;
+}
+
+const CASES: MessageCase[] = [
+  { label: '64 B text', size: 64, binary: false, window: 500 },
+  { label: '4 KiB binary', size: 4 * 1024, binary: true, window: 200 },
+  { label: '1 MiB binary', size: 1024 * 1024, binary: true, window: 4 },
+];
+
+export const engineBench: BenchSection = {
+  name: 'engine',
+  title: 'Engine: raw ws vs Duplex on loopback (server in a separate process)',
+  async run() {
+    const settings = settingsFromEnv();
+    const server = await startServerProcess();
+    try {
+      const rows: BenchRow[] = [];
+      for (const c of CASES) rows.push(await receiveRow(server.ports, c, settings));
+      for (const c of CASES) rows.push(await echoRow(server.ports, c, settings));
+      rows.push(memoryDirectRow());
+      rows.push(await memoryConnectionRow(server.ports));
+      return rows;
+    } finally {
+      server.child.kill();
+    }
+  },
+};
+
+// --- receive ---------------------------------------------------------------
+
+async function receiveRow(ports: BenchServerPorts, c: MessageCase, s: BenchSettings): Promise<BenchRow> {
+  const url = `ws://127.0.0.1:${ports.flood}/?size=${c.size}&binary=${c.binary ? 1 : 0}`;
+  const result = await alternate(
+    (ms) => receiveWithRawWs(url, ms),
+    (ms) => receiveWithClientConnection(url, ms),
+    s,
+  );
+  return rateRow(`receive ${c.label} (msg/s), Duplex ClientConnection`, result);
+}
+
+/** Messages per second a bare `ws` client receives during `ms`. */
+async function receiveWithRawWs(url: string, ms: number): Promise<number> {
+  const ws = new WebSocket(url, { perMessageDeflate: false });
+  let count = 0;
+  ws.on('message', () => count++);
+  ws.on('error', () => undefined);
+  await once(ws, 'open');
+  const rate = await countFor(ms, () => count);
+  ws.terminate();
+  return rate;
+}
+
+/** Messages per second the Duplex ClientConnection (which always logs) receives during `ms`. */
+async function receiveWithClientConnection(url: string, ms: number): Promise<number> {
+  const conn = new ClientConnection('bench', { url, perMessageDeflate: false });
+  let count = 0;
+  conn.on('message', () => count++);
+  conn.on('error', () => undefined);
+  const opened = once(conn, 'open');
+  conn.connect();
+  await opened;
+  const rate = await countFor(ms, () => count);
+  conn.terminate();
+  return rate;
+}
+
+/** Waits `ms` and returns how much `counter()` grew per second meanwhile. */
+async function countFor(ms: number, counter: () => number): Promise<number> {
+  const start = counter();
+  const t0 = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return ((counter() - start) * 1000) / (performance.now() - t0);
+}
+
+// --- echo ------------------------------------------------------------------
+
+async function echoRow(ports: BenchServerPorts, c: MessageCase, s: BenchSettings): Promise<BenchRow> {
+  const result = await alternate(
+    (ms) => pipelinedEcho(`ws://127.0.0.1:${ports.wsEcho}/`, c, ms),
+    (ms) => pipelinedEcho(`ws://127.0.0.1:${ports.mockEcho}/`, c, ms),
+    s,
+  );
+  return rateRow(`echo ${c.label} (msg/s, window ${c.window}), Duplex MockServer`, result);
+}
+
+/** Echoed messages per second for a raw `ws` client that keeps `c.window` messages in flight. */
+async function pipelinedEcho(url: string, c: MessageCase, ms: number): Promise<number> {
+  const ws = new WebSocket(url, { perMessageDeflate: false });
+  const payload = Buffer.alloc(c.size, c.binary ? 0xa5 : 0x61);
+  const options = { binary: c.binary };
+  let count = 0;
+  ws.on('error', () => undefined);
+  ws.on('message', () => {
+    count++;
+    ws.send(payload, options);
+  });
+  await once(ws, 'open');
+  for (let i = 0; i < c.window; i++) ws.send(payload, options);
+  const rate = await countFor(ms, () => count);
+  ws.terminate();
+  return rate;
+}
+
+function rateRow(name: string, r: AbResult): BenchRow {
+  return {
+    case: name,
+    raw: formatRate(r.medianA),
+    duplex: formatRate(r.medianB),
+    ratio: r.ratio,
+    target: `≥ ${RATIO_TARGET.toFixed(2)}`,
+    ok: r.ratio >= RATIO_TARGET,
+    data: { raw: r.a, duplex: r.b, medianRaw: r.medianA, medianDuplex: r.medianB },
+  };
+}
+
+// --- memory ----------------------------------------------------------------
+
+function memoryNow(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+/** 1,000,000 × 64 B straight into MessageLog.append. */
+function memoryDirectRow(): BenchRow {
+  const gcOk = collectGarbage();
+  const before = memoryNow();
+  const log = new MessageLog({ budgetBytes: MEMORY_BUDGET });
+  const payload = Buffer.alloc(64, 0x61);
+  const t0 = performance.now();
+  for (let i = 0; i < MEMORY_MESSAGES; i++) log.append('in', 'text', payload);
+  const appendRate = (MEMORY_MESSAGES * 1000) / (performance.now() - t0);
+  collectGarbage();
+  const delta = memoryNow() - before;
+  return memoryRow(
+    `memory: 1,000,000 × 64 B via MessageLog.append (${formatRate(appendRate)} appends/s)`,
+    log,
+    delta,
+    gcOk,
+  );
+}
+
+/** 1,000,000 × 64 B received by a ClientConnection from the flood server, then closed. */
+async function memoryConnectionRow(ports: BenchServerPorts): Promise<BenchRow> {
+  const gcOk = collectGarbage();
+  const before = memoryNow();
+  const url = `ws://127.0.0.1:${ports.flood}/?size=64&binary=0&count=${MEMORY_MESSAGES}`;
+  const conn = new ClientConnection('bench-memory', {
+    url,
+    perMessageDeflate: false,
+    logBudgetBytes: MEMORY_BUDGET,
+  });
+  let received = 0;
+  conn.on('message', () => received++);
+  conn.on('error', () => undefined);
+  const closed = once(conn, 'close');
+  const t0 = performance.now();
+  conn.connect();
+  await closed;
+  const rate = (received * 1000) / (performance.now() - t0);
+  collectGarbage();
+  const delta = memoryNow() - before;
+  const row = memoryRow(
+    `memory: ${received.toLocaleString('en-US')} × 64 B via ClientConnection over loopback (${formatRate(rate)} msg/s)`,
+    conn.log,
+    delta,
+    gcOk,
+  );
+  if (received !== MEMORY_MESSAGES) row.ok = false;
+  return row;
+}
+
+function memoryRow(name: string, log: MessageLog, delta: number, gcOk: boolean): BenchRow {
+  const under = delta <= log.budgetBytes && log.bytes <= log.budgetBytes;
+  return {
+    case: name,
+    raw: `budget ${formatMiB(log.budgetBytes)}`,
+    duplex: `heap+arrayBuffers Δ ${formatMiB(delta)}; log.bytes ${formatMiB(log.bytes)}; ${log.size.toLocaleString('en-US')} entries held`,
+    ratio: delta / log.budgetBytes,
+    target: '≤ 1.00 of budget',
+    ok: gcOk ? under : undefined,
+    data: { deltaBytes: delta, logBytes: log.bytes, entries: log.size, budgetBytes: log.budgetBytes, gcOk },
+  };
+}
+
+// --- server process --------------------------------------------------------
+
+async function startServerProcess(): Promise<{ child: ChildProcess; ports: BenchServerPorts }> {
+  const child = fork(new URL('./bench-server.js', import.meta.url), [], { stdio: 'inherit' });
+  const [message] = (await Promise.race([
+    once(child, 'message'),
+    once(child, 'exit').then(() => {
+      throw new Error('The bench server process exited before it reported its ports.');
+    }),
+  ])) as [{ ports: BenchServerPorts }];
+  return { child, ports: message.ports };
+}
