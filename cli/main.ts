@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerServe } from './serve.js';
 import { registerConnect } from './connect.js';
+import { registerUi } from './ui.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -20,6 +21,7 @@ const program = new Command('duplex')
 
 registerServe(program);
 registerConnect(program);
+registerUi(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,105 @@
+/**
+ * `duplex ui`: browser mode. Serves the built workbench UI and the contract
+ * bridge on 127.0.0.1 and prints the one address that works (it carries a
+ * random per-run token). Runs until SIGINT/SIGTERM, then closes everything.
+ */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError } from 'commander';
+import { startBridgeServer, type BridgeServer } from '../app/bridge/bridge-server.js';
+import { Engine } from '../app/engine.js';
+import { toErrorInfo } from '../app/errors.js';
+
+export interface UiOptions {
+  port: number;
+  workspace: string;
+  renderer: string;
+}
+
+export interface UiSession {
+  engine: Engine;
+  bridge: BridgeServer;
+  close: () => Promise<void>;
+}
+
+export function registerUi(program: Command): void {
+  program
+    .command('ui')
+    .description('Serve the workbench UI in your browser (127.0.0.1 only, with a per-run token)')
+    .option('--port <N>', 'port on 127.0.0.1; 0 picks a free one', parsePort, 0)
+    .option('--workspace <DIR>', 'folder of saved connections and templates', defaultWorkspaceDir())
+    .option('--renderer <DIR>', 'the built UI to serve', defaultRendererDir())
+    .action(async (opts: { port: number; workspace: string; renderer: string }) => {
+      await runUi({ port: opts.port, workspace: resolve(opts.workspace), renderer: resolve(opts.renderer) });
+    });
+}
+
+export async function startUi(options: UiOptions): Promise<UiSession> {
+  const engine = new Engine({ workspaceDir: options.workspace });
+  try {
+    const bridge = await startBridgeServer({ engine, staticDir: options.renderer, port: options.port });
+    return {
+      engine,
+      bridge,
+      close: async () => {
+        await bridge.stop();
+        await engine.dispose();
+      },
+    };
+  } catch (err) {
+    await engine.dispose();
+    throw err;
+  }
+}
+
+async function runUi(options: UiOptions): Promise<void> {
+  if (!existsSync(join(options.renderer, 'index.html'))) {
+    process.stderr.write(
+      `duplex ui: the UI is not built (${join(options.renderer, 'index.html')} is missing); run "npm run build" first.\n`,
+    );
+  }
+  let session: UiSession;
+  try {
+    session = await startUi(options);
+  } catch (err) {
+    process.stderr.write(`duplex ui: ${toErrorInfo(err).message}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`Duplex UI: ${session.bridge.url}\n`);
+  process.stdout.write(`Workspace: ${options.workspace}\n`);
+  const stop = (): void => {
+    void session.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+/** The same folder the desktop app uses: <Electron userData for "Duplex">/workspace. */
+export function defaultWorkspaceDir(): string {
+  const home = homedir();
+  const base =
+    process.platform === 'win32'
+      ? (process.env['APPDATA'] ?? join(home, 'AppData', 'Roaming'))
+      : process.platform === 'darwin'
+        ? join(home, 'Library', 'Application Support')
+        : (process.env['XDG_CONFIG_HOME'] ?? join(home, '.config'));
+  return join(base, 'Duplex', 'workspace');
+}
+
+/** out/renderer of the package, whether this runs from dist/cli/ or from cli/ (tsx, tests). */
+function defaultRendererDir(): string {
+  const candidates = ['../../out/renderer', '../out/renderer'].map((p) =>
+    fileURLToPath(new URL(p, import.meta.url)),
+  );
+  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]!;
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) {
+    throw new InvalidArgumentError('a port is a whole number from 0 to 65535 (0 picks a free one).');
+  }
+  return n;
+}
