@@ -1,0 +1,264 @@
+/**
+ * Engine: command validation, typed errors, batched events, log commands —
+ * through invoke/call with a real mock server and real client connections.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Engine, type EngineEvent } from '../../app/engine.js';
+import type { ConnectionInfo, LogEntryView } from '../../app/contract.js';
+import { ErrorCodes } from '../../app/errors.js';
+
+const engines: Engine[] = [];
+afterEach(async () => {
+  for (const e of engines.splice(0)) await e.dispose();
+});
+
+function engine(options?: ConstructorParameters<typeof Engine>[0]): Engine {
+  const e = new Engine(options);
+  engines.push(e);
+  return e;
+}
+
+async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A server and an open client connection to it. */
+async function connected(e: Engine): Promise<{ serverId: string; connectionId: string; url: string }> {
+  const server = await e.call('server.start', {});
+  const conn = await e.call('connection.open', { url: server.url });
+  await until(() => e.connection(conn.connectionId).readyState === 1);
+  return { serverId: server.serverId, connectionId: conn.connectionId, url: server.url };
+}
+
+describe('Engine: input validation', () => {
+  it('refuses bad input with INVALID_INPUT naming the field, and applies nothing', async () => {
+    const e = engine();
+    const r = await e.invoke('connection.open', { url: 42 });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error.code).toBe(ErrorCodes.INVALID_INPUT);
+    expect(r.error.message).toContain('connection.open');
+    expect(r.error.message).toContain('url');
+    expect(r.error.details?.['issues']).toEqual([expect.objectContaining({ path: ['url'] })]);
+    expect(e.connections.size).toBe(0);
+
+    const port = await e.invoke('server.start', { port: 70_000 });
+    expect(!port.ok && port.error.message).toContain('port');
+    const header = await e.invoke('connection.open', { url: 'ws://x/', headers: { 'Bad Name': 'v' } });
+    expect(!header.ok && header.error.code).toBe(ErrorCodes.INVALID_INPUT);
+    const nested = await e.invoke('connection.open', { url: 'ws://x/', heartbeat: { intervalMs: 5 } });
+    expect(!nested.ok && nested.error.message).toContain('heartbeat.intervalMs');
+    const payload = await e.invoke('connection.send', {
+      connectionId: 'c',
+      payload: { type: 'binary', data: 'AAE=' },
+    });
+    expect(!payload.ok && payload.error.message).toContain('payload');
+    expect(e.connections.size).toBe(0);
+    expect(e.servers.size).toBe(0);
+  });
+
+  it('refuses an unknown command with INVALID_INPUT', async () => {
+    const r = await engine().invoke('connection.explode' as never, {});
+    expect(!r.ok && r.error).toMatchObject({ code: ErrorCodes.INVALID_INPUT });
+  });
+
+  it('answers unknown ids with NOT_FOUND', async () => {
+    const e = engine();
+    for (const [name, input] of [
+      ['connection.get', { connectionId: 'nope' }],
+      ['connection.send', { connectionId: 'nope', payload: { type: 'text', text: 'x' } }],
+      ['server.stop', { serverId: 'nope' }],
+      ['log.read', { logId: 'nope' }],
+      ['log.payload', { logId: 'nope', seq: 1 }],
+    ] as const) {
+      const r = await e.invoke(name, input);
+      expect(!r.ok && r.error.code, name).toBe(ErrorCodes.NOT_FOUND);
+      expect(!r.ok && r.error.message, name).toContain('"nope"');
+    }
+    const server = await e.call('server.start', {});
+    const r = await e.invoke('server.send', {
+      serverId: server.serverId,
+      clientId: '404',
+      payload: { type: 'text', text: 'x' },
+    });
+    expect(!r.ok && r.error.code).toBe(ErrorCodes.NOT_FOUND);
+  });
+
+  it('passes rule errors through: malformed URL, bad close code, send while closed', async () => {
+    const e = engine();
+    const url = await e.invoke('connection.open', { url: 'htp:/nowhere' });
+    expect(!url.ok && url.error.code).toBe(ErrorCodes.SYNTAX);
+    const { connectionId } = await connected(e);
+    const code = await e.invoke('connection.close', { connectionId, code: 1005 });
+    expect(!code.ok && code.error.code).toBe(ErrorCodes.INVALID_ACCESS);
+    expect(e.connection(connectionId).readyState).toBe(1);
+    await e.call('connection.close', { connectionId, code: 1000 });
+    await until(() => e.connection(connectionId).readyState === 3);
+    const send = await e.invoke('connection.send', { connectionId, payload: { type: 'text', text: 'late' } });
+    expect(!send.ok && send.error.code).toBe(ErrorCodes.INVALID_STATE);
+  });
+
+  it('reports a port in use as PORT_IN_USE and registers no server', async () => {
+    const e = engine();
+    const first = await e.call('server.start', {});
+    const r = await e.invoke('server.start', { port: first.port });
+    expect(!r.ok && r.error.code).toBe(ErrorCodes.PORT_IN_USE);
+    expect((await e.call('server.list', {})).map((s) => s.serverId)).toEqual([first.serverId]);
+  });
+});
+
+describe('Engine: events', () => {
+  it('delivers state and log events in batches', async () => {
+    const e = engine();
+    const batches: EngineEvent[][] = [];
+    e.subscribe((b) => batches.push(b));
+    const { connectionId, serverId } = await connected(e);
+    await until(() =>
+      batches.flat().some((ev) => ev.name === 'connection.state' && ev.payload.readyState === 1),
+    );
+    const names = new Set(batches.flat().map((ev) => ev.name));
+    expect(names).toContain('server.state');
+    expect(names).toContain('server.clients');
+    expect(names).toContain('log.appended');
+    const states = batches
+      .flat()
+      .filter((ev): ev is EngineEvent & { name: 'connection.state' } => ev.name === 'connection.state')
+      .map((ev) => (ev.payload as ConnectionInfo).connectionId);
+    expect(states.every((id) => id === connectionId)).toBe(true);
+    // Within one batch, a connection's state appears at most once (the latest replaces earlier ones).
+    for (const b of batches)
+      expect(b.filter((ev) => ev.name === 'connection.state').length).toBeLessThanOrEqual(1);
+    const clients = batches
+      .flat()
+      .filter((ev) => ev.name === 'server.clients')
+      .at(-1) as EngineEvent & { name: 'server.clients' };
+    expect(clients.payload.serverId).toBe(serverId);
+    expect(clients.payload.clients).toHaveLength(1);
+  });
+
+  it('batches a flood of 5,000 messages into far fewer listener calls', async () => {
+    const e = engine({ flushMs: 16 });
+    const { connectionId, serverId } = await connected(e);
+    let calls = 0;
+    const clientEntries: LogEntryView[] = [];
+    let lastClientSeq = 0;
+    e.subscribe((batch) => {
+      calls++;
+      for (const ev of batch) {
+        if (ev.name === 'log.appended' && ev.payload.logId === connectionId) {
+          clientEntries.push(...ev.payload.entries);
+          lastClientSeq = ev.payload.lastSeq;
+        }
+      }
+    });
+    const conn = e.connection(connectionId);
+    const startSeq = conn.log.lastSeq;
+    let echoed = 0;
+    conn.on('message', () => echoed++);
+    const N = 5000;
+    for (let i = 0; i < N; i++) {
+      await e.call('connection.send', { connectionId, payload: { type: 'text', text: `message ${i}` } });
+      if (i % 500 === 499) await new Promise((r) => setImmediate(r));
+    }
+    await until(() => echoed === N, 20_000);
+    await until(() => lastClientSeq === startSeq + 2 * N);
+    // 10,000 client log entries and 10,000 server log entries: a handful of batches each 16 ms.
+    expect(calls).toBeGreaterThan(0);
+    expect(calls).toBeLessThan(N / 20);
+    if (process.env['DUPLEX_TEST_FIGURES']) console.info(`${N} messages echoed → ${calls} batches`);
+    // Entries arrive in order and the newest is delivered (a batch carries at most the newest 500 per log).
+    const seqs = clientEntries.map((v) => v.seq);
+    expect(seqs.every((s, i) => i === 0 || s > seqs[i - 1]!)).toBe(true);
+    expect(seqs.at(-1)).toBe(startSeq + 2 * N);
+    const serverLog = e.log(serverId);
+    expect(serverLog.read(1, 100_000, { kinds: ['text'], dir: 'in' })).toHaveLength(N);
+  });
+
+  it('caps the entries of one log per batch and keeps the newest; lastSeq tells how many exist', async () => {
+    const e = engine({ flushMs: 50, maxEntriesPerBatch: 10 });
+    const { connectionId } = await connected(e);
+    await new Promise((r) => setTimeout(r, 80));
+    const batches: EngineEvent[][] = [];
+    e.subscribe((b) => batches.push(b));
+    const conn = e.connection(connectionId);
+    for (let i = 0; i < 100; i++) conn.log.append('none', 'info', undefined, { note: `n${i}` });
+    await until(() => batches.length > 0);
+    const appended = batches[0]!.find(
+      (ev) => ev.name === 'log.appended' && ev.payload.logId === connectionId,
+    ) as (EngineEvent & { name: 'log.appended' }) | undefined;
+    expect(appended!.payload.entries).toHaveLength(10);
+    expect(appended!.payload.entries.at(-1)!.note).toBe('n99');
+    expect(appended!.payload.lastSeq).toBe(conn.log.lastSeq);
+  });
+
+  it('stops delivering after unsubscribe', async () => {
+    const e = engine();
+    let calls = 0;
+    const off = e.subscribe(() => calls++);
+    await e.call('server.start', {});
+    await until(() => calls > 0);
+    off();
+    const before = calls;
+    await e.call('server.start', {});
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls).toBe(before);
+  });
+});
+
+describe('Engine: log commands', () => {
+  it('reads pages with filters and fetches payload byte ranges', async () => {
+    const e = engine();
+    const { connectionId } = await connected(e);
+    const data = Uint8Array.from({ length: 3000 }, (_, i) => (i * 7) & 0xff);
+    const { seq } = await e.call('connection.send', { connectionId, payload: { type: 'binary', data } });
+    await e.call('connection.send', { connectionId, payload: { type: 'text', text: 'needle in text' } });
+    const conn = e.connection(connectionId);
+    await until(() => conn.log.read(1, 1000, { dir: 'in', kinds: ['binary', 'text'] }).length === 2);
+
+    const range = await e.call('log.payload', { logId: connectionId, seq, offset: 100, length: 50 });
+    expect(range).toMatchObject({ seq, size: 3000, offset: 100 });
+    expect([...range.data]).toEqual([...data.subarray(100, 150)]);
+    const tail = await e.call('log.payload', { logId: connectionId, seq, offset: 2990, length: 100 });
+    expect(tail.data.byteLength).toBe(10);
+    const whole = await e.call('log.payload', { logId: connectionId, seq });
+    expect(whole.data.byteLength).toBe(3000);
+    const missing = await e.invoke('log.payload', { logId: connectionId, seq: 999_999 });
+    expect(!missing.ok && missing.error.code).toBe(ErrorCodes.NOT_FOUND);
+    const bad = await e.invoke('log.payload', { logId: connectionId, seq, offset: -1 });
+    expect(!bad.ok && bad.error.message).toContain('offset');
+
+    const page = await e.call('log.read', { logId: connectionId, filter: { kinds: ['binary'], dir: 'in' } });
+    expect(page.entries).toHaveLength(1);
+    expect(page.entries[0]).toMatchObject({ kind: 'binary', size: 3000, truncated: true });
+    expect(page.lastSeq).toBe(conn.log.lastSeq);
+    const found = await e.call('log.read', { logId: connectionId, filter: { search: 'NEEDLE' } });
+    expect(found.entries.map((v) => v.dir)).toEqual(['out', 'in']);
+    const two = await e.call('log.read', { logId: connectionId, fromSeq: 1, count: 2 });
+    expect(two.entries.map((v) => v.seq)).toEqual([1, 2]);
+  });
+
+  it('clears a log and emits log.cleared', async () => {
+    const e = engine();
+    const events: EngineEvent[] = [];
+    e.subscribe((b) => events.push(...b));
+    const { serverId } = await e.call('server.start', {});
+    await e.call('log.clear', { logId: serverId });
+    await until(() => events.some((ev) => ev.name === 'log.cleared'));
+    expect((await e.call('log.read', { logId: serverId })).entries).toHaveLength(0);
+  });
+
+  it('removes a connection with its log and emits connection.removed', async () => {
+    const e = engine();
+    const events: EngineEvent[] = [];
+    e.subscribe((b) => events.push(...b));
+    const { connectionId } = await connected(e);
+    expect(await e.call('connection.remove', { connectionId })).toEqual({ removed: true });
+    await until(() => events.some((ev) => ev.name === 'connection.removed'));
+    expect((await e.invoke('log.read', { logId: connectionId })).ok).toBe(false);
+    expect(await e.call('connection.list', {})).toEqual([]);
+  });
+});
