@@ -41,6 +41,19 @@ export const commandNames = [
   'template.list',
   'template.save',
   'template.delete',
+  'session.recordStart',
+  'session.recordStop',
+  'session.recordings',
+  'session.list',
+  'session.open',
+  'session.read',
+  'session.payload',
+  'session.rename',
+  'session.delete',
+  'session.import',
+  'session.export',
+  'session.replay',
+  'session.replayStatus',
 ] as const satisfies readonly CommandName[];
 
 export const eventNames = [

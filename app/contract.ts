@@ -191,6 +191,93 @@ export interface MessageTemplate {
 }
 
 // ---------------------------------------------------------------------------
+// Sessions: recordings in <workspace>/sessions/, named by file name (docs/session-format.md)
+
+const sessionName = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[^/\\\0]+$/, 'a session name is a file name, without / or \\');
+
+export interface SessionSummary {
+  /** File name in the sessions folder, e.g. `echo.test-2025-11-24T16-00-00-000.jsonl`. */
+  name: string;
+  /** Absolute path (for "reveal file"). */
+  path: string;
+  size: number;
+  modifiedAt: number;
+  role?: 'client' | 'server';
+  url?: string;
+  createdAt?: string;
+  title?: string;
+  /** `har` for imported sessions. */
+  source?: string;
+  /** The header could not be read; the file is listed and left unchanged. */
+  error?: ErrorInfo;
+}
+
+export interface SessionHeaderInfo {
+  version: number;
+  createdAt: string;
+  startedAt: number;
+  role: 'client' | 'server';
+  url: string;
+  headers: Record<string, string>;
+  protocols: string[];
+  name?: string;
+  source?: string;
+}
+
+export interface SessionView {
+  name: string;
+  path: string;
+  header: SessionHeaderInfo;
+  /** Entries in the file; `entries` is the first page (read more with session.read). */
+  total: number;
+  firstSeq: number;
+  lastSeq: number;
+  entries: LogEntryView[];
+  /** Tolerated problems, e.g. a torn last line of a recording that was killed. */
+  warnings: { line: number; message: string }[];
+}
+
+export interface RecordingInfo {
+  /** The connection or server id being recorded. */
+  logId: string;
+  name: string;
+  path: string;
+  startedAt: number;
+  entries: number;
+  recording: boolean;
+}
+
+export interface ReplayMismatch {
+  /** 1-based index among the recorded incoming messages. */
+  index: number;
+  /** seq of the recorded message in the session file (0 for an extra message). */
+  seq: number;
+  problems: string[];
+}
+
+export interface ReplayReport {
+  url: string;
+  connectionId?: string;
+  done: boolean;
+  ok: boolean;
+  speed: number;
+  verify: boolean;
+  toSend: number;
+  sent: number;
+  expected: number;
+  compared: number;
+  matched: number;
+  mismatches: ReplayMismatch[];
+  /** Per send: actual minus scheduled offset, ms (only when speed > 0). */
+  deviationsMs: number[];
+  error?: ErrorInfo;
+}
+
+// ---------------------------------------------------------------------------
 // The command table
 
 const connectionRef = z.object({ connectionId: id });
@@ -277,6 +364,74 @@ export const commands = {
     output: {} as MessageTemplate,
   },
   'template.delete': { input: z.object({ id }), output: {} as { deleted: boolean } },
+
+  /** Starts recording a connection's or server's log into a new session file. */
+  'session.recordStart': {
+    input: z.object({ logId: id, name: sessionName.optional(), includeExisting: z.boolean().optional() }),
+    output: {} as RecordingInfo,
+  },
+  'session.recordStop': { input: z.object({ logId: id }), output: {} as RecordingInfo },
+  'session.recordings': { input: z.object({}), output: {} as RecordingInfo[] },
+  'session.list': { input: z.object({}), output: {} as SessionSummary[] },
+  'session.open': {
+    input: z.object({ name: sessionName, count: z.number().int().min(1).max(10_000).optional() }),
+    output: {} as SessionView,
+  },
+  'session.read': {
+    input: z.object({
+      name: sessionName,
+      fromSeq: z.number().int().min(0).optional(),
+      count: z.number().int().min(1).max(10_000).optional(),
+      filter: logFilterSchema.optional(),
+    }),
+    output: {} as LogPage,
+  },
+  'session.payload': {
+    input: z.object({
+      name: sessionName,
+      seq: z.number().int().min(1),
+      offset: z.number().int().min(0).optional(),
+      length: z
+        .number()
+        .int()
+        .min(0)
+        .max(16 * 1024 * 1024)
+        .optional(),
+    }),
+    output: {} as { seq: number; size: number; offset: number; data: Uint8Array },
+  },
+  'session.rename': {
+    input: z.object({ name: sessionName, newName: sessionName }),
+    output: {} as SessionSummary,
+  },
+  'session.delete': { input: z.object({ name: sessionName }), output: {} as { deleted: boolean } },
+  /** Imports the text of a HAR file: one new session per WebSocket entry. */
+  'session.import': {
+    input: z.object({
+      text: z.string().max(512 * 1024 * 1024),
+      sourceName: z.string().max(1000).optional(),
+    }),
+    output: {} as { sessions: SessionSummary[]; skippedMessages: number },
+  },
+  /** A HAR document of the session (the UI saves it where the user chooses). */
+  'session.export': {
+    input: z.object({ name: sessionName }),
+    output: {} as { fileName: string; har: string },
+  },
+  /** Replays a session into a new connection; follow it with session.replayStatus. */
+  'session.replay': {
+    input: z.object({
+      name: sessionName,
+      url: z.string().min(1).max(8192).optional(),
+      speed: z.number().min(0).max(1000).optional(),
+      verify: z.boolean().optional(),
+      ignore: z.array(z.string().min(1).max(1000)).max(100).optional(),
+      timeoutMs: z.number().int().min(1).max(600_000).optional(),
+      clientId: id.optional(),
+    }),
+    output: {} as { replayId: string; connectionId: string },
+  },
+  'session.replayStatus': { input: z.object({ replayId: id }), output: {} as ReplayReport },
 } as const;
 
 export type CommandName = keyof typeof commands;

@@ -20,6 +20,7 @@ import { ClientConnection } from './connections/client-connection.js';
 import { MockServer } from './server/mock-server.js';
 import { MessageLog, toEntryView, type LogEntry } from './log/message-log.js';
 import { Workspace } from './workspace/workspace.js';
+import { EngineSessions } from './sessions/engine-sessions.js';
 
 export type EngineEvent = { [E in EventName]: { name: E; payload: EventPayloads[E] } }[EventName];
 export type BatchListener = (events: EngineEvent[]) => void;
@@ -98,6 +99,7 @@ export class Engine {
   async dispose(): Promise<void> {
     for (const c of this.connections.values()) c.terminate();
     await Promise.all([...this.servers.values()].map((s) => s.stop()));
+    this.sessions.dispose(); // after the stops, so recordings include the closes
     this.#flush();
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
   }
@@ -155,7 +157,11 @@ export class Engine {
     return this.#workspace;
   }
 
+  /** Recording, session files, HAR import/export and replay (app/sessions/). */
+  readonly sessions = new EngineSessions(this);
+
   readonly #handlers: { [K in CommandName]: Handler<K> } = {
+    ...this.sessions.handlers,
     'connection.open': (input) => this.openConnection(input).info(),
     'connection.send': ({ connectionId, payload }) => ({
       seq: this.connection(connectionId).send(payload).seq,

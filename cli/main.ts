@@ -7,6 +7,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerServe } from './serve.js';
 import { registerConnect } from './connect.js';
+import { registerReplay } from './replay.js';
+import { registerImport } from './import.js';
 import { registerUi } from './ui.js';
 
 export const EXIT_OK = 0;
@@ -21,6 +23,8 @@ const program = new Command('duplex')
 
 registerServe(program);
 registerConnect(program);
+registerReplay(program);
+registerImport(program);
 registerUi(program);
 
 try {

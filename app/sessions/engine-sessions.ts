@@ -1,0 +1,287 @@
+/**
+ * The engine's session commands: recording any connection's or server's log
+ * into `<workspace>/sessions/`, the read-only views the UI opens sessions in
+ * (pages of entries, payload byte ranges), rename/delete, HAR import/export,
+ * and replays into new engine connections. The Engine spreads `handlers` into
+ * its command table and calls dispose() when it shuts down.
+ */
+import { basename, join } from 'node:path';
+import type { z } from 'zod';
+import type {
+  CommandName,
+  CommandOutput,
+  LogFilter,
+  RecordingInfo,
+  ReplayReport,
+  commands,
+} from '../contract.js';
+import type { Engine } from '../engine.js';
+import { DuplexError, ErrorCodes, toErrorInfo } from '../errors.js';
+import { bytesToHex, utf8Decode } from '../payload/codecs.js';
+import { SESSION_EXT, toSessionEntryView, type SessionEntry } from './session-format.js';
+import { SessionWriter } from './session-writer.js';
+import { SessionStore } from './session-store.js';
+import { replaySession } from './replay.js';
+
+type SessionCommand = Extract<CommandName, `session.${string}`>;
+type SessionHandlers = {
+  [K in SessionCommand]: (
+    input: z.output<(typeof commands)[K]['input']>,
+  ) => CommandOutput<K> | Promise<CommandOutput<K>>;
+};
+
+const PAGE = 500;
+
+export class EngineSessions {
+  readonly #engine: Engine;
+  readonly #recordings = new Map<string, { writer: SessionWriter; name: string }>();
+  readonly #replays = new Map<string, { report: ReplayReport }>();
+  #nextReplay = 1;
+  #store: SessionStore | undefined;
+
+  constructor(engine: Engine) {
+    this.#engine = engine;
+  }
+
+  /** The sessions folder of the workspace (throws FILE without a workspace). */
+  store(): SessionStore {
+    const dir = join(this.#engine.workspace().dir, 'sessions');
+    if (this.#store?.dir !== dir) this.#store = new SessionStore(dir);
+    return this.#store;
+  }
+
+  /** Records the log of a connection or server into a new session file of the workspace. */
+  recordStart(logId: string, name?: string, includeExisting = false): RecordingInfo {
+    const store = this.store();
+    const url = this.#urlOf(logId);
+    const file = name ? (name.endsWith(SESSION_EXT) ? name : name + SESSION_EXT) : undefined;
+    const fileName =
+      file ?? store.freeName(`${url}-${new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')}`);
+    return this.#record(logId, store.pathOf(fileName), fileName, includeExisting, 'wx');
+  }
+
+  /**
+   * Records into any file (the CLI's --record FILE), from the log's first entry
+   * on, replacing the file if it exists. Stopped by recordStop or dispose.
+   */
+  recordToFile(logId: string, path: string): RecordingInfo {
+    return this.#record(logId, path, basename(path), true, 'w');
+  }
+
+  #record(
+    logId: string,
+    path: string,
+    name: string,
+    includeExisting: boolean,
+    flags: 'w' | 'wx',
+  ): RecordingInfo {
+    if (this.#recordings.has(logId)) {
+      throw new DuplexError(
+        ErrorCodes.INVALID_STATE,
+        `${logId} is already being recorded; stop that recording first.`,
+      );
+    }
+    const log = this.#engine.log(logId);
+    const conn = this.#engine.connections.get(logId);
+    const server = this.#engine.servers.get(logId);
+    const writer = new SessionWriter({
+      path,
+      flags,
+      header: {
+        role: server ? 'server' : 'client',
+        url: this.#urlOf(logId),
+        headers: conn?.options.headers ?? {},
+        protocols: conn?.options.protocols ?? server?.protocols ?? [],
+        source: 'duplex',
+        // Existing entries count from the first of them, so no time is negative.
+        startedAt: (includeExisting ? log.read(log.firstSeq, 1)[0]?.t : undefined) ?? Date.now(),
+      },
+    }).attach(log, includeExisting);
+    this.#recordings.set(logId, { writer, name });
+    return this.#info(logId);
+  }
+
+  #urlOf(logId: string): string {
+    this.#engine.log(logId); // NOT_FOUND for an unknown id
+    return this.#engine.connections.get(logId)?.url ?? this.#engine.servers.get(logId)?.url ?? '';
+  }
+
+  recordStop(logId: string): RecordingInfo {
+    const rec = this.#recordings.get(logId);
+    if (!rec) throw new DuplexError(ErrorCodes.NOT_FOUND, `${logId} is not being recorded.`);
+    rec.writer.stop();
+    this.#recordings.delete(logId);
+    return { ...this.#info(logId, rec), recording: false };
+  }
+
+  /** Stops every recording (flushed and closed) — called by Engine.dispose. */
+  dispose(): void {
+    for (const logId of [...this.#recordings.keys()]) this.recordStop(logId);
+  }
+
+  #info(logId: string, rec = this.#recordings.get(logId)!): RecordingInfo {
+    return {
+      logId,
+      name: rec.name,
+      path: rec.writer.path,
+      startedAt: rec.writer.header.startedAt,
+      entries: rec.writer.entries,
+      recording: rec.writer.recording,
+    };
+  }
+
+  readonly handlers: SessionHandlers = {
+    'session.recordStart': ({ logId, name, includeExisting }) =>
+      this.recordStart(logId, name, includeExisting),
+    'session.recordStop': ({ logId }) => this.recordStop(logId),
+    'session.recordings': () => [...this.#recordings.keys()].map((logId) => this.#info(logId)),
+    'session.list': () => this.store().list(),
+    'session.open': async ({ name, count }) => {
+      const s = await this.store().open(name);
+      const { version, createdAt, startedAt, role, url, headers, protocols } = s.header;
+      const header = { version, createdAt, startedAt, role, url, headers, protocols };
+      if (s.header.name !== undefined) Object.assign(header, { name: s.header.name });
+      if (s.header.source !== undefined) Object.assign(header, { source: s.header.source });
+      return {
+        name,
+        path: s.path,
+        header,
+        total: s.entries.length,
+        firstSeq: s.entries[0]?.seq ?? 1,
+        lastSeq: s.entries[s.entries.length - 1]?.seq ?? 0,
+        entries: s.entries.slice(0, count ?? PAGE).map((e) => toSessionEntryView(e, s.header.startedAt)),
+        warnings: s.warnings,
+      };
+    },
+    'session.read': async ({ name, fromSeq, count, filter }) => {
+      const s = await this.store().open(name);
+      const match = filter ? compileFilter(filter) : undefined;
+      const out = [];
+      for (
+        let i = lowerBound(s.entries, fromSeq ?? 0);
+        i < s.entries.length && out.length < (count ?? PAGE);
+        i++
+      ) {
+        const e = s.entries[i]!;
+        if (!match || match(e)) out.push(toSessionEntryView(e, s.header.startedAt));
+      }
+      return {
+        logId: name,
+        entries: out,
+        firstSeq: s.entries[0]?.seq ?? 1,
+        lastSeq: s.entries[s.entries.length - 1]?.seq ?? 0,
+      };
+    },
+    'session.payload': async ({ name, seq, offset, length }) => {
+      const s = await this.store().open(name);
+      const e = s.entries[lowerBound(s.entries, seq)];
+      if (!e || e.seq !== seq)
+        throw new DuplexError(ErrorCodes.NOT_FOUND, `Session ${name} has no entry ${seq}.`);
+      const from = Math.min(offset ?? 0, e.data.byteLength);
+      const end = Math.min(e.data.byteLength, from + (length ?? 64 * 1024));
+      return { seq, size: e.data.byteLength, offset: from, data: e.data.slice(from, end) };
+    },
+    'session.rename': ({ name, newName }) => {
+      if ([...this.#recordings.values()].some((r) => r.name === name)) {
+        throw new DuplexError(
+          ErrorCodes.INVALID_STATE,
+          `${name} is still recording; stop the recording first.`,
+        );
+      }
+      return this.store().rename(name, newName);
+    },
+    'session.delete': async ({ name }) => {
+      if ([...this.#recordings.values()].some((r) => r.name === name)) {
+        throw new DuplexError(
+          ErrorCodes.INVALID_STATE,
+          `${name} is still recording; stop the recording first.`,
+        );
+      }
+      await this.store().delete(name);
+      return { deleted: true };
+    },
+    'session.import': ({ text, sourceName }) => this.store().importHar(text, sourceName),
+    'session.export': ({ name }) => this.store().exportHar(name),
+    'session.replay': async ({ name, url, speed, verify, ignore, timeoutMs, clientId }) => {
+      const session = await this.store().open(name);
+      const replayId = `replay-${this.#nextReplay++}`;
+      let connectionId = '';
+      const slot: { report: ReplayReport } = {
+        report: {
+          url: url ?? session.header.url,
+          done: false,
+          ok: false,
+          speed: speed ?? 1,
+          verify: verify ?? false,
+          toSend: 0,
+          sent: 0,
+          expected: 0,
+          compared: 0,
+          matched: 0,
+          mismatches: [],
+          deviationsMs: [],
+        },
+      };
+      const running = replaySession(session, {
+        url,
+        speed,
+        verify,
+        ignore,
+        timeoutMs,
+        clientId,
+        connect: (options) => {
+          const conn = this.#engine.openConnection(options);
+          connectionId = conn.id;
+          return conn;
+        },
+        onProgress: (report) => (slot.report = { ...report }),
+      });
+      running.then(
+        (report) => (slot.report = report),
+        (err) => (slot.report = { ...slot.report, done: true, ok: false, error: toErrorInfo(err) }),
+      );
+      if (!connectionId) {
+        // Failed before connecting (bad ignore path, unknown client): report it now.
+        const report = await running;
+        if (report.error) throw new DuplexError(report.error.code, report.error.message);
+      }
+      this.#replays.set(replayId, slot);
+      return { replayId, connectionId };
+    },
+    'session.replayStatus': ({ replayId }) => {
+      const slot = this.#replays.get(replayId);
+      if (!slot)
+        throw new DuplexError(
+          ErrorCodes.NOT_FOUND,
+          `No replay "${replayId}"; start one with session.replay.`,
+        );
+      return slot.report;
+    },
+  };
+}
+
+function lowerBound(entries: SessionEntry[], seq: number): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (entries[mid]!.seq < seq) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function compileFilter(filter: LogFilter): (e: SessionEntry) => boolean {
+  const kinds = filter.kinds && filter.kinds.length > 0 ? new Set(filter.kinds) : undefined;
+  const needle = filter.search ? filter.search.toLowerCase() : undefined;
+  return (e) => {
+    if (filter.dir && e.dir !== filter.dir) return false;
+    if (kinds && !kinds.has(e.kind)) return false;
+    if (filter.clientId !== undefined && e.clientId !== filter.clientId) return false;
+    if (needle !== undefined) {
+      const hay = e.kind === 'binary' ? bytesToHex(e.data.subarray(0, 4096), ' ') : utf8Decode(e.data);
+      if (!hay.toLowerCase().includes(needle) && !(e.note ?? '').toLowerCase().includes(needle)) return false;
+    }
+    return true;
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * Serves a recording from a mock server: every client that connects gets the
+ * recorded server messages. Timed mode sends them at their recorded offsets
+ * after the client's open (scaled by speed); conversation mode waits, before
+ * each reply, for as many client messages as preceded it in the recording.
+ * Replaces the server's echo while attached.
+ */
+import { WebSocket } from 'ws';
+import type { MockClient, MockServer } from '../server/mock-server.js';
+import { utf8Decode } from '../payload/codecs.js';
+import type { Session } from './session-format.js';
+import { scriptOf, type Script, type ScriptStep } from './session-script.js';
+
+export interface MockReplayOptions {
+  /** Wait for the client's messages instead of following the recorded clock. */
+  conversation?: boolean;
+  /** Timed mode: 1 = recorded pace, 0 = all at once. */
+  speed?: number;
+  /** Which client's conversation of a server recording to serve (default the first). */
+  clientId?: string;
+}
+
+/** Makes `server` serve `session`; returns a function that restores the previous behaviour. */
+export function serveRecording(
+  server: MockServer,
+  session: Session,
+  options: MockReplayOptions = {},
+): () => void {
+  const script = scriptOf(session, 'server', options.clientId);
+  const speed = options.speed ?? 1;
+  const states = new Map<string, ClientReplay>();
+  const previous = { onClientOpen: server.onClientOpen, onClientMessage: server.onClientMessage };
+
+  server.onClientOpen = (client) => {
+    const state = new ClientReplay(server, client, script, speed);
+    states.set(client.info.clientId, state);
+    client.socket.once('close', () => {
+      state.stop();
+      states.delete(client.info.clientId);
+    });
+    if (options.conversation) state.advance();
+    else state.startTimed();
+  };
+  server.onClientMessage = (client) => {
+    if (options.conversation) states.get(client.info.clientId)?.onClientMessage();
+  };
+  return () => {
+    for (const s of states.values()) s.stop();
+    server.onClientOpen = previous.onClientOpen;
+    server.onClientMessage = previous.onClientMessage;
+  };
+}
+
+class ClientReplay {
+  #next = 0;
+  #timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly server: MockServer,
+    private readonly client: MockClient,
+    private readonly script: Script,
+    private readonly speed: number,
+  ) {}
+
+  startTimed(): void {
+    for (const step of this.script.steps) {
+      if (step.action === 'send') this.#at(step.t, () => this.#send(step));
+    }
+    const close = this.script.serverClose;
+    const lastSend = Math.max(0, ...this.script.steps.filter((s) => s.action === 'send').map((s) => s.t));
+    if (close) this.#at(Math.max(close.t, lastSend), () => this.#close());
+  }
+
+  /** Conversation mode: sends replies until the recording expects a client message. */
+  advance(): void {
+    const steps = this.script.steps;
+    while (this.#next < steps.length && steps[this.#next]!.action === 'send')
+      this.#send(steps[this.#next++]!);
+    if (this.#next >= steps.length && this.script.serverClose) this.#close();
+  }
+
+  onClientMessage(): void {
+    const step = this.script.steps[this.#next];
+    if (step?.action !== 'receive') return; // more than recorded: ignored
+    this.#next++;
+    this.advance();
+  }
+
+  stop(): void {
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers = [];
+  }
+
+  #at(t: number, action: () => void): void {
+    if (this.speed === 0) return void this.#timers.push(setTimeout(action, 0));
+    this.#timers.push(setTimeout(action, Math.max(0, t / this.speed)));
+  }
+
+  #send(step: ScriptStep): void {
+    if (this.client.socket.readyState !== WebSocket.OPEN) return;
+    const e = step.entry;
+    this.server.send(
+      this.client.info.clientId,
+      e.kind === 'text'
+        ? { type: 'text', text: utf8Decode(e.data) }
+        : { type: 'binary', data: e.data as Uint8Array<ArrayBuffer> },
+    );
+  }
+
+  #close(): void {
+    const close = this.script.serverClose;
+    if (!close || this.client.socket.readyState !== WebSocket.OPEN) return;
+    try {
+      this.server.closeClient(this.client.info.clientId, close.code, close.reason);
+    } catch {
+      // A recorded code a server may not send (e.g. 1005): leave the client open.
+    }
+  }
+}

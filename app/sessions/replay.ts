@@ -1,0 +1,244 @@
+/**
+ * Client replay: opens a connection to the recorded URL (or another), re-sends
+ * the recorded outgoing messages in order at their recorded offsets scaled by
+ * `speed` (0 = no waiting), and with `verify` waits for the recorded incoming
+ * messages between sends and compares them. The result is a report (what was
+ * sent, what matched, the first mismatches as readable diffs, send timing).
+ */
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ConnectOptions, ReplayReport } from '../contract.js';
+import { ClientConnection } from '../connections/client-connection.js';
+import { DuplexError, ErrorCodes, toErrorInfo } from '../errors.js';
+import { utf8Decode } from '../payload/codecs.js';
+import type { Session } from './session-format.js';
+import { compareMessages, parseJsonPath, type Message } from './session-compare.js';
+import { scriptOf } from './session-script.js';
+
+export interface ReplayOptions {
+  /** Target URL; default the recorded one. */
+  url?: string;
+  /** 1 = recorded pace, 2 = twice as fast, 0 = no waiting. */
+  speed?: number;
+  verify?: boolean;
+  /** JSON paths skipped when comparing JSON messages, e.g. `$.timestamp`. */
+  ignore?: string[];
+  /** How long to wait for each recorded incoming message (default 5000 ms). */
+  timeoutMs?: number;
+  /** Which client's conversation to replay from a server recording (default the first). */
+  clientId?: string;
+  /** Mismatches kept in the report (default 10). */
+  maxMismatches?: number;
+  /** Makes the connection (the engine passes its own so the replay shows up as a tab). */
+  connect?: (options: ConnectOptions) => ClientConnection;
+  /** Called after each send and each comparison. */
+  onProgress?: (report: ReplayReport) => void;
+}
+
+export type { ReplayReport, ReplayMismatch } from '../contract.js';
+
+export async function replaySession(session: Session, options: ReplayOptions = {}): Promise<ReplayReport> {
+  const speed = options.speed ?? 1;
+  if (!(speed >= 0) || !Number.isFinite(speed)) {
+    throw new DuplexError(
+      ErrorCodes.INVALID_INPUT,
+      `Speed ${speed} is not a number ≥ 0; use 1 for the recorded pace.`,
+    );
+  }
+  const ignore = (options.ignore ?? []).map(parseJsonPath);
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const maxMismatches = options.maxMismatches ?? 10;
+  const verify = options.verify ?? false;
+  const script = scriptOf(session, 'client', options.clientId);
+  const url = options.url ?? session.header.url;
+  const report: ReplayReport = {
+    url,
+    done: false,
+    ok: false,
+    speed,
+    verify,
+    toSend: script.steps.filter((s) => s.action === 'send').length,
+    sent: 0,
+    expected: script.steps.filter((s) => s.action === 'receive').length,
+    compared: 0,
+    matched: 0,
+    mismatches: [],
+    deviationsMs: [],
+  };
+  const connectOptions: ConnectOptions = { url };
+  if (Object.keys(session.header.headers).length > 0) connectOptions.headers = session.header.headers;
+  if (session.header.protocols.length > 0) connectOptions.protocols = session.header.protocols;
+
+  const received: Message[] = [];
+  let wake: (() => void) | undefined;
+  let closed = false;
+  let conn: ClientConnection | undefined;
+  try {
+    conn = options.connect
+      ? options.connect(connectOptions)
+      : new ClientConnection('replay', connectOptions).connect();
+    report.connectionId = conn.id;
+    conn.on('message', (entry) => {
+      if (entry.kind === 'text' || entry.kind === 'binary') {
+        received.push({ kind: entry.kind, data: entry.payload.slice() });
+        wake?.();
+      }
+    });
+    conn.on('close', () => {
+      closed = true;
+      wake?.();
+    });
+    await waitOpen(conn);
+    const t0 = performance.now();
+    let incoming = 0;
+    for (const step of script.steps) {
+      if (step.action === 'receive') {
+        if (!verify) continue;
+        const index = incoming++;
+        const deadline = performance.now() + timeoutMs;
+        while (received.length <= index && !closed && performance.now() < deadline) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, Math.max(1, deadline - performance.now())).unref();
+          });
+          wake = undefined;
+        }
+        const got = received[index];
+        if (!got) {
+          report.mismatches.push({
+            index: index + 1,
+            seq: step.entry.seq,
+            problems: [
+              `${closed ? 'the connection closed before' : `nothing arrived within ${timeoutMs} ms for`} recorded incoming message #${index + 1}: ${describe(step.entry)}`,
+              report.expected - index - 1 > 0
+                ? `${report.expected - index - 1} later incoming messages were not checked`
+                : '',
+            ].filter(Boolean),
+          });
+          break;
+        }
+        report.compared++;
+        const problems = compareMessages({ kind: step.entry.kind, data: step.entry.data }, got, ignore);
+        if (problems.length === 0) report.matched++;
+        else if (report.mismatches.length < maxMismatches) {
+          report.mismatches.push({ index: index + 1, seq: step.entry.seq, problems });
+        }
+        options.onProgress?.(report);
+        continue;
+      }
+      if (speed > 0) {
+        const scheduled = step.t / speed;
+        await sleepUntil(t0 + scheduled);
+        report.deviationsMs.push(performance.now() - t0 - scheduled);
+      }
+      const e = step.entry;
+      conn.send(
+        e.kind === 'text'
+          ? { type: 'text', text: utf8Decode(e.data) }
+          : { type: 'binary', data: e.data as Uint8Array<ArrayBuffer> },
+      );
+      report.sent++;
+      options.onProgress?.(report);
+    }
+    if (verify && report.mismatches.length === 0) {
+      // Anything beyond the recording that is already on its way counts as a difference.
+      await sleep(50);
+      for (let i = report.expected; i < received.length && report.mismatches.length < maxMismatches; i++) {
+        const extra = received[i]!;
+        report.mismatches.push({
+          index: i + 1,
+          seq: 0,
+          problems: [
+            `unexpected extra ${extra.kind} message (${extra.data.byteLength} bytes) beyond the recording`,
+          ],
+        });
+      }
+    }
+    report.ok =
+      report.sent === report.toSend &&
+      (!verify || (report.mismatches.length === 0 && report.compared === report.expected));
+  } catch (err) {
+    report.error = toErrorInfo(err);
+    report.ok = false;
+  } finally {
+    if (conn?.readyState === 1) conn.close(1000, 'replay finished');
+    else if (conn?.readyState === 0) conn.terminate();
+    report.done = true;
+    options.onProgress?.(report);
+  }
+  return report;
+}
+
+/** Readable text of a report: a summary line, then the first mismatches. */
+export function formatReplayReport(report: ReplayReport): string {
+  const lines: string[] = [];
+  const pace = report.speed === 0 ? 'no waiting' : `speed ${report.speed}`;
+  lines.push(`replayed ${report.sent}/${report.toSend} outgoing messages to ${report.url} (${pace})`);
+  if (report.verify) {
+    lines.push(
+      `verified ${report.matched}/${report.expected} incoming messages match` +
+        (report.mismatches.length ? `; ${report.mismatches.length} shown below` : ''),
+    );
+  }
+  for (const m of report.mismatches) {
+    lines.push(`✗ incoming message #${m.index}${m.seq ? ` (recorded seq ${m.seq})` : ''}:`);
+    for (const p of m.problems) lines.push(`    ${p}`);
+  }
+  if (report.error) lines.push(`error: ${report.error.code}: ${report.error.message}`);
+  if (report.deviationsMs.length > 0) {
+    const s = timingStats(report.deviationsMs);
+    lines.push(
+      `send timing vs recording: max ${s.maxMs.toFixed(1)} ms, p95 ${s.p95Ms.toFixed(1)} ms, mean ${s.meanMs.toFixed(1)} ms`,
+    );
+  }
+  lines.push(report.ok ? 'OK' : 'FAILED');
+  return lines.join('\n');
+}
+
+export function timingStats(deviations: number[]): { maxMs: number; p95Ms: number; meanMs: number } {
+  const abs = deviations.map(Math.abs).sort((a, b) => a - b);
+  if (abs.length === 0) return { maxMs: 0, p95Ms: 0, meanMs: 0 };
+  return {
+    maxMs: abs[abs.length - 1]!,
+    p95Ms: abs[Math.min(abs.length - 1, Math.ceil(abs.length * 0.95) - 1)]!,
+    meanMs: abs.reduce((a, b) => a + b, 0) / abs.length,
+  };
+}
+
+async function waitOpen(conn: ClientConnection): Promise<void> {
+  if (conn.readyState === 1) return;
+  await new Promise<void>((resolve, reject) => {
+    const onOpen = (): void => {
+      conn.off('close', onClose);
+      resolve();
+    };
+    const onClose = (): void => {
+      conn.off('open', onOpen);
+      const info = conn.info().error;
+      reject(
+        new DuplexError(
+          info?.code ?? ErrorCodes.CONNECTION_FAILED,
+          info?.message ?? `The connection to ${conn.url} closed before it opened.`,
+        ),
+      );
+    };
+    conn.once('open', onOpen);
+    conn.once('close', onClose);
+  });
+}
+
+/** Waits until `target` (performance.now() time): a timer for most of it, then yields to I/O. */
+async function sleepUntil(target: number): Promise<void> {
+  for (;;) {
+    const left = target - performance.now();
+    if (left <= 0) return;
+    if (left > 2) await sleep(left - 1.5);
+    else await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+function describe(e: { kind: string; data: Uint8Array }): string {
+  if (e.kind === 'binary') return `binary, ${e.data.byteLength} bytes`;
+  const text = utf8Decode(e.data);
+  return JSON.stringify(text.length > 80 ? text.slice(0, 77) + '...' : text);
+}
