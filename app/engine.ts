@@ -178,6 +178,9 @@ export class Engine {
       const c = this.connection(connectionId);
       c.terminate();
       c.removeAllListeners();
+      // Terminating a CONNECTING socket reports its error on the next tick; with no
+      // listener left, EventEmitter would throw it as an uncaught exception.
+      c.on('error', () => undefined);
       this.connections.delete(connectionId);
       this.#logs.delete(connectionId);
       this.#pendingEntries.delete(connectionId);

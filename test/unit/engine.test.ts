@@ -2,6 +2,7 @@
  * Engine: command validation, typed errors, batched events, log commands —
  * through invoke/call with a real mock server and real client connections.
  */
+import { createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine, type EngineEvent } from '../../app/engine.js';
 import type { ConnectionInfo, LogEntryView } from '../../app/contract.js';
@@ -260,5 +261,28 @@ describe('Engine: log commands', () => {
     await until(() => events.some((ev) => ev.name === 'connection.removed'));
     expect((await e.invoke('log.read', { logId: connectionId })).ok).toBe(false);
     expect(await e.call('connection.list', {})).toEqual([]);
+  });
+
+  it('removes a connection that is still CONNECTING without an uncaught error', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((s) => sockets.push(s)); // accepts TCP, never answers the handshake
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown): void => void uncaught.push(err);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const e = engine();
+      const port = (silent.address() as { port: number }).port;
+      const { connectionId } = await e.call('connection.open', { url: `ws://127.0.0.1:${port}/` });
+      await until(() => sockets.length === 1);
+      expect(e.connection(connectionId).readyState).toBe(0);
+      await e.call('connection.remove', { connectionId });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
   });
 });
