@@ -219,6 +219,8 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
       this.#onRejected(ws, req, res),
     );
     ws.on('open', () => {
+      // maxAttempts and the backoff count consecutive failures: a successful open starts over.
+      this.#attempt = 0;
       this.#setState(ReadyState.OPEN);
       this.log.append('none', 'open', undefined, {
         note: `open${ws.protocol ? `, protocol ${ws.protocol}` : ''}${ws.extensions ? `, extensions ${ws.extensions}` : ''}`,

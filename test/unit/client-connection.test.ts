@@ -394,7 +394,25 @@ describe('ClientConnection: auto-reconnect', () => {
       reconnecting.length,
     );
     expect(notes.some((n) => n.startsWith('reconnecting to ws://127.0.0.1'))).toBe(true);
-    expect(conn.info().attempt).toBe(reconnecting.length);
+    expect(conn.info().attempt).toBe(0); // open again: the next drop starts the backoff over
+  });
+
+  it('counts maxAttempts per outage: a successful reconnect starts the count over', async () => {
+    let srv = await wsServer();
+    const port = srv.port;
+    const conn = await opened({ url: srv.url, reconnect: { maxAttempts: 1, initialDelayMs: 100 } });
+    const delays: number[] = [];
+    conn.on('reconnecting', (r) => delays.push(r.delayMs));
+    for (let outage = 1; outage <= 2; outage++) {
+      const reopened = new Promise((r) => conn.once('open', r));
+      await closeWss(srv.wss);
+      await until(() => delays.length === outage || conn.readyState === 3);
+      expect(conn.readyState, `outage ${outage}: reconnect scheduled`).toBe(0);
+      srv = await wsServer({ port }); // back within the 100 ms delay
+      await reopened;
+      expect(conn.readyState).toBe(1);
+    }
+    expect(delays).toEqual([100, 100]);
   });
 
   it('respects maxAttempts, then stays CLOSED', async () => {
