@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync, appendFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, appendFileSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,7 +15,9 @@ function tempDir(): string {
   dirs.push(d);
   return d;
 }
-afterEach(() => void 0);
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
 async function expectFileError(p: Promise<unknown>, ...parts: RegExp[]): Promise<DuplexError> {
   const err = await p.then(
