@@ -38,7 +38,13 @@ describe('session writer and reader', () => {
     log.append('none', 'info', undefined, { note: 'connecting' });
     const writer = new SessionWriter({
       path,
-      header: { role: 'client', url: 'ws://x.test/', headers: { 'X-A': '1' }, protocols: ['p1'] },
+      header: {
+        role: 'client',
+        url: 'ws://x.test/',
+        headers: { 'X-A': '1' },
+        protocols: ['p1'],
+        startedAt: log.read(log.firstSeq, 1)[0]!.t,
+      },
     }).attach(log, true);
     const binary = new Uint8Array([0, 1, 0xfe, 0xff, 0x80]);
     const invalidUtf8 = new Uint8Array([0x68, 0xc3]); // torn UTF-8 kept as base64, byte-exact
