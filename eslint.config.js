@@ -1,6 +1,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import svelte from 'eslint-plugin-svelte';
+import svelteConfig from './svelte.config.js';
 
 export default tseslint.config(
   {
@@ -24,6 +26,49 @@ export default tseslint.config(
           patterns: [
             { group: ['electron', 'electron/*'], message: 'app/ runs without Electron.' },
             { group: ['**/renderer/**', '**/main/**', '**/cli/**'], message: 'app/ is the bottom layer.' },
+          ],
+        },
+      ],
+    },
+  },
+  // The workbench UI (Svelte 5).
+  ...svelte.configs.recommended,
+  {
+    files: ['renderer/**/*.svelte', 'renderer/**/*.svelte.ts'],
+    languageOptions: {
+      globals: { ...globals.browser },
+      parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'], svelteConfig },
+    },
+    rules: {
+      // Large collections are plain Maps/Sets held in $state.raw and replaced, never mutated
+      // (STYLE.md); SvelteMap would make every entry reactive, which a million-row log cannot afford.
+      'svelte/prefer-svelte-reactivity': 'off',
+    },
+  },
+  {
+    files: ['renderer/src/**/*.ts', 'renderer/src/**/*.svelte'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      // Layers: the renderer talks to the engine only through WorkbenchApi (bridge.ts).
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(node:|ws$|zod$|electron($|/))',
+              message: 'renderer/ runs in a browser sandbox: no Node, ws, zod or electron imports.',
+            },
+            {
+              regex:
+                '(^|/)app/(?!(api|errors|websocket-rules|contract|payload/codecs|payload/hex-dump)\\.js$)',
+              message:
+                'renderer/ may import only the runtime-free part of app/ (api, errors, websocket-rules, payload codecs and hex-dump; types from contract).',
+            },
+            {
+              regex: '(^|/)app/contract\\.js$',
+              allowTypeImports: true,
+              message: 'Import only types from app/contract.ts; its schemas (zod) stay in the engine.',
+            },
           ],
         },
       ],

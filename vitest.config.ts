@@ -1,4 +1,6 @@
 import { defineConfig } from 'vitest/config';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { svelteTesting } from '@testing-library/svelte/vite';
 
 export default defineConfig({
   test: {
@@ -25,6 +27,26 @@ export default defineConfig({
           include: ['test/interop/**/*.test.ts'],
           environment: 'node',
           testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        // Svelte components in jsdom, against the fake contract (renderer/src/lib/fake-api.ts).
+        plugins: [svelte({ configFile: './svelte.config.js' }), svelteTesting()],
+        test: {
+          name: 'renderer',
+          include: ['renderer/**/*.svelte.test.ts'],
+          environment: 'jsdom',
+          setupFiles: ['./renderer/vitest-setup.ts'],
+        },
+      },
+      {
+        // The built UI in Debian's Chromium through browser mode (`duplex ui`); needs build:node + build:renderer.
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 90_000,
           hookTimeout: 60_000,
         },
       },

@@ -1,0 +1,274 @@
+/**
+ * One connection tab: the editable request (URL, headers, subprotocols,
+ * origin, options), the engine connection it opened, its log and composer.
+ */
+import type { WorkbenchApi } from '../../../app/api.js';
+import type { ConnectOptions, ConnectionInfo, SavedConnection } from '../../../app/contract.js';
+import { checkCloseArgs, parseWebSocketUrl } from '../../../app/websocket-rules.js';
+import { ComposerState } from './composer.svelte.js';
+import { LogModel } from './log-model.svelte.js';
+
+export interface HeaderRow {
+  id: number;
+  name: string;
+  value: string;
+}
+
+export interface ConnectionDraft {
+  name: string;
+  url: string;
+  headers: HeaderRow[];
+  /** Comma- or space-separated subprotocols. */
+  protocols: string;
+  origin: string;
+  tlsInsecure: boolean;
+  ca: string;
+  perMessageDeflate: boolean;
+  handshakeTimeoutMs: string;
+}
+
+let nextTabId = 1;
+let nextRowId = 1;
+
+export class ConnectionTab {
+  readonly kind = 'connection' as const;
+  readonly id = `tab-${nextTabId++}`;
+  readonly log: LogModel;
+  readonly composer: ComposerState;
+  readonly #api: WorkbenchApi;
+  #savedId = $state<string | undefined>(undefined);
+  #draft = $state<ConnectionDraft>(emptyDraft());
+  #info = $state.raw<ConnectionInfo | undefined>(undefined);
+  #error = $state('');
+  #dirty = $state(false);
+  #busy = $state(false);
+
+  constructor(api: WorkbenchApi, saved?: SavedConnection) {
+    this.#api = api;
+    this.log = new LogModel(api);
+    this.composer = new ComposerState(api, saved?.id);
+    if (saved) this.load(saved);
+  }
+
+  get savedId(): string | undefined {
+    return this.#savedId;
+  }
+  get title(): string {
+    return this.#draft.name || this.#draft.url || 'New connection';
+  }
+  /** The editable request; components bind to its fields. */
+  get draft(): ConnectionDraft {
+    return this.#draft;
+  }
+  get info(): ConnectionInfo | undefined {
+    return this.#info;
+  }
+  get connectionId(): string | undefined {
+    return this.#info?.connectionId;
+  }
+  /** 0–3, or 3 (CLOSED) before the first connect. */
+  get readyState(): 0 | 1 | 2 | 3 {
+    return this.#info?.readyState ?? 3;
+  }
+  get error(): string {
+    return this.#error;
+  }
+  get dirty(): boolean {
+    return this.#dirty;
+  }
+  get busy(): boolean {
+    return this.#busy;
+  }
+
+  markDirty(): void {
+    this.#dirty = true;
+  }
+
+  load(saved: SavedConnection): void {
+    this.#savedId = saved.id;
+    this.#draft = draftFrom(saved);
+    this.#dirty = false;
+    this.composer.bindSaved(saved.id);
+  }
+
+  addHeader(): void {
+    this.#draft.headers.push({ id: nextRowId++, name: '', value: '' });
+    this.#dirty = true;
+  }
+
+  removeHeader(id: number): void {
+    this.#draft.headers = this.#draft.headers.filter((h) => h.id !== id);
+    this.#dirty = true;
+  }
+
+  /** The draft as contract options, or an error that says what to fix. */
+  options(): { ok: true; value: ConnectOptions } | { ok: false; error: string } {
+    const d = $state.snapshot(this.#draft);
+    try {
+      parseWebSocketUrl(d.url.trim());
+    } catch (err) {
+      return { ok: false, error: (err as Error).message };
+    }
+    const options: ConnectOptions = { url: d.url.trim() };
+    const headers = d.headers.filter((h) => h.name.trim() !== '');
+    if (headers.length > 0) {
+      options.headers = Object.fromEntries(headers.map((h) => [h.name.trim(), h.value]));
+    }
+    const protocols = d.protocols.split(/[\s,]+/).filter(Boolean);
+    if (protocols.length > 0) options.protocols = protocols;
+    if (d.origin.trim()) options.origin = d.origin.trim();
+    if (d.tlsInsecure || d.ca.trim()) {
+      options.tls = {};
+      if (d.tlsInsecure) options.tls.insecure = true;
+      if (d.ca.trim()) options.tls.ca = d.ca;
+    }
+    if (!d.perMessageDeflate) options.perMessageDeflate = false;
+    if (d.handshakeTimeoutMs.trim()) {
+      const ms = Number(d.handshakeTimeoutMs);
+      if (!Number.isInteger(ms) || ms < 1) {
+        return { ok: false, error: 'Handshake timeout is a whole number of milliseconds, e.g. 10000.' };
+      }
+      options.handshakeTimeoutMs = ms;
+    }
+    return { ok: true, value: options };
+  }
+
+  /** Saves the draft as a saved connection (creates one the first time). */
+  async save(): Promise<SavedConnection | undefined> {
+    const opts = this.options();
+    if (!opts.ok) {
+      this.#error = opts.error;
+      return undefined;
+    }
+    const r = await this.#api.savedConnection.save({
+      ...(this.#savedId ? { id: this.#savedId } : {}),
+      name: this.#draft.name.trim() || hostOf(this.#draft.url),
+      options: opts.value,
+    });
+    if (!r.ok) {
+      this.#error = r.error.message;
+      return undefined;
+    }
+    this.#savedId = r.value.id;
+    this.#draft.name = r.value.name;
+    this.#dirty = false;
+    this.#error = '';
+    this.composer.bindSaved(r.value.id);
+    return r.value;
+  }
+
+  async connect(): Promise<void> {
+    const opts = this.options();
+    if (!opts.ok) {
+      this.#error = opts.error;
+      return;
+    }
+    this.#busy = true;
+    this.#error = '';
+    try {
+      const previous = this.#info;
+      if (previous) await this.#api.connection.remove({ connectionId: previous.connectionId });
+      const r = await this.#api.connection.open(opts.value);
+      if (!r.ok) {
+        this.#error = r.error.message;
+        return;
+      }
+      this.#info = r.value;
+      this.log.attach(r.value.connectionId);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** Closes with an optional code and reason; returns the validation error, or '' once sent. */
+  async disconnect(code?: number, reason?: string): Promise<string> {
+    const bad = checkCloseArgs(code, reason);
+    if (bad) return bad.message;
+    const id = this.connectionId;
+    if (!id) return '';
+    const r = await this.#api.connection.close({
+      connectionId: id,
+      ...(code !== undefined ? { code } : {}),
+      ...(reason !== undefined && reason !== '' ? { reason } : {}),
+    });
+    if (!r.ok) return r.error.message;
+    this.#info = r.value;
+    return '';
+  }
+
+  async send(): Promise<boolean> {
+    const payload = this.composer.build();
+    const id = this.connectionId;
+    if (!payload) return false;
+    if (!id || this.readyState !== 1) {
+      this.composer.reportError('Not connected: press Connect first, then send.');
+      return false;
+    }
+    const r = await this.#api.connection.send({ connectionId: id, payload });
+    if (!r.ok) {
+      this.composer.reportError(r.error.message);
+      return false;
+    }
+    return true;
+  }
+
+  async ping(): Promise<void> {
+    const id = this.connectionId;
+    if (!id || this.readyState !== 1) {
+      this.composer.reportError('Not connected: press Connect first, then ping.');
+      return;
+    }
+    const r = await this.#api.connection.ping({ connectionId: id });
+    if (!r.ok) this.composer.reportError(r.error.message);
+  }
+
+  /** Removes the engine connection (when the tab closes). */
+  async dispose(): Promise<void> {
+    const id = this.connectionId;
+    if (id) await this.#api.connection.remove({ connectionId: id });
+  }
+
+  onState(info: ConnectionInfo): void {
+    if (info.connectionId !== this.connectionId) return;
+    this.#info = info;
+    if (info.error && info.readyState === 3) this.#error = info.error.message;
+  }
+}
+
+export function emptyDraft(url = ''): ConnectionDraft {
+  return {
+    name: '',
+    url,
+    headers: [],
+    protocols: '',
+    origin: '',
+    tlsInsecure: false,
+    ca: '',
+    perMessageDeflate: true,
+    handshakeTimeoutMs: '',
+  };
+}
+
+function draftFrom(saved: SavedConnection): ConnectionDraft {
+  const o = saved.options;
+  return {
+    name: saved.name,
+    url: o.url,
+    headers: Object.entries(o.headers ?? {}).map(([name, value]) => ({ id: nextRowId++, name, value })),
+    protocols: (o.protocols ?? []).join(', '),
+    origin: o.origin ?? '',
+    tlsInsecure: o.tls?.insecure ?? false,
+    ca: o.tls?.ca ?? '',
+    perMessageDeflate: o.perMessageDeflate ?? true,
+    handshakeTimeoutMs: o.handshakeTimeoutMs !== undefined ? String(o.handshakeTimeoutMs) : '',
+  };
+}
+
+function hostOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.host}${u.pathname === '/' ? '' : u.pathname}`;
+  } catch {
+    return url || 'Untitled connection';
+  }
+}

@@ -1,0 +1,406 @@
+/**
+ * An in-memory WorkbenchApi for component tests and the offline demo
+ * (`?demo`). It keeps the contract's shapes and rules (ready states, close
+ * code checks, log paging, payload ranges) but opens no sockets: a
+ * connection echoes what it is sent, a server has no real clients.
+ */
+import type { WorkbenchApi } from '../../../app/api.js';
+import type {
+  ConnectionInfo,
+  Direction,
+  EventName,
+  EventPayloads,
+  LogEntryView,
+  LogFilter,
+  LogKind,
+  MessageTemplate,
+  Payload,
+  Result,
+  SavedConnection,
+  ServerClientInfo,
+  ServerInfo,
+} from '../../../app/contract.js';
+import { ErrorCodes, type ErrorInfo } from '../../../app/errors.js';
+import { bytesToHex, utf8Decode, utf8Encode } from '../../../app/payload/codecs.js';
+import { checkCloseArgs } from '../../../app/websocket-rules.js';
+
+interface FakeEntry {
+  view: LogEntryView;
+  data: Uint8Array;
+}
+
+class FakeLog {
+  entries: FakeEntry[] = [];
+  firstSeq = 1;
+  nextSeq = 1;
+  /** Entries made by `fill`: generated on read, so a million cost no memory. */
+  virtual = 0;
+
+  get lastSeq(): number {
+    return this.nextSeq - 1 + this.virtual;
+  }
+
+  append(dir: Direction, kind: LogKind, data: Uint8Array, extra: Partial<LogEntryView> = {}): FakeEntry {
+    const seq = this.lastSeq + 1;
+    this.nextSeq = seq + 1 - this.virtual;
+    const text = kind !== 'binary' && kind !== 'ping' && kind !== 'pong';
+    const view: LogEntryView = {
+      seq,
+      t: Date.now(),
+      dir,
+      kind,
+      size: data.byteLength,
+      preview: text ? utf8Decode(data.subarray(0, 2048)) : bytesToHex(data.subarray(0, 64), ' '),
+      truncated: text ? data.byteLength > 2048 : data.byteLength > 64,
+      ...extra,
+    };
+    const entry = { view, data };
+    this.entries.push(entry);
+    return entry;
+  }
+
+  get(seq: number): FakeEntry | undefined {
+    if (seq >= this.firstSeq && seq <= this.virtual) return virtualEntry(seq);
+    return this.entries.find((e) => e.view.seq === seq);
+  }
+
+  read(fromSeq: number, count: number, filter?: LogFilter): LogEntryView[] {
+    const out: LogEntryView[] = [];
+    for (let seq = Math.max(fromSeq, this.firstSeq); seq <= this.lastSeq && out.length < count; seq++) {
+      const e = this.get(seq);
+      if (e && matches(e.view, filter)) out.push(e.view);
+    }
+    return out;
+  }
+}
+
+function virtualEntry(seq: number): FakeEntry {
+  const text = `{"seq":${seq},"price":${(seq * 1.37).toFixed(2)},"symbol":"DUPX"}`;
+  const data = utf8Encode(text);
+  return {
+    data,
+    view: {
+      seq,
+      t: 1_700_000_000_000 + seq * 5,
+      dir: seq % 3 === 0 ? 'out' : 'in',
+      kind: 'text',
+      size: data.byteLength,
+      preview: text,
+      truncated: false,
+    },
+  };
+}
+
+function matches(v: LogEntryView, f?: LogFilter): boolean {
+  if (!f) return true;
+  if (f.dir && v.dir !== f.dir) return false;
+  if (f.kinds && f.kinds.length > 0 && !f.kinds.includes(v.kind)) return false;
+  if (f.clientId !== undefined && v.clientId !== f.clientId) return false;
+  if (f.search && !v.preview.toLowerCase().includes(f.search.toLowerCase())) return false;
+  return true;
+}
+
+export interface FakeApi extends WorkbenchApi {
+  /** Every command call, for assertions: [name, input]. */
+  readonly calls: [string, unknown][];
+  /** Emits an event to the UI's listeners. */
+  emit<E extends EventName>(name: E, payload: EventPayloads[E]): void;
+  /** Makes a log hold `count` generated text entries (no memory per entry). */
+  fillLog(logId: string, count: number): void;
+  /** Appends one entry to a log and emits it. */
+  appendEntry(logId: string, dir: Direction, payload: Payload): LogEntryView;
+}
+
+/** Builds a fake; `latencyMs` delays responses a little, like a real transport. */
+export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
+  const listeners = new Map<string, Set<(p: unknown) => void>>();
+  const logs = new Map<string, FakeLog>();
+  const connections = new Map<string, ConnectionInfo>();
+  const servers = new Map<string, ServerInfo>();
+  const saved = new Map<string, SavedConnection>();
+  const templates = new Map<string, MessageTemplate>();
+  const calls: [string, unknown][] = [];
+  let nextId = 1;
+
+  const emit = (name: string, payload: unknown): void => {
+    for (const l of listeners.get(name) ?? []) l(payload);
+  };
+  const ok = async <T>(value: T): Promise<Result<T>> => {
+    if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
+    return { ok: true, value };
+  };
+  const fail = async <T>(code: ErrorInfo['code'], message: string): Promise<Result<T>> => ({
+    ok: false,
+    error: { code, message },
+  });
+  const logOf = (logId: string): FakeLog => {
+    let log = logs.get(logId);
+    if (!log) logs.set(logId, (log = new FakeLog()));
+    return log;
+  };
+  const appendAndEmit = (logId: string, dir: Direction, kind: LogKind, data: Uint8Array, extra = {}) => {
+    const log = logOf(logId);
+    const entry = log.append(dir, kind, data, extra);
+    emit('log.appended', { logId, entries: [entry.view], firstSeq: log.firstSeq, lastSeq: log.lastSeq });
+    return entry.view;
+  };
+  const payloadBytes = (p: Payload): Uint8Array => (p.type === 'text' ? utf8Encode(p.text) : p.data);
+  const setState = (info: ConnectionInfo): ConnectionInfo => {
+    connections.set(info.connectionId, info);
+    emit('connection.state', info);
+    return info;
+  };
+  const now = () => new Date().toISOString();
+  const record = (name: string) => (input: unknown) => {
+    calls.push([name, input]);
+  };
+
+  const api = {
+    connection: {
+      open: async (input: { url: string }) => {
+        record('connection.open')(input);
+        const connectionId = `conn-${nextId++}`;
+        const info: ConnectionInfo = {
+          connectionId,
+          url: input.url,
+          readyState: 0,
+          protocol: '',
+          extensions: '',
+          bufferedAmount: 0,
+          attempt: 0,
+        };
+        connections.set(connectionId, info);
+        logOf(connectionId);
+        setTimeout(() => {
+          const open = setState({
+            ...info,
+            readyState: 1,
+            handshake: { status: 101, headers: { upgrade: 'websocket', connection: 'Upgrade' } },
+          });
+          appendAndEmit(connectionId, 'none', 'open', utf8Encode(`Connected to ${open.url}`));
+        }, 5);
+        return ok(info);
+      },
+      send: async (input: { connectionId: string; payload: Payload }) => {
+        record('connection.send')(input);
+        const c = connections.get(input.connectionId);
+        if (!c || c.readyState !== 1) return fail(ErrorCodes.INVALID_STATE, 'The connection is not open.');
+        const data = payloadBytes(input.payload);
+        const kind = input.payload.type === 'text' ? 'text' : 'binary';
+        const out = appendAndEmit(input.connectionId, 'out', kind, data);
+        setTimeout(() => appendAndEmit(input.connectionId, 'in', kind, data), 2);
+        return ok({ seq: out.seq });
+      },
+      ping: async (input: { connectionId: string }) => {
+        record('connection.ping')(input);
+        const out = appendAndEmit(input.connectionId, 'out', 'ping', new Uint8Array());
+        setTimeout(() => appendAndEmit(input.connectionId, 'in', 'pong', new Uint8Array()), 2);
+        return ok({ seq: out.seq });
+      },
+      close: async (input: { connectionId: string; code?: number; reason?: string }) => {
+        record('connection.close')(input);
+        const bad = checkCloseArgs(input.code, input.reason);
+        if (bad) return fail(bad.code, bad.message);
+        const c = connections.get(input.connectionId);
+        if (!c) return fail(ErrorCodes.NOT_FOUND, 'No such connection.');
+        const closing = setState({ ...c, readyState: 2 });
+        setTimeout(() => {
+          setState({
+            ...closing,
+            readyState: 3,
+            closeCode: input.code ?? 1005,
+            closeReason: input.reason ?? '',
+            wasClean: true,
+          });
+          appendAndEmit(input.connectionId, 'none', 'close', utf8Encode(input.reason ?? ''), {
+            code: input.code ?? 1005,
+            reason: input.reason ?? '',
+          });
+        }, 5);
+        return ok(closing);
+      },
+      remove: async (input: { connectionId: string }) => {
+        record('connection.remove')(input);
+        connections.delete(input.connectionId);
+        return ok({ removed: true });
+      },
+      get: async (input: { connectionId: string }) => {
+        const c = connections.get(input.connectionId);
+        return c ? ok(c) : fail(ErrorCodes.NOT_FOUND, 'No such connection.');
+      },
+      list: async () => ok([...connections.values()]),
+    },
+    server: {
+      start: async (input: { port?: number; path?: string; echo?: boolean; protocols?: string[] }) => {
+        record('server.start')(input);
+        const serverId = `server-${nextId++}`;
+        const port = input.port || 40000 + nextId;
+        const path = input.path ?? '/';
+        const info: ServerInfo = {
+          serverId,
+          url: `ws://127.0.0.1:${port}${path}`,
+          host: '127.0.0.1',
+          port,
+          path,
+          protocols: input.protocols ?? [],
+          echo: input.echo ?? true,
+          running: true,
+          clientCount: 0,
+        };
+        servers.set(serverId, info);
+        logOf(serverId);
+        appendAndEmit(serverId, 'none', 'info', utf8Encode(`Listening on ${info.url}`));
+        return ok(info);
+      },
+      stop: async (input: { serverId: string }) => {
+        record('server.stop')(input);
+        const s = servers.get(input.serverId);
+        if (!s) return fail(ErrorCodes.NOT_FOUND, 'No such server.');
+        const stopped = { ...s, running: false, clientCount: 0 };
+        servers.set(s.serverId, stopped);
+        emit('server.state', stopped);
+        return ok(stopped);
+      },
+      get: async (input: { serverId: string }) => {
+        const s = servers.get(input.serverId);
+        return s ? ok(s) : fail(ErrorCodes.NOT_FOUND, 'No such server.');
+      },
+      list: async () => ok([...servers.values()]),
+      clients: async () => ok([] as ServerClientInfo[]),
+      send: async (input: { serverId: string; clientId: string; payload: Payload }) => {
+        record('server.send')(input);
+        const kind = input.payload.type === 'text' ? 'text' : 'binary';
+        const v = appendAndEmit(input.serverId, 'out', kind, payloadBytes(input.payload), {
+          clientId: input.clientId,
+        });
+        return ok({ seq: v.seq });
+      },
+      broadcast: async (input: { serverId: string; payload: Payload }) => {
+        record('server.broadcast')(input);
+        return ok({ sent: 0 });
+      },
+      closeClient: async (input: { code?: number; reason?: string }) => {
+        record('server.closeClient')(input);
+        const bad = checkCloseArgs(input.code, input.reason);
+        return bad ? fail(bad.code, bad.message) : ok({ closed: true });
+      },
+      terminateClient: async () => ok({ terminated: true }),
+    },
+    log: {
+      read: async (input: { logId: string; fromSeq?: number; count?: number; filter?: LogFilter }) => {
+        record('log.read')(input);
+        const log = logOf(input.logId);
+        const entries = log.read(input.fromSeq ?? log.firstSeq, input.count ?? 500, input.filter);
+        return ok({ logId: input.logId, entries, firstSeq: log.firstSeq, lastSeq: log.lastSeq });
+      },
+      payload: async (input: { logId: string; seq: number; offset?: number; length?: number }) => {
+        record('log.payload')(input);
+        const e = logOf(input.logId).get(input.seq);
+        if (!e) return fail(ErrorCodes.NOT_FOUND, `Entry ${input.seq} is not in the log.`);
+        const from = Math.min(input.offset ?? 0, e.data.byteLength);
+        const data = e.data.slice(from, from + (input.length ?? 64 * 1024));
+        return ok({ seq: input.seq, size: e.data.byteLength, offset: from, data });
+      },
+      clear: async (input: { logId: string }) => {
+        record('log.clear')(input);
+        const log = logOf(input.logId);
+        log.firstSeq = log.lastSeq + 1;
+        log.entries = [];
+        emit('log.cleared', { logId: input.logId });
+        return ok({ cleared: true });
+      },
+    },
+    savedConnection: {
+      list: async () => ok([...saved.values()]),
+      save: async (input: { id?: string; name: string; options: SavedConnection['options'] }) => {
+        record('savedConnection.save')(input);
+        const prev = input.id ? saved.get(input.id) : undefined;
+        const s: SavedConnection = {
+          id: prev?.id ?? `saved-${nextId++}`,
+          name: input.name,
+          options: input.options,
+          createdAt: prev?.createdAt ?? now(),
+          updatedAt: now(),
+        };
+        saved.set(s.id, s);
+        return ok(s);
+      },
+      rename: async (input: { id: string; name: string }) => {
+        record('savedConnection.rename')(input);
+        const s = saved.get(input.id);
+        if (!s) return fail(ErrorCodes.NOT_FOUND, 'No such saved connection.');
+        const renamed = { ...s, name: input.name, updatedAt: now() };
+        saved.set(s.id, renamed);
+        return ok(renamed);
+      },
+      duplicate: async (input: { id: string; name?: string }) => {
+        record('savedConnection.duplicate')(input);
+        const s = saved.get(input.id);
+        if (!s) return fail(ErrorCodes.NOT_FOUND, 'No such saved connection.');
+        const copy = { ...s, id: `saved-${nextId++}`, name: input.name ?? `${s.name} copy` };
+        saved.set(copy.id, copy);
+        return ok(copy);
+      },
+      delete: async (input: { id: string }) => {
+        record('savedConnection.delete')(input);
+        return ok({ deleted: saved.delete(input.id) });
+      },
+    },
+    template: {
+      list: async (input: { savedConnectionId?: string }) =>
+        ok(
+          [...templates.values()].filter(
+            (t) => !t.savedConnectionId || t.savedConnectionId === input.savedConnectionId,
+          ),
+        ),
+      save: async (input: { id?: string; name: string; savedConnectionId?: string; payload: Payload }) => {
+        record('template.save')(input);
+        const t: MessageTemplate = {
+          id: input.id ?? `tpl-${nextId++}`,
+          name: input.name,
+          payload: input.payload,
+          createdAt: now(),
+          updatedAt: now(),
+          ...(input.savedConnectionId ? { savedConnectionId: input.savedConnectionId } : {}),
+        };
+        templates.set(t.id, t);
+        return ok(t);
+      },
+      delete: async (input: { id: string }) => ok({ deleted: templates.delete(input.id) }),
+    },
+  };
+
+  const on: Record<string, (l: (p: unknown) => void) => () => void> = {};
+  for (const name of [
+    'connection.state',
+    'connection.removed',
+    'server.state',
+    'server.clients',
+    'log.appended',
+    'log.cleared',
+    'ui.menu',
+  ]) {
+    on[name] = (l) => {
+      let set = listeners.get(name);
+      if (!set) listeners.set(name, (set = new Set()));
+      set.add(l);
+      return () => set.delete(l);
+    };
+  }
+
+  return {
+    ...(api as unknown as WorkbenchApi),
+    on: on as unknown as WorkbenchApi['on'],
+    calls,
+    emit: (name, payload) => emit(name, payload),
+    fillLog: (logId, count) => {
+      const log = logOf(logId);
+      log.virtual = count;
+      log.nextSeq = 1;
+      log.entries = [];
+      emit('log.appended', { logId, entries: [], firstSeq: 1, lastSeq: count });
+    },
+    appendEntry: (logId, dir, payload) =>
+      appendAndEmit(logId, dir, payload.type === 'text' ? 'text' : 'binary', payloadBytes(payload)),
+  };
+}

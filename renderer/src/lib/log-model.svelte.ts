@@ -1,0 +1,332 @@
+/**
+ * The UI side of one engine log (a connection's or a mock server's): what the
+ * virtual list shows, without ever holding the whole log.
+ *
+ * Unfiltered, row i is sequence number firstSeq + i; rows live in a bounded
+ * cache of fixed-size pages, filled by `log.appended` batches and, for ranges
+ * the batches skipped (a flood only carries the newest entries), by `log.read`
+ * when the rows scroll into view. Filtered, the matches are scanned once with
+ * `log.read` and a filter, then new entries are matched as they arrive; they
+ * live in chunked arrays. Both structures are `$state.raw` and replaced, never
+ * mutated, so an append costs one page copy, not a copy of the log.
+ */
+import type { WorkbenchApi } from '../../../app/api.js';
+import type { Direction, LogEntryView, LogFilter, LogKind } from '../../../app/contract.js';
+
+export const PAGE_SIZE = 256;
+const MAX_PAGES = 48;
+const CHUNK = 4096;
+/** A filtered view keeps at most this many matches (the newest). */
+export const MAX_MATCHES = 200_000;
+const SCAN_BATCH = 5000;
+
+export interface LogViewFilter {
+  dir: Direction | '';
+  kinds: LogKind[];
+  search: string;
+}
+
+type Pages = Map<number, readonly (LogEntryView | undefined)[]>;
+
+export class LogModel {
+  readonly #api: WorkbenchApi;
+  /** Applied to every read; a server's per-client view sets clientId. */
+  readonly #fixedClientId: string | undefined;
+  #logId = $state<string | undefined>(undefined);
+  #firstSeq = $state(1);
+  #lastSeq = $state(0);
+  #pages = $state.raw<Pages>(new Map());
+  #pending = new Set<number>();
+  /** Page at the middle of what the list shows; the cache keeps pages near it and near the end. */
+  #viewPage = 0;
+  #filter = $state<LogViewFilter>({ dir: '', kinds: [], search: '' });
+  #clientId = $state<string | undefined>(undefined);
+  #chunks = $state.raw<readonly (readonly LogEntryView[])[]>([]);
+  #matchCount = $state(0);
+  #scanning = $state(false);
+  #scanSeq = 0;
+  #scanToken = 0;
+  #selected = $state.raw<LogEntryView | undefined>(undefined);
+  #error = $state('');
+
+  constructor(api: WorkbenchApi, logId?: string, clientId?: string) {
+    this.#api = api;
+    this.#logId = logId;
+    this.#fixedClientId = clientId;
+  }
+
+  get logId(): string | undefined {
+    return this.#logId;
+  }
+  get firstSeq(): number {
+    return this.#firstSeq;
+  }
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+  /** Entries the engine holds for this log (before filtering). */
+  get total(): number {
+    return Math.max(0, this.#lastSeq - this.#firstSeq + 1);
+  }
+  get filtered(): boolean {
+    const f = this.#filter;
+    return f.dir !== '' || f.kinds.length > 0 || f.search !== '' || this.clientId !== undefined;
+  }
+  /** Rows the list shows. */
+  get count(): number {
+    return this.filtered ? this.#matchCount : this.total;
+  }
+  get filter(): LogViewFilter {
+    return this.#filter;
+  }
+  get clientId(): string | undefined {
+    return this.#clientId ?? this.#fixedClientId;
+  }
+  get scanning(): boolean {
+    return this.#scanning;
+  }
+  get selected(): LogEntryView | undefined {
+    return this.#selected;
+  }
+  get error(): string {
+    return this.#error;
+  }
+
+  /** Points the model at a (new) engine log, e.g. after reconnecting. */
+  attach(logId: string | undefined): void {
+    if (logId === this.#logId) return;
+    this.#logId = logId;
+    this.#reset(1, 0);
+    this.#selected = undefined;
+  }
+
+  select(entry: LogEntryView | undefined): void {
+    this.#selected = entry;
+  }
+
+  setFilter(filter: Partial<LogViewFilter>): void {
+    this.#filter = { ...this.#filter, ...filter };
+    this.#rescan();
+  }
+
+  /** Restricts a server log to one client (undefined = all clients). */
+  setClient(clientId: string | undefined): void {
+    this.#clientId = clientId;
+    this.#rescan();
+  }
+
+  /** The row at `index`, or undefined while its page is being read. */
+  rowAt(index: number): LogEntryView | undefined {
+    if (this.filtered) {
+      const chunk = this.#chunks[Math.floor(index / CHUNK)];
+      return chunk?.[index % CHUNK];
+    }
+    const seq = this.#firstSeq + index;
+    return this.#pages.get(pageOf(seq))?.[(seq - 1) % PAGE_SIZE];
+  }
+
+  /** Reads the pages of rows [start, end) that are not cached yet. */
+  ensureRange(start: number, end: number): void {
+    if (this.filtered || !this.#logId) return;
+    const from = pageOf(this.#firstSeq + Math.max(0, start));
+    const to = pageOf(this.#firstSeq + Math.max(start, end - 1));
+    this.#viewPage = Math.floor((from + to) / 2);
+    for (let p = from; p <= to; p++) {
+      const page = this.#pages.get(p);
+      const complete = page && page.length === PAGE_SIZE && !page.includes(undefined);
+      const last = pageOf(this.#lastSeq);
+      if (complete || (page && p === last && !hasGap(page, p, this.#firstSeq, this.#lastSeq))) continue;
+      void this.#readPage(p);
+    }
+  }
+
+  /** A `log.appended` event for this log. */
+  onAppended(batch: { entries: LogEntryView[]; firstSeq: number; lastSeq: number }): void {
+    const seenUpTo = this.#lastSeq;
+    this.#firstSeq = batch.firstSeq;
+    this.#lastSeq = Math.max(this.#lastSeq, batch.lastSeq);
+    if (batch.entries.length > 0) this.#storeEntries(batch.entries);
+    if (this.filtered && !this.#scanning) {
+      const fresh = batch.entries.filter((e) => e.seq > this.#scanSeq && this.#matches(e));
+      const firstNew = batch.entries[0]?.seq ?? batch.lastSeq + 1;
+      if (firstNew > Math.max(seenUpTo, this.#scanSeq) + 1) {
+        // The batch skipped entries (a flood): read the gap with the filter.
+        void this.#scan(Math.max(seenUpTo, this.#scanSeq) + 1, firstNew - 1, this.#scanToken);
+      }
+      if (fresh.length > 0) {
+        this.#appendMatches(fresh);
+        this.#scanSeq = Math.max(this.#scanSeq, fresh[fresh.length - 1]!.seq);
+      }
+      this.#scanSeq = Math.max(this.#scanSeq, batch.lastSeq);
+    }
+  }
+
+  /** A `log.cleared` event for this log. */
+  onCleared(): void {
+    this.#reset(this.#lastSeq + 1, this.#lastSeq);
+    this.#selected = undefined;
+  }
+
+  async clear(): Promise<void> {
+    if (!this.#logId) return;
+    const r = await this.#api.log.clear({ logId: this.#logId });
+    if (!r.ok) this.#error = r.error.message;
+  }
+
+  #reset(firstSeq: number, lastSeq: number): void {
+    this.#firstSeq = firstSeq;
+    this.#lastSeq = lastSeq;
+    this.#pages = new Map();
+    this.#pending.clear();
+    this.#chunks = [];
+    this.#matchCount = 0;
+    this.#scanSeq = lastSeq;
+    if (this.filtered) this.#rescan();
+  }
+
+  #storeEntries(entries: readonly LogEntryView[]): void {
+    const pages: Pages = new Map(this.#pages);
+    let current = -1;
+    let copy: (LogEntryView | undefined)[] = [];
+    for (const e of entries) {
+      const p = pageOf(e.seq);
+      if (p !== current) {
+        if (current >= 0) pages.set(current, copy);
+        current = p;
+        copy = [...(pages.get(p) ?? [])];
+      }
+      copy[(e.seq - 1) % PAGE_SIZE] = e;
+    }
+    if (current >= 0) pages.set(current, copy);
+    this.#pages = trimPages(pages, pageOf(this.#firstSeq), pageOf(this.#lastSeq), this.#viewPage);
+  }
+
+  async #readPage(p: number): Promise<void> {
+    const logId = this.#logId;
+    if (!logId || this.#pending.has(p)) return;
+    this.#pending.add(p);
+    try {
+      const r = await this.#api.log.read({ logId, fromSeq: p * PAGE_SIZE + 1, count: PAGE_SIZE });
+      if (logId !== this.#logId) return;
+      if (!r.ok) {
+        this.#error = r.error.message;
+        return;
+      }
+      this.#firstSeq = r.value.firstSeq;
+      this.#lastSeq = Math.max(this.#lastSeq, r.value.lastSeq);
+      const inPage = r.value.entries.filter((e) => pageOf(e.seq) === p);
+      this.#storeEntries(inPage);
+    } finally {
+      this.#pending.delete(p);
+    }
+  }
+
+  #rescan(): void {
+    const token = ++this.#scanToken;
+    this.#chunks = [];
+    this.#matchCount = 0;
+    this.#scanSeq = 0;
+    if (!this.filtered || !this.#logId) return;
+    void this.#scan(this.#firstSeq, Infinity, token);
+  }
+
+  /** Reads matches from `fromSeq` up to `toSeq` (or the end) with the filter, appending them. */
+  async #scan(fromSeq: number, toSeq: number, token: number): Promise<void> {
+    const logId = this.#logId;
+    if (!logId) return;
+    this.#scanning = true;
+    const filter = this.#engineFilter();
+    let from = fromSeq;
+    try {
+      while (token === this.#scanToken) {
+        const r = await this.#api.log.read({ logId, fromSeq: from, count: SCAN_BATCH, filter });
+        if (token !== this.#scanToken) return;
+        if (!r.ok) {
+          this.#error = r.error.message;
+          return;
+        }
+        const got = r.value.entries.filter((e) => e.seq <= toSeq && e.seq > this.#scanSeq);
+        if (got.length > 0) this.#appendMatches(got);
+        const lastRead = r.value.entries[r.value.entries.length - 1]?.seq;
+        this.#scanSeq = Math.max(this.#scanSeq, Math.min(toSeq, r.value.lastSeq));
+        if (r.value.entries.length < SCAN_BATCH || lastRead === undefined || lastRead >= toSeq) return;
+        from = lastRead + 1;
+      }
+    } finally {
+      if (token === this.#scanToken) this.#scanning = false;
+    }
+  }
+
+  #engineFilter(): LogFilter {
+    const f = this.#filter;
+    const filter: LogFilter = {};
+    if (f.dir) filter.dir = f.dir;
+    if (f.kinds.length > 0) filter.kinds = [...f.kinds];
+    if (f.search) filter.search = f.search;
+    if (this.clientId !== undefined) filter.clientId = this.clientId;
+    return filter;
+  }
+
+  /** Client-side match of a new entry, on its preview (the engine's search covers whole payloads). */
+  #matches(e: LogEntryView): boolean {
+    const f = this.#filter;
+    if (f.dir && e.dir !== f.dir) return false;
+    if (f.kinds.length > 0 && !f.kinds.includes(e.kind)) return false;
+    if (this.clientId !== undefined && e.clientId !== this.clientId) return false;
+    if (f.search) {
+      const needle = f.search.toLowerCase();
+      if (!e.preview.toLowerCase().includes(needle) && !(e.note ?? '').toLowerCase().includes(needle)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  #appendMatches(entries: readonly LogEntryView[]): void {
+    const chunks = [...this.#chunks];
+    let last = chunks.length > 0 ? [...chunks.pop()!] : [];
+    for (const e of entries) {
+      if (last.length === CHUNK) {
+        chunks.push(last);
+        last = [];
+      }
+      last.push(e);
+    }
+    chunks.push(last);
+    let count = this.#matchCount + entries.length;
+    while (count > MAX_MATCHES && chunks.length > 1) {
+      count -= chunks.shift()!.length;
+    }
+    this.#chunks = chunks;
+    this.#matchCount = count;
+  }
+}
+
+function pageOf(seq: number): number {
+  return Math.floor((Math.max(1, seq) - 1) / PAGE_SIZE);
+}
+
+/** True when the last page lacks entries between the log's first and last seq. */
+function hasGap(
+  page: readonly (LogEntryView | undefined)[],
+  p: number,
+  firstSeq: number,
+  lastSeq: number,
+): boolean {
+  const from = Math.max(firstSeq, p * PAGE_SIZE + 1);
+  for (let seq = from; seq <= lastSeq; seq++) if (!page[(seq - 1) % PAGE_SIZE]) return true;
+  return false;
+}
+
+/** Keeps the cache bounded: drops pages outside the log, then the ones farthest from the view and the end. */
+function trimPages(pages: Pages, firstPage: number, lastPage: number, viewPage: number): Pages {
+  for (const p of pages.keys()) if (p < firstPage || p > lastPage) pages.delete(p);
+  if (pages.size <= MAX_PAGES) return pages;
+  const distance = (p: number): number => Math.min(Math.abs(p - viewPage), lastPage - p);
+  const order = [...pages.keys()].sort((a, b) => distance(b) - distance(a));
+  for (const p of order) {
+    if (pages.size <= MAX_PAGES) break;
+    if (p !== lastPage) pages.delete(p);
+  }
+  return pages;
+}

@@ -1,0 +1,232 @@
+/**
+ * The workbench: saved connections, open tabs (connections and mock servers),
+ * and the routing of engine events to the tab they concern. One instance,
+ * provided to components through context.
+ */
+import type { WorkbenchApi } from '../../../app/api.js';
+import type { ConnectionInfo, MenuAction, SavedConnection, ServerInfo } from '../../../app/contract.js';
+import { ConnectionTab, emptyDraft } from './connection-tab.svelte.js';
+import { ServerTab } from './server-tab.svelte.js';
+import { Theme } from './theme.svelte.js';
+
+export type Tab = ConnectionTab | ServerTab;
+
+export class Workbench {
+  readonly api: WorkbenchApi;
+  readonly theme = new Theme();
+  #saved = $state.raw<SavedConnection[]>([]);
+  #tabs = $state.raw<Tab[]>([]);
+  #servers = $state.raw<ServerTab[]>([]);
+  #activeId = $state<string | undefined>(undefined);
+  #notice = $state('');
+  #unsubscribe: (() => void)[] = [];
+  /** State of connections whose tab is not known yet (an event can beat the open response). */
+  #early = new Map<string, ConnectionInfo>();
+  readonly #active = $derived(this.#tabs.find((t) => t.id === this.#activeId));
+
+  constructor(api: WorkbenchApi) {
+    this.api = api;
+  }
+
+  get saved(): SavedConnection[] {
+    return this.#saved;
+  }
+  get tabs(): Tab[] {
+    return this.#tabs;
+  }
+  /** Every mock server the workbench knows, open in a tab or not. */
+  get servers(): ServerTab[] {
+    return this.#servers;
+  }
+  get active(): Tab | undefined {
+    return this.#active;
+  }
+  get activeId(): string | undefined {
+    return this.#activeId;
+  }
+  /** A one-line message for the status bar (errors of sidebar actions). */
+  get notice(): string {
+    return this.#notice;
+  }
+
+  /** Subscribes to engine events and loads the workspace. */
+  async start(): Promise<void> {
+    const on = this.api.on;
+    this.#unsubscribe.push(
+      on['connection.state']((info) => this.#onConnectionState(info)),
+      on['server.state']((info) => this.#serverTab(info.serverId)?.onState(info)),
+      on['server.clients']((e) => this.#serverTab(e.serverId)?.onClients(e.clients)),
+      on['log.appended']((batch) => this.#logOwner(batch.logId)?.log.onAppended(batch)),
+      on['log.cleared']((e) => this.#logOwner(e.logId)?.log.onCleared()),
+      on['ui.menu']((e) => this.runMenu(e.action)),
+    );
+    const [saved, servers] = await Promise.all([this.api.savedConnection.list({}), this.api.server.list({})]);
+    if (saved.ok) this.#saved = saved.value;
+    else this.#notice = saved.error.message;
+    if (servers.ok) this.#servers = servers.value.map((info) => new ServerTab(this.api, info));
+  }
+
+  stop(): void {
+    for (const off of this.#unsubscribe) off();
+    this.#unsubscribe = [];
+  }
+
+  activate(id: string): void {
+    if (this.#tabs.some((t) => t.id === id)) this.#activeId = id;
+  }
+
+  /** Opens (or focuses) the tab of a saved connection. */
+  openSaved(saved: SavedConnection): ConnectionTab {
+    const open = this.#tabs.find(
+      (t): t is ConnectionTab => t.kind === 'connection' && t.savedId === saved.id,
+    );
+    if (open) {
+      this.#activeId = open.id;
+      return open;
+    }
+    return this.#add(new ConnectionTab(this.api, saved));
+  }
+
+  /** A new unsaved connection tab. */
+  newConnection(url = ''): ConnectionTab {
+    const tab = new ConnectionTab(this.api);
+    tab.draft.url = url;
+    return this.#add(tab);
+  }
+
+  /** A new mock server tab (not started yet). */
+  newServer(): ServerTab {
+    const tab = new ServerTab(this.api);
+    this.#servers = [...this.#servers, tab];
+    return this.#add(tab);
+  }
+
+  openServer(tab: ServerTab): void {
+    if (!this.#tabs.includes(tab)) this.#tabs = [...this.#tabs, tab];
+    this.#activeId = tab.id;
+  }
+
+  /** Closes a tab; a connection tab's connection is removed, a server keeps running in the sidebar. */
+  async closeTab(id: string): Promise<void> {
+    const index = this.#tabs.findIndex((t) => t.id === id);
+    const tab = this.#tabs[index];
+    if (!tab) return;
+    this.#tabs = this.#tabs.filter((t) => t.id !== id);
+    if (this.#activeId === id) this.#activeId = (this.#tabs[index] ?? this.#tabs[index - 1])?.id;
+    if (tab.kind === 'connection') await tab.dispose();
+    else if (!tab.running) this.#servers = this.#servers.filter((s) => s !== tab);
+  }
+
+  /** Connects a tab and applies any state that arrived before the open response. */
+  async connect(tab: ConnectionTab): Promise<void> {
+    await tab.connect();
+    this.catchUp(tab);
+  }
+
+  /** Saves a tab's draft and refreshes the sidebar. */
+  async saveTab(tab: ConnectionTab): Promise<void> {
+    const saved = await tab.save();
+    if (saved) this.#upsertSaved(saved);
+  }
+
+  async createSaved(): Promise<void> {
+    this.newConnection();
+  }
+
+  async renameSaved(id: string, name: string): Promise<string> {
+    const r = await this.api.savedConnection.rename({ id, name });
+    if (!r.ok) return r.error.message;
+    this.#upsertSaved(r.value);
+    for (const t of this.#tabs) if (t.kind === 'connection' && t.savedId === id) t.draft.name = r.value.name;
+    return '';
+  }
+
+  async duplicateSaved(id: string): Promise<void> {
+    const r = await this.api.savedConnection.duplicate({ id });
+    if (!r.ok) {
+      this.#notice = r.error.message;
+      return;
+    }
+    this.#upsertSaved(r.value);
+    this.openSaved(r.value);
+  }
+
+  async deleteSaved(id: string): Promise<void> {
+    const r = await this.api.savedConnection.delete({ id });
+    if (!r.ok) {
+      this.#notice = r.error.message;
+      return;
+    }
+    this.#saved = this.#saved.filter((s) => s.id !== id);
+  }
+
+  /** A new connection tab aimed at a running mock server. */
+  connectTo(server: ServerTab): void {
+    const tab = new ConnectionTab(this.api);
+    tab.draft.url = server.info?.url ?? emptyDraft().url;
+    this.#add(tab);
+  }
+
+  runMenu(action: MenuAction): void {
+    if (action === 'connection.new') this.newConnection();
+    else if (action === 'server.start') this.newServer();
+    else if (action === 'theme.toggle') this.theme.toggle();
+  }
+
+  dismissNotice(): void {
+    this.#notice = '';
+  }
+
+  #add<T extends Tab>(tab: T): T {
+    this.#tabs = [...this.#tabs, tab];
+    this.#activeId = tab.id;
+    return tab;
+  }
+
+  #upsertSaved(saved: SavedConnection): void {
+    const i = this.#saved.findIndex((s) => s.id === saved.id);
+    this.#saved = i < 0 ? [...this.#saved, saved] : this.#saved.with(i, saved);
+  }
+
+  #onConnectionState(info: ConnectionInfo): void {
+    const tab = this.#tabs.find((t) => t.kind === 'connection' && t.connectionId === info.connectionId);
+    if (tab && tab.kind === 'connection') tab.onState(info);
+    else {
+      this.#early.set(info.connectionId, info);
+      if (this.#early.size > 64) this.#early.delete(this.#early.keys().next().value!);
+    }
+  }
+
+  /** Applies state that arrived before the tab learned its connection id. */
+  catchUp(tab: ConnectionTab): void {
+    const id = tab.connectionId;
+    const info = id ? this.#early.get(id) : undefined;
+    if (info) {
+      this.#early.delete(info.connectionId);
+      tab.onState(info);
+    }
+  }
+
+  #serverTab(serverId: string): ServerTab | undefined {
+    let tab = this.#servers.find((s) => s.serverId === serverId);
+    if (!tab) {
+      // A server started elsewhere (CLI, another window): list it.
+      void this.api.server.get({ serverId }).then((r) => {
+        if (r.ok && r.value.running && !this.#servers.some((s) => s.serverId === serverId)) {
+          this.#servers = [...this.#servers, new ServerTab(this.api, r.value)];
+        }
+      });
+      tab = undefined;
+    }
+    return tab;
+  }
+
+  #logOwner(logId: string): Tab | undefined {
+    return (
+      this.#tabs.find((t) => t.kind === 'connection' && t.connectionId === logId) ??
+      this.#servers.find((s) => s.serverId === logId)
+    );
+  }
+}
+
+export type { ServerInfo };
