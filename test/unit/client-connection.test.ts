@@ -404,7 +404,7 @@ describe('ClientConnection: auto-reconnect', () => {
     const delays: number[] = [];
     conn.on('reconnecting', (r) => delays.push(r.delayMs));
     for (let outage = 1; outage <= 2; outage++) {
-      const reopened = new Promise((r) => conn.once('open', r));
+      const reopened = new Promise<void>((r) => conn.once('open', () => r()));
       await closeWss(srv.wss);
       await until(() => delays.length === outage || conn.readyState === 3);
       expect(conn.readyState, `outage ${outage}: reconnect scheduled`).toBe(0);
