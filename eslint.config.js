@@ -31,6 +31,43 @@ export default tseslint.config(
       ],
     },
   },
+  // Layers: main/ is the Electron shell over app/; it never reaches into the UI or the CLI.
+  {
+    files: ['main/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/renderer/**', '**/cli/**'], message: 'main/ may import only app/ and electron.' },
+          ],
+        },
+      ],
+    },
+  },
+  // The sandboxed preload bundles what it imports: only electron and the runtime-free contract names.
+  {
+    files: ['main/preload.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!electron$|\\.\\./app/api\\.js$|\\.\\./app/contract\\.js$)',
+              message:
+                'The preload may import only electron and ../app/api.js (types from ../app/contract.js).',
+            },
+            {
+              regex: '^\\.\\./app/contract\\.js$',
+              allowTypeImports: true,
+              message: 'Import only types from app/contract.ts; zod must not ship in the preload.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   // The workbench UI (Svelte 5).
   ...svelte.configs.recommended,
   {

@@ -50,6 +50,20 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        // main/ wiring (IPC, preload, window rules) against a mocked electron module and a real engine.
+        test: { name: 'main', include: ['test/main/**/*.test.ts'], environment: 'node', testTimeout: 60_000 },
+      },
+      {
+        // The packaged-layout app in a real Electron through Playwright; skipped, with the reason, without the binary.
+        test: {
+          name: 'e2e-electron',
+          include: ['test/e2e-electron/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 90_000,
+          hookTimeout: 90_000,
+        },
+      },
     ],
   },
 });
