@@ -1,0 +1,117 @@
+/**
+ * Output of the `duplex` subcommands: one line per event, either a JSON object
+ * (`--json`, for scripts) or a readable line (for people). Lines are buffered
+ * and written once per tick, so a flood of frames costs one write per tick,
+ * not one per frame. Errors also go to stderr as one line.
+ */
+import type { LogEntry } from '../app/log/message-log.js';
+import { bytesToBase64, bytesToHex, utf8Decode } from '../app/payload/codecs.js';
+import type { ErrorInfo } from '../app/errors.js';
+
+/** Characters of text, or bytes of binary, shown in a human line. */
+const PREVIEW_CHARS = 120;
+const PREVIEW_BYTES = 32;
+/** Flush early when this many characters are waiting. */
+const FLUSH_AT = 64 * 1024;
+
+export class Output {
+  readonly json: boolean;
+  #pending: string[] = [];
+  #pendingChars = 0;
+  #scheduled = false;
+
+  constructor(json: boolean) {
+    this.json = json;
+    // A reader that went away (`duplex serve | head -1`) is not an error of ours.
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
+
+  /** One JSON object per line (with --json). */
+  event(obj: Record<string, unknown>): void {
+    this.#push(JSON.stringify(obj));
+  }
+
+  /** One readable line (without --json). */
+  line(text: string): void {
+    this.#push(text);
+  }
+
+  /** With --json: the JSON line; without: the human line. */
+  emit(obj: Record<string, unknown>, human: () => string): void {
+    this.#push(this.json ? JSON.stringify(obj) : human());
+  }
+
+  /** An error: its message on stderr, and with --json also an error event on stdout. */
+  error(info: ErrorInfo, prefix = 'duplex'): void {
+    if (this.json) this.event({ event: 'error', code: info.code, message: info.message });
+    this.flush();
+    process.stderr.write(`${prefix}: ${info.message}\n`);
+  }
+
+  flush(): void {
+    if (this.#pending.length === 0) return;
+    const text = this.#pending.join('\n') + '\n';
+    this.#pending = [];
+    this.#pendingChars = 0;
+    process.stdout.write(text);
+  }
+
+  /** Flushes, waits until stdout took everything, then exits with `code`. */
+  exit(code: number): void {
+    this.flush();
+    process.exitCode = code;
+    process.stdout.write('', () => process.exit(code));
+  }
+
+  #push(line: string): void {
+    this.#pending.push(line);
+    this.#pendingChars += line.length;
+    if (this.#pendingChars >= FLUSH_AT) this.flush();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        this.flush();
+      });
+    }
+  }
+}
+
+/** `data` of a JSON message event: the text, or base64 for binary. */
+export function messageData(entry: LogEntry): string {
+  return entry.kind === 'binary' ? bytesToBase64(entry.payload) : utf8Decode(entry.payload);
+}
+
+/** `text 5 B: hello` or `binary 3 B: 01 02 03` — one line, control characters escaped. */
+export function describeMessage(entry: LogEntry): string {
+  const head = `${entry.kind} ${entry.size} B`;
+  if (entry.size === 0) return head;
+  if (entry.kind === 'binary') {
+    const hex = bytesToHex(entry.payload.subarray(0, PREVIEW_BYTES), ' ');
+    return `${head}: ${hex}${entry.size > PREVIEW_BYTES ? ' …' : ''}`;
+  }
+  const text = utf8Decode(entry.payload.subarray(0, PREVIEW_CHARS * 4));
+  const cut = text.length > PREVIEW_CHARS;
+  return `${head}: ${oneLine(cut ? text.slice(0, PREVIEW_CHARS) : text)}${cut || entry.size > PREVIEW_CHARS * 4 ? '…' : ''}`;
+}
+
+/** Escapes line breaks and other control characters so a message stays on one line. */
+export function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) =>
+    c === '\n'
+      ? '\\n'
+      : c === '\r'
+        ? '\\r'
+        : c === '\t'
+          ? '\\t'
+          : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+}
+
+/** `→` for frames Duplex sent, `←` for frames it received. */
+export function arrow(dir: string): string {
+  return dir === 'out' ? '→' : '←';
+}
