@@ -19,6 +19,8 @@ export default defineConfig({
           include: ['test/cli/**/*.test.ts'],
           environment: 'node',
           testTimeout: 30_000,
+          // Builds dist/ once: the CLI tests spawn `node dist/cli/main.js`.
+          globalSetup: ['test/cli/global-setup.ts'],
         },
       },
       {
