@@ -53,10 +53,13 @@ export const engineBench: BenchSection = {
     const server = await startServerProcess();
     try {
       const rows: BenchRow[] = [];
-      for (const c of CASES) rows.push(await receiveRow(server.ports, c, settings));
-      for (const c of CASES) rows.push(await echoRow(server.ports, c, settings));
-      rows.push(memoryDirectRow());
-      rows.push(await memoryConnectionRow(server.ports));
+      if (settings.only('receive'))
+        for (const c of CASES) rows.push(await receiveRow(server.ports, c, settings));
+      if (settings.only('echo')) for (const c of CASES) rows.push(await echoRow(server.ports, c, settings));
+      if (settings.only('memory')) {
+        rows.push(memoryDirectRow());
+        rows.push(await memoryConnectionRow(server.ports));
+      }
       return rows;
     } finally {
       server.child.kill();

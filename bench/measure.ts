@@ -10,13 +10,17 @@ export interface BenchSettings {
   rounds: number;
   /** Length of the untimed warm-up run of each side, ms. */
   warmupMs: number;
+  /** Whether a group of cases (e.g. "echo") is wanted; BENCH_ONLY=receive,echo limits them. */
+  only(group: string): boolean;
 }
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchSettings {
+  const groups = env.BENCH_ONLY?.split(',').map((g) => g.trim());
   return {
     runMs: positive(env.BENCH_RUN_MS, 1500),
     rounds: positive(env.BENCH_ROUNDS, 3),
     warmupMs: positive(env.BENCH_WARMUP_MS, 500),
+    only: (group) => !groups || groups.includes(group),
   };
 }
 

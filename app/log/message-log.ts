@@ -6,18 +6,65 @@
  * chunks (a received Buffer from ws may be a slice of a 64 KiB socket read, and
  * keeping it would pin the whole read); when the budget is exceeded the oldest
  * entries are dropped. Readers get previews; full payloads are read by range.
+ *
+ * This is the hot path of every received frame, so held entries are not kept as
+ * objects: their fields live in columns (typed arrays in a ring indexed by
+ * sequence number), and a LogEntry object is made when one is asked for. With
+ * hundreds of thousands of entries held, one retained object per entry would
+ * make the garbage collector, not the socket, the limit on the receive rate.
  */
 import { EventEmitter } from 'node:events';
 import { utf8Decode, bytesToHex } from '../payload/codecs.js';
 import type { Direction, LogEntryView, LogFilter, LogKind } from '../contract.js';
 
-/** Estimated bytes of bookkeeping per entry (object, boxed numbers, array slot). */
+/**
+ * Estimated bytes of bookkeeping per entry, counted against the budget: the
+ * columns take about 41 bytes a slot and the ring is at most half empty; the
+ * rest covers the unused tail of arena chunks and entries materialized for readers.
+ */
 export const ENTRY_OVERHEAD = 160;
 export const DEFAULT_LOG_BUDGET = 64 * 1024 * 1024;
 /** Characters of text, or bytes of binary, that travel with an event. */
 export const PREVIEW_BYTES = 2048;
-const CHUNK_SIZE = 1024 * 1024;
+/**
+ * Arena chunk size. Small enough that malloc serves chunks from memory freed by
+ * evicted chunks (already paged in), rather than fresh zeroed pages.
+ */
+const CHUNK_SIZE = 64 * 1024;
 const EMPTY = new Uint8Array(0);
+const INITIAL_SLOTS = 256;
+/** Entries returned by append are remembered this long, so get() of a recent seq returns the same object. */
+const RECENT_SLOTS = 1024;
+
+const DIRECTIONS: readonly Direction[] = ['in', 'out', 'none'];
+const KINDS: readonly LogKind[] = ['text', 'binary', 'ping', 'pong', 'open', 'close', 'error', 'info'];
+
+/** Index in DIRECTIONS. Comparisons, not a keyed lookup: this runs for every frame. */
+function directionCode(dir: Direction): number {
+  return dir === 'in' ? 0 : dir === 'out' ? 1 : 2;
+}
+
+/** Index in KINDS. */
+function kindCode(kind: LogKind): number {
+  switch (kind) {
+    case 'text':
+      return 0;
+    case 'binary':
+      return 1;
+    case 'ping':
+      return 2;
+    case 'pong':
+      return 3;
+    case 'open':
+      return 4;
+    case 'close':
+      return 5;
+    case 'error':
+      return 6;
+    default:
+      return 7;
+  }
+}
 
 export interface LogEntry {
   readonly seq: number;
@@ -32,7 +79,7 @@ export interface LogEntry {
   readonly reason: string | undefined;
   /** Human-readable note for open/close/error/info entries. */
   readonly note: string | undefined;
-  /** Where the payload lives: a view into an arena chunk. */
+  /** The payload bytes: a view into the log's storage (do not modify it). */
   readonly payload: Uint8Array;
 }
 
@@ -48,12 +95,30 @@ export interface MessageLogOptions {
   budgetBytes?: number;
 }
 
+/** code / reason / note of an entry, kept only for the few entries that have them. */
+interface EntryDetails {
+  code: number | undefined;
+  reason: string | undefined;
+  note: string | undefined;
+}
+
 export class MessageLog extends EventEmitter<{ entry: [LogEntry]; cleared: [] }> {
   readonly budgetBytes: number;
-  #entries: LogEntry[] = [];
-  #head = 0;
+  /** Seq of the oldest entry held; equals #nextSeq when empty. The slot of seq s is s & #mask. */
+  #firstSeq = 1;
   #nextSeq = 1;
   #bytes = 0;
+  #mask = INITIAL_SLOTS - 1;
+  #time = new Float64Array(INITIAL_SLOTS);
+  #size = new Uint32Array(INITIAL_SLOTS);
+  #offset = new Uint32Array(INITIAL_SLOTS);
+  /** direction << 4 | kind */
+  #meta = new Uint8Array(INITIAL_SLOTS);
+  /** The arena chunk holding each payload; the GC frees a chunk once no slot or entry refers to it. */
+  #chunkOf: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(INITIAL_SLOTS);
+  #clientId: (string | undefined)[] = new Array<string | undefined>(INITIAL_SLOTS);
+  #details: (EntryDetails | undefined)[] = new Array<EntryDetails | undefined>(INITIAL_SLOTS);
+  #recent: (LogEntry | undefined)[] = new Array<LogEntry | undefined>(RECENT_SLOTS);
   #chunk: Uint8Array = EMPTY;
   #chunkUsed = 0;
 
@@ -64,7 +129,7 @@ export class MessageLog extends EventEmitter<{ entry: [LogEntry]; cleared: [] }>
 
   /** Entries currently held. */
   get size(): number {
-    return this.#entries.length - this.#head;
+    return this.#nextSeq - this.#firstSeq;
   }
 
   /** Estimated bytes held (payloads + bookkeeping). */
@@ -74,7 +139,7 @@ export class MessageLog extends EventEmitter<{ entry: [LogEntry]; cleared: [] }>
 
   /** Sequence number of the oldest entry still held (or the next one when empty). */
   get firstSeq(): number {
-    return this.#entries[this.#head]?.seq ?? this.#nextSeq;
+    return this.#firstSeq;
   }
 
   get lastSeq(): number {
@@ -82,39 +147,81 @@ export class MessageLog extends EventEmitter<{ entry: [LogEntry]; cleared: [] }>
   }
 
   append(dir: Direction, kind: LogKind, data?: Uint8Array, extra?: AppendExtra): LogEntry {
-    const payload = data && data.byteLength > 0 ? this.#store(data) : EMPTY;
-    const entry: LogEntry = {
-      seq: this.#nextSeq++,
-      t: Date.now(),
-      dir,
-      kind,
-      size: payload.byteLength,
-      clientId: extra?.clientId,
-      code: extra?.code,
-      reason: extra?.reason,
-      note: extra?.note,
-      payload,
-    };
-    this.#entries.push(entry);
-    this.#bytes += entry.size + ENTRY_OVERHEAD;
+    if (this.#nextSeq - this.#firstSeq > this.#mask) this.#grow();
+    const seq = this.#nextSeq++;
+    const slot = seq & this.#mask;
+    const t = now();
+    let size = 0;
+    let chunk: Uint8Array = EMPTY;
+    let offset = 0;
+    if (data !== undefined && data.byteLength > 0) {
+      size = data.byteLength;
+      if (size > CHUNK_SIZE / 4) {
+        chunk = uninitializedBytes(size); // large: its own copy
+        chunk.set(data);
+      } else {
+        if (this.#chunkUsed + size > this.#chunk.byteLength) {
+          this.#chunk = uninitializedBytes(CHUNK_SIZE);
+          this.#chunkUsed = 0;
+        }
+        chunk = this.#chunk;
+        offset = this.#chunkUsed;
+        chunk.set(data, offset);
+        this.#chunkUsed = offset + size;
+      }
+    }
+    let clientId: string | undefined;
+    let details: EntryDetails | undefined;
+    if (extra !== undefined) {
+      clientId = extra.clientId;
+      if (extra.code !== undefined || extra.reason !== undefined || extra.note !== undefined) {
+        details = { code: extra.code, reason: extra.reason, note: extra.note };
+      }
+    }
+    this.#time[slot] = t;
+    this.#size[slot] = size;
+    this.#offset[slot] = offset;
+    this.#meta[slot] = (directionCode(dir) << 4) | kindCode(kind);
+    this.#chunkOf[slot] = size > 0 ? chunk : undefined;
+    this.#clientId[slot] = clientId;
+    this.#details[slot] = details;
+    const entry = new StoredEntry(seq, t, dir, kind, size, clientId, details, chunk, offset);
+    this.#recent[seq & (RECENT_SLOTS - 1)] = entry;
+    this.#bytes += size + ENTRY_OVERHEAD;
     if (this.#bytes > this.budgetBytes) this.#evict();
     this.emit('entry', entry);
     return entry;
   }
 
   get(seq: number): LogEntry | undefined {
-    const index = this.#head + (seq - this.firstSeq);
-    const entry = this.#entries[index];
-    return entry && entry.seq === seq ? entry : undefined;
+    if (!(seq >= this.#firstSeq && seq < this.#nextSeq) || !Number.isInteger(seq)) return undefined;
+    const recent = this.#recent[seq & (RECENT_SLOTS - 1)];
+    if (recent !== undefined && recent.seq === seq) return recent;
+    const slot = seq & this.#mask;
+    const meta = this.#meta[slot]!;
+    return new StoredEntry(
+      seq,
+      this.#time[slot]!,
+      DIRECTIONS[meta >> 4]!,
+      KINDS[meta & 0xf]!,
+      this.#size[slot]!,
+      this.#clientId[slot],
+      this.#details[slot],
+      this.#chunkOf[slot] ?? EMPTY,
+      this.#offset[slot]!,
+    );
   }
 
   /** Up to `count` entries from `fromSeq` on that pass `filter`. */
   read(fromSeq: number, count: number, filter?: LogFilter): LogEntry[] {
     const out: LogEntry[] = [];
-    const start = this.#head + Math.max(0, fromSeq - this.firstSeq);
     const match = filter ? compileFilter(filter) : undefined;
-    for (let i = start; i < this.#entries.length && out.length < count; i++) {
-      const entry = this.#entries[i]!;
+    for (
+      let seq = Math.max(Math.ceil(fromSeq), this.#firstSeq);
+      seq < this.#nextSeq && out.length < count;
+      seq++
+    ) {
+      const entry = this.get(seq)!;
       if (!match || match(entry)) out.push(entry);
     }
     return out;
@@ -122,47 +229,123 @@ export class MessageLog extends EventEmitter<{ entry: [LogEntry]; cleared: [] }>
 
   /** A copy of `length` bytes of an entry's payload from `offset`. */
   readPayload(seq: number, offset = 0, length = Infinity): Uint8Array | undefined {
-    const entry = this.get(seq);
-    if (!entry) return undefined;
-    const end = Math.min(entry.size, offset + length);
-    return entry.payload.slice(Math.min(offset, end), end);
+    if (!(seq >= this.#firstSeq && seq < this.#nextSeq) || !Number.isInteger(seq)) return undefined;
+    const slot = seq & this.#mask;
+    const size = this.#size[slot]!;
+    const end = Math.min(size, offset + length);
+    const start = Math.min(offset, end);
+    const base = this.#offset[slot]!;
+    return (this.#chunkOf[slot] ?? EMPTY).slice(base + start, base + end);
   }
 
   clear(): void {
-    this.#entries = [];
-    this.#head = 0;
+    this.#firstSeq = this.#nextSeq;
     this.#bytes = 0;
+    this.#mask = INITIAL_SLOTS - 1;
+    this.#time = new Float64Array(INITIAL_SLOTS);
+    this.#size = new Uint32Array(INITIAL_SLOTS);
+    this.#offset = new Uint32Array(INITIAL_SLOTS);
+    this.#meta = new Uint8Array(INITIAL_SLOTS);
+    this.#chunkOf = new Array<Uint8Array | undefined>(INITIAL_SLOTS);
+    this.#clientId = new Array<string | undefined>(INITIAL_SLOTS);
+    this.#details = new Array<EntryDetails | undefined>(INITIAL_SLOTS);
+    this.#recent = new Array<LogEntry | undefined>(RECENT_SLOTS);
     this.#chunk = EMPTY;
     this.#chunkUsed = 0;
     this.emit('cleared');
   }
 
-  #store(data: Uint8Array): Uint8Array {
-    const n = data.byteLength;
-    if (n > CHUNK_SIZE / 4) return new Uint8Array(data); // large: its own copy
-    if (this.#chunkUsed + n > this.#chunk.byteLength) {
-      this.#chunk = new Uint8Array(CHUNK_SIZE);
-      this.#chunkUsed = 0;
-    }
-    const view = this.#chunk.subarray(this.#chunkUsed, this.#chunkUsed + n);
-    view.set(data);
-    this.#chunkUsed += n;
-    return view;
+  /**
+   * Doubles the ring (called when it is full); every held entry moves to its
+   * slot under the new mask. The held seqs are one run of consecutive numbers,
+   * so the move is two block copies per column.
+   */
+  #grow(): void {
+    const half = this.#mask + 1;
+    const slots = half * 2;
+    const split = this.#firstSeq & this.#mask; // old slot of the oldest entry
+    // New home of old slots [split, half) and of old slots [0, split).
+    const upper = (this.#firstSeq & half) + split;
+    const lower = (this.#firstSeq + (half - split)) & half;
+    const move = <T extends Float64Array | Uint32Array | Uint8Array>(from: T, to: T): T => {
+      to.set(from.subarray(split, half), upper);
+      to.set(from.subarray(0, split), lower);
+      return to;
+    };
+    const moveRefs = <T>(from: T[]): T[] => {
+      const to = new Array<T>(slots);
+      for (let i = split; i < half; i++) to[upper - split + i] = from[i]!;
+      for (let i = 0; i < split; i++) to[lower + i] = from[i]!;
+      return to;
+    };
+    this.#time = move(this.#time, new Float64Array(slots));
+    this.#size = move(this.#size, new Uint32Array(slots));
+    this.#offset = move(this.#offset, new Uint32Array(slots));
+    this.#meta = move(this.#meta, new Uint8Array(slots));
+    this.#chunkOf = moveRefs(this.#chunkOf);
+    this.#clientId = moveRefs(this.#clientId);
+    this.#details = moveRefs(this.#details);
+    this.#mask = slots - 1;
   }
 
   #evict(): void {
     // Drop down to 90% of the budget so eviction runs in batches, not per append.
     const target = this.budgetBytes * 0.9;
-    while (this.#bytes > target && this.#head < this.#entries.length - 1) {
-      const old = this.#entries[this.#head]!;
-      this.#entries[this.#head] = undefined as unknown as LogEntry;
-      this.#head++;
-      this.#bytes -= old.size + ENTRY_OVERHEAD;
+    const mask = this.#mask;
+    while (this.#bytes > target && this.#nextSeq - this.#firstSeq > 1) {
+      const slot = this.#firstSeq & mask;
+      this.#bytes -= this.#size[slot]! + ENTRY_OVERHEAD;
+      this.#chunkOf[slot] = undefined;
+      this.#clientId[slot] = undefined;
+      this.#details[slot] = undefined;
+      this.#firstSeq++;
     }
-    if (this.#head > 4096 && this.#head * 2 > this.#entries.length) {
-      this.#entries = this.#entries.slice(this.#head);
-      this.#head = 0;
-    }
+  }
+}
+
+/**
+ * An entry handed to a reader. It refers to its arena chunk and offset and
+ * makes the payload view when `payload` is read.
+ */
+class StoredEntry implements LogEntry {
+  readonly seq: number;
+  readonly t: number;
+  readonly dir: Direction;
+  readonly kind: LogKind;
+  readonly size: number;
+  readonly clientId: string | undefined;
+  readonly code: number | undefined;
+  readonly reason: string | undefined;
+  readonly note: string | undefined;
+  readonly #chunk: Uint8Array;
+  readonly #offset: number;
+
+  constructor(
+    seq: number,
+    t: number,
+    dir: Direction,
+    kind: LogKind,
+    size: number,
+    clientId: string | undefined,
+    details: EntryDetails | undefined,
+    chunk: Uint8Array,
+    offset: number,
+  ) {
+    this.seq = seq;
+    this.t = t;
+    this.dir = dir;
+    this.kind = kind;
+    this.size = size;
+    this.clientId = clientId;
+    this.code = details?.code;
+    this.reason = details?.reason;
+    this.note = details?.note;
+    this.#chunk = chunk;
+    this.#offset = offset;
+  }
+
+  get payload(): Uint8Array {
+    return this.size === 0 ? EMPTY : this.#chunk.subarray(this.#offset, this.#offset + this.size);
   }
 }
 
@@ -187,6 +370,35 @@ export function toEntryView(entry: LogEntry, previewBytes = PREVIEW_BYTES): LogE
     view.truncated = isTextKind(entry.kind) ? entry.size > previewBytes : entry.size > 64;
   }
   return view;
+}
+
+/**
+ * A plain Uint8Array over memory that is not zero-filled (callers overwrite
+ * every byte they expose). Not a Buffer: Buffer#slice shares memory, and
+ * readers rely on payload.slice() making a copy.
+ */
+function uninitializedBytes(size: number): Uint8Array {
+  const buffer = Buffer.allocUnsafeSlow(size);
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, size);
+}
+
+/**
+ * Date.now(), read once per event-loop task (and at least every 256 appends)
+ * instead of once per entry: a burst of frames parsed from one socket read gets
+ * the time of that read, and the ~50 ns clock call leaves the per-frame path.
+ */
+let clockNow = 0;
+let clockUses = 0;
+function now(): number {
+  if (clockUses === 0) {
+    clockNow = Date.now();
+    queueMicrotask(resetClock);
+  }
+  if (++clockUses >= 256) clockUses = 0;
+  return clockNow;
+}
+function resetClock(): void {
+  clockUses = 0;
 }
 
 function isTextKind(kind: LogKind): boolean {
