@@ -196,6 +196,8 @@ export async function runConnect(plan: ConnectPlan): Promise<void> {
   };
 
   conn.log.on('entry', (entry: LogEntry) => {
+    // `t` counts from the log's own open entry: the same clock as the message entries.
+    if (entry.kind === 'open') openedAt = entry.t;
     if (entry.kind !== 'text' && entry.kind !== 'binary') return;
     if (entry.dir === 'in') {
       // With --count, exactly N incoming messages are reported, even if more arrive while closing.
@@ -209,7 +211,7 @@ export async function runConnect(plan: ConnectPlan): Promise<void> {
         type: entry.kind,
         data: messageData(entry),
         size: entry.size,
-        t: entry.t - openedAt,
+        t: Math.max(0, entry.t - openedAt),
       },
       () => `${arrow(entry.dir)} ${describeMessage(entry)}`,
     );
@@ -217,7 +219,6 @@ export async function runConnect(plan: ConnectPlan): Promise<void> {
     else armIdle();
   });
   conn.on('open', () => {
-    openedAt = Date.now();
     const hs = conn.handshake;
     out.emit(
       {
