@@ -37,6 +37,7 @@ interface ConnectFlags {
   ca?: string;
   handshakeTimeout?: string;
   json?: boolean;
+  record?: string;
 }
 
 /** Everything `duplex connect` will do, checked. */
@@ -48,6 +49,8 @@ export interface ConnectPlan {
   closeCode: number;
   closeReason: string | undefined;
   json: boolean;
+  /** Session file to record the connection into. */
+  record?: string | undefined;
 }
 
 export interface ConnectSession {
@@ -86,6 +89,7 @@ export function registerConnect(program: Command): void {
     .option('--ca <FILE>', 'trust the CA certificate(s) in this PEM file')
     .option('--handshake-timeout <MS>', 'give up when the handshake takes longer than MS ms')
     .option('--json', 'print one JSON object per line')
+    .option('--record <FILE>', 'record the session to FILE (see docs/session-format.md)')
     .action(async (url: string, flags: ConnectFlags) => {
       let plan: ConnectPlan;
       try {
@@ -149,6 +153,7 @@ export function planConnect(url: string, flags: ConnectFlags, rawSends: readonly
     closeCode,
     closeReason: flags.reason,
     json: flags.json ?? false,
+    record: flags.record,
   };
 }
 
@@ -158,7 +163,17 @@ export function planConnect(url: string, flags: ConnectFlags, rawSends: readonly
  */
 export function openConnect(plan: ConnectPlan): ConnectSession {
   const engine = new Engine();
-  return { engine, connection: engine.openConnection(plan.options) };
+  const connection = engine.openConnection(plan.options);
+  if (plan.record !== undefined) {
+    try {
+      engine.sessions.recordToFile(connection.id, plan.record);
+    } catch (err) {
+      connection.terminate();
+      process.stderr.write(`duplex connect: ${toErrorInfo(err).message}\n`);
+      process.exit(2);
+    }
+  }
+  return { engine, connection };
 }
 
 export async function runConnect(plan: ConnectPlan): Promise<void> {

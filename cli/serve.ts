@@ -9,6 +9,8 @@ import { ErrorCodes, toErrorInfo } from '../app/errors.js';
 import type { LogEntry } from '../app/log/message-log.js';
 import type { MockServer } from '../app/server/mock-server.js';
 import { Output, arrow, describeMessage, messageData, oneLine } from './output.js';
+import { readSessionFile } from '../app/sessions/session-reader.js';
+import { serveRecording } from '../app/sessions/mock-replay.js';
 
 export const DEFAULT_PORT = 8080;
 
@@ -18,6 +20,12 @@ export interface ServeOptions {
   path?: string;
   protocols: string[];
   json: boolean;
+  /** Record every client's traffic to this session file. */
+  record?: string;
+  /** Serve this session file as a mock (each client gets the recorded server messages). */
+  replay?: string;
+  /** With replay: wait for each client message that preceded a reply in the recording. */
+  conversation?: boolean;
 }
 
 export interface ServeSession {
@@ -34,14 +42,29 @@ export function registerServe(program: Command): void {
     .option('--path <P>', 'accept WebSocket clients only on this path (e.g. /socket)')
     .option('--protocol <P>', 'a subprotocol the server accepts (repeatable)', collect, [] as string[])
     .option('--json', 'print one JSON object per line')
+    .option('--record <FILE>', 'record the traffic to FILE (a session, see docs/session-format.md)')
+    .option('--replay <FILE>', 'serve a recorded session: each client gets the recorded server messages')
+    .option('--conversation', 'with --replay: wait for the client message that preceded each reply')
     .action(
-      async (opts: { host: string; port: number; path?: string; protocol: string[]; json?: boolean }) => {
+      async (opts: {
+        host: string;
+        port: number;
+        path?: string;
+        protocol: string[];
+        json?: boolean;
+        record?: string;
+        replay?: string;
+        conversation?: boolean;
+      }) => {
         await runServe({
           host: opts.host,
           port: opts.port,
           path: opts.path,
           protocols: opts.protocol,
           json: opts.json ?? false,
+          record: opts.record,
+          replay: opts.replay,
+          conversation: opts.conversation,
         });
       },
     );
@@ -52,6 +75,9 @@ export function registerServe(program: Command): void {
  * objects are made, so options such as recording or replay hook in here.
  */
 export async function startServe(options: ServeOptions): Promise<ServeSession> {
+  // A bad recording to serve is reported before anything listens.
+  const replay = options.replay === undefined ? undefined : await readSessionFile(options.replay);
+  for (const w of replay?.warnings ?? []) process.stderr.write(`duplex serve: warning: ${w.message}\n`);
   const engine = new Engine();
   try {
     const info = await engine.call('server.start', {
@@ -60,7 +86,10 @@ export async function startServe(options: ServeOptions): Promise<ServeSession> {
       ...(options.path !== undefined ? { path: options.path } : {}),
       protocols: options.protocols,
     });
-    return { engine, server: engine.server(info.serverId) };
+    const server = engine.server(info.serverId);
+    if (replay) serveRecording(server, replay, { conversation: options.conversation ?? false });
+    if (options.record !== undefined) engine.sessions.recordToFile(info.serverId, options.record);
+    return { engine, server };
   } catch (err) {
     await engine.dispose();
     throw err;
@@ -76,7 +105,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
     const info = toErrorInfo(err);
     out.error(info, 'duplex serve');
     // Bad options (e.g. a path without a leading /) are usage errors; a taken port is a failure.
-    return out.exit(info.code === ErrorCodes.INVALID_INPUT ? 2 : 1);
+    return out.exit(info.code === ErrorCodes.INVALID_INPUT || info.code === ErrorCodes.FILE ? 2 : 1);
   }
   const { engine, server } = session;
   server.log.on('entry', (entry) => printServerEntry(out, server, entry));

@@ -228,12 +228,15 @@ async function waitOpen(conn: ClientConnection): Promise<void> {
   });
 }
 
-/** Waits until `target` (performance.now() time): a timer for most of it, then yields to I/O. */
+/** Timers fire late by a millisecond or more; the last SPIN_MS before a send are waited out in I/O turns. */
+const SPIN_MS = 2;
+
+/** Waits until `target` (performance.now() time): a timer for most of it, then yields to I/O until due. */
 async function sleepUntil(target: number): Promise<void> {
   for (;;) {
     const left = target - performance.now();
     if (left <= 0) return;
-    if (left > 2) await sleep(left - 1.5);
+    if (left > SPIN_MS) await sleep(left - SPIN_MS);
     else await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
