@@ -248,6 +248,8 @@ export class Engine {
   #watchLog(logId: string, log: MessageLog): void {
     this.#logs.set(logId, log);
     log.on('entry', (entry) => {
+      // Nobody listens (the CLI): #schedule would drop the queue anyway; skip the per-frame Map work.
+      if (this.#listeners.size === 0) return;
       let pending = this.#pendingEntries.get(logId);
       if (!pending) this.#pendingEntries.set(logId, (pending = []));
       pending.push(entry);
