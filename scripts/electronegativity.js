@@ -20,6 +20,7 @@ import {
   cpSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readFileSync,
   readdirSync,
   rmSync,
@@ -27,6 +28,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import ts from 'typescript';
 
@@ -71,14 +73,13 @@ function onlySelfWarning(policy) {
 }
 const input = resolve(process.argv[2] ?? 'out');
 const output = resolve(process.argv[3] ?? '.tmp/electronegativity.sarif');
-const scanDir = resolve('.tmp/electronegativity-input');
+const scanDir = mkdtempSync(join(tmpdir(), 'duplex-electronegativity-'));
 
 if (!existsSync(join(input, 'main/index.js')) || !existsSync(join(input, 'preload/preload.cjs'))) {
   console.error(`electronegativity: ${input} has no built main/preload; run "npm run build" first.`);
   process.exit(1);
 }
 
-rmSync(scanDir, { recursive: true, force: true });
 cpSync(input, scanDir, { recursive: true, filter: (src) => !src.endsWith('.map') });
 for (const file of walk(scanDir)) {
   if (!/\.(c|m)?js$/.test(file)) continue;
@@ -120,6 +121,7 @@ for (let i = 0; i < 100 && !(existsSync(output) && statSync(output).size > 0); i
   await new Promise((r) => setTimeout(r, 50));
 }
 const sarif = JSON.parse(readFileSync(output, 'utf8'));
+process.on('exit', () => rmSync(scanDir, { recursive: true, force: true }));
 const findings = sarif.runs.flatMap((r) => r.results ?? []);
 const unreadable = result.errors.filter((e) => !e.tolerable);
 const scanned = result.atomicChecks + result.globalChecks;
@@ -132,7 +134,8 @@ for (const r of findings) {
   const issue = result.issues.find(
     (i) => i.id === r.ruleId && i.location.line === line && file.endsWith(i.file),
   );
-  const lines = file === 'N/A' ? [] : readFileSync(join(scanDir, file), 'utf8').split('\n');
+  const source = join(scanDir, file);
+  const lines = file !== 'N/A' && existsSync(source) ? readFileSync(source, 'utf8').split('\n') : [];
   const [text, previous] = [lines[line - 1] ?? '', lines[line - 2] ?? ''];
   const review = REVIEWED.find((rev) => rev.rule === r.ruleId && rev.matches(text, issue, previous));
   const row = `${r.ruleId}  ${file}:${line}  ${r.message?.text ?? ''}`;
