@@ -1,0 +1,95 @@
+/**
+ * Shared setup of the end-to-end tests and the UI bench: builds what is
+ * missing, starts `duplex ui` on a free port with a scratch workspace, and
+ * launches Debian's Chromium through playwright-core.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+
+export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+/** Why browser tests cannot run here, or undefined when they can. */
+export function missingPrerequisite(): string | undefined {
+  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is not installed (apt-get install -y chromium)`;
+  return undefined;
+}
+
+/** Builds the CLI and the renderer (set DUPLEX_E2E_NO_BUILD=1 to use existing builds). */
+export function buildAll(): void {
+  if (process.env['DUPLEX_E2E_NO_BUILD'] && existsSync(join(ROOT, 'out/renderer/index.html'))) return;
+  for (const script of ['build:node', 'build:renderer']) {
+    const r = spawnSync('npm', ['run', '--silent', script], { cwd: ROOT, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`npm run ${script} failed:\n${r.stdout}\n${r.stderr}`);
+  }
+}
+
+export interface UiProcess {
+  url: string;
+  workspace: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Spawns `node dist/cli/main.js ui --port 0 --workspace <tmp>` and waits for its URL line. */
+export async function startUi(): Promise<UiProcess> {
+  const workspace = mkdtempSync(join(tmpdir(), 'duplex-ui-'));
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'dist/cli/main.js'), 'ui', '--port', '0', '--workspace', workspace],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const url = await new Promise<string>((ok, fail) => {
+    let out = '';
+    const timer = setTimeout(
+      () => fail(new Error(`duplex ui printed no URL in 15 s. stderr: ${stderr}`)),
+      15_000,
+    );
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /Duplex UI: (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        ok(m[1]!);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`duplex ui exited with ${code}: ${stderr}`));
+    });
+  });
+  return {
+    url,
+    workspace,
+    child,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(workspace, { recursive: true, force: true });
+    },
+  };
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+}

@@ -1,0 +1,146 @@
+/**
+ * The workbench in real Chromium through browser mode: a mock server started
+ * from the UI, a saved connection to it, text and binary both ways, the hex
+ * view, a close with code and reason, and the inline error for code 999.
+ * Screenshots of the main views go to test-results/screenshots/.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import {
+  buildAll,
+  launchChromium,
+  missingPrerequisite,
+  ROOT,
+  startUi,
+  type UiProcess,
+} from './browser-harness.js';
+
+const missing = missingPrerequisite();
+const SHOTS = join(ROOT, 'test-results/screenshots');
+
+describe.skipIf(missing)(
+  `workbench in Chromium (browser mode)${missing ? ` — skipped: ${missing}` : ''}`,
+  () => {
+    let ui: UiProcess;
+    let browser: Browser;
+    let page: Page;
+    const pageErrors: string[] = [];
+
+    beforeAll(async () => {
+      buildAll();
+      mkdirSync(SHOTS, { recursive: true });
+      ui = await startUi();
+      browser = await launchChromium();
+      page = await browser.newPage({ viewport: { width: 1440, height: 900 }, colorScheme: 'light' });
+      page.on('pageerror', (err) => pageErrors.push(err.message));
+      page.on('console', (msg) => {
+        if (msg.type() === 'error') pageErrors.push(msg.text());
+      });
+      await page.goto(ui.url);
+    }, 180_000);
+
+    afterAll(async () => {
+      await browser?.close();
+      await ui?.stop();
+    });
+
+    it('starts a mock server, connects a saved connection, sends text and binary, closes with 4000', async () => {
+      // Mock server from the sidebar.
+      const sidebar = page.getByRole('navigation', { name: 'Workspace' });
+      await page.getByRole('heading', { name: 'Duplex' }).waitFor();
+      await page.screenshot({ path: join(SHOTS, 'welcome.png') });
+      await sidebar.getByRole('button', { name: 'New mock server' }).click();
+      await page.getByRole('textbox', { name: 'Port' }).fill('0');
+      await page.getByRole('button', { name: 'Start server' }).click();
+      await page.getByRole('button', { name: 'Stop server' }).waitFor();
+      const serverUrl = (await page.locator('code.url').first().textContent())!.trim();
+      expect(serverUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/$/);
+
+      // A saved connection pointing at it.
+      await sidebar.getByRole('button', { name: 'New connection', exact: true }).click();
+      await page.getByRole('textbox', { name: 'URL' }).fill(serverUrl);
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      const host = serverUrl.replace('ws://', '');
+      await sidebar.getByRole('button', { name: new RegExp(host.replace(/[./]/g, '\\$&')) }).waitFor();
+      await page.getByRole('button', { name: 'Connect', exact: true }).click();
+      await page.getByRole('status', { name: 'Connection state: OPEN' }).waitFor();
+      await page.getByRole('button', { name: 'Disconnect' }).waitFor();
+
+      // Text, then binary as hex.
+      await page.getByRole('textbox', { name: 'Message' }).fill('hello from the workbench');
+      await page.getByRole('button', { name: 'Send', exact: true }).click();
+      await page.getByRole('button', { name: 'Hex', exact: true }).click();
+      await page.getByRole('textbox', { name: 'Message' }).fill('00 ff 10 2a 44 75 70 6c 65 78');
+      await page.getByRole('textbox', { name: 'Message' }).press('Control+Enter');
+
+      const log = page.getByRole('log', { name: 'Messages' });
+      const rows = log.locator('button.row');
+      const binaryRows = log.locator('button.row.k-binary');
+      await expect.poll(() => binaryRows.count()).toBe(2); // out and echoed in
+      const texts = await rows.allTextContents();
+      expect(texts.filter((t) => t.includes('hello from the workbench'))).toHaveLength(2);
+      expect(texts.filter((t) => t.includes('00 ff 10 2a 44 75 70 6c 65 78'))).toHaveLength(2);
+      expect(await log.locator('button.row.out.k-binary').count()).toBe(1);
+      expect(await log.locator('button.row.in.k-binary').count()).toBe(1);
+
+      // The hex view of the echoed binary message.
+      await log.locator('button.row.in.k-binary').click();
+      const hex = page.getByRole('region', { name: 'Hex view' });
+      await expect
+        .poll(() => hex.locator('.hex-row').first().textContent())
+        .toBe('00000000  00 ff 10 2a 44 75 70 6c 65 78                    |...*Duplex|');
+      await page.screenshot({ path: join(SHOTS, 'connection-hex.png') });
+
+      // JSON text gets the pretty view.
+      await page.getByRole('button', { name: 'JSON', exact: true }).first().click();
+      await page
+        .getByRole('textbox', { name: 'Message' })
+        .fill('{"type":"subscribe","channels":["ticker","trades"],"depth":20}');
+      await page.getByRole('button', { name: 'Send', exact: true }).click();
+      await expect.poll(() => log.locator('button.row.k-text').count()).toBe(4);
+      await log.locator('button.row.in.k-text').last().click();
+      await expect.poll(() => page.getByLabel('Payload as JSON').textContent()).toContain('"channels": [');
+      await page.screenshot({ path: join(SHOTS, 'connection-json.png') });
+
+      // Close: 999 is refused inline, 4000 with a reason goes out.
+      await page.getByRole('button', { name: 'Close…' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Close connection' });
+      await dialog.getByRole('textbox', { name: 'Close code' }).fill('999');
+      await expect
+        .poll(() => dialog.getByRole('alert').textContent())
+        .toBe(
+          'Close code 999 is not allowed: use 1000 (normal closure) or an application code from 3000 to 4999.',
+        );
+      expect(await dialog.getByRole('button', { name: 'Close connection' }).isDisabled()).toBe(true);
+      await page.screenshot({ path: join(SHOTS, 'close-dialog-999.png') });
+      await dialog.getByRole('textbox', { name: 'Close code' }).fill('4000');
+      await dialog.getByRole('textbox', { name: 'Reason' }).fill('done testing');
+      expect(await dialog.locator('#close-error').textContent()).toBe('');
+      await dialog.getByRole('button', { name: 'Close connection' }).click();
+      await page.getByRole('status', { name: 'Connection state: CLOSED' }).waitFor();
+      await expect
+        .poll(async () => (await rows.allTextContents()).join('\n'))
+        .toContain('code 4000 · done testing');
+      await page.getByRole('button', { name: 'Connect', exact: true }).waitFor();
+      await page.screenshot({ path: join(SHOTS, 'connection-closed.png') });
+
+      // The server saw it all in its own log.
+      await sidebar.getByRole('button', { name: /Mock :\d+/ }).click();
+      const serverLog = page.getByRole('log', { name: 'Messages' });
+      await expect
+        .poll(async () => (await serverLog.locator('button.row').allTextContents()).join('\n'))
+        .toContain('hello from the workbench');
+      await page.screenshot({ path: join(SHOTS, 'mock-server.png') });
+
+      // Dark theme.
+      await page.getByRole('button', { name: /Toggle theme/ }).click();
+      expect(await page.locator('html').getAttribute('data-theme')).toBe('dark');
+      await page.getByRole('tab', { name: /127\.0\.0\.1/ }).click();
+      await page.screenshot({ path: join(SHOTS, 'connection-dark.png') });
+
+      expect(pageErrors).toEqual([]);
+    });
+  },
+);
