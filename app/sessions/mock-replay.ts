@@ -5,6 +5,7 @@
  * each reply, for as many client messages as preceded it in the recording.
  * Replaces the server's echo while attached.
  */
+import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import type { MockClient, MockServer } from '../server/mock-server.js';
 import { utf8Decode } from '../payload/codecs.js';
@@ -53,7 +54,7 @@ export function serveRecording(
 
 class ClientReplay {
   #next = 0;
-  #timers: NodeJS.Timeout[] = [];
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly server: MockServer,
@@ -62,13 +63,24 @@ class ClientReplay {
     private readonly speed: number,
   ) {}
 
+  /** Timed mode: one chain of timers, so messages keep their recorded order even when timers run late. */
   startTimed(): void {
-    for (const step of this.script.steps) {
-      if (step.action === 'send') this.#at(step.t, () => this.#send(step));
-    }
+    const t0 = performance.now();
+    const due = this.script.steps.filter((s) => s.action === 'send');
     const close = this.script.serverClose;
-    const lastSend = Math.max(0, ...this.script.steps.filter((s) => s.action === 'send').map((s) => s.t));
-    if (close) this.#at(Math.max(close.t, lastSend), () => this.#close());
+    let i = 0;
+    const next = (): void => {
+      const now = performance.now() - t0;
+      while (i < due.length && this.#offset(due[i]!.t) <= now) this.#send(due[i++]!);
+      if (i < due.length) {
+        this.#timer = setTimeout(next, Math.max(0, this.#offset(due[i]!.t) - now));
+      } else if (close) {
+        const wait = this.#offset(close.t) - now;
+        if (wait <= 0) this.#close();
+        else this.#timer = setTimeout(() => this.#close(), wait);
+      }
+    };
+    next();
   }
 
   /** Conversation mode: sends replies until the recording expects a client message. */
@@ -87,13 +99,12 @@ class ClientReplay {
   }
 
   stop(): void {
-    for (const t of this.#timers) clearTimeout(t);
-    this.#timers = [];
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
-  #at(t: number, action: () => void): void {
-    if (this.speed === 0) return void this.#timers.push(setTimeout(action, 0));
-    this.#timers.push(setTimeout(action, Math.max(0, t / this.speed)));
+  #offset(t: number): number {
+    return this.speed === 0 ? 0 : t / this.speed;
   }
 
   #send(step: ScriptStep): void {
