@@ -60,12 +60,14 @@ describe.skipIf(skipReason !== undefined)(
       expect(page.url()).toBe('app://duplex/index.html');
       const prefs = await app.evaluate(({ BrowserWindow }) => {
         const [win] = BrowserWindow.getAllWindows();
-        return win!.webContents.getLastWebPreferences();
+        // Not in electron.d.ts, but present at runtime: the preferences the page really got.
+        return (win!.webContents as unknown as { getLastWebPreferences(): object }).getLastWebPreferences();
       });
       expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false });
 
       const probe = await page.evaluate(async () => {
-        const w = window as unknown as {
+        const w = globalThis as unknown as {
+          open: (url: string) => unknown;
           duplex: { server: { start: (i: unknown) => Promise<{ ok: boolean; value?: { port: number } }> } };
           require?: unknown;
           process?: unknown;
@@ -74,7 +76,7 @@ describe.skipIf(skipReason !== undefined)(
         return {
           node: typeof w.require !== 'undefined' || typeof w.process !== 'undefined',
           started: started.ok,
-          popup: window.open('https://example.com/') === null,
+          popup: w.open('https://example.com/') === null,
         };
       });
       expect(probe).toEqual({ node: false, started: true, popup: true });
