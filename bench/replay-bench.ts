@@ -36,7 +36,23 @@ function syntheticSession(url: string): Session {
   return { header: makeHeader({ role: 'client', url }), entries };
 }
 
+/**
+ * The machine's own floor: how late plain setTimeout fires for the same gaps,
+ * with nothing else in the process. On a loaded machine this, not the replay,
+ * sets the worst case.
+ */
+export async function measureTimerBaseline(gaps: number[]): Promise<ReturnType<typeof timingStats>> {
+  const late: number[] = [];
+  for (const gap of gaps) {
+    const start = performance.now();
+    await new Promise((r) => setTimeout(r, gap));
+    late.push(performance.now() - start - gap);
+  }
+  return timingStats(late);
+}
+
 export async function measureReplayTiming(): Promise<{
+  baseline: ReturnType<typeof timingStats>;
   sender: ReturnType<typeof timingStats>;
   server: ReturnType<typeof timingStats>;
   sends: number;
@@ -49,6 +65,8 @@ export async function measureReplayTiming(): Promise<{
   await server.start();
   try {
     const session = syntheticSession(server.url);
+    const sendTimes = session.entries.filter((e) => e.dir === 'out').map((e) => e.t);
+    const baseline = await measureTimerBaseline(sendTimes.map((t, i) => t - (sendTimes[i - 1] ?? 0)));
     const started = performance.now();
     const report = await replaySession(session, { speed: 1, verify: true });
     const durationMs = performance.now() - started;
@@ -56,6 +74,7 @@ export async function measureReplayTiming(): Promise<{
     const recorded = session.entries.filter((e) => e.dir === 'out').map((e) => e.t);
     const serverDeviations = arrivals.map((a, i) => a - arrivals[0]! - (recorded[i]! - recorded[0]!));
     return {
+      baseline,
       sender: timingStats(report.deviationsMs),
       server: timingStats(serverDeviations),
       sends: report.sent,
@@ -87,6 +106,8 @@ export const replayBench: BenchSection = {
       row('arrival at server vs recorded gaps: max deviation', m.server.maxMs, TARGET_MS),
       row('arrival at server vs recorded gaps: p95 deviation', m.server.p95Ms),
       row('arrival at server vs recorded gaps: mean deviation', m.server.meanMs),
+      row('machine floor: plain setTimeout lateness, max', m.baseline.maxMs),
+      row('machine floor: plain setTimeout lateness, p95', m.baseline.p95Ms),
     ];
   },
 };
@@ -100,6 +121,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   );
   console.log(`  send vs recorded offset:        ${fmt(m.sender)}`);
   console.log(`  arrival at server vs recording: ${fmt(m.server)}`);
+  console.log(`  machine floor (plain setTimeout lateness, same gaps): ${fmt(m.baseline)}`);
   const pass = m.sender.maxMs <= TARGET_MS && m.server.maxMs <= TARGET_MS;
   console.log(
     pass ? `OK: every send within ${TARGET_MS} ms` : `MISSED: a send was more than ${TARGET_MS} ms off`,

@@ -98,10 +98,12 @@ export async function replaySession(session: Session, options: ReplayOptions = {
         const index = incoming++;
         const deadline = performance.now() + timeoutMs;
         while (received.length <= index && !closed && performance.now() < deadline) {
+          let timer: NodeJS.Timeout | undefined;
           await new Promise<void>((resolve) => {
             wake = resolve;
-            setTimeout(resolve, Math.max(1, deadline - performance.now())).unref();
+            timer = setTimeout(resolve, Math.max(1, deadline - performance.now()));
           });
+          clearTimeout(timer);
           wake = undefined;
         }
         const got = received[index];
