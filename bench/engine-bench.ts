@@ -28,6 +28,7 @@ import {
 import type { BenchRow, BenchSection } from './report.js';
 
 const RATIO_TARGET = 0.8;
+const settings = settingsFromEnv();
 const MEMORY_MESSAGES = 1_000_000;
 const MEMORY_BUDGET = 32 * 1024 * 1024;
 
@@ -49,17 +50,18 @@ export const engineBench: BenchSection = {
   name: 'engine',
   title: 'Engine: raw ws vs Duplex on loopback (server in a separate process)',
   async run() {
-    const settings = settingsFromEnv();
     const server = await startServerProcess();
     try {
       const rows: BenchRow[] = [];
+      // Memory first, while the heap holds nothing from the rate runs.
+      if (settings.only('memory')) {
+        rows.push(await memoryDirectRow());
+        rows.push(await memoryConnectionRow(server.ports));
+      }
       if (settings.only('receive'))
         for (const c of CASES) rows.push(await receiveRow(server.ports, c, settings));
       if (settings.only('echo')) for (const c of CASES) rows.push(await echoRow(server.ports, c, settings));
-      if (settings.only('memory')) {
-        rows.push(memoryDirectRow());
-        rows.push(await memoryConnectionRow(server.ports));
-      }
+
       return rows;
     } finally {
       server.child.kill();
@@ -105,12 +107,17 @@ async function receiveWithClientConnection(url: string, ms: number): Promise<num
   return rate;
 }
 
-/** Waits `ms` and returns how much `counter()` grew per second meanwhile. */
+/** Waits `settleMs`, then `ms`, and returns how much `counter()` grew per second during the latter. */
 async function countFor(ms: number, counter: () => number): Promise<number> {
+  await sleep(settings.settleMs);
   const start = counter();
   const t0 = performance.now();
-  await new Promise((resolve) => setTimeout(resolve, ms));
+  await sleep(ms);
   return ((counter() - start) * 1000) / (performance.now() - t0);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 // --- echo ------------------------------------------------------------------
@@ -162,15 +169,15 @@ function memoryNow(): number {
 }
 
 /** 1,000,000 × 64 B straight into MessageLog.append. */
-function memoryDirectRow(): BenchRow {
-  const gcOk = collectGarbage();
+async function memoryDirectRow(): Promise<BenchRow> {
+  const gcOk = await collectGarbage();
   const before = memoryNow();
   const log = new MessageLog({ budgetBytes: MEMORY_BUDGET });
   const payload = Buffer.alloc(64, 0x61);
   const t0 = performance.now();
   for (let i = 0; i < MEMORY_MESSAGES; i++) log.append('in', 'text', payload);
   const appendRate = (MEMORY_MESSAGES * 1000) / (performance.now() - t0);
-  collectGarbage();
+  await collectGarbage();
   const delta = memoryNow() - before;
   return memoryRow(
     `memory: 1,000,000 × 64 B via MessageLog.append (${formatRate(appendRate)} appends/s)`,
@@ -182,7 +189,7 @@ function memoryDirectRow(): BenchRow {
 
 /** 1,000,000 × 64 B received by a ClientConnection from the flood server, then closed. */
 async function memoryConnectionRow(ports: BenchServerPorts): Promise<BenchRow> {
-  const gcOk = collectGarbage();
+  const gcOk = await collectGarbage();
   const before = memoryNow();
   const url = `ws://127.0.0.1:${ports.flood}/?size=64&binary=0&count=${MEMORY_MESSAGES}`;
   const conn = new ClientConnection('bench-memory', {
@@ -198,7 +205,7 @@ async function memoryConnectionRow(ports: BenchServerPorts): Promise<BenchRow> {
   conn.connect();
   await closed;
   const rate = (received * 1000) / (performance.now() - t0);
-  collectGarbage();
+  await collectGarbage();
   const delta = memoryNow() - before;
   const row = memoryRow(
     `memory: ${received.toLocaleString('en-US')} × 64 B via ClientConnection over loopback (${formatRate(rate)} msg/s)`,

@@ -10,6 +10,12 @@ export interface BenchSettings {
   rounds: number;
   /** Length of the untimed warm-up run of each side, ms. */
   warmupMs: number;
+  /**
+   * Untimed start of every run, ms: the connection is open and traffic flows,
+   * but counting starts only after it, so a run measures the steady state (for
+   * Duplex: the log already at its budget, dropping old entries), not the start.
+   */
+  settleMs: number;
   /** Whether a group of cases (e.g. "echo") is wanted; BENCH_ONLY=receive,echo limits them. */
   only(group: string): boolean;
 }
@@ -17,9 +23,10 @@ export interface BenchSettings {
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchSettings {
   const groups = env.BENCH_ONLY?.split(',').map((g) => g.trim());
   return {
-    runMs: positive(env.BENCH_RUN_MS, 1500),
+    runMs: positive(env.BENCH_RUN_MS, 1200),
     rounds: positive(env.BENCH_ROUNDS, 3),
     warmupMs: positive(env.BENCH_WARMUP_MS, 500),
+    settleMs: positive(env.BENCH_SETTLE_MS, 500),
     only: (group) => !groups || groups.includes(group),
   };
 }
@@ -75,12 +82,18 @@ export function formatMiB(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
-/** Runs a full garbage collection when node was started with --expose-gc. */
-export function collectGarbage(): boolean {
+/**
+ * Runs full garbage collections when node was started with --expose-gc, with
+ * pauses between them: ArrayBuffer memory is freed off the main thread, so
+ * process.memoryUsage().arrayBuffers lags one collection behind.
+ */
+export async function collectGarbage(): Promise<boolean> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) return false;
-  gc();
-  gc();
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   return true;
 }
 

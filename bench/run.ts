@@ -29,7 +29,7 @@ const settings = settingsFromEnv();
 console.log(
   `Duplex benchmark — node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), ` +
     `load ${os.loadavg()[0]!.toFixed(2)}; median of ${settings.rounds} runs × ${settings.runMs} ms per side, ` +
-    `alternating, after a ${settings.warmupMs} ms warm-up (BENCH_RUN_MS, BENCH_ROUNDS, BENCH_WARMUP_MS, BENCH_ONLY).`,
+    `alternating, after a ${settings.warmupMs} ms warm-up; each run counts after ${settings.settleMs} ms of traffic (BENCH_RUN_MS, BENCH_ROUNDS, BENCH_WARMUP_MS, BENCH_SETTLE_MS, BENCH_ONLY).`,
 );
 if (!(globalThis as { gc?: unknown }).gc) {
   console.log('Note: node runs without --expose-gc, so memory figures are not measured after a full GC.');

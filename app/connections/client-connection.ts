@@ -229,7 +229,8 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
       this.emit('open');
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      this.emit('message', this.log.append('in', isBinary ? 'binary' : 'text', data));
+      // ws hands over a Buffer nobody writes to: the log keeps it instead of copying it.
+      this.emit('message', this.log.appendReceived('in', isBinary ? 'binary' : 'text', data));
     });
     ws.on('ping', (data: Buffer) => {
       this.log.append('in', 'ping', data);

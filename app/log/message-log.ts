@@ -37,6 +37,10 @@ const INITIAL_SLOTS = 256;
 const RECENT_SLOTS = 1024;
 
 const DIRECTIONS: readonly Direction[] = ['in', 'out', 'none'];
+const NO_CHUNK = -1;
+/** Bytes counted for each socket buffer the log adopts (its ArrayBuffer object and allocation). */
+const ADOPTED_CHUNK_OVERHEAD = 128;
+const HAS_DETAILS = 0x80;
 const KINDS: readonly LogKind[] = ['text', 'binary', 'ping', 'pong', 'open', 'close', 'error', 'info'];
 
 /** Index in DIRECTIONS. Comparisons, not a keyed lookup: this runs for every frame. */
@@ -108,19 +112,43 @@ export class MessageLog extends EventEmitter<{ entry: [LogEntry]; cleared: [] }>
   #firstSeq = 1;
   #nextSeq = 1;
   #bytes = 0;
+  // Columns. Only typed arrays, so that growing the ring is a block copy and
+  // storing an entry writes no object pointers.
   #mask = INITIAL_SLOTS - 1;
   #time = new Float64Array(INITIAL_SLOTS);
   #size = new Uint32Array(INITIAL_SLOTS);
+  /** Byte offset of the payload in its chunk's ArrayBuffer. */
   #offset = new Uint32Array(INITIAL_SLOTS);
-  /** direction << 4 | kind */
+  /** Chunk number of the payload, NO_CHUNK when empty. */
+  #chunkNo = new Int32Array(INITIAL_SLOTS);
+  /** Index + 1 in #clientIds, 0 for none. */
+  #client = new Uint32Array(INITIAL_SLOTS);
+  /** direction << 4 | kind, plus HAS_DETAILS. */
   #meta = new Uint8Array(INITIAL_SLOTS);
-  /** The arena chunk holding each payload; the GC frees a chunk once no slot or entry refers to it. */
-  #chunkOf: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(INITIAL_SLOTS);
-  #clientId: (string | undefined)[] = new Array<string | undefined>(INITIAL_SLOTS);
-  #details: (EntryDetails | undefined)[] = new Array<EntryDetails | undefined>(INITIAL_SLOTS);
+  /**
+   * Chunks: the ArrayBuffers payloads live in (arena chunks, copies of large
+   * payloads, and buffers adopted from the socket), with the last seq that uses
+   * each. Chunk number n is at index n - #chunkBase; a chunk is released when
+   * the entry with its last seq is dropped.
+   */
+  #chunkBuffers: (ArrayBufferLike | undefined)[] = [];
+  #chunkLastSeq: number[] = [];
+  /** Bytes counted against the budget for the chunk itself (for an adopted socket buffer: its bookkeeping). */
+  #chunkCharge: number[] = [];
+  #chunkBase = 0;
+  /** The arena chunk small copies go to, and the chunk number of an adopted buffer. */
+  #arena: Uint8Array = EMPTY;
+  #arenaUsed = 0;
+  #arenaNo = NO_CHUNK;
+  #adopted: ArrayBufferLike | undefined;
+  #adoptedNo = NO_CHUNK;
+  /** code / reason / note, by seq, for the few entries that have them. */
+  #details = new Map<number, EntryDetails>();
+  #clientIds: string[] = [];
+  #clientIndex = new Map<string, number>();
+  #lastClient: string | undefined;
+  #lastClientNo = 0;
   #recent: (LogEntry | undefined)[] = new Array<LogEntry | undefined>(RECENT_SLOTS);
-  #chunk: Uint8Array = EMPTY;
-  #chunkUsed = 0;
 
   constructor(options: MessageLogOptions = {}) {
     super();
@@ -146,68 +174,38 @@ export class MessageLog extends EventEmitter<{ entry: [LogEntry]; cleared: [] }>
     return this.#nextSeq - 1;
   }
 
+  /** Logs an entry with a copy of `data` (later changes to `data` do not reach the log). */
   append(dir: Direction, kind: LogKind, data?: Uint8Array, extra?: AppendExtra): LogEntry {
-    if (this.#nextSeq - this.#firstSeq > this.#mask) this.#grow();
-    const seq = this.#nextSeq++;
-    const slot = seq & this.#mask;
-    const t = now();
-    let size = 0;
-    let chunk: Uint8Array = EMPTY;
-    let offset = 0;
-    if (data !== undefined && data.byteLength > 0) {
-      size = data.byteLength;
-      if (size > CHUNK_SIZE / 4) {
-        chunk = uninitializedBytes(size); // large: its own copy
-        chunk.set(data);
-      } else {
-        if (this.#chunkUsed + size > this.#chunk.byteLength) {
-          this.#chunk = uninitializedBytes(CHUNK_SIZE);
-          this.#chunkUsed = 0;
-        }
-        chunk = this.#chunk;
-        offset = this.#chunkUsed;
-        chunk.set(data, offset);
-        this.#chunkUsed = offset + size;
-      }
-    }
-    let clientId: string | undefined;
-    let details: EntryDetails | undefined;
-    if (extra !== undefined) {
-      clientId = extra.clientId;
-      if (extra.code !== undefined || extra.reason !== undefined || extra.note !== undefined) {
-        details = { code: extra.code, reason: extra.reason, note: extra.note };
-      }
-    }
-    this.#time[slot] = t;
-    this.#size[slot] = size;
-    this.#offset[slot] = offset;
-    this.#meta[slot] = (directionCode(dir) << 4) | kindCode(kind);
-    this.#chunkOf[slot] = size > 0 ? chunk : undefined;
-    this.#clientId[slot] = clientId;
-    this.#details[slot] = details;
-    const entry = new StoredEntry(seq, t, dir, kind, size, clientId, details, chunk, offset);
-    this.#recent[seq & (RECENT_SLOTS - 1)] = entry;
-    this.#bytes += size + ENTRY_OVERHEAD;
-    if (this.#bytes > this.budgetBytes) this.#evict();
-    this.emit('entry', entry);
-    return entry;
+    return this.#add(dir, kind, data, extra, false);
+  }
+
+  /**
+   * Logs a frame received from a socket, keeping `data` itself rather than a
+   * copy. Only for bytes nobody writes to afterwards, such as the Buffer of a
+   * `ws` message event: Node sizes each socket read's memory to the bytes read,
+   * so the log then holds about the frames' own bytes, without copying them.
+   */
+  appendReceived(dir: Direction, kind: LogKind, data: Uint8Array, extra?: AppendExtra): LogEntry {
+    return this.#add(dir, kind, data, extra, true);
   }
 
   get(seq: number): LogEntry | undefined {
-    if (!(seq >= this.#firstSeq && seq < this.#nextSeq) || !Number.isInteger(seq)) return undefined;
+    if (!this.#holds(seq)) return undefined;
     const recent = this.#recent[seq & (RECENT_SLOTS - 1)];
     if (recent !== undefined && recent.seq === seq) return recent;
     const slot = seq & this.#mask;
     const meta = this.#meta[slot]!;
+    const clientNo = this.#client[slot]!;
+    const chunkNo = this.#chunkNo[slot]!;
     return new StoredEntry(
       seq,
       this.#time[slot]!,
-      DIRECTIONS[meta >> 4]!,
+      DIRECTIONS[(meta >> 4) & 3]!,
       KINDS[meta & 0xf]!,
       this.#size[slot]!,
-      this.#clientId[slot],
-      this.#details[slot],
-      this.#chunkOf[slot] ?? EMPTY,
+      clientNo === 0 ? undefined : this.#clientIds[clientNo - 1],
+      meta & HAS_DETAILS ? this.#details.get(seq) : undefined,
+      chunkNo === NO_CHUNK ? undefined : this.#chunkBuffers[chunkNo - this.#chunkBase],
       this.#offset[slot]!,
     );
   }
@@ -229,13 +227,10 @@ export class MessageLog extends EventEmitter<{ entry: [LogEntry]; cleared: [] }>
 
   /** A copy of `length` bytes of an entry's payload from `offset`. */
   readPayload(seq: number, offset = 0, length = Infinity): Uint8Array | undefined {
-    if (!(seq >= this.#firstSeq && seq < this.#nextSeq) || !Number.isInteger(seq)) return undefined;
-    const slot = seq & this.#mask;
-    const size = this.#size[slot]!;
-    const end = Math.min(size, offset + length);
-    const start = Math.min(offset, end);
-    const base = this.#offset[slot]!;
-    return (this.#chunkOf[slot] ?? EMPTY).slice(base + start, base + end);
+    const entry = this.get(seq);
+    if (!entry) return undefined;
+    const end = Math.min(entry.size, offset + length);
+    return entry.payload.slice(Math.min(offset, end), end);
   }
 
   clear(): void {
@@ -245,14 +240,122 @@ export class MessageLog extends EventEmitter<{ entry: [LogEntry]; cleared: [] }>
     this.#time = new Float64Array(INITIAL_SLOTS);
     this.#size = new Uint32Array(INITIAL_SLOTS);
     this.#offset = new Uint32Array(INITIAL_SLOTS);
+    this.#chunkNo = new Int32Array(INITIAL_SLOTS);
+    this.#client = new Uint32Array(INITIAL_SLOTS);
     this.#meta = new Uint8Array(INITIAL_SLOTS);
-    this.#chunkOf = new Array<Uint8Array | undefined>(INITIAL_SLOTS);
-    this.#clientId = new Array<string | undefined>(INITIAL_SLOTS);
-    this.#details = new Array<EntryDetails | undefined>(INITIAL_SLOTS);
+    this.#chunkBase += this.#chunkBuffers.length;
+    this.#chunkBuffers = [];
+    this.#chunkLastSeq = [];
+    this.#chunkCharge = [];
+    this.#arena = EMPTY;
+    this.#arenaUsed = 0;
+    this.#arenaNo = NO_CHUNK;
+    this.#adopted = undefined;
+    this.#adoptedNo = NO_CHUNK;
+    this.#details = new Map();
     this.#recent = new Array<LogEntry | undefined>(RECENT_SLOTS);
-    this.#chunk = EMPTY;
-    this.#chunkUsed = 0;
     this.emit('cleared');
+  }
+
+  #add(
+    dir: Direction,
+    kind: LogKind,
+    data: Uint8Array | undefined,
+    extra: AppendExtra | undefined,
+    adopt: boolean,
+  ): LogEntry {
+    if (this.#nextSeq - this.#firstSeq > this.#mask) this.#grow();
+    const seq = this.#nextSeq++;
+    const slot = seq & this.#mask;
+    const t = now();
+    let size = 0;
+    let buffer: ArrayBufferLike | undefined;
+    let offset = 0;
+    let chunkNo = NO_CHUNK;
+    if (data !== undefined && data.byteLength > 0) {
+      size = data.byteLength;
+      if (adopt) {
+        buffer = data.buffer;
+        offset = data.byteOffset;
+        if (buffer === this.#adopted) {
+          chunkNo = this.#adoptedNo;
+        } else {
+          chunkNo = this.#addChunk(buffer, seq, ADOPTED_CHUNK_OVERHEAD);
+          this.#adopted = buffer;
+          this.#adoptedNo = chunkNo;
+        }
+      } else if (size > CHUNK_SIZE / 4) {
+        const copy = uninitializedBytes(size); // large: its own copy
+        copy.set(data);
+        buffer = copy.buffer;
+        offset = copy.byteOffset;
+        chunkNo = this.#addChunk(buffer, seq);
+      } else {
+        if (this.#arenaUsed + size > this.#arena.byteLength) {
+          this.#arena = uninitializedBytes(CHUNK_SIZE);
+          this.#arenaUsed = 0;
+          this.#arenaNo = this.#addChunk(this.#arena.buffer, seq);
+        }
+        const arena = this.#arena;
+        arena.set(data, this.#arenaUsed);
+        buffer = arena.buffer;
+        offset = arena.byteOffset + this.#arenaUsed;
+        this.#arenaUsed += size;
+        chunkNo = this.#arenaNo;
+      }
+      this.#chunkLastSeq[chunkNo - this.#chunkBase] = seq;
+    }
+    let meta = (directionCode(dir) << 4) | kindCode(kind);
+    let clientId: string | undefined;
+    let clientNo = 0;
+    let details: EntryDetails | undefined;
+    if (extra !== undefined) {
+      clientId = extra.clientId;
+      if (clientId !== undefined) clientNo = this.#clientNumber(clientId);
+      if (extra.code !== undefined || extra.reason !== undefined || extra.note !== undefined) {
+        details = { code: extra.code, reason: extra.reason, note: extra.note };
+        this.#details.set(seq, details);
+        meta |= HAS_DETAILS;
+      }
+    }
+    this.#time[slot] = t;
+    this.#size[slot] = size;
+    this.#offset[slot] = offset;
+    this.#chunkNo[slot] = chunkNo;
+    this.#client[slot] = clientNo;
+    this.#meta[slot] = meta;
+    const entry = new StoredEntry(seq, t, dir, kind, size, clientId, details, buffer, offset);
+    this.#recent[seq & (RECENT_SLOTS - 1)] = entry;
+    this.#bytes += size + ENTRY_OVERHEAD;
+    if (this.#bytes > this.budgetBytes) this.#evict();
+    this.emit('entry', entry);
+    return entry;
+  }
+
+  #addChunk(buffer: ArrayBufferLike, seq: number, charge = 0): number {
+    this.#chunkBuffers.push(buffer);
+    this.#chunkLastSeq.push(seq);
+    this.#chunkCharge.push(charge);
+    this.#bytes += charge;
+    return this.#chunkBase + this.#chunkBuffers.length - 1;
+  }
+
+  #holds(seq: number): boolean {
+    return seq >= this.#firstSeq && seq < this.#nextSeq && Number.isInteger(seq);
+  }
+
+  /** A small number for a client id (mock servers tag every entry with one). */
+  #clientNumber(clientId: string): number {
+    if (clientId === this.#lastClient) return this.#lastClientNo;
+    let no = this.#clientIndex.get(clientId);
+    if (no === undefined) {
+      this.#clientIds.push(clientId);
+      no = this.#clientIds.length;
+      this.#clientIndex.set(clientId, no);
+    }
+    this.#lastClient = clientId;
+    this.#lastClientNo = no;
+    return no;
   }
 
   /**
@@ -267,24 +370,17 @@ export class MessageLog extends EventEmitter<{ entry: [LogEntry]; cleared: [] }>
     // New home of old slots [split, half) and of old slots [0, split).
     const upper = (this.#firstSeq & half) + split;
     const lower = (this.#firstSeq + (half - split)) & half;
-    const move = <T extends Float64Array | Uint32Array | Uint8Array>(from: T, to: T): T => {
+    const move = <T extends Float64Array | Uint32Array | Int32Array | Uint8Array>(from: T, to: T): T => {
       to.set(from.subarray(split, half), upper);
       to.set(from.subarray(0, split), lower);
-      return to;
-    };
-    const moveRefs = <T>(from: T[]): T[] => {
-      const to = new Array<T>(slots);
-      for (let i = split; i < half; i++) to[upper - split + i] = from[i]!;
-      for (let i = 0; i < split; i++) to[lower + i] = from[i]!;
       return to;
     };
     this.#time = move(this.#time, new Float64Array(slots));
     this.#size = move(this.#size, new Uint32Array(slots));
     this.#offset = move(this.#offset, new Uint32Array(slots));
+    this.#chunkNo = move(this.#chunkNo, new Int32Array(slots));
+    this.#client = move(this.#client, new Uint32Array(slots));
     this.#meta = move(this.#meta, new Uint8Array(slots));
-    this.#chunkOf = moveRefs(this.#chunkOf);
-    this.#clientId = moveRefs(this.#clientId);
-    this.#details = moveRefs(this.#details);
     this.#mask = slots - 1;
   }
 
@@ -292,20 +388,49 @@ export class MessageLog extends EventEmitter<{ entry: [LogEntry]; cleared: [] }>
     // Drop down to 90% of the budget so eviction runs in batches, not per append.
     const target = this.budgetBytes * 0.9;
     const mask = this.#mask;
+    let released = false;
     while (this.#bytes > target && this.#nextSeq - this.#firstSeq > 1) {
-      const slot = this.#firstSeq & mask;
+      const seq = this.#firstSeq++;
+      const slot = seq & mask;
       this.#bytes -= this.#size[slot]! + ENTRY_OVERHEAD;
-      this.#chunkOf[slot] = undefined;
-      this.#clientId[slot] = undefined;
-      this.#details[slot] = undefined;
-      this.#firstSeq++;
+      const chunkNo = this.#chunkNo[slot]!;
+      if (chunkNo !== NO_CHUNK && this.#chunkLastSeq[chunkNo - this.#chunkBase] === seq) {
+        this.#releaseChunk(chunkNo);
+        released = true;
+      }
+      if (this.#meta[slot]! & HAS_DETAILS) this.#details.delete(seq);
+    }
+    if (!released) return;
+    let dead = 0;
+    while (dead < this.#chunkBuffers.length && this.#chunkBuffers[dead] === undefined) dead++;
+    if (dead > 0) {
+      this.#chunkBuffers.splice(0, dead);
+      this.#chunkLastSeq.splice(0, dead);
+      this.#chunkCharge.splice(0, dead);
+      this.#chunkBase += dead;
+    }
+  }
+
+  #releaseChunk(chunkNo: number): void {
+    const index = chunkNo - this.#chunkBase;
+    this.#chunkBuffers[index] = undefined;
+    this.#bytes -= this.#chunkCharge[index]!;
+    // A current chunk whose entries are all gone is not filled further.
+    if (chunkNo === this.#arenaNo) {
+      this.#arena = EMPTY;
+      this.#arenaUsed = 0;
+      this.#arenaNo = NO_CHUNK;
+    }
+    if (chunkNo === this.#adoptedNo) {
+      this.#adopted = undefined;
+      this.#adoptedNo = NO_CHUNK;
     }
   }
 }
 
 /**
- * An entry handed to a reader. It refers to its arena chunk and offset and
- * makes the payload view when `payload` is read.
+ * An entry handed to a reader. It refers to the ArrayBuffer its payload lives
+ * in and makes the payload view when `payload` is read.
  */
 class StoredEntry implements LogEntry {
   readonly seq: number;
@@ -317,7 +442,7 @@ class StoredEntry implements LogEntry {
   readonly code: number | undefined;
   readonly reason: string | undefined;
   readonly note: string | undefined;
-  readonly #chunk: Uint8Array;
+  readonly #buffer: ArrayBufferLike | undefined;
   readonly #offset: number;
 
   constructor(
@@ -328,7 +453,7 @@ class StoredEntry implements LogEntry {
     size: number,
     clientId: string | undefined,
     details: EntryDetails | undefined,
-    chunk: Uint8Array,
+    buffer: ArrayBufferLike | undefined,
     offset: number,
   ) {
     this.seq = seq;
@@ -340,12 +465,13 @@ class StoredEntry implements LogEntry {
     this.code = details?.code;
     this.reason = details?.reason;
     this.note = details?.note;
-    this.#chunk = chunk;
+    this.#buffer = buffer;
     this.#offset = offset;
   }
 
+  /** A plain Uint8Array (not a Buffer), so `payload.slice()` is a copy. */
   get payload(): Uint8Array {
-    return this.size === 0 ? EMPTY : this.#chunk.subarray(this.#offset, this.#offset + this.size);
+    return this.#buffer === undefined ? EMPTY : new Uint8Array(this.#buffer, this.#offset, this.size);
   }
 }
 

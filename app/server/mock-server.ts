@@ -259,12 +259,15 @@ export class MockServer extends EventEmitter<MockServerEvents> {
       clientId,
       note: `client ${clientId} connected from ${client.info.remoteAddress}:${client.info.remotePort}${ws.protocol ? `, protocol ${ws.protocol}` : ''}`,
     });
+    const tag = { clientId };
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      const entry = this.log.append('in', isBinary ? 'binary' : 'text', data, { clientId });
+      // ws hands over a Buffer nobody writes to (an unmasked echo leaves it as is):
+      // the log keeps it instead of copying it, once for both directions.
+      const entry = this.log.appendReceived('in', isBinary ? 'binary' : 'text', data, tag);
       if (this.onClientMessage) this.onClientMessage(client, entry, this);
       else if (this.echo && ws.readyState === WebSocket.OPEN) {
         ws.send(data, { binary: isBinary });
-        this.log.append('out', entry.kind, data, { clientId });
+        this.log.appendReceived('out', entry.kind, data, tag);
       }
       this.emit('message', client, entry);
     });
