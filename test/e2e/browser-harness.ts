@@ -10,7 +10,18 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 
-export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+/** The package root, found from here whether this runs from test/e2e/ or from dist/test/e2e/. */
+export const ROOT = findRoot(fileURLToPath(new URL('.', import.meta.url)));
+
+function findRoot(from: string): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'package.json')) || existsSync(join(dir, 'tsconfig.build.json')) === false) {
+    const up = resolve(dir, '..');
+    if (up === dir) throw new Error(`no package root above ${from}`);
+    dir = up;
+  }
+  return dir;
+}
 export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -44,16 +55,11 @@ export interface UiProcess {
 }
 
 /** Spawns `node dist/cli/main.js ui --port 0 --workspace <tmp>` and waits for its URL line. */
-export async function startUi(): Promise<UiProcess> {
+export async function startUi(options: { renderer?: string } = {}): Promise<UiProcess> {
   const workspace = mkdtempSync(join(tmpdir(), 'duplex-ui-'));
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, 'dist/cli/main.js'), 'ui', '--port', '0', '--workspace', workspace],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const args = [join(ROOT, 'dist/cli/main.js'), 'ui', '--port', '0', '--workspace', workspace];
+  if (options.renderer) args.push('--renderer', options.renderer);
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = await new Promise<string>((ok, fail) => {

@@ -16,8 +16,8 @@ function setup(count: number) {
 describe('MessageLog', () => {
   it('renders only the visible rows of 100,000 entries', async () => {
     const { log } = setup(100_000);
+    await waitFor(() => expect(log.count).toBe(100_000));
     const list = screen.getByRole('log', { name: 'Messages' });
-    expect(log.count).toBe(100_000);
     await waitFor(() => expect(list.querySelectorAll('button.row').length).toBeGreaterThan(0));
     const rows = list.querySelectorAll('.slot');
     expect(rows.length).toBeGreaterThan(10);
@@ -61,13 +61,34 @@ describe('MessageLog', () => {
     ).toBe(true);
     api.appendEntry('conn-x', 'in', { type: 'text', text: 'later' });
     api.appendEntry('conn-x', 'out', { type: 'text', text: 'not shown' });
+    await waitFor(() => expect(log.total).toBe(8));
     expect(log.count).toBe(4);
   });
 
   it('reads pages it has not seen when the batch carried only the newest entries', async () => {
     const { api } = setup(50_000);
-    const list = screen.getByRole('log', { name: 'Messages' });
-    await waitFor(() => expect(list.querySelectorAll('button.row').length).toBeGreaterThan(0));
+    await waitFor(() =>
+      expect(
+        screen.getByRole('log', { name: 'Messages' }).querySelectorAll('button.row').length,
+      ).toBeGreaterThan(0),
+    );
     expect(api.calls.some(([n]) => n === 'log.read')).toBe(true);
+  });
+
+  it('scrolls a 1,000,000-entry log: the middle of the scrollbar shows the middle rows, read on demand', async () => {
+    const { log } = setup(1_000_000);
+    await waitFor(() => expect(log.count).toBe(1_000_000));
+    const list = screen.getByRole('log', { name: 'Messages' });
+    const spacer = list.firstElementChild as HTMLElement;
+    expect(parseFloat(spacer.style.height)).toBeLessThanOrEqual(8_000_000); // scaled to what browsers lay out
+    list.scrollTop = (parseFloat(spacer.style.height) - 480) / 2;
+    await fireEvent.scroll(list);
+    await waitFor(() => {
+      const seqs = [...list.querySelectorAll('button.row .time')].length;
+      expect(seqs).toBeGreaterThan(10);
+    });
+    const first = log.rowAt(Math.floor(1_000_000 / 2));
+    expect(first?.seq).toBe(500_001);
+    expect(list.querySelectorAll('.slot').length).toBeLessThan(60);
   });
 });

@@ -26,6 +26,22 @@ export interface LogViewFilter {
   search: string;
 }
 
+interface AppendBatch {
+  entries: LogEntryView[];
+  firstSeq: number;
+  lastSeq: number;
+}
+
+/** Entries waiting for the next frame before they are applied at once. */
+const MAX_QUEUED = 4 * PAGE_SIZE * 4;
+
+/** Shortest time between two renders of new entries (a flood renders at ~20 Hz). */
+const MIN_APPLY_MS = 50;
+const now = (): number => (typeof performance === 'object' ? performance.now() : Date.now());
+
+const scheduleFrame = (cb: () => void): unknown =>
+  typeof requestAnimationFrame === 'function' ? requestAnimationFrame(cb) : setTimeout(cb, 16);
+
 type Pages = Map<number, readonly (LogEntryView | undefined)[]>;
 
 export class LogModel {
@@ -46,6 +62,10 @@ export class LogModel {
   #scanning = $state(false);
   #scanSeq = 0;
   #scanToken = 0;
+  #queue: AppendBatch[] = [];
+  #queued = 0;
+  #frame: unknown;
+  #appliedAt = 0;
   #selected = $state.raw<LogEntryView | undefined>(undefined);
   #error = $state('');
 
@@ -140,8 +160,42 @@ export class LogModel {
     }
   }
 
-  /** A `log.appended` event for this log. */
-  onAppended(batch: { entries: LogEntryView[]; firstSeq: number; lastSeq: number }): void {
+  /**
+   * A `log.appended` event for this log. Batches are applied once per animation
+   * frame (merged), so a page that falls behind catches up in one render
+   * instead of one per batch; a hidden window (no frames) still drains when the
+   * queue grows past a few pages.
+   */
+  onAppended(batch: AppendBatch): void {
+    this.#queue.push(batch);
+    this.#queued += batch.entries.length;
+    if (this.#queued > MAX_QUEUED) this.#drain();
+    else if (!this.#frame) {
+      // At most one render per MIN_APPLY_MS: nobody reads 20,000 rows a second, and each
+      // render of the log costs a layout and a paint.
+      const wait = MIN_APPLY_MS - (now() - this.#appliedAt);
+      this.#frame =
+        wait > 0
+          ? setTimeout(() => scheduleFrame(() => this.#drain()), wait)
+          : scheduleFrame(() => this.#drain());
+    }
+  }
+
+  #drain(): void {
+    this.#frame = undefined;
+    this.#appliedAt = now();
+    const batches = this.#queue;
+    this.#queue = [];
+    this.#queued = 0;
+    if (batches.length === 0) return;
+    const last = batches[batches.length - 1]!;
+    let entries = batches.length === 1 ? last.entries : batches.flatMap((b) => b.entries);
+    // Only the newest few pages can be on screen while following; older rows are read on demand.
+    if (entries.length > MAX_QUEUED) entries = entries.slice(-MAX_QUEUED);
+    this.#apply({ entries, firstSeq: last.firstSeq, lastSeq: Math.max(...batches.map((b) => b.lastSeq)) });
+  }
+
+  #apply(batch: AppendBatch): void {
     const seenUpTo = this.#lastSeq;
     this.#firstSeq = batch.firstSeq;
     this.#lastSeq = Math.max(this.#lastSeq, batch.lastSeq);
@@ -174,6 +228,8 @@ export class LogModel {
   }
 
   #reset(firstSeq: number, lastSeq: number): void {
+    this.#queue = [];
+    this.#queued = 0;
     this.#firstSeq = firstSeq;
     this.#lastSeq = lastSeq;
     this.#pages = new Map();
