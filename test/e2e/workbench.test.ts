@@ -68,6 +68,10 @@ describe.skipIf(missing)(
       await page.getByRole('status', { name: 'Connection state: OPEN' }).waitFor();
       await page.getByRole('button', { name: 'Disconnect' }).waitFor();
 
+      // Record this connection's log to a session file while it runs.
+      await page.getByRole('button', { name: 'Record', exact: true }).click();
+      await page.getByRole('button', { name: 'Stop recording' }).waitFor();
+
       // Text, then binary as hex.
       await page.getByRole('textbox', { name: 'Message' }).fill('hello from the workbench');
       await page.getByRole('button', { name: 'Send', exact: true }).click();
@@ -125,6 +129,9 @@ describe.skipIf(missing)(
         .toContain('code 4000 · done testing');
       await page.getByRole('button', { name: 'Connect', exact: true }).waitFor();
       await page.screenshot({ path: join(SHOTS, 'connection-closed.png') });
+      await page.getByRole('button', { name: 'Stop recording' }).click();
+      const sessions = sidebar.getByRole('region', { name: 'Sessions' });
+      await expect.poll(() => sessions.locator('li:not(.empty)').count()).toBe(1);
 
       // The server saw it all in its own log.
       await sidebar.getByRole('button', { name: /Mock :\d+/ }).click();
@@ -140,6 +147,42 @@ describe.skipIf(missing)(
       await page.getByRole('tab', { name: /127\.0\.0\.1/ }).click();
       await page.screenshot({ path: join(SHOTS, 'connection-dark.png') });
 
+      expect(pageErrors).toEqual([]);
+    });
+
+    it('renames, duplicates and deletes saved connections, and keeps them across a reload', async () => {
+      const sidebar = page.getByRole('navigation', { name: 'Workspace' });
+      const saved = sidebar.getByRole('region', { name: 'Connections' });
+      const items = saved.locator('li:not(.empty)');
+      expect(await items.count()).toBe(1);
+
+      await items.first().hover();
+      await saved.getByRole('button', { name: /^Rename / }).click();
+      await saved.getByRole('textbox', { name: /^New name for / }).fill('Local echo');
+      await saved.getByRole('textbox', { name: /^New name for / }).press('Enter');
+      await saved
+        .getByRole('button', { name: /Local echo/ })
+        .first()
+        .waitFor();
+
+      await items.first().hover();
+      await saved.getByRole('button', { name: 'Duplicate Local echo' }).click();
+      await expect.poll(() => items.count()).toBe(2);
+      expect((await items.allTextContents()).some((t) => t.includes('Local echo copy'))).toBe(true);
+
+      await page.reload();
+      await expect.poll(() => items.count()).toBe(2);
+      await items.nth(1).hover();
+      await saved.getByRole('button', { name: 'Delete Local echo copy' }).click();
+      await saved
+        .getByRole('group', { name: 'Delete Local echo copy?' })
+        .getByRole('button', { name: 'Delete' })
+        .click();
+      await expect.poll(() => items.count()).toBe(1);
+      await page.reload();
+      await expect.poll(() => items.count()).toBe(1);
+      expect(await items.first().textContent()).toContain('Local echo');
+      await page.screenshot({ path: join(SHOTS, 'sidebar-after-reload.png') });
       expect(pageErrors).toEqual([]);
     });
   },

@@ -19,6 +19,7 @@ import type {
   SavedConnection,
   ServerClientInfo,
   ServerInfo,
+  SessionSummary,
 } from '../../../app/contract.js';
 import { ErrorCodes, type ErrorInfo } from '../../../app/errors.js';
 import { bytesToHex, utf8Decode, utf8Encode } from '../../../app/payload/codecs.js';
@@ -119,6 +120,7 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
   const servers = new Map<string, ServerInfo>();
   const saved = new Map<string, SavedConnection>();
   const templates = new Map<string, MessageTemplate>();
+  const sessions: SessionSummary[] = [];
   const calls: [string, unknown][] = [];
   let nextId = 1;
 
@@ -344,6 +346,40 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
       delete: async (input: { id: string }) => {
         record('savedConnection.delete')(input);
         return ok({ deleted: saved.delete(input.id) });
+      },
+    },
+    session: {
+      list: async () => ok(sessions),
+      delete: async (input: { name: string }) => ok({ deleted: true, name: input.name }),
+      recordStart: async (input: { logId: string }) => {
+        record('session.recordStart')(input);
+        return ok({
+          logId: input.logId,
+          name: `${input.logId}.jsonl`,
+          path: '',
+          startedAt: Date.now(),
+          entries: 0,
+          recording: true,
+        });
+      },
+      recordStop: async (input: { logId: string }) => {
+        record('session.recordStop')(input);
+        const name = `${input.logId}.jsonl`;
+        sessions.push({
+          name,
+          path: `/workspace/sessions/${name}`,
+          size: 1024,
+          modifiedAt: Date.now(),
+          role: 'client',
+        });
+        return ok({
+          logId: input.logId,
+          name,
+          path: '',
+          startedAt: Date.now(),
+          entries: 0,
+          recording: false,
+        });
       },
     },
     template: {

@@ -11,7 +11,7 @@
  * mutated, so an append costs one page copy, not a copy of the log.
  */
 import type { WorkbenchApi } from '../../../app/api.js';
-import type { Direction, LogEntryView, LogFilter, LogKind } from '../../../app/contract.js';
+import type { Direction, LogEntryView, LogFilter, LogKind, RecordingInfo } from '../../../app/contract.js';
 
 export const PAGE_SIZE = 256;
 const MAX_PAGES = 48;
@@ -68,6 +68,7 @@ export class LogModel {
   #appliedAt = 0;
   #selected = $state.raw<LogEntryView | undefined>(undefined);
   #error = $state('');
+  #recording = $state.raw<RecordingInfo | undefined>(undefined);
 
   constructor(api: WorkbenchApi, logId?: string, clientId?: string) {
     this.#api = api;
@@ -112,9 +113,31 @@ export class LogModel {
     return this.#error;
   }
 
+  /** The session file this log is being recorded to, if any. */
+  get recording(): RecordingInfo | undefined {
+    return this.#recording;
+  }
+
+  /** Starts or stops recording this log to a session file in the workspace. */
+  async record(on: boolean): Promise<RecordingInfo | undefined> {
+    const logId = this.#logId;
+    if (!logId) return undefined;
+    const r = on
+      ? await this.#api.session.recordStart({ logId, includeExisting: true })
+      : await this.#api.session.recordStop({ logId });
+    if (!r.ok) {
+      this.#error = r.error.message;
+      return undefined;
+    }
+    this.#error = '';
+    this.#recording = r.value.recording ? r.value : undefined;
+    return r.value;
+  }
+
   /** Points the model at a (new) engine log, e.g. after reconnecting. */
   attach(logId: string | undefined): void {
     if (logId === this.#logId) return;
+    this.#recording = undefined;
     this.#logId = logId;
     this.#reset(1, 0);
     this.#selected = undefined;

@@ -7,6 +7,7 @@ import type { WorkbenchApi } from '../../../app/api.js';
 import type { ConnectionInfo, MenuAction, SavedConnection, ServerInfo } from '../../../app/contract.js';
 import { ConnectionTab, emptyDraft } from './connection-tab.svelte.js';
 import { ServerTab } from './server-tab.svelte.js';
+import { Sessions } from './sessions.svelte.js';
 import { Theme } from './theme.svelte.js';
 
 export type Tab = ConnectionTab | ServerTab;
@@ -14,6 +15,7 @@ export type Tab = ConnectionTab | ServerTab;
 export class Workbench {
   readonly api: WorkbenchApi;
   readonly theme = new Theme();
+  readonly sessions: Sessions;
   #saved = $state.raw<SavedConnection[]>([]);
   #tabs = $state.raw<Tab[]>([]);
   #servers = $state.raw<ServerTab[]>([]);
@@ -26,6 +28,7 @@ export class Workbench {
 
   constructor(api: WorkbenchApi) {
     this.api = api;
+    this.sessions = new Sessions(api);
   }
 
   get saved(): SavedConnection[] {
@@ -64,6 +67,7 @@ export class Workbench {
     if (saved.ok) this.#saved = saved.value;
     else this.#notice = saved.error.message;
     if (servers.ok) this.#servers = servers.value.map((info) => new ServerTab(this.api, info));
+    await this.sessions.refresh();
   }
 
   stop(): void {
