@@ -45,7 +45,7 @@ const REVIEWED = [
     matches: (line) => line.trim() === 'preload: options.preload,',
     reason:
       'the one preload (main/preload.ts) exposes only the contract functions built by buildApi; ' +
-      'test/main/preload.test.ts checks nothing else is exposed.',
+      'test/main/ipc.test.ts checks nothing else is exposed.',
   },
   {
     rule: 'OPEN_EXTERNAL_JS_CHECK',
