@@ -173,6 +173,22 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
         };
         connections.set(connectionId, info);
         logOf(connectionId);
+        if (input.url.includes('/reject')) {
+          setTimeout(() => {
+            const error = {
+              code: ErrorCodes.HANDSHAKE_REJECTED,
+              message: 'The server answered 401 Unauthorized.',
+            };
+            setState({
+              ...info,
+              readyState: 3,
+              handshake: { status: 401, headers: { 'content-type': 'text/plain' }, body: 'missing token' },
+              error,
+            });
+            appendAndEmit(connectionId, 'none', 'error', utf8Encode(error.message));
+          }, 5);
+          return ok(info);
+        }
         setTimeout(() => {
           const open = setState({
             ...info,
