@@ -18,6 +18,7 @@ export const commandNames = [
   'connection.send',
   'connection.ping',
   'connection.close',
+  'connection.reconnect',
   'connection.remove',
   'connection.get',
   'connection.list',

@@ -296,6 +296,8 @@ export const commands = {
     output: {} as { seq: number },
   },
   'connection.close': { input: connectionRef.extend(closeArgs), output: {} as ConnectionInfo },
+  /** Connects a CLOSED connection again: same id, same log (it continues), attempts reset. */
+  'connection.reconnect': { input: connectionRef, output: {} as ConnectionInfo },
   'connection.remove': { input: connectionRef, output: {} as { removed: boolean } },
   'connection.get': { input: connectionRef, output: {} as ConnectionInfo },
   'connection.list': { input: z.object({}), output: {} as ConnectionInfo[] },

@@ -174,6 +174,7 @@ export class Engine {
       c.close(code, reason);
       return c.info();
     },
+    'connection.reconnect': ({ connectionId }) => this.connection(connectionId).reconnect().info(),
     'connection.remove': ({ connectionId }) => {
       const c = this.connection(connectionId);
       c.terminate();

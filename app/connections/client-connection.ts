@@ -109,6 +109,25 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
     return this;
   }
 
+  /**
+   * Connects again after the connection has CLOSED: same id, same options, same
+   * MessageLog (the history stays and continues), the attempt counter back at 0.
+   * Throws INVALID_STATE while CONNECTING, OPEN or CLOSING.
+   */
+  reconnect(): this {
+    if (this.#readyState !== ReadyState.CLOSED) {
+      throw new DuplexError(
+        ErrorCodes.INVALID_STATE,
+        `Cannot reconnect: the connection is ${['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'][this.#readyState]}, not CLOSED. Disconnect first, or wait for the close.`,
+      );
+    }
+    this.#userClosed = false;
+    this.#attempt = 0;
+    this.log.append('none', 'info', undefined, { note: 'reconnecting' });
+    this.#open();
+    return this;
+  }
+
   /** Sends text or binary. Throws INVALID_STATE unless OPEN, SYNTAX on an unpaired surrogate. */
   send(payload: Payload): LogEntry {
     let bytes: Uint8Array;
