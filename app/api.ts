@@ -55,6 +55,7 @@ export const commandNames = [
   'session.export',
   'session.replay',
   'session.replayStatus',
+  'session.replayControl',
 ] as const satisfies readonly CommandName[];
 
 export const eventNames = [
@@ -64,6 +65,7 @@ export const eventNames = [
   'server.clients',
   'log.appended',
   'log.cleared',
+  'session.replayProgress',
   'ui.menu',
 ] as const satisfies readonly EventName[];
 

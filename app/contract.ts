@@ -274,11 +274,18 @@ export interface ReplayReport {
   mismatches: ReplayMismatch[];
   /** Per send: actual minus scheduled offset, ms (only when speed > 0). */
   deviationsMs: number[];
+  /** Held by session.replayControl pause (or startPaused): no message is sent until resume or step. */
+  paused?: boolean;
+  /** Ended early by session.replayControl stop. */
+  stopped?: boolean;
   error?: ErrorInfo;
 }
 
 // ---------------------------------------------------------------------------
 // The command table
+
+export const replayActions = ['pause', 'resume', 'step', 'stop'] as const;
+export type ReplayAction = (typeof replayActions)[number];
 
 const connectionRef = z.object({ connectionId: id });
 const serverRef = z.object({ serverId: id });
@@ -430,10 +437,17 @@ export const commands = {
       ignore: z.array(z.string().min(1).max(1000)).max(100).optional(),
       timeoutMs: z.number().int().min(1).max(600_000).optional(),
       clientId: id.optional(),
+      /** Open the connection, then wait for resume or step before the first send. */
+      startPaused: z.boolean().optional(),
     }),
     output: {} as { replayId: string; connectionId: string },
   },
   'session.replayStatus': { input: z.object({ replayId: id }), output: {} as ReplayReport },
+  /** pause: hold before the next send; resume; step: send the next message, stay paused; stop: end now. */
+  'session.replayControl': {
+    input: z.object({ replayId: id, action: z.enum(replayActions) }),
+    output: {} as ReplayReport,
+  },
 } as const;
 
 export type CommandName = keyof typeof commands;
@@ -454,6 +468,8 @@ export interface EventPayloads {
    */
   'log.appended': { logId: string; entries: LogEntryView[]; firstSeq: number; lastSeq: number };
   'log.cleared': { logId: string };
+  /** A replay sent, compared, paused, resumed or finished (coalesced per batch: the latest report). */
+  'session.replayProgress': { replayId: string; report: ReplayReport };
   /** An app-menu item or its shortcut was used (Electron shell); the UI performs it. */
   'ui.menu': { action: MenuAction };
 }

@@ -146,6 +146,11 @@ export class Engine {
     return server;
   }
 
+  /** Queues a state-like event; a later one with the same key replaces it within a batch (sessions use it). */
+  publish<E extends EventName>(name: E, key: string, payload: EventPayloads[E]): void {
+    this.#queueState(name, key, payload);
+  }
+
   /** The workspace folder's files; throws when the engine was started without one. */
   workspace(): Workspace {
     if (!this.#workspace) {

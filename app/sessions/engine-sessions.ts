@@ -21,7 +21,7 @@ import { bytesToHex, utf8Decode } from '../payload/codecs.js';
 import { SESSION_EXT, toSessionEntryView, type SessionEntry } from './session-format.js';
 import { SessionWriter } from './session-writer.js';
 import { SessionStore } from './session-store.js';
-import { replaySession } from './replay.js';
+import { ReplayControl, replaySession } from './replay.js';
 
 type SessionCommand = Extract<CommandName, `session.${string}`>;
 type SessionHandlers = {
@@ -35,7 +35,7 @@ const PAGE = 500;
 export class EngineSessions {
   readonly #engine: Engine;
   readonly #recordings = new Map<string, { writer: SessionWriter; name: string }>();
-  readonly #replays = new Map<string, { report: ReplayReport }>();
+  readonly #replays = new Map<string, { report: ReplayReport; control: ReplayControl }>();
   #nextReplay = 1;
   #store: SessionStore | undefined;
 
@@ -202,11 +202,15 @@ export class EngineSessions {
     },
     'session.import': ({ text, sourceName }) => this.store().importHar(text, sourceName),
     'session.export': ({ name }) => this.store().exportHar(name),
-    'session.replay': async ({ name, url, speed, verify, ignore, timeoutMs, clientId }) => {
+    'session.replay': async ({ name, url, speed, verify, ignore, timeoutMs, clientId, startPaused }) => {
       const session = await this.store().open(name);
       const replayId = `replay-${this.#nextReplay++}`;
       let connectionId = '';
-      const slot: { report: ReplayReport } = {
+      const control = new ReplayControl({ paused: startPaused ?? false });
+      const publish = (): void =>
+        this.#engine.publish('session.replayProgress', replayId, { replayId, report: slot.report });
+      const slot: { report: ReplayReport; control: ReplayControl } = {
+        control,
         report: {
           url: url ?? session.header.url,
           done: false,
@@ -220,6 +224,7 @@ export class EngineSessions {
           matched: 0,
           mismatches: [],
           deviationsMs: [],
+          paused: control.paused,
         },
       };
       const running = replaySession(session, {
@@ -229,23 +234,32 @@ export class EngineSessions {
         ignore,
         timeoutMs,
         clientId,
+        control,
         connect: (options) => {
           const conn = this.#engine.openConnection(options);
           connectionId = conn.id;
           return conn;
         },
-        onProgress: (report) => (slot.report = { ...report }),
+        onProgress: (report) => {
+          slot.report = { ...report, mismatches: [...report.mismatches] };
+          if (this.#replays.has(replayId)) publish();
+        },
       });
-      running.then(
-        (report) => (slot.report = report),
-        (err) => (slot.report = { ...slot.report, done: true, ok: false, error: toErrorInfo(err) }),
-      );
+      running
+        .then(
+          (report) => (slot.report = report),
+          (err) => (slot.report = { ...slot.report, done: true, ok: false, error: toErrorInfo(err) }),
+        )
+        .finally(() => {
+          if (this.#replays.has(replayId)) publish();
+        });
       if (!connectionId) {
         // Failed before connecting (bad ignore path, unknown client): report it now.
         const report = await running;
         if (report.error) throw new DuplexError(report.error.code, report.error.message);
       }
       this.#replays.set(replayId, slot);
+      publish();
       return { replayId, connectionId };
     },
     'session.replayStatus': ({ replayId }) => {
@@ -255,6 +269,22 @@ export class EngineSessions {
           ErrorCodes.NOT_FOUND,
           `No replay "${replayId}"; start one with session.replay.`,
         );
+      return slot.report;
+    },
+    'session.replayControl': ({ replayId, action }) => {
+      const slot = this.#replays.get(replayId);
+      if (!slot)
+        throw new DuplexError(
+          ErrorCodes.NOT_FOUND,
+          `No replay "${replayId}"; start one with session.replay.`,
+        );
+      if (slot.report.done && action !== 'stop') {
+        throw new DuplexError(
+          ErrorCodes.INVALID_STATE,
+          `Replay ${replayId} has finished, so it cannot ${action}; start a new replay.`,
+        );
+      }
+      slot.control[action]();
       return slot.report;
     },
   };

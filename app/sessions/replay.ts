@@ -31,8 +31,101 @@ export interface ReplayOptions {
   maxMismatches?: number;
   /** Makes the connection (the engine passes its own so the replay shows up as a tab). */
   connect?: (options: ConnectOptions) => ClientConnection;
-  /** Called after each send and each comparison. */
+  /** Called after each send and each comparison, and when paused, resumed or stopped. */
   onProgress?: (report: ReplayReport) => void;
+  /** Pause / resume / step / stop from outside (the UI); see ReplayControl. */
+  control?: ReplayControl;
+}
+
+/**
+ * Steers a running replay. Pause holds it before its next send (incoming
+ * messages are still received, and the verify timeout does not run while
+ * paused); resume continues with the recorded gaps from where it was held;
+ * step sends the next message now and stays paused; stop ends the replay
+ * (the report says `stopped`) and closes the connection.
+ */
+export class ReplayControl {
+  #paused = false;
+  #stopped = false;
+  #steps = 0;
+  #pausedAt = 0;
+  #pausedTotal = 0;
+  #next: { promise: Promise<void>; resolve: () => void } | undefined;
+  #onChange: (() => void) | undefined;
+
+  constructor(options: { paused?: boolean } = {}) {
+    if (options.paused) this.pause();
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** ms spent paused so far, including a pause still running. */
+  pausedMs(): number {
+    return this.#pausedTotal + (this.#paused ? performance.now() - this.#pausedAt : 0);
+  }
+
+  pause(): void {
+    if (this.#paused || this.#stopped) return;
+    this.#paused = true;
+    this.#pausedAt = performance.now();
+    this.#changed();
+  }
+
+  resume(): void {
+    if (!this.#paused || this.#stopped) return;
+    this.#pausedTotal += performance.now() - this.#pausedAt;
+    this.#paused = false;
+    this.#steps = 0;
+    this.#changed();
+  }
+
+  /** Lets one more send through while paused (pauses first when running). */
+  step(): void {
+    if (this.#stopped) return;
+    if (!this.#paused) this.pause();
+    this.#steps++;
+    this.#changed();
+  }
+
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#changed();
+  }
+
+  /** @internal Called by replaySession on every change (to report progress). */
+  listen(onChange: () => void): void {
+    this.#onChange = onChange;
+  }
+
+  /** @internal Resolves on the next pause/resume/step/stop. */
+  changed(): Promise<void> {
+    if (!this.#next) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.#next = { promise, resolve };
+    }
+    return this.#next.promise;
+  }
+
+  /** @internal Takes a step token, if one is waiting. */
+  takeStep(): boolean {
+    if (this.#steps === 0) return false;
+    this.#steps--;
+    return true;
+  }
+
+  #changed(): void {
+    const next = this.#next;
+    this.#next = undefined;
+    next?.resolve();
+    this.#onChange?.();
+  }
 }
 
 export type { ReplayReport, ReplayMismatch } from '../contract.js';
@@ -73,6 +166,18 @@ export async function replaySession(session: Session, options: ReplayOptions = {
   let wake: (() => void) | undefined;
   let closed = false;
   let conn: ClientConnection | undefined;
+  const control = options.control;
+  const sync = (): void => {
+    if (!control) return;
+    report.paused = control.paused;
+    if (control.stopped) report.stopped = true;
+  };
+  sync();
+  control?.listen(() => {
+    sync();
+    wake?.();
+    if (!report.done) options.onProgress?.(report);
+  });
   try {
     conn = options.connect
       ? options.connect(connectOptions)
@@ -90,23 +195,29 @@ export async function replaySession(session: Session, options: ReplayOptions = {
       wake?.();
     });
     await waitOpen(conn);
-    const t0 = performance.now();
+    options.onProgress?.(report); // connected: the totals are known
+    let t0 = performance.now();
     let incoming = 0;
     for (const step of script.steps) {
+      if (control?.stopped) break;
       if (step.action === 'receive') {
         if (!verify) continue;
         const index = incoming++;
-        const deadline = performance.now() + timeoutMs;
-        while (received.length <= index && !closed && performance.now() < deadline) {
+        // Time spent paused does not count against the timeout.
+        const pausedBefore = control?.pausedMs() ?? 0;
+        const due = performance.now() + timeoutMs;
+        const left = (): number => due + (control?.pausedMs() ?? 0) - pausedBefore - performance.now();
+        while (received.length <= index && !closed && !control?.stopped && left() > 0) {
           let timer: NodeJS.Timeout | undefined;
           await new Promise<void>((resolve) => {
             wake = resolve;
-            timer = setTimeout(resolve, Math.max(1, deadline - performance.now()));
+            timer = setTimeout(resolve, Math.max(1, left()));
           });
           clearTimeout(timer);
           wake = undefined;
         }
         const got = received[index];
+        if (!got && control?.stopped) break;
         if (!got) {
           report.mismatches.push({
             index: index + 1,
@@ -129,8 +240,14 @@ export async function replaySession(session: Session, options: ReplayOptions = {
         options.onProgress?.(report);
         continue;
       }
-      if (speed > 0) {
-        const scheduled = step.t / speed;
+      const scheduled = speed > 0 ? step.t / speed : 0;
+      if (control) {
+        // Paused time shifts the schedule; a step sends now and the recorded gaps continue from it.
+        const go = await waitTurn(control, () => (speed > 0 ? t0 + control.pausedMs() + scheduled : 0));
+        if (go === 'stopped') break;
+        if (go === 'stepped') t0 = performance.now() - control.pausedMs() - scheduled;
+        if (speed > 0) report.deviationsMs.push(performance.now() - t0 - control.pausedMs() - scheduled);
+      } else if (speed > 0) {
         await sleepUntil(t0 + scheduled);
         report.deviationsMs.push(performance.now() - t0 - scheduled);
       }
@@ -143,7 +260,7 @@ export async function replaySession(session: Session, options: ReplayOptions = {
       report.sent++;
       options.onProgress?.(report);
     }
-    if (verify && report.mismatches.length === 0) {
+    if (verify && report.mismatches.length === 0 && !control?.stopped) {
       // Anything beyond the recording that is already on its way counts as a difference.
       await sleep(50);
       for (let i = report.expected; i < received.length && report.mismatches.length < maxMismatches; i++) {
@@ -157,7 +274,9 @@ export async function replaySession(session: Session, options: ReplayOptions = {
         });
       }
     }
+    sync();
     report.ok =
+      !report.stopped &&
       report.sent === report.toSend &&
       (!verify || (report.mismatches.length === 0 && report.compared === report.expected));
   } catch (err) {
@@ -167,6 +286,7 @@ export async function replaySession(session: Session, options: ReplayOptions = {
     if (conn?.readyState === 1) conn.close(1000, 'replay finished');
     else if (conn?.readyState === 0) conn.terminate();
     report.done = true;
+    report.paused = false;
     options.onProgress?.(report);
   }
   return report;
@@ -187,6 +307,7 @@ export function formatReplayReport(report: ReplayReport): string {
     lines.push(`✗ incoming message #${m.index}${m.seq ? ` (recorded seq ${m.seq})` : ''}:`);
     for (const p of m.problems) lines.push(`    ${p}`);
   }
+  if (report.stopped) lines.push(`stopped before the end (${report.sent}/${report.toSend} sent)`);
   if (report.error) lines.push(`error: ${report.error.code}: ${report.error.message}`);
   if (report.deviationsMs.length > 0) {
     const s = timingStats(report.deviationsMs);
@@ -206,6 +327,22 @@ export function timingStats(deviations: number[]): { maxMs: number; p95Ms: numbe
     p95Ms: abs[Math.min(abs.length - 1, Math.ceil(abs.length * 0.95) - 1)]!,
     meanMs: abs.reduce((a, b) => a + b, 0) / abs.length,
   };
+}
+
+/** Waits until the send may go: not paused (or a step token), and its scheduled time reached. */
+async function waitTurn(control: ReplayControl, target: () => number): Promise<'go' | 'stepped' | 'stopped'> {
+  for (;;) {
+    if (control.stopped) return 'stopped';
+    if (control.paused) {
+      if (control.takeStep()) return 'stepped';
+      await control.changed();
+      continue;
+    }
+    const due = target();
+    if (performance.now() >= due) return 'go';
+    // Recheck after the wait: a pause during it moves the target.
+    await Promise.race([sleepUntil(due), control.changed()]);
+  }
 }
 
 async function waitOpen(conn: ClientConnection): Promise<void> {

@@ -249,6 +249,7 @@ describe('events reach the renderer in batches', () => {
       'server.clients': { serverId: 's', clients: [] },
       'log.appended': { logId: 'c', entries: [], firstSeq: 1, lastSeq: 0 },
       'log.cleared': { logId: 'c' },
+      'session.replayProgress': { replayId: 'replay-1', report: { done: false, sent: 0 } },
       'ui.menu': { action: 'connection.new' },
     } as never;
     for (const name of eventNames) expect(samples[name], `sample for ${name}`).toBeDefined();
