@@ -171,6 +171,8 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
   close(code?: number, reason?: string): void {
     const bad = checkCloseArgs(code, reason);
     if (bad) throw bad;
+    // As in the browser: a reason without a code is sent with 1000, since a close frame cannot carry one alone.
+    if (code === undefined && reason !== undefined) code = 1000;
     this.#userClosed = true;
     this.#stopTimers();
     // Waiting for a reconnect attempt (readyState CONNECTING, old socket closed): stop here.

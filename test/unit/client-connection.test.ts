@@ -236,6 +236,17 @@ describe('ClientConnection: close(code, reason) rules', () => {
     expect(code).toBe(1005);
     expect(await nextClose(conn)).toMatchObject({ code: 1005, wasClean: true });
   });
+
+  it('closes with a reason but no code: sent as 1000 with the reason, as browsers do', async () => {
+    const srv = await wsServer();
+    const conn = await opened({ url: srv.url });
+    const serverSaw = once(srv.peers[0]!.ws, 'close');
+    conn.close(undefined, 'bye');
+    const [code, reason] = await serverSaw;
+    expect(code).toBe(1000);
+    expect(reason.toString()).toBe('bye');
+    expect(await nextClose(conn)).toMatchObject({ code: 1000, reason: 'bye', wasClean: true });
+  });
 });
 
 describe('ClientConnection: send rules', () => {
