@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { fireEvent, render, screen } from '@testing-library/svelte';
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import CloseDialog from './CloseDialog.svelte';
 
 describe('CloseDialog', () => {
@@ -41,5 +41,61 @@ describe('CloseDialog', () => {
     render(CloseDialog, { onclose: async () => '', oncancel });
     await fireEvent.keyDown(screen.getByRole('dialog'), { key: 'Escape' });
     expect(oncancel).toHaveBeenCalled();
+  });
+
+  it('is a labelled modal dialog: Tab and Shift+Tab cycle inside it', async () => {
+    render(CloseDialog, { onclose: async () => '', oncancel: () => undefined });
+    const dialog = screen.getByRole('dialog', { name: 'Close connection' });
+    expect(dialog.getAttribute('aria-modal')).toBe('true');
+    expect(dialog.getAttribute('aria-describedby')).toBe('close-hint');
+    const code = screen.getByRole('textbox', { name: 'Close code' });
+    expect(document.activeElement).toBe(code);
+    const submit = screen.getByRole('button', { name: 'Close connection' });
+    submit.focus();
+    await fireEvent.keyDown(submit, { key: 'Tab' });
+    expect(document.activeElement).toBe(code);
+    await fireEvent.keyDown(code, { key: 'Tab', shiftKey: true });
+    expect(document.activeElement).toBe(submit);
+    // With the submit disabled (code 999), Cancel is the last stop.
+    await fireEvent.input(code, { target: { value: '999' } });
+    const cancel = screen.getByRole('button', { name: 'Cancel' });
+    cancel.focus();
+    await fireEvent.keyDown(cancel, { key: 'Tab' });
+    expect(document.activeElement).toBe(code);
+  });
+
+  it('pulls focus back in when it lands outside, and returns it to the opener when it ends', async () => {
+    const outside = document.createElement('button');
+    outside.textContent = 'Opener';
+    document.body.append(outside);
+    outside.focus();
+    const view = render(CloseDialog, { onclose: async () => '', oncancel: () => undefined });
+    const code = screen.getByRole('textbox', { name: 'Close code' });
+    expect(document.activeElement).toBe(code);
+    outside.focus();
+    expect(document.activeElement).toBe(code);
+    view.unmount();
+    await waitFor(() => expect(document.activeElement).toBe(outside));
+    outside.remove();
+  });
+
+  it('uses returnFocus when the opener is gone, and its own action label', async () => {
+    const opener = document.createElement('button');
+    const fallback = document.createElement('button');
+    document.body.append(opener, fallback);
+    opener.focus();
+    const view = render(CloseDialog, {
+      title: 'Disconnect client-1',
+      action: 'Disconnect client',
+      onclose: async () => '',
+      oncancel: () => undefined,
+      returnFocus: () => fallback,
+    });
+    expect(screen.getByRole('dialog', { name: 'Disconnect client-1' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Disconnect client' })).toBeTruthy();
+    opener.remove();
+    view.unmount();
+    await waitFor(() => expect(document.activeElement).toBe(fallback));
+    fallback.remove();
   });
 });

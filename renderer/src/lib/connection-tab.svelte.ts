@@ -42,6 +42,8 @@ export class ConnectionTab {
   #error = $state('');
   #dirty = $state(false);
   #busy = $state(false);
+  /** The options the engine connection was opened with (JSON), to tell a reconnect from a new request. */
+  #openedWith = '';
 
   constructor(api: WorkbenchApi, saved?: SavedConnection) {
     this.#api = api;
@@ -167,6 +169,16 @@ export class ConnectionTab {
     this.#error = '';
     try {
       const previous = this.#info;
+      const request = JSON.stringify(opts.value);
+      // The same request again: the engine reconnects the same connection, so the log continues.
+      if (previous && previous.readyState === 3 && request === this.#openedWith) {
+        const again = await this.#api.connection.reconnect({ connectionId: previous.connectionId });
+        if (again.ok) {
+          this.#info = again.value;
+          return;
+        }
+      }
+      // A changed request (or a connection the engine no longer has) is a new connection and log.
       if (previous) await this.#api.connection.remove({ connectionId: previous.connectionId });
       const r = await this.#api.connection.open(opts.value);
       if (!r.ok) {
@@ -174,6 +186,7 @@ export class ConnectionTab {
         return;
       }
       this.#info = r.value;
+      this.#openedWith = request;
       this.log.attach(r.value.connectionId);
     } finally {
       this.#busy = false;

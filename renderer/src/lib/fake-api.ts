@@ -237,6 +237,20 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
         }, 5);
         return ok(closing);
       },
+      reconnect: async (input: { connectionId: string }) => {
+        record('connection.reconnect')(input);
+        const c = connections.get(input.connectionId);
+        if (!c) return fail(ErrorCodes.NOT_FOUND, 'No such connection.');
+        if (c.readyState !== 3) return fail(ErrorCodes.INVALID_STATE, 'The connection is not CLOSED.');
+        const { closeCode: _code, closeReason: _reason, wasClean: _clean, error: _error, ...rest } = c;
+        const info = setState({ ...rest, readyState: 0, attempt: 0 });
+        appendAndEmit(input.connectionId, 'none', 'info', new Uint8Array(), { note: 'reconnecting' });
+        setTimeout(() => {
+          setState({ ...info, readyState: 1 });
+          appendAndEmit(input.connectionId, 'none', 'open', utf8Encode(`Connected to ${info.url}`));
+        }, 5);
+        return ok(info);
+      },
       remove: async (input: { connectionId: string }) => {
         record('connection.remove')(input);
         connections.delete(input.connectionId);
@@ -302,7 +316,10 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
         const bad = checkCloseArgs(input.code, input.reason);
         return bad ? fail(bad.code, bad.message) : ok({ closed: true });
       },
-      terminateClient: async () => ok({ terminated: true }),
+      terminateClient: async (input: { serverId: string; clientId: string }) => {
+        record('server.terminateClient')(input);
+        return ok({ terminated: true });
+      },
     },
     log: {
       read: async (input: { logId: string; fromSeq?: number; count?: number; filter?: LogFilter }) => {

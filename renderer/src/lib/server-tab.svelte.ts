@@ -79,6 +79,10 @@ export class ServerTab {
   get target(): string | undefined {
     return this.#target;
   }
+  /** The selected client's details, while it is connected. */
+  get targetClient(): ServerClientInfo | undefined {
+    return this.#target === undefined ? undefined : this.#clients.find((c) => c.clientId === this.#target);
+  }
   get error(): string {
     return this.#error;
   }
@@ -197,6 +201,14 @@ export class ServerTab {
       ...(code !== undefined ? { code } : {}),
       ...(reason ? { reason } : {}),
     });
+    return r.ok ? '' : r.error.message;
+  }
+
+  /** Drops one client's TCP connection without a closing handshake; returns an error message or ''. */
+  async terminateClient(clientId: string): Promise<string> {
+    const id = this.serverId;
+    if (!id) return '';
+    const r = await this.#api.server.terminateClient({ serverId: id, clientId });
     return r.ok ? '' : r.error.message;
   }
 
