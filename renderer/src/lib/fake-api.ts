@@ -24,6 +24,7 @@ import type {
 import { ErrorCodes, type ErrorInfo } from '../../../app/errors.js';
 import { bytesToHex, utf8Decode, utf8Encode } from '../../../app/payload/codecs.js';
 import { checkCloseArgs } from '../../../app/websocket-rules.js';
+import { createFakeSessions, type FakeSessionInput } from './fake-sessions.js';
 
 interface FakeEntry {
   view: LogEntryView;
@@ -110,6 +111,8 @@ export interface FakeApi extends WorkbenchApi {
   fillLog(logId: string, count: number): void;
   /** Appends one entry to a log and emits it. */
   appendEntry(logId: string, dir: Direction, payload: Payload): LogEntryView;
+  /** Adds a session file to the workspace (one with `error` fails to open, like a corrupt file). */
+  addSession(name: string, session: FakeSessionInput): void;
 }
 
 /** Builds a fake; `latencyMs` delays responses a little, like a real transport. */
@@ -156,6 +159,29 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
   const record = (name: string) => (input: unknown) => {
     calls.push([name, input]);
   };
+  const fakeSessions = createFakeSessions({
+    sessions,
+    record,
+    emit,
+    openConnection: (url) => {
+      const info = setState({
+        connectionId: `conn-${nextId++}`,
+        url,
+        readyState: 1,
+        protocol: '',
+        extensions: '',
+        bufferedAmount: 0,
+        attempt: 0,
+      });
+      logOf(info.connectionId);
+      appendAndEmit(info.connectionId, 'none', 'open', utf8Encode(`Connected to ${url}`));
+      return info;
+    },
+    send: (connectionId, text) => {
+      appendAndEmit(connectionId, 'out', 'text', utf8Encode(text));
+      appendAndEmit(connectionId, 'in', 'text', utf8Encode(text));
+    },
+  });
 
   const api = {
     connection: {
@@ -383,7 +409,6 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
     },
     session: {
       list: async () => ok(sessions),
-      delete: async (input: { name: string }) => ok({ deleted: true, name: input.name }),
       recordStart: async (input: { logId: string }) => {
         record('session.recordStart')(input);
         return ok({
@@ -414,6 +439,7 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
           recording: false,
         });
       },
+      ...fakeSessions.commands,
     },
     template: {
       list: async (input: { savedConnectionId?: string }) =>
@@ -447,6 +473,7 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
     'server.clients',
     'log.appended',
     'log.cleared',
+    'session.replayProgress',
     'ui.menu',
   ]) {
     on[name] = (l) => {
@@ -469,6 +496,7 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
       log.entries = [];
       emit('log.appended', { logId, entries: [], firstSeq: 1, lastSeq: count });
     },
+    addSession: (name, session) => fakeSessions.add(name, session),
     appendEntry: (logId, dir, payload) =>
       appendAndEmit(logId, dir, payload.type === 'text' ? 'text' : 'binary', payloadBytes(payload)),
   };

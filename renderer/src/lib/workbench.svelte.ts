@@ -8,9 +8,11 @@ import type { ConnectionInfo, MenuAction, SavedConnection, ServerInfo } from '..
 import { ConnectionTab, emptyDraft } from './connection-tab.svelte.js';
 import { ServerTab } from './server-tab.svelte.js';
 import { Sessions } from './sessions.svelte.js';
+import { ReplayTab } from './sessions-replay.svelte.js';
+import { SessionTab } from './sessions-tab.svelte.js';
 import { Theme } from './theme.svelte.js';
 
-export type Tab = ConnectionTab | ServerTab;
+export type Tab = ConnectionTab | ServerTab | SessionTab | ReplayTab;
 
 export class Workbench {
   readonly api: WorkbenchApi;
@@ -62,11 +64,20 @@ export class Workbench {
       on['log.appended']((batch) => this.#logOwner(batch.logId)?.log.onAppended(batch)),
       on['log.cleared']((e) => this.#logOwner(e.logId)?.log.onCleared()),
       on['ui.menu']((e) => this.runMenu(e.action)),
+      on['session.replayProgress']((e) => {
+        for (const t of this.#tabs)
+          if (t.kind === 'replay' && t.replayId === e.replayId) t.onProgress(e.report);
+      }),
     );
     const [saved, servers] = await Promise.all([this.api.savedConnection.list({}), this.api.server.list({})]);
     if (saved.ok) this.#saved = saved.value;
     else this.#notice = saved.error.message;
-    if (servers.ok) this.#servers = servers.value.map((info) => new ServerTab(this.api, info));
+    if (servers.ok) {
+      // Keep servers started while the list was loading (their tabs are open): add only unknown ones.
+      const known = new Set(this.#servers.map((s) => s.serverId));
+      const others = servers.value.filter((info) => !known.has(info.serverId));
+      this.#servers = [...this.#servers, ...others.map((info) => new ServerTab(this.api, info))];
+    }
     await this.sessions.refresh();
   }
 
@@ -117,8 +128,8 @@ export class Workbench {
     if (!tab) return;
     this.#tabs = this.#tabs.filter((t) => t.id !== id);
     if (this.#activeId === id) this.#activeId = (this.#tabs[index] ?? this.#tabs[index - 1])?.id;
-    if (tab.kind === 'connection') await tab.dispose();
-    else if (!tab.running) this.#servers = this.#servers.filter((s) => s !== tab);
+    if (tab.kind === 'connection' || tab.kind === 'replay') await tab.dispose();
+    else if (tab.kind === 'server' && !tab.running) this.#servers = this.#servers.filter((s) => s !== tab);
   }
 
   /** Connects a tab and applies any state that arrived before the open response. */
@@ -171,6 +182,37 @@ export class Workbench {
     this.#add(tab);
   }
 
+  /** Opens (or focuses) a session file read-only in a tab. */
+  openSession(name: string): SessionTab {
+    const open = this.#tabs.find((t): t is SessionTab => t.kind === 'session' && t.name === name);
+    if (open) {
+      this.#activeId = open.id;
+      return open;
+    }
+    const tab = this.#add(new SessionTab(this.api, name));
+    void tab.open();
+    return tab;
+  }
+
+  /** A new replay tab for a session, aimed at its recorded URL until the user changes it. */
+  replaySession(name: string, url = ''): ReplayTab {
+    return this.#add(new ReplayTab(this.api, name, url));
+  }
+
+  /** Renames a session file; open tabs follow. Returns the error message, or ''. */
+  async renameSession(name: string, newName: string): Promise<string> {
+    const r = await this.sessions.rename(name, newName);
+    if ('error' in r) return r.error;
+    for (const t of this.#tabs) if (t.kind === 'session' && t.name === name) t.renamed(r.name);
+    return '';
+  }
+
+  /** Deletes a session file and closes its tab. */
+  async deleteSession(name: string): Promise<void> {
+    await this.sessions.remove(name);
+    for (const t of this.#tabs) if (t.kind === 'session' && t.name === name) await this.closeTab(t.id);
+  }
+
   runMenu(action: MenuAction): void {
     if (action === 'connection.new') this.newConnection();
     else if (action === 'server.start') this.newServer();
@@ -193,8 +235,10 @@ export class Workbench {
   }
 
   #onConnectionState(info: ConnectionInfo): void {
-    const tab = this.#tabs.find((t) => t.kind === 'connection' && t.connectionId === info.connectionId);
-    if (tab && tab.kind === 'connection') tab.onState(info);
+    const tab = this.#tabs.find(
+      (t) => (t.kind === 'connection' || t.kind === 'replay') && t.connectionId === info.connectionId,
+    );
+    if (tab && (tab.kind === 'connection' || tab.kind === 'replay')) tab.onState(info);
     else {
       this.#early.set(info.connectionId, info);
       if (this.#early.size > 64) this.#early.delete(this.#early.keys().next().value!);
@@ -227,8 +271,10 @@ export class Workbench {
 
   #logOwner(logId: string): Tab | undefined {
     return (
-      this.#tabs.find((t) => t.kind === 'connection' && t.connectionId === logId) ??
-      this.#servers.find((s) => s.serverId === logId)
+      this.#tabs.find(
+        (t): t is ConnectionTab | ReplayTab =>
+          (t.kind === 'connection' || t.kind === 'replay') && t.connectionId === logId,
+      ) ?? this.#servers.find((s) => s.serverId === logId)
     );
   }
 }

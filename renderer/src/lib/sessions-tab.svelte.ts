@@ -1,0 +1,102 @@
+/**
+ * A session file opened read-only in a tab: its header, warnings (a torn last
+ * line), and a LogModel whose data source is the file (session.read and
+ * session.payload) instead of a live engine log, so the same log, filter,
+ * search, detail and hex views show it.
+ */
+import type { WorkbenchApi } from '../../../app/api.js';
+import type { SessionView } from '../../../app/contract.js';
+import { ErrorCodes } from '../../../app/errors.js';
+import { LogModel } from './log-model.svelte.js';
+
+let nextSessionTab = 1;
+
+export class SessionTab {
+  readonly kind = 'session' as const;
+  readonly id = `session-tab-${nextSessionTab++}`;
+  /** The API the log and detail views use: `log.*` reads this session file. */
+  readonly logApi: WorkbenchApi;
+  readonly log: LogModel;
+  readonly #api: WorkbenchApi;
+  #name = $state('');
+  #view = $state.raw<SessionView | undefined>(undefined);
+  #error = $state('');
+  #loading = $state(false);
+
+  constructor(api: WorkbenchApi, name: string) {
+    this.#api = api;
+    this.#name = name;
+    this.logApi = sessionLogApi(api, () => this.#name);
+    this.log = new LogModel(this.logApi);
+  }
+
+  get name(): string {
+    return this.#name;
+  }
+  get title(): string {
+    return this.#view?.header.name ?? this.#name.replace(/\.jsonl$/, '');
+  }
+  get view(): SessionView | undefined {
+    return this.#view;
+  }
+  /** Why the file cannot be shown (DUPLEX_ERR_FILE names the line and the problem). */
+  get error(): string {
+    return this.#error;
+  }
+  get loading(): boolean {
+    return this.#loading;
+  }
+
+  /** Reads the header and the first page; the log reads the rest as it scrolls. */
+  async open(): Promise<void> {
+    this.#loading = true;
+    try {
+      const r = await this.#api.session.open({ name: this.#name });
+      if (!r.ok) {
+        this.#error = r.error.message;
+        this.#view = undefined;
+        return;
+      }
+      this.#error = '';
+      this.#view = r.value;
+      this.log.attach(`session:${this.#name}`);
+      this.log.onAppended({ entries: r.value.entries, firstSeq: r.value.firstSeq, lastSeq: r.value.lastSeq });
+    } finally {
+      this.#loading = false;
+    }
+  }
+
+  /** The file was renamed (from the sidebar): follow it. */
+  renamed(newName: string): void {
+    this.#name = newName;
+    if (this.#view)
+      this.#view = { ...this.#view, name: newName, path: replaceBase(this.#view.path, newName) };
+  }
+}
+
+/** The contract API with `log.*` answered from a session file: the log views' read-only data source. */
+export function sessionLogApi(api: WorkbenchApi, name: () => string): WorkbenchApi {
+  const log: WorkbenchApi['log'] = {
+    read: ({ logId, ...rest }) => {
+      void logId;
+      return api.session.read({ ...rest, name: name() });
+    },
+    payload: ({ logId, ...rest }) => {
+      void logId;
+      return api.session.payload({ ...rest, name: name() });
+    },
+    clear: async () => ({
+      ok: false,
+      error: {
+        code: ErrorCodes.INVALID_STATE,
+        message: 'A session file is read-only; it cannot be cleared.',
+      },
+    }),
+  };
+  return { ...api, log };
+}
+
+function replaceBase(path: string, name: string): string {
+  const cut = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  return path.slice(0, cut + 1) + name;
+}
