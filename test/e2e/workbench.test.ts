@@ -133,6 +133,16 @@ describe.skipIf(missing)(
       const sessions = sidebar.getByRole('region', { name: 'Sessions' });
       await expect.poll(() => sessions.locator('li:not(.empty)').count()).toBe(1);
 
+      // Connect again: the same connection reconnects and its log continues (nothing is lost).
+      const rowsBefore = await rows.count();
+      await page.getByRole('button', { name: 'Connect', exact: true }).click();
+      await page.getByRole('status', { name: 'Connection state: OPEN' }).waitFor();
+      await expect.poll(async () => (await rows.allTextContents()).join('\n')).toMatch(/reconnecting/i);
+      expect(await rows.count()).toBeGreaterThan(rowsBefore);
+      expect(
+        (await rows.allTextContents()).filter((t) => t.includes('hello from the workbench')),
+      ).toHaveLength(2);
+
       // The server saw it all in its own log.
       await sidebar.getByRole('button', { name: /Mock :\d+/ }).click();
       const serverLog = page.getByRole('log', { name: 'Messages' });
@@ -140,6 +150,25 @@ describe.skipIf(missing)(
         .poll(async () => (await serverLog.locator('button.row').allTextContents()).join('\n'))
         .toContain('hello from the workbench');
       await page.screenshot({ path: join(SHOTS, 'mock-server.png') });
+
+      // The connected client in detail, then disconnected from here with a code and reason.
+      const clients = page.getByRole('region', { name: 'Clients' });
+      await clients.locator('button.client').nth(1).click(); // [0] is "All clients"
+      const details = page.getByRole('region', { name: /^Client / });
+      await details.waitFor();
+      const headerTable = details.getByRole('table', { name: /^Request headers of / });
+      expect(await headerTable.getByRole('rowheader', { name: 'sec-websocket-key' }).count()).toBe(1);
+      expect(await details.textContent()).toMatch(/127\.0\.0\.1:\d+/);
+      await page.screenshot({ path: join(SHOTS, 'mock-server-client.png') });
+      await details.getByRole('button', { name: 'Disconnect…' }).click();
+      const kick = page.getByRole('dialog', { name: /^Disconnect / });
+      await kick.getByRole('textbox', { name: 'Close code' }).fill('4001');
+      await kick.getByRole('textbox', { name: 'Reason' }).fill('kicked');
+      await kick.getByRole('button', { name: 'Disconnect client' }).click();
+      await details.waitFor({ state: 'detached' });
+      await expect
+        .poll(async () => (await serverLog.locator('button.row').allTextContents()).join('\n'))
+        .toContain('code 4001 · kicked');
 
       // Dark theme.
       await page.getByRole('button', { name: /Toggle theme/ }).click();

@@ -27,7 +27,8 @@ async function runningServer() {
   await fireEvent.click(within(sidebar).getByRole('button', { name: 'New mock server' }));
   await fireEvent.click(screen.getByRole('button', { name: 'Start server' }));
   await waitFor(() => expect(screen.getByRole('button', { name: 'Stop server' })).toBeTruthy());
-  const serverId = 'server-1';
+  const listed = await api.server.list({});
+  const serverId = listed.ok ? listed.value[0]!.serverId : '';
   api.emit('server.clients', { serverId, clients: [client] });
   const clients = screen.getByRole('region', { name: 'Clients' });
   await waitFor(() => expect(within(clients).getByRole('button', { name: /^client-7/ })).toBeTruthy());

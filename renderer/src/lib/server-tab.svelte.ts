@@ -220,6 +220,10 @@ export class ServerTab {
 
   onClients(clients: ServerClientInfo[]): void {
     this.#clients = clients;
-    if (this.#target && !clients.some((c) => c.clientId === this.#target)) this.#target = undefined;
+    if (this.#target && !clients.some((c) => c.clientId === this.#target)) {
+      // The selected client left: back to all clients, in the composer and in the log.
+      this.#target = undefined;
+      this.log.setClient(undefined);
+    }
   }
 }
