@@ -250,8 +250,9 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
       this.emit('open');
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      // ws hands over a Buffer nobody writes to: the log keeps it instead of copying it.
-      this.emit('message', this.log.appendReceived('in', isBinary ? 'binary' : 'text', data));
+      // The per-frame path: an entry object is made only for 'message' listeners.
+      const seq = this.log.appendFrame('in', isBinary ? 'binary' : 'text', data);
+      if (this.listenerCount('message') > 0) this.emit('message', this.log.get(seq)!);
     });
     ws.on('ping', (data: Buffer) => {
       this.log.append('in', 'ping', data);

@@ -2,16 +2,29 @@
  * The message log of one connection or one mock server: every frame and event
  * with a sequence number, a timestamp, direction, kind and size.
  *
- * Memory is bounded by a byte budget. Payloads are copied into shared arena
- * chunks (a received Buffer from ws may be a slice of a 64 KiB socket read, and
- * keeping it would pin the whole read); when the budget is exceeded the oldest
- * entries are dropped. Readers get previews; full payloads are read by range.
+ * Memory is bounded by a byte budget; when it is exceeded the oldest entries
+ * are dropped. Readers get previews; full payloads are read by range.
  *
- * This is the hot path of every received frame, so held entries are not kept as
- * objects: their fields live in columns (typed arrays in a ring indexed by
- * sequence number), and a LogEntry object is made when one is asked for. With
- * hundreds of thousands of entries held, one retained object per entry would
- * make the garbage collector, not the socket, the limit on the receive rate.
+ * This is the hot path of every received frame, so:
+ * - Held entries are not kept as objects: their fields live in columns (typed
+ *   arrays in a ring indexed by sequence number), and a LogEntry object is made
+ *   only when one is asked for — by get/read, by append (which returns one), or
+ *   for 'entry' listeners. appendFrame makes none when nobody listens.
+ * - Payloads are copied into slabs: chunks of one size (1/16 of the budget,
+ *   64 KiB–4 MiB) filled front to back. A slab is released when the last entry
+ *   in it is dropped and is then reused for new payloads, so a full log writes
+ *   into memory it already has instead of fresh pages, and the socket's own
+ *   buffer is freed at once (it may be a slice of a 64 KiB socket read and would
+ *   pin all of it). Only payloads larger than a slab get memory of their own.
+ *   The budget is charged with whole slabs (in use), so unused slab tails count.
+ *
+ * The rule that makes slab reuse safe: `entry.payload` is a view into the log's
+ * memory, valid only while the entry is held (seq ≥ firstSeq). Use it at once
+ * (previews, the session recorder's serialization, the CLI's printing all do),
+ * or keep `payload.slice()` / `readPayload()`, which are copies. Nothing may keep
+ * `entry.payload` itself beyond the entry's eviction: its bytes would later be
+ * those of a newer message. The engine reads entries by seq range when it
+ * flushes, so it never holds an entry across appends.
  */
 import { EventEmitter } from 'node:events';
 import { utf8Decode, bytesToHex } from '../payload/codecs.js';
@@ -20,26 +33,19 @@ import type { Direction, LogEntryView, LogFilter, LogKind } from '../contract.js
 /**
  * Estimated bytes of bookkeeping per entry, counted against the budget: the
  * columns take about 41 bytes a slot and the ring is at most half empty; the
- * rest covers the unused tail of arena chunks and entries materialized for readers.
+ * rest covers entries materialized for readers.
  */
 export const ENTRY_OVERHEAD = 160;
 export const DEFAULT_LOG_BUDGET = 64 * 1024 * 1024;
 /** Characters of text, or bytes of binary, that travel with an event. */
 export const PREVIEW_BYTES = 2048;
-/**
- * Arena chunk size. Small enough that malloc serves chunks from memory freed by
- * evicted chunks (already paged in), rather than fresh zeroed pages.
- */
-const CHUNK_SIZE = 64 * 1024;
+const MIN_SLAB = 1024;
+const MAX_SLAB = 4 * 1024 * 1024;
 const EMPTY = new Uint8Array(0);
 const INITIAL_SLOTS = 256;
-/** Entries returned by append are remembered this long, so get() of a recent seq returns the same object. */
-const RECENT_SLOTS = 1024;
 
 const DIRECTIONS: readonly Direction[] = ['in', 'out', 'none'];
 const NO_CHUNK = -1;
-/** Bytes counted for each socket buffer the log adopts (its ArrayBuffer object and allocation). */
-const ADOPTED_CHUNK_OVERHEAD = 128;
 const HAS_DETAILS = 0x80;
 const KINDS: readonly LogKind[] = ['text', 'binary', 'ping', 'pong', 'open', 'close', 'error', 'info'];
 
@@ -70,6 +76,13 @@ function kindCode(kind: LogKind): number {
   }
 }
 
+/** Slab size for a budget: a power of two near budget / 16, within [MIN_SLAB, MAX_SLAB]. */
+export function slabSizeFor(budgetBytes: number): number {
+  let size = MIN_SLAB;
+  while (size * 2 <= budgetBytes / 16 && size < MAX_SLAB) size *= 2;
+  return size;
+}
+
 export interface LogEntry {
   readonly seq: number;
   /** Unix epoch, ms. */
@@ -83,7 +96,10 @@ export interface LogEntry {
   readonly reason: string | undefined;
   /** Human-readable note for open/close/error/info entries. */
   readonly note: string | undefined;
-  /** The payload bytes: a view into the log's storage (do not modify it). */
+  /**
+   * The payload bytes: a view into the log's storage (do not modify it), valid
+   * while the entry is held; slice() it to keep it longer.
+   */
   readonly payload: Uint8Array;
 }
 
@@ -106,8 +122,18 @@ interface EntryDetails {
   note: string | undefined;
 }
 
-export class MessageLog extends EventEmitter<{ entry: [LogEntry]; cleared: [] }> {
+interface MessageLogEvents {
+  /** Each new entry; the object is made only when someone listens. */
+  entry: [LogEntry];
+  /** Something was appended (no entry object is made): read new entries by seq range. */
+  appended: [];
+  cleared: [];
+}
+
+export class MessageLog extends EventEmitter<MessageLogEvents> {
   readonly budgetBytes: number;
+  /** Size of the chunks payloads are copied into (see the header comment). */
+  readonly slabBytes: number;
   /** Seq of the oldest entry held; equals #nextSeq when empty. The slot of seq s is s & #mask. */
   #firstSeq = 1;
   #nextSeq = 1;
@@ -126,33 +152,35 @@ export class MessageLog extends EventEmitter<{ entry: [LogEntry]; cleared: [] }>
   /** direction << 4 | kind, plus HAS_DETAILS. */
   #meta = new Uint8Array(INITIAL_SLOTS);
   /**
-   * Chunks: the ArrayBuffers payloads live in (arena chunks, copies of large
-   * payloads, and buffers adopted from the socket), with the last seq that uses
-   * each. Chunk number n is at index n - #chunkBase; a chunk is released when
-   * the entry with its last seq is dropped.
+   * Chunks: the memory payloads live in (slabs, and own copies of payloads
+   * larger than a slab), with the last seq that uses each. Chunk number n is at
+   * index n - #chunkBase; a chunk is released when the entry with its last seq
+   * is dropped.
    */
-  #chunkBuffers: (ArrayBufferLike | undefined)[] = [];
+  #chunks: (Uint8Array | undefined)[] = [];
   #chunkLastSeq: number[] = [];
-  /** Bytes counted against the budget for the chunk itself (for an adopted socket buffer: its bookkeeping). */
-  #chunkCharge: number[] = [];
   #chunkBase = 0;
-  /** The arena chunk small copies go to, and the chunk number of an adopted buffer. */
-  #arena: Uint8Array = EMPTY;
-  #arenaUsed = 0;
-  #arenaNo = NO_CHUNK;
-  #adopted: ArrayBufferLike | undefined;
-  #adoptedNo = NO_CHUNK;
+  /** The slab being filled, and its chunk number. */
+  #slab: Uint8Array = EMPTY;
+  #slabUsed = 0;
+  #slabNo = NO_CHUNK;
+  /**
+   * Released slabs, reused before new memory is taken. Not charged: a slab
+   * moves here only when eviction uncharges it, and new slabs are taken from
+   * here first, so charged + spare memory stays within the budget.
+   */
+  #spareSlabs: Uint8Array[] = [];
   /** code / reason / note, by seq, for the few entries that have them. */
   #details = new Map<number, EntryDetails>();
   #clientIds: string[] = [];
   #clientIndex = new Map<string, number>();
   #lastClient: string | undefined;
   #lastClientNo = 0;
-  #recent: (LogEntry | undefined)[] = new Array<LogEntry | undefined>(RECENT_SLOTS);
 
   constructor(options: MessageLogOptions = {}) {
     super();
     this.budgetBytes = options.budgetBytes ?? DEFAULT_LOG_BUDGET;
+    this.slabBytes = slabSizeFor(this.budgetBytes);
   }
 
   /** Entries currently held. */
@@ -160,7 +188,7 @@ export class MessageLog extends EventEmitter<{ entry: [LogEntry]; cleared: [] }>
     return this.#nextSeq - this.#firstSeq;
   }
 
-  /** Estimated bytes held (payloads + bookkeeping). */
+  /** Estimated bytes held: ENTRY_OVERHEAD per entry, whole slabs in use, and own copies of large payloads. */
   get bytes(): number {
     return this.#bytes;
   }
@@ -174,40 +202,39 @@ export class MessageLog extends EventEmitter<{ entry: [LogEntry]; cleared: [] }>
     return this.#nextSeq - 1;
   }
 
-  /** Logs an entry with a copy of `data` (later changes to `data` do not reach the log). */
+  /** Logs an entry with a copy of `data` (later changes to `data` do not reach the log) and returns it. */
   append(dir: Direction, kind: LogKind, data?: Uint8Array, extra?: AppendExtra): LogEntry {
-    return this.#add(dir, kind, data, extra, false);
+    return this.#entry(this.#add(dir, kind, data, extra, NO_CHUNK, 0));
   }
 
   /**
-   * Logs a frame received from a socket, keeping `data` itself rather than a
-   * copy. Only for bytes nobody writes to afterwards, such as the Buffer of a
-   * `ws` message event: Node sizes each socket read's memory to the bytes read,
-   * so the log then holds about the frames' own bytes, without copying them.
+   * Like append, but returns only the seq, so no entry object is made unless
+   * someone listens to 'entry': the per-frame path of sockets.
    */
-  appendReceived(dir: Direction, kind: LogKind, data: Uint8Array, extra?: AppendExtra): LogEntry {
-    return this.#add(dir, kind, data, extra, true);
+  appendFrame(dir: Direction, kind: LogKind, data: Uint8Array, extra?: AppendExtra): number {
+    return this.#add(dir, kind, data, extra, NO_CHUNK, 0);
+  }
+
+  /**
+   * Logs an entry whose payload is that of the held entry `ofSeq`, without
+   * storing the bytes again (an echo logs what it received). Returns the new seq.
+   */
+  appendRepeat(dir: Direction, kind: LogKind, ofSeq: number, extra?: AppendExtra): number {
+    if (!this.#holds(ofSeq)) throw new RangeError(`appendRepeat: entry ${ofSeq} is not held.`);
+    const slot = ofSeq & this.#mask;
+    return this.#add(
+      dir,
+      kind,
+      undefined,
+      extra,
+      this.#chunkNo[slot]!,
+      this.#size[slot]!,
+      this.#offset[slot]!,
+    );
   }
 
   get(seq: number): LogEntry | undefined {
-    if (!this.#holds(seq)) return undefined;
-    const recent = this.#recent[seq & (RECENT_SLOTS - 1)];
-    if (recent !== undefined && recent.seq === seq) return recent;
-    const slot = seq & this.#mask;
-    const meta = this.#meta[slot]!;
-    const clientNo = this.#client[slot]!;
-    const chunkNo = this.#chunkNo[slot]!;
-    return new StoredEntry(
-      seq,
-      this.#time[slot]!,
-      DIRECTIONS[(meta >> 4) & 3]!,
-      KINDS[meta & 0xf]!,
-      this.#size[slot]!,
-      clientNo === 0 ? undefined : this.#clientIds[clientNo - 1],
-      meta & HAS_DETAILS ? this.#details.get(seq) : undefined,
-      chunkNo === NO_CHUNK ? undefined : this.#chunkBuffers[chunkNo - this.#chunkBase],
-      this.#offset[slot]!,
-    );
+    return this.#holds(seq) ? this.#entry(seq) : undefined;
   }
 
   /** Up to `count` entries from `fromSeq` on that pass `filter`. */
@@ -219,7 +246,7 @@ export class MessageLog extends EventEmitter<{ entry: [LogEntry]; cleared: [] }>
       seq < this.#nextSeq && out.length < count;
       seq++
     ) {
-      const entry = this.get(seq)!;
+      const entry = this.#entry(seq);
       if (!match || match(entry)) out.push(entry);
     }
     return out;
@@ -243,101 +270,118 @@ export class MessageLog extends EventEmitter<{ entry: [LogEntry]; cleared: [] }>
     this.#chunkNo = new Int32Array(INITIAL_SLOTS);
     this.#client = new Uint32Array(INITIAL_SLOTS);
     this.#meta = new Uint8Array(INITIAL_SLOTS);
-    this.#chunkBase += this.#chunkBuffers.length;
-    this.#chunkBuffers = [];
+    this.#chunkBase += this.#chunks.length;
+    this.#chunks = [];
     this.#chunkLastSeq = [];
-    this.#chunkCharge = [];
-    this.#arena = EMPTY;
-    this.#arenaUsed = 0;
-    this.#arenaNo = NO_CHUNK;
-    this.#adopted = undefined;
-    this.#adoptedNo = NO_CHUNK;
+    // The memory goes too (clearing is how a person frees it); entries handed
+    // out before keep their own bytes, since nothing is reused.
+    this.#slab = EMPTY;
+    this.#slabUsed = 0;
+    this.#slabNo = NO_CHUNK;
+    this.#spareSlabs = [];
     this.#details = new Map();
-    this.#recent = new Array<LogEntry | undefined>(RECENT_SLOTS);
     this.emit('cleared');
   }
 
+  /**
+   * Stores an entry and returns its seq. The payload is `data` (copied), or,
+   * when `data` is undefined, `size` bytes at `offset` of chunk `chunkNo`.
+   */
   #add(
     dir: Direction,
     kind: LogKind,
     data: Uint8Array | undefined,
     extra: AppendExtra | undefined,
-    adopt: boolean,
-  ): LogEntry {
+    chunkNo: number,
+    size: number,
+    offset = 0,
+  ): number {
     if (this.#nextSeq - this.#firstSeq > this.#mask) this.#grow();
     const seq = this.#nextSeq++;
-    const slot = seq & this.#mask;
     const t = now();
-    let size = 0;
-    let buffer: ArrayBufferLike | undefined;
-    let offset = 0;
-    let chunkNo = NO_CHUNK;
-    if (data !== undefined && data.byteLength > 0) {
-      size = data.byteLength;
-      if (adopt) {
-        buffer = data.buffer;
-        offset = data.byteOffset;
-        if (buffer === this.#adopted) {
-          chunkNo = this.#adoptedNo;
-        } else {
-          chunkNo = this.#addChunk(buffer, seq, ADOPTED_CHUNK_OVERHEAD);
-          this.#adopted = buffer;
-          this.#adoptedNo = chunkNo;
-        }
-      } else if (size > CHUNK_SIZE / 4) {
-        const copy = uninitializedBytes(size); // large: its own copy
-        copy.set(data);
-        buffer = copy.buffer;
-        offset = copy.byteOffset;
-        chunkNo = this.#addChunk(buffer, seq);
+    if (data !== undefined && (size = data.byteLength) > 0) {
+      let slab = this.#slab;
+      offset = this.#slabUsed;
+      if (offset + size <= slab.byteLength) {
+        chunkNo = this.#slabNo;
+      } else if (size <= this.slabBytes) {
+        slab = this.#newSlab();
+        offset = 0;
+        chunkNo = this.#slabNo;
       } else {
-        if (this.#arenaUsed + size > this.#arena.byteLength) {
-          this.#arena = uninitializedBytes(CHUNK_SIZE);
-          this.#arenaUsed = 0;
-          this.#arenaNo = this.#addChunk(this.#arena.buffer, seq);
-        }
-        const arena = this.#arena;
-        arena.set(data, this.#arenaUsed);
-        buffer = arena.buffer;
-        offset = arena.byteOffset + this.#arenaUsed;
-        this.#arenaUsed += size;
-        chunkNo = this.#arenaNo;
+        // Larger than a slab: memory of its own, charged at its size.
+        this.#makeRoom(size + ENTRY_OVERHEAD);
+        slab = uninitializedBytes(size);
+        offset = 0;
+        chunkNo = this.#addChunk(slab, seq);
+        this.#bytes += size;
       }
-      this.#chunkLastSeq[chunkNo - this.#chunkBase] = seq;
+      slab.set(data, offset);
+      if (chunkNo === this.#slabNo) this.#slabUsed = offset + size;
     }
+    if (chunkNo !== NO_CHUNK) this.#chunkLastSeq[chunkNo - this.#chunkBase] = seq;
     let meta = (directionCode(dir) << 4) | kindCode(kind);
-    let clientId: string | undefined;
     let clientNo = 0;
-    let details: EntryDetails | undefined;
     if (extra !== undefined) {
-      clientId = extra.clientId;
-      if (clientId !== undefined) clientNo = this.#clientNumber(clientId);
+      if (extra.clientId !== undefined) clientNo = this.#clientNumber(extra.clientId);
       if (extra.code !== undefined || extra.reason !== undefined || extra.note !== undefined) {
-        details = { code: extra.code, reason: extra.reason, note: extra.note };
-        this.#details.set(seq, details);
+        this.#details.set(seq, { code: extra.code, reason: extra.reason, note: extra.note });
         meta |= HAS_DETAILS;
       }
     }
+    const slot = seq & this.#mask;
     this.#time[slot] = t;
     this.#size[slot] = size;
     this.#offset[slot] = offset;
     this.#chunkNo[slot] = chunkNo;
     this.#client[slot] = clientNo;
     this.#meta[slot] = meta;
-    const entry = new StoredEntry(seq, t, dir, kind, size, clientId, details, buffer, offset);
-    this.#recent[seq & (RECENT_SLOTS - 1)] = entry;
-    this.#bytes += size + ENTRY_OVERHEAD;
-    if (this.#bytes > this.budgetBytes) this.#evict();
-    this.emit('entry', entry);
-    return entry;
+    this.#bytes += ENTRY_OVERHEAD;
+    if (this.#bytes > this.budgetBytes) this.#evict(0);
+    if (this.listenerCount('entry') > 0) this.emit('entry', this.#entry(seq));
+    if (this.listenerCount('appended') > 0) this.emit('appended');
+    return seq;
   }
 
-  #addChunk(buffer: ArrayBufferLike, seq: number, charge = 0): number {
-    this.#chunkBuffers.push(buffer);
+  /** The entry object of a held seq. */
+  #entry(seq: number): LogEntry {
+    const slot = seq & this.#mask;
+    const meta = this.#meta[slot]!;
+    const clientNo = this.#client[slot]!;
+    const chunkNo = this.#chunkNo[slot]!;
+    return new StoredEntry(
+      seq,
+      this.#time[slot]!,
+      DIRECTIONS[(meta >> 4) & 3]!,
+      KINDS[meta & 0xf]!,
+      this.#size[slot]!,
+      clientNo === 0 ? undefined : this.#clientIds[clientNo - 1],
+      meta & HAS_DETAILS ? this.#details.get(seq) : undefined,
+      chunkNo === NO_CHUNK ? undefined : this.#chunks[chunkNo - this.#chunkBase],
+      this.#offset[slot]!,
+    );
+  }
+
+  /** Makes a new slab the one being filled: a released one if any, else new memory once there is room. */
+  #newSlab(): Uint8Array {
+    if (this.#spareSlabs.length === 0) this.#makeRoom(this.slabBytes + ENTRY_OVERHEAD);
+    const slab = this.#spareSlabs.pop() ?? uninitializedBytes(this.slabBytes);
+    this.#slab = slab;
+    this.#slabUsed = 0;
+    this.#slabNo = this.#addChunk(slab, this.#nextSeq - 1);
+    this.#bytes += this.slabBytes;
+    return slab;
+  }
+
+  /** Drops old entries until `extra` more bytes fit in the budget (the entry being added is kept). */
+  #makeRoom(extra: number): void {
+    if (this.#bytes + extra > this.budgetBytes) this.#evict(extra);
+  }
+
+  #addChunk(memory: Uint8Array, seq: number): number {
+    this.#chunks.push(memory);
     this.#chunkLastSeq.push(seq);
-    this.#chunkCharge.push(charge);
-    this.#bytes += charge;
-    return this.#chunkBase + this.#chunkBuffers.length - 1;
+    return this.#chunkBase + this.#chunks.length - 1;
   }
 
   #holds(seq: number): boolean {
@@ -384,15 +428,19 @@ export class MessageLog extends EventEmitter<{ entry: [LogEntry]; cleared: [] }>
     this.#mask = slots - 1;
   }
 
-  #evict(): void {
-    // Drop down to 90% of the budget so eviction runs in batches, not per append.
-    const target = this.budgetBytes * 0.9;
+  /**
+   * Drops the oldest entries until `extra` more bytes fit within 90% of the
+   * budget (so eviction runs in batches, not per append). The newest seq — the
+   * entry being added — is never dropped.
+   */
+  #evict(extra: number): void {
+    const target = this.budgetBytes * 0.9 - extra;
     const mask = this.#mask;
     let released = false;
     while (this.#bytes > target && this.#nextSeq - this.#firstSeq > 1) {
       const seq = this.#firstSeq++;
       const slot = seq & mask;
-      this.#bytes -= this.#size[slot]! + ENTRY_OVERHEAD;
+      this.#bytes -= ENTRY_OVERHEAD;
       const chunkNo = this.#chunkNo[slot]!;
       if (chunkNo !== NO_CHUNK && this.#chunkLastSeq[chunkNo - this.#chunkBase] === seq) {
         this.#releaseChunk(chunkNo);
@@ -402,35 +450,37 @@ export class MessageLog extends EventEmitter<{ entry: [LogEntry]; cleared: [] }>
     }
     if (!released) return;
     let dead = 0;
-    while (dead < this.#chunkBuffers.length && this.#chunkBuffers[dead] === undefined) dead++;
+    while (dead < this.#chunks.length && this.#chunks[dead] === undefined) dead++;
     if (dead > 0) {
-      this.#chunkBuffers.splice(0, dead);
+      this.#chunks.splice(0, dead);
       this.#chunkLastSeq.splice(0, dead);
-      this.#chunkCharge.splice(0, dead);
       this.#chunkBase += dead;
     }
   }
 
+  /** Uncharges a chunk whose entries are all gone; a slab is kept for reuse. */
   #releaseChunk(chunkNo: number): void {
     const index = chunkNo - this.#chunkBase;
-    this.#chunkBuffers[index] = undefined;
-    this.#bytes -= this.#chunkCharge[index]!;
-    // A current chunk whose entries are all gone is not filled further.
-    if (chunkNo === this.#arenaNo) {
-      this.#arena = EMPTY;
-      this.#arenaUsed = 0;
-      this.#arenaNo = NO_CHUNK;
+    const memory = this.#chunks[index]!;
+    this.#chunks[index] = undefined;
+    if (memory.byteLength === this.slabBytes) {
+      this.#bytes -= this.slabBytes;
+      this.#spareSlabs.push(memory);
+    } else {
+      this.#bytes -= memory.byteLength;
     }
-    if (chunkNo === this.#adoptedNo) {
-      this.#adopted = undefined;
-      this.#adoptedNo = NO_CHUNK;
+    // The slab being filled, with all its entries gone, is not filled further.
+    if (chunkNo === this.#slabNo) {
+      this.#slab = EMPTY;
+      this.#slabUsed = 0;
+      this.#slabNo = NO_CHUNK;
     }
   }
 }
 
 /**
- * An entry handed to a reader. It refers to the ArrayBuffer its payload lives
- * in and makes the payload view when `payload` is read.
+ * An entry handed to a reader. It refers to the chunk its payload lives in and
+ * makes the payload view when `payload` is read.
  */
 class StoredEntry implements LogEntry {
   readonly seq: number;
@@ -442,7 +492,7 @@ class StoredEntry implements LogEntry {
   readonly code: number | undefined;
   readonly reason: string | undefined;
   readonly note: string | undefined;
-  readonly #buffer: ArrayBufferLike | undefined;
+  readonly #memory: Uint8Array | undefined;
   readonly #offset: number;
 
   constructor(
@@ -453,7 +503,7 @@ class StoredEntry implements LogEntry {
     size: number,
     clientId: string | undefined,
     details: EntryDetails | undefined,
-    buffer: ArrayBufferLike | undefined,
+    memory: Uint8Array | undefined,
     offset: number,
   ) {
     this.seq = seq;
@@ -465,13 +515,16 @@ class StoredEntry implements LogEntry {
     this.code = details?.code;
     this.reason = details?.reason;
     this.note = details?.note;
-    this.#buffer = buffer;
+    this.#memory = memory;
     this.#offset = offset;
   }
 
   /** A plain Uint8Array (not a Buffer), so `payload.slice()` is a copy. */
   get payload(): Uint8Array {
-    return this.#buffer === undefined ? EMPTY : new Uint8Array(this.#buffer, this.#offset, this.size);
+    const memory = this.#memory;
+    return memory === undefined
+      ? EMPTY
+      : new Uint8Array(memory.buffer, memory.byteOffset + this.#offset, this.size);
   }
 }
 

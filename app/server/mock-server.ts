@@ -261,15 +261,18 @@ export class MockServer extends EventEmitter<MockServerEvents> {
     });
     const tag = { clientId };
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      // ws hands over a Buffer nobody writes to (an unmasked echo leaves it as is):
-      // the log keeps it instead of copying it, once for both directions.
-      const entry = this.log.appendReceived('in', isBinary ? 'binary' : 'text', data, tag);
-      if (this.onClientMessage) this.onClientMessage(client, entry, this);
+      // The per-frame path: an entry object is made only for a handler or listeners.
+      const kind = isBinary ? 'binary' : 'text';
+      const seq = this.log.appendFrame('in', kind, data, tag);
+      const listened = this.listenerCount('message') > 0;
+      const entry = this.onClientMessage || listened ? this.log.get(seq) : undefined;
+      if (this.onClientMessage) this.onClientMessage(client, entry!, this);
       else if (this.echo && ws.readyState === WebSocket.OPEN) {
         ws.send(data, { binary: isBinary });
-        this.log.appendReceived('out', entry.kind, data, tag);
+        // The echo's bytes are the received ones: logged once for both directions.
+        this.log.appendRepeat('out', kind, seq, tag);
       }
-      this.emit('message', client, entry);
+      if (listened) this.emit('message', client, entry!);
     });
     ws.on('ping', (data: Buffer) => {
       this.log.append('in', 'ping', data, { clientId });

@@ -1,7 +1,7 @@
 /**
  * MessageLog storage: the column ring (growth with wrap-around, eviction,
- * clear), payloads adopted from socket buffers (appendReceived), and the byte
- * accounting of both, checked against a plain model of what was appended.
+ * clear), payload slabs (copying, reuse after eviction, shared echo payloads)
+ * and the byte accounting, checked against a plain model of what was appended.
  */
 import { describe, expect, it } from 'vitest';
 import { ENTRY_OVERHEAD, MessageLog, type LogEntry } from '../../app/log/message-log.js';
@@ -13,6 +13,12 @@ interface Expected {
   kind: LogEntry['kind'];
   clientId?: string;
   note?: string;
+}
+
+/** What the log should charge for `held`: ENTRY_OVERHEAD each, plus each chunk (slab or own copy) in use once. */
+function chargedBytes(held: LogEntry[]): number {
+  const chunks = new Set(held.filter((e) => e.size > 0).map((e) => e.payload.buffer));
+  return held.length * ENTRY_OVERHEAD + [...chunks].reduce((n, b) => n + b.byteLength, 0);
 }
 
 /** A small deterministic random generator, so a failure replays the same way. */
@@ -46,7 +52,7 @@ describe('MessageLog: column ring', () => {
       const log = new MessageLog({ budgetBytes: 64 * 1024 + Math.floor(rnd() * 2_000_000) });
       const model = new Map<number, Expected>();
       for (let i = 0; i < 8000; i++) {
-        const size = Math.floor(rnd() ** 3 * 40_000); // mostly small, some above the 16 KiB arena limit
+        const size = Math.floor(rnd() ** 3 * 40_000); // mostly small, some larger than a slab
         const fill = i & 0xff;
         const dir = i % 3 ? 'in' : 'out';
         const kind = i % 5 ? 'text' : 'binary';
@@ -58,9 +64,7 @@ describe('MessageLog: column ring', () => {
       }
       checkAgainst(log, model);
       expect(log.bytes).toBeLessThanOrEqual(log.budgetBytes);
-      expect(log.bytes).toBe(
-        log.read(log.firstSeq, Infinity).reduce((n, e) => n + e.size + ENTRY_OVERHEAD, 0),
-      );
+      expect(log.bytes).toBe(chargedBytes(log.read(log.firstSeq, Infinity)));
     }
   });
 
@@ -80,12 +84,12 @@ describe('MessageLog: column ring', () => {
     checkAgainst(log, model);
   });
 
-  it('returns the same object for a recent entry and an equal one for an older entry', () => {
+  it('makes an equal entry object for any held seq, each time it is asked', () => {
     const log = new MessageLog();
     const first = log.append('in', 'text', new TextEncoder().encode('first'), { clientId: '9' });
-    for (let i = 0; i < 5000; i++) log.append('in', 'binary', new Uint8Array([i & 0xff]));
+    for (let i = 0; i < 5000; i++) log.appendFrame('in', 'binary', new Uint8Array([i & 0xff]));
     const last = log.append('out', 'text', new TextEncoder().encode('last'));
-    expect(log.get(last.seq)).toBe(last);
+    expect(log.get(last.seq)).toEqual(last);
     const again = log.get(first.seq)!;
     expect(again).not.toBe(first);
     expect(again).toMatchObject({
@@ -100,41 +104,74 @@ describe('MessageLog: column ring', () => {
   });
 });
 
-describe('MessageLog: appendReceived', () => {
-  it('keeps the received bytes without copying them, for both directions of an echo', () => {
+describe('MessageLog: appendFrame and appendRepeat', () => {
+  it('copies frames, so the socket buffer can be reused at once', () => {
     const log = new MessageLog();
     const socketRead = Buffer.from('aaaabbbbcccc');
-    const a = log.appendReceived('in', 'text', socketRead.subarray(0, 4), { clientId: '1' });
-    const b = log.appendReceived('in', 'text', socketRead.subarray(4, 8), { clientId: '1' });
-    const echo = log.appendReceived('out', 'text', socketRead.subarray(4, 8), { clientId: '1' });
-    expect(a.payload.buffer).toBe(socketRead.buffer);
-    expect(echo.payload.buffer).toBe(b.payload.buffer);
-    expect(new TextDecoder().decode(log.get(b.seq)!.payload)).toBe('bbbb');
+    const a = log.appendFrame('in', 'text', socketRead.subarray(0, 4), { clientId: '1' });
+    const b = log.appendFrame('in', 'text', socketRead.subarray(4, 8), { clientId: '1' });
+    socketRead.fill(0x7a);
+    expect(typeof a).toBe('number');
+    expect(new TextDecoder().decode(log.get(a)!.payload)).toBe('aaaa');
+    expect(new TextDecoder().decode(log.get(b)!.payload)).toBe('bbbb');
+    expect(log.get(a)!.payload.buffer).not.toBe(socketRead.buffer);
     // The payload is a plain Uint8Array, so slice() copies (Buffer#slice would not).
-    expect(Buffer.isBuffer(a.payload)).toBe(false);
-    const copy = a.payload.slice();
+    const payload = log.get(a)!.payload;
+    expect(Buffer.isBuffer(payload)).toBe(false);
+    const copy = payload.slice();
     copy[0] = 0;
-    expect(log.readPayload(a.seq)![0]).toBe(0x61);
+    expect(log.readPayload(a)![0]).toBe(0x61);
   });
 
-  it('stays within the budget and keeps adopted and copied payloads intact while evicting', () => {
+  it('logs an echo with the received bytes, stored once', () => {
+    const log = new MessageLog({ budgetBytes: 64 * 1024 });
+    const inSeq = log.appendFrame('in', 'binary', new Uint8Array(3000).fill(9), { clientId: '2' });
+    const bytes = log.bytes;
+    const outSeq = log.appendRepeat('out', 'binary', inSeq, { clientId: '2' });
+    expect(log.bytes).toBe(bytes + ENTRY_OVERHEAD);
+    const [received, echoed] = [log.get(inSeq)!, log.get(outSeq)!];
+    expect(echoed).toMatchObject({ dir: 'out', kind: 'binary', size: 3000, clientId: '2' });
+    expect(echoed.payload.buffer).toBe(received.payload.buffer);
+    expect(echoed.payload.byteOffset).toBe(received.payload.byteOffset);
+    while (log.firstSeq <= inSeq) log.appendFrame('in', 'binary', new Uint8Array(100));
+    expect(() => log.appendRepeat('out', 'binary', inSeq)).toThrow(RangeError);
+  });
+
+  it('makes entry objects only for listeners; appended is a bare notification', () => {
+    const log = new MessageLog();
+    const seen: LogEntry[] = [];
+    let appended = 0;
+    log.appendFrame('in', 'text', Buffer.from('quiet'));
+    log.on('entry', (e) => seen.push(e));
+    log.on('appended', () => appended++);
+    const seq = log.appendFrame('in', 'text', Buffer.from('heard'));
+    expect(seen.map((e) => [e.seq, new TextDecoder().decode(e.payload)])).toEqual([[seq, 'heard']]);
+    expect(appended).toBe(1);
+  });
+
+  it('stays within the budget and keeps payloads of every size intact while evicting', () => {
     const rnd = random(7);
     const log = new MessageLog({ budgetBytes: 512 * 1024 });
     const model = new Map<number, Expected>();
     let read = Buffer.alloc(0);
     let used = 0;
     for (let i = 0; i < 20_000; i++) {
-      const size = Math.floor(rnd() ** 2 * 6000);
+      const size = Math.floor(rnd() ** 2 * (rnd() < 0.01 ? 100_000 : 6000));
       const fill = i & 0xff;
-      if (rnd() < 0.7) {
+      const r = rnd();
+      if (r < 0.6) {
         if (used + size > read.length) {
           read = Buffer.alloc(Math.max(size, 65_536)); // a new "socket read"
           used = 0;
         }
         const data = read.subarray(used, used + size).fill(fill);
         used += size;
-        const e = log.appendReceived('in', 'binary', data, { clientId: '1' });
-        model.set(e.seq, { size, fill, dir: 'in', kind: 'binary', clientId: '1' });
+        const seq = log.appendFrame('in', 'binary', data, { clientId: '1' });
+        model.set(seq, { size, fill, dir: 'in', kind: 'binary', clientId: '1' });
+      } else if (r < 0.7 && log.size > 0) {
+        const of = log.lastSeq;
+        const seq = log.appendRepeat('out', 'binary', of, { clientId: '1' });
+        model.set(seq, { ...model.get(of)!, dir: 'out', kind: 'binary', clientId: '1' });
       } else {
         const e = log.append('out', 'text', new Uint8Array(size).fill(fill));
         model.set(e.seq, { size, fill, dir: 'out', kind: 'text' });
@@ -143,20 +180,30 @@ describe('MessageLog: appendReceived', () => {
     }
     expect(log.firstSeq).toBeGreaterThan(1);
     checkAgainst(log, model);
+    expect(log.bytes).toBe(chargedBytes(log.read(log.firstSeq, Infinity)));
   });
 
-  it('counts each adopted socket buffer once, and gives it back when its last entry goes', () => {
-    const log = new MessageLog({ budgetBytes: 64 * 1024 });
-    const read = Buffer.alloc(100, 1);
-    log.appendReceived('in', 'binary', read.subarray(0, 10));
-    const perBuffer = log.bytes - 10 - ENTRY_OVERHEAD;
-    expect(perBuffer).toBeGreaterThan(0);
-    log.appendReceived('in', 'binary', read.subarray(10, 20));
-    expect(log.bytes).toBe(20 + 2 * ENTRY_OVERHEAD + perBuffer);
-    // Flood with other buffers until both entries are gone: the charge for `read` goes with them.
-    for (let i = 0; i < 1000; i++) log.appendReceived('in', 'binary', Buffer.alloc(10, 2));
-    expect(log.get(1)).toBeUndefined();
-    const held = log.read(log.firstSeq, Infinity);
-    expect(log.bytes).toBe(held.reduce((n, e) => n + e.size + ENTRY_OVERHEAD + perBuffer, 0));
+  it('reuses the slabs of dropped entries: all slabs ever made fit in the budget', () => {
+    const log = new MessageLog({ budgetBytes: 1024 * 1024 });
+    const slabs = new Set<ArrayBufferLike>();
+    const kept = log.append('in', 'binary', new Uint8Array(1000).fill(1)).payload.slice();
+    for (let i = 0; i < 20_000; i++) {
+      const seq = log.appendFrame('in', 'binary', new Uint8Array(1 + (i % 3000)).fill(i & 0xff));
+      slabs.add(log.get(seq)!.payload.buffer);
+      expect(log.bytes).toBeLessThanOrEqual(log.budgetBytes);
+    }
+    expect(log.firstSeq).toBeGreaterThan(5000); // evicted many times over
+    expect(slabs.size * log.slabBytes).toBeLessThanOrEqual(log.budgetBytes);
+    // A copy taken before its entry was dropped keeps its bytes after the memory is reused.
+    expect(kept.every((x) => x === 1)).toBe(true);
+    expect(log.bytes).toBe(chargedBytes(log.read(log.firstSeq, Infinity)));
+  });
+
+  it('sizes slabs from the budget', () => {
+    expect(new MessageLog().slabBytes).toBe(4 * 1024 * 1024);
+    expect(new MessageLog({ budgetBytes: 32 * 1024 * 1024 }).slabBytes).toBe(2 * 1024 * 1024);
+    expect(new MessageLog({ budgetBytes: 64 * 1024 }).slabBytes).toBe(4096);
+    expect(new MessageLog({ budgetBytes: 1000 }).slabBytes).toBe(1024);
+    expect(new MessageLog({ budgetBytes: 1024 ** 3 }).slabBytes).toBe(4 * 1024 * 1024);
   });
 });

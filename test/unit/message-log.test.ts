@@ -2,9 +2,21 @@
  * MessageLog: sequence numbers, byte budget and eviction, filters, payload ranges, previews.
  */
 import { describe, expect, it } from 'vitest';
-import { ENTRY_OVERHEAD, MessageLog, PREVIEW_BYTES, toEntryView } from '../../app/log/message-log.js';
+import {
+  ENTRY_OVERHEAD,
+  MessageLog,
+  PREVIEW_BYTES,
+  toEntryView,
+  type LogEntry,
+} from '../../app/log/message-log.js';
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/** What the log should charge for `held`: ENTRY_OVERHEAD each, plus each chunk (slab or own copy) in use once. */
+function chargedBytes(held: LogEntry[]): number {
+  const chunks = new Set(held.filter((e) => e.size > 0).map((e) => e.payload.buffer));
+  return held.length * ENTRY_OVERHEAD + [...chunks].reduce((n, b) => n + b.byteLength, 0);
+}
 
 describe('MessageLog: entries', () => {
   it('numbers entries from 1 and records time, direction, kind and size', () => {
@@ -23,9 +35,10 @@ describe('MessageLog: entries', () => {
     expect(log.size).toBe(3);
     expect(log.firstSeq).toBe(1);
     expect(log.lastSeq).toBe(3);
-    expect(log.get(2)).toBe(b);
+    expect(log.get(2)).toEqual(b);
     expect(log.get(4)).toBeUndefined();
-    expect(log.bytes).toBe(6 + 3 + 3 * ENTRY_OVERHEAD);
+    // Both payloads sit in one slab, which is charged whole.
+    expect(log.bytes).toBe(3 * ENTRY_OVERHEAD + log.slabBytes);
   });
 
   it('copies payloads, so later changes to the source buffer do not change the log', () => {
@@ -83,7 +96,7 @@ describe('MessageLog: byte budget', () => {
     for (let i = 0; i < 20_000; i++) log.append('out', 'text', text('x'.repeat(i % 300)));
     const held = log.read(log.firstSeq, 1_000_000);
     expect(held).toHaveLength(log.size);
-    expect(log.bytes).toBe(held.reduce((n, e) => n + e.size + ENTRY_OVERHEAD, 0));
+    expect(log.bytes).toBe(chargedBytes(held));
     expect(held.at(-1)!.seq).toBe(20_000);
     expect(held.every((e, i) => i === 0 || e.seq === held[i - 1]!.seq + 1)).toBe(true);
   });
@@ -93,7 +106,8 @@ describe('MessageLog: byte budget', () => {
     log.append('in', 'text', text('small'));
     const big = log.append('in', 'binary', new Uint8Array(5000));
     expect(log.size).toBe(1);
-    expect(log.get(big.seq)).toBe(big);
+    expect(log.get(big.seq)).toEqual(big);
+    expect(log.readPayload(big.seq)!.byteLength).toBe(5000);
   });
 });
 
