@@ -287,6 +287,30 @@ export interface ReplayReport {
 export const replayActions = ['pause', 'resume', 'step', 'stop'] as const;
 export type ReplayAction = (typeof replayActions)[number];
 
+/** Which entries of a log (live or a session file) to read. */
+const entryRange = {
+  fromSeq: z.number().int().min(0).optional(),
+  count: z.number().int().min(1).max(10_000).optional(),
+  filter: logFilterSchema.optional(),
+};
+/** A byte range of one entry's payload (the hex view pages large frames with it). */
+const payloadRange = {
+  seq: z.number().int().min(1),
+  offset: z.number().int().min(0).optional(),
+  length: z
+    .number()
+    .int()
+    .min(0)
+    .max(16 * 1024 * 1024)
+    .optional(),
+};
+export interface PayloadSlice {
+  seq: number;
+  size: number;
+  offset: number;
+  data: Uint8Array;
+}
+
 const connectionRef = z.object({ connectionId: id });
 const serverRef = z.object({ serverId: id });
 const clientRef = z.object({ serverId: id, clientId: id });
@@ -325,29 +349,8 @@ export const commands = {
   'server.closeClient': { input: clientRef.extend(closeArgs), output: {} as { closed: boolean } },
   'server.terminateClient': { input: clientRef, output: {} as { terminated: boolean } },
 
-  'log.read': {
-    input: z.object({
-      logId: id,
-      fromSeq: z.number().int().min(0).optional(),
-      count: z.number().int().min(1).max(10_000).optional(),
-      filter: logFilterSchema.optional(),
-    }),
-    output: {} as LogPage,
-  },
-  'log.payload': {
-    input: z.object({
-      logId: id,
-      seq: z.number().int().min(1),
-      offset: z.number().int().min(0).optional(),
-      length: z
-        .number()
-        .int()
-        .min(0)
-        .max(16 * 1024 * 1024)
-        .optional(),
-    }),
-    output: {} as { seq: number; size: number; offset: number; data: Uint8Array },
-  },
+  'log.read': { input: z.object({ logId: id, ...entryRange }), output: {} as LogPage },
+  'log.payload': { input: z.object({ logId: id, ...payloadRange }), output: {} as PayloadSlice },
   'log.clear': { input: z.object({ logId: id }), output: {} as { cleared: boolean } },
 
   'savedConnection.list': { input: z.object({}), output: {} as SavedConnection[] },
@@ -386,29 +389,8 @@ export const commands = {
     input: z.object({ name: sessionName, count: z.number().int().min(1).max(10_000).optional() }),
     output: {} as SessionView,
   },
-  'session.read': {
-    input: z.object({
-      name: sessionName,
-      fromSeq: z.number().int().min(0).optional(),
-      count: z.number().int().min(1).max(10_000).optional(),
-      filter: logFilterSchema.optional(),
-    }),
-    output: {} as LogPage,
-  },
-  'session.payload': {
-    input: z.object({
-      name: sessionName,
-      seq: z.number().int().min(1),
-      offset: z.number().int().min(0).optional(),
-      length: z
-        .number()
-        .int()
-        .min(0)
-        .max(16 * 1024 * 1024)
-        .optional(),
-    }),
-    output: {} as { seq: number; size: number; offset: number; data: Uint8Array },
-  },
+  'session.read': { input: z.object({ name: sessionName, ...entryRange }), output: {} as LogPage },
+  'session.payload': { input: z.object({ name: sessionName, ...payloadRange }), output: {} as PayloadSlice },
   'session.rename': {
     input: z.object({ name: sessionName, newName: sessionName }),
     output: {} as SessionSummary,
