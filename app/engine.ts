@@ -18,7 +18,7 @@ import {
 import { DuplexError, ErrorCodes, toErrorInfo } from './errors.js';
 import { ClientConnection } from './connections/client-connection.js';
 import { MockServer } from './server/mock-server.js';
-import { MessageLog, toEntryView, type LogEntry } from './log/message-log.js';
+import { MessageLog, toEntryView } from './log/message-log.js';
 import { Workspace } from './workspace/workspace.js';
 import { EngineSessions } from './sessions/engine-sessions.js';
 
@@ -42,11 +42,14 @@ export class Engine {
   readonly connections = new Map<string, ClientConnection>();
   readonly servers = new Map<string, MockServer>();
   readonly #logs = new Map<string, MessageLog>();
+  readonly #watched = new Map<string, WatchedLog>();
   readonly #listeners = new Set<BatchListener>();
   readonly #flushMs: number;
   readonly #maxEntries: number;
-  #pendingEntries = new Map<string, LogEntry[]>();
-  #pendingState = new Map<string, EngineEvent>();
+  /** Logs with entries not yet published, by id; entries are read from the log by seq range at flush. */
+  #dirtyLogs: WatchedLog[] = [];
+  /** Published state events, or functions that make them at flush (state that changes per frame). */
+  #pendingState = new Map<string, EngineEvent | (() => EngineEvent)>();
   #flushTimer: NodeJS.Timeout | undefined;
   #nextId = 1;
   readonly #workspace: Workspace | undefined;
@@ -59,6 +62,8 @@ export class Engine {
 
   /** Receives batches of events; returns the unsubscribe function. */
   subscribe(listener: BatchListener): () => void {
+    // Entries logged while nobody listened are not published later (log.read has them).
+    if (this.#listeners.size === 0) for (const w of this.#watched.values()) w.publishedSeq = w.log.lastSeq;
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
@@ -127,7 +132,13 @@ export class Engine {
     const conn = new ClientConnection(`conn-${this.#nextId++}`, options);
     this.connections.set(conn.id, conn);
     this.#watchLog(conn.id, conn.log);
-    conn.on('state', () => this.#queueState('connection.state', conn.id, conn.info()));
+    // State changes with every send (bufferedAmount): info() is made once per batch, at flush.
+    const stateKey = `connection.state:${conn.id}`;
+    const stateEvent = (): EngineEvent => ({ name: 'connection.state', payload: conn.info() });
+    conn.on('state', () => {
+      this.#pendingState.set(stateKey, stateEvent);
+      this.#schedule();
+    });
     conn.on('error', () => undefined); // errors are logged and reported in state
     conn.connect();
     return conn;
@@ -189,7 +200,7 @@ export class Engine {
       c.on('error', () => undefined);
       this.connections.delete(connectionId);
       this.#logs.delete(connectionId);
-      this.#pendingEntries.delete(connectionId);
+      this.#watched.delete(connectionId);
       this.#queueState('connection.removed', connectionId, { connectionId });
       return { removed: true };
     },
@@ -253,19 +264,16 @@ export class Engine {
 
   #watchLog(logId: string, log: MessageLog): void {
     this.#logs.set(logId, log);
-    log.on('entry', (entry) => {
-      // Nobody listens (the CLI): #schedule would drop the queue anyway; skip the per-frame Map work.
-      if (this.#listeners.size === 0) return;
-      let pending = this.#pendingEntries.get(logId);
-      if (!pending) this.#pendingEntries.set(logId, (pending = []));
-      pending.push(entry);
-      if (pending.length > this.#maxEntries * 2) pending.splice(0, pending.length - this.#maxEntries);
+    const watched: WatchedLog = { logId, log, publishedSeq: log.lastSeq, dirty: false };
+    this.#watched.set(logId, watched);
+    // Per frame: only mark the log dirty (no entry object, no queue); #flush reads the new entries.
+    log.on('appended', () => {
+      if (watched.dirty || this.#listeners.size === 0) return;
+      watched.dirty = true;
+      this.#dirtyLogs.push(watched);
       this.#schedule();
     });
-    log.on('cleared', () => {
-      this.#pendingEntries.delete(logId);
-      this.#queueState('log.cleared', logId, { logId });
-    });
+    log.on('cleared', () => this.#queueState('log.cleared', logId, { logId }));
   }
 
   #queueState<E extends EventName>(name: E, key: string, payload: EventPayloads[E]): void {
@@ -277,7 +285,8 @@ export class Engine {
   #schedule(): void {
     if (this.#flushTimer || this.#listeners.size === 0) {
       if (this.#listeners.size === 0) {
-        this.#pendingEntries.clear();
+        for (const watched of this.#dirtyLogs) watched.dirty = false;
+        this.#dirtyLogs = [];
         this.#pendingState.clear();
       }
       return;
@@ -287,22 +296,37 @@ export class Engine {
 
   #flush(): void {
     this.#flushTimer = undefined;
-    if (this.#pendingEntries.size === 0 && this.#pendingState.size === 0) return;
-    const events: EngineEvent[] = [...this.#pendingState.values()];
-    for (const [logId, entries] of this.#pendingEntries) {
-      const log = this.#logs.get(logId);
-      if (!log) continue;
-      const newest = entries.slice(-this.#maxEntries);
-      const views: LogEntryView[] = newest.map((e) => toEntryView(e));
+    if (this.#dirtyLogs.length === 0 && this.#pendingState.size === 0) return;
+    const events: EngineEvent[] = [];
+    for (const event of this.#pendingState.values())
+      events.push(typeof event === 'function' ? event() : event);
+    for (const watched of this.#dirtyLogs) {
+      watched.dirty = false;
+      const { logId, log } = watched;
+      if (this.#watched.get(logId) !== watched) continue; // removed
+      // The newest entries since the last batch that the log still holds.
+      const from = Math.max(watched.publishedSeq + 1, log.firstSeq, log.lastSeq - this.#maxEntries + 1);
+      watched.publishedSeq = log.lastSeq;
+      if (from > log.lastSeq) continue;
+      const views: LogEntryView[] = log.read(from, this.#maxEntries).map((e) => toEntryView(e));
       events.push({
         name: 'log.appended',
         payload: { logId, entries: views, firstSeq: log.firstSeq, lastSeq: log.lastSeq },
       });
     }
-    this.#pendingEntries = new Map();
+    this.#dirtyLogs = [];
     this.#pendingState = new Map();
     for (const listener of this.#listeners) listener(events);
   }
+}
+
+/** A log the engine publishes: the last seq sent in a batch. */
+interface WatchedLog {
+  readonly logId: string;
+  readonly log: MessageLog;
+  publishedSeq: number;
+  /** In #dirtyLogs: appended to since the last batch. */
+  dirty: boolean;
 }
 
 function notFound(what: string, id: string): DuplexError {
