@@ -9,6 +9,7 @@ import type { IncomingMessage, ClientRequest } from 'node:http';
 import WebSocket from 'ws';
 import type { ConnectOptions, ConnectionInfo, HandshakeInfo, Payload } from '../contract.js';
 import { DuplexError, ErrorCodes, type ErrorInfo } from '../errors.js';
+import { listenerFlags } from '../log/listener-flags.js';
 import { MessageLog, type LogEntry } from '../log/message-log.js';
 import { utf8Encode } from '../payload/codecs.js';
 import {
@@ -55,6 +56,7 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
   #reconnectTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #awaitingPongSince = 0;
+  readonly #listened = listenerFlags(this, ['message']);
 
   /**
    * Validates the options (a malformed URL throws a SYNTAX DuplexError at once,
@@ -251,8 +253,9 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       // The per-frame path: an entry object is made only for 'message' listeners.
-      const seq = this.log.appendFrame('in', isBinary ? 'binary' : 'text', data);
-      if (this.listenerCount('message') > 0) this.emit('message', this.log.get(seq)!);
+      const kind = isBinary ? 'binary' : 'text';
+      if (this.#listened.message) this.emit('message', this.log.append('in', kind, data));
+      else this.log.appendFrame('in', kind, data);
     });
     ws.on('ping', (data: Buffer) => {
       this.log.append('in', 'ping', data);

@@ -28,6 +28,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { utf8Decode, bytesToHex } from '../payload/codecs.js';
+import { listenerFlags } from './listener-flags.js';
 import type { Direction, LogEntryView, LogFilter, LogKind } from '../contract.js';
 
 /**
@@ -163,6 +164,8 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
   /** The slab being filled, and its chunk number. */
   #slab: Uint8Array = EMPTY;
   #slabUsed = 0;
+  /** Capacity of the slab being filled (0 for none), kept to spare a byteLength read per frame. */
+  #slabEnd = 0;
   #slabNo = NO_CHUNK;
   /**
    * Released slabs, reused before new memory is taken. Not charged: a slab
@@ -176,6 +179,7 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
   #clientIndex = new Map<string, number>();
   #lastClient: string | undefined;
   #lastClientNo = 0;
+  readonly #listened = listenerFlags(this, ['entry', 'appended']);
 
   constructor(options: MessageLogOptions = {}) {
     super();
@@ -277,6 +281,7 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     // out before keep their own bytes, since nothing is reused.
     this.#slab = EMPTY;
     this.#slabUsed = 0;
+    this.#slabEnd = 0;
     this.#slabNo = NO_CHUNK;
     this.#spareSlabs = [];
     this.#details = new Map();
@@ -298,11 +303,12 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
   ): number {
     if (this.#nextSeq - this.#firstSeq > this.#mask) this.#grow();
     const seq = this.#nextSeq++;
-    const t = now();
+    if (--clock.left < 0) tickClock();
+    const t = clock.now;
     if (data !== undefined && (size = data.byteLength) > 0) {
       let slab = this.#slab;
       offset = this.#slabUsed;
-      if (offset + size <= slab.byteLength) {
+      if (offset + size <= this.#slabEnd) {
         chunkNo = this.#slabNo;
       } else if (size <= this.slabBytes) {
         slab = this.#newSlab();
@@ -338,8 +344,8 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     this.#meta[slot] = meta;
     this.#bytes += ENTRY_OVERHEAD;
     if (this.#bytes > this.budgetBytes) this.#evict(0);
-    if (this.listenerCount('entry') > 0) this.emit('entry', this.#entry(seq));
-    if (this.listenerCount('appended') > 0) this.emit('appended');
+    if (this.#listened.entry) this.emit('entry', this.#entry(seq));
+    if (this.#listened.appended) this.emit('appended');
     return seq;
   }
 
@@ -368,6 +374,7 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     const slab = this.#spareSlabs.pop() ?? uninitializedBytes(this.slabBytes);
     this.#slab = slab;
     this.#slabUsed = 0;
+    this.#slabEnd = slab.byteLength;
     this.#slabNo = this.#addChunk(slab, this.#nextSeq - 1);
     this.#bytes += this.slabBytes;
     return slab;
@@ -473,6 +480,7 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     if (chunkNo === this.#slabNo) {
       this.#slab = EMPTY;
       this.#slabUsed = 0;
+      this.#slabEnd = 0;
       this.#slabNo = NO_CHUNK;
     }
   }
@@ -566,18 +574,15 @@ function uninitializedBytes(size: number): Uint8Array {
  * instead of once per entry: a burst of frames parsed from one socket read gets
  * the time of that read, and the ~50 ns clock call leaves the per-frame path.
  */
-let clockNow = 0;
-let clockUses = 0;
-function now(): number {
-  if (clockUses === 0) {
-    clockNow = Date.now();
-    queueMicrotask(resetClock);
-  }
-  if (++clockUses >= 256) clockUses = 0;
-  return clockNow;
+const clock = { now: 0, left: 0 };
+/** Reads the clock for the next 256 appends, or fewer: until the current task ends. */
+function tickClock(): void {
+  queueMicrotask(resetClock);
+  clock.now = Date.now();
+  clock.left = 255;
 }
 function resetClock(): void {
-  clockUses = 0;
+  clock.left = 0;
 }
 
 function isTextKind(kind: LogKind): boolean {

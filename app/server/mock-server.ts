@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket } from 'ws';
 import type { Payload, ServerClientInfo, ServerInfo, ServerOptions } from '../contract.js';
 import { DuplexError, ErrorCodes } from '../errors.js';
+import { listenerFlags } from '../log/listener-flags.js';
 import { MessageLog, type LogEntry } from '../log/message-log.js';
 import { utf8Encode } from '../payload/codecs.js';
 import { checkWellFormed, MAX_REASON_BYTES } from '../websocket-rules.js';
@@ -49,6 +50,7 @@ export class MockServer extends EventEmitter<MockServerEvents> {
   #running = false;
   #clients = new Map<string, MockClient>();
   #nextClient = 1;
+  readonly #listened = listenerFlags(this, ['message']);
 
   constructor(id: string, options: ServerOptions = {}) {
     super();
@@ -264,7 +266,7 @@ export class MockServer extends EventEmitter<MockServerEvents> {
       // The per-frame path: an entry object is made only for a handler or listeners.
       const kind = isBinary ? 'binary' : 'text';
       const seq = this.log.appendFrame('in', kind, data, tag);
-      const listened = this.listenerCount('message') > 0;
+      const listened = this.#listened.message;
       const entry = this.onClientMessage || listened ? this.log.get(seq) : undefined;
       if (this.onClientMessage) this.onClientMessage(client, entry!, this);
       else if (this.echo && ws.readyState === WebSocket.OPEN) {

@@ -1,7 +1,9 @@
 /**
  * MessageLog: sequence numbers, byte budget and eviction, filters, payload ranges, previews.
  */
+import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { listenerFlags } from '../../app/log/listener-flags.js';
 import {
   ENTRY_OVERHEAD,
   MessageLog,
@@ -210,5 +212,55 @@ describe('MessageLog: payload ranges and previews', () => {
       note: 'n',
     });
     expect(structuredClone(view)).toEqual(view);
+  });
+});
+
+describe('listenerFlags (the per-frame "does anyone listen" check)', () => {
+  it('follows on, once, prepend, off, removeAllListeners with and without a name', () => {
+    const emitter = new EventEmitter();
+    const flags = listenerFlags(emitter, ['entry', 'appended']);
+    expect(flags).toEqual({ entry: false, appended: false });
+    const a = (): void => undefined;
+    emitter.on('entry', a);
+    expect(flags.entry).toBe(true);
+    emitter.prependListener('entry', a);
+    emitter.off('entry', a);
+    expect(flags.entry).toBe(true); // one left
+    emitter.off('entry', a);
+    expect(flags.entry).toBe(false);
+    emitter.once('appended', a);
+    expect(flags.appended).toBe(true);
+    emitter.emit('appended');
+    expect(flags.appended).toBe(false); // the once listener removed itself
+    emitter.prependOnceListener('entry', a);
+    emitter.on('appended', a);
+    emitter.removeAllListeners('entry');
+    expect(flags).toEqual({ entry: false, appended: true });
+    emitter.removeAllListeners();
+    expect(flags).toEqual({ entry: false, appended: false });
+    // The hooks survive removeAllListeners(): later listeners are still seen.
+    emitter.on('entry', a);
+    expect(flags.entry).toBe(true);
+    emitter.removeAllListeners('newListener');
+    emitter.removeAllListeners('removeListener');
+    emitter.on('appended', a);
+    expect(flags.appended).toBe(true);
+    emitter.off('appended', a);
+    expect(flags.appended).toBe(false);
+  });
+
+  it('lets MessageLog skip entry objects only while nobody listens', () => {
+    const log = new MessageLog();
+    const seen: number[] = [];
+    const listener = (e: LogEntry): number => seen.push(e.seq);
+    log.appendFrame('in', 'text', text('a'));
+    log.on('entry', listener);
+    log.appendFrame('in', 'text', text('b'));
+    log.removeAllListeners();
+    log.appendFrame('in', 'text', text('c'));
+    log.once('entry', listener);
+    log.appendFrame('in', 'text', text('d'));
+    log.appendFrame('in', 'text', text('e'));
+    expect(seen).toEqual([2, 4]);
   });
 });
