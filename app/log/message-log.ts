@@ -29,6 +29,7 @@
 import { EventEmitter } from 'node:events';
 import { utf8Decode, bytesToHex } from '../payload/codecs.js';
 import { listenerFlags } from './listener-flags.js';
+import { compileFilter } from './log-filter.js';
 import type { Direction, LogEntryView, LogFilter, LogKind } from '../contract.js';
 
 /**
@@ -244,7 +245,7 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
   /** Up to `count` entries from `fromSeq` on that pass `filter`. */
   read(fromSeq: number, count: number, filter?: LogFilter): LogEntry[] {
     const out: LogEntry[] = [];
-    const match = filter ? compileFilter(filter) : undefined;
+    const match = filter ? compileFilter<LogEntry>(filter, (e) => e.payload) : undefined;
     for (
       let seq = Math.max(Math.ceil(fromSeq), this.#firstSeq);
       seq < this.#nextSeq && out.length < count;
@@ -587,19 +588,4 @@ function resetClock(): void {
 
 function isTextKind(kind: LogKind): boolean {
   return kind === 'text' || kind === 'open' || kind === 'close' || kind === 'error' || kind === 'info';
-}
-
-function compileFilter(filter: LogFilter): (e: LogEntry) => boolean {
-  const kinds = filter.kinds && filter.kinds.length > 0 ? new Set(filter.kinds) : undefined;
-  const needle = filter.search ? filter.search.toLowerCase() : undefined;
-  return (e) => {
-    if (filter.dir && e.dir !== filter.dir) return false;
-    if (kinds && !kinds.has(e.kind)) return false;
-    if (filter.clientId !== undefined && e.clientId !== filter.clientId) return false;
-    if (needle !== undefined) {
-      const hay = e.kind === 'binary' ? bytesToHex(e.payload.subarray(0, 4096), ' ') : utf8Decode(e.payload);
-      if (!hay.toLowerCase().includes(needle) && !(e.note ?? '').toLowerCase().includes(needle)) return false;
-    }
-    return true;
-  };
 }

@@ -10,14 +10,13 @@ import type { z } from 'zod';
 import type {
   CommandName,
   CommandOutput,
-  LogFilter,
   RecordingInfo,
   ReplayReport,
   commands,
 } from '../contract.js';
 import type { Engine } from '../engine.js';
 import { DuplexError, ErrorCodes, toErrorInfo } from '../errors.js';
-import { bytesToHex, utf8Decode } from '../payload/codecs.js';
+import { compileFilter } from '../log/log-filter.js';
 import { SESSION_EXT, toSessionEntryView, type SessionEntry } from './session-format.js';
 import { SessionWriter } from './session-writer.js';
 import { SessionStore } from './session-store.js';
@@ -155,7 +154,7 @@ export class EngineSessions {
     },
     'session.read': async ({ name, fromSeq, count, filter }) => {
       const s = await this.store().open(name);
-      const match = filter ? compileFilter(filter) : undefined;
+      const match = filter ? compileFilter<SessionEntry>(filter, (e) => e.data) : undefined;
       const out = [];
       for (
         let i = lowerBound(s.entries, fromSeq ?? 0);
@@ -299,19 +298,4 @@ function lowerBound(entries: SessionEntry[], seq: number): number {
     else hi = mid;
   }
   return lo;
-}
-
-function compileFilter(filter: LogFilter): (e: SessionEntry) => boolean {
-  const kinds = filter.kinds && filter.kinds.length > 0 ? new Set(filter.kinds) : undefined;
-  const needle = filter.search ? filter.search.toLowerCase() : undefined;
-  return (e) => {
-    if (filter.dir && e.dir !== filter.dir) return false;
-    if (kinds && !kinds.has(e.kind)) return false;
-    if (filter.clientId !== undefined && e.clientId !== filter.clientId) return false;
-    if (needle !== undefined) {
-      const hay = e.kind === 'binary' ? bytesToHex(e.data.subarray(0, 4096), ' ') : utf8Decode(e.data);
-      if (!hay.toLowerCase().includes(needle) && !(e.note ?? '').toLowerCase().includes(needle)) return false;
-    }
-    return true;
-  };
 }
