@@ -51,6 +51,7 @@ export const commandNames = [
   'session.payload',
   'session.rename',
   'session.delete',
+  'session.reveal',
   'session.import',
   'session.export',
   'session.replay',

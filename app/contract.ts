@@ -396,6 +396,8 @@ export const commands = {
     output: {} as SessionSummary,
   },
   'session.delete': { input: z.object({ name: sessionName }), output: {} as { deleted: boolean } },
+  /** Shows the session file in the system's file manager. */
+  'session.reveal': { input: z.object({ name: sessionName }), output: {} as { path: string } },
   /** Imports the text of a HAR file: one new session per WebSocket entry. */
   'session.import': {
     input: z.object({

@@ -5,15 +5,10 @@
  * and replays into new engine connections. The Engine spreads `handlers` into
  * its command table and calls dispose() when it shuts down.
  */
+import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { z } from 'zod';
-import type {
-  CommandName,
-  CommandOutput,
-  RecordingInfo,
-  ReplayReport,
-  commands,
-} from '../contract.js';
+import type { CommandName, CommandOutput, RecordingInfo, ReplayReport, commands } from '../contract.js';
 import type { Engine } from '../engine.js';
 import { DuplexError, ErrorCodes, toErrorInfo } from '../errors.js';
 import { compileFilter } from '../log/log-filter.js';
@@ -21,6 +16,7 @@ import { SESSION_EXT, toSessionEntryView, type SessionEntry } from './session-fo
 import { SessionWriter } from './session-writer.js';
 import { SessionStore } from './session-store.js';
 import { ReplayControl, replaySession } from './replay.js';
+import { revealInFileManager } from './reveal.js';
 
 type SessionCommand = Extract<CommandName, `session.${string}`>;
 type SessionHandlers = {
@@ -188,6 +184,17 @@ export class EngineSessions {
         );
       }
       return this.store().rename(name, newName);
+    },
+    'session.reveal': async ({ name }) => {
+      const path = this.store().pathOf(name);
+      await stat(path).catch(() => {
+        throw new DuplexError(
+          ErrorCodes.NOT_FOUND,
+          `Session ${name} does not exist; list the sessions again.`,
+        );
+      });
+      await revealInFileManager(path);
+      return { path };
     },
     'session.delete': async ({ name }) => {
       if ([...this.#recordings.values()].some((r) => r.name === name)) {

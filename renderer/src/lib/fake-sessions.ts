@@ -179,6 +179,11 @@ export function createFakeSessions(deps: FakeSessionDeps) {
       if (i >= 0) deps.sessions[i] = s.summary;
       return ok(s.summary);
     },
+    reveal: async (input: { name: string }) => {
+      deps.record('session.reveal')(input);
+      const s = get(input.name);
+      return s ? ok({ path: s.summary.path }) : missing(input.name);
+    },
     delete: async (input: { name: string }) => {
       deps.record('session.delete')(input);
       files.delete(input.name);

@@ -72,6 +72,12 @@ export class SessionTab {
     if (this.#view)
       this.#view = { ...this.#view, name: newName, path: replaceBase(this.#view.path, newName) };
   }
+
+  /** Shows the file in the system's file manager; returns an error message, or '' when done. */
+  async reveal(): Promise<string> {
+    const r = await this.#api.session.reveal({ name: this.#name });
+    return r.ok ? '' : r.error.message;
+  }
 }
 
 /** The contract API with `log.*` answered from a session file: the log views' read-only data source. */
