@@ -187,7 +187,9 @@ describe('engine connection.reconnect', () => {
     await until(() => engine.connection(connectionId).readyState === 1);
     await engine.call('connection.send', { connectionId, payload: { type: 'text', text: 'one' } });
     await engine.call('connection.close', { connectionId, code: 4000, reason: 'pause' });
-    await until(() => engine.connection(connectionId).readyState === 3);
+    // Wait for the CLOSED state event itself: state events are coalesced per batch (latest state
+    // wins), so reconnecting in the same 5 ms batch as the close would never publish CLOSED.
+    await until(() => states.at(-1) === 3);
 
     const info = await engine.call('connection.reconnect', { connectionId });
     expect(info).toMatchObject({ connectionId, readyState: 0, attempt: 0 });
