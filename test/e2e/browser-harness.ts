@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** The package root, found from here whether this runs from test/e2e/ or from dist/test/e2e/. */
 export const ROOT = findRoot(fileURLToPath(new URL('.', import.meta.url)));
@@ -98,4 +98,27 @@ export async function startUi(options: { renderer?: string } = {}): Promise<UiPr
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+}
+
+/**
+ * A 1440×900 light-theme page on the UI; page errors and console errors (CSP
+ * violations among them) are pushed to `pageErrors` so a test can assert none.
+ */
+export async function openWorkbenchPage(
+  browser: Browser,
+  url: string,
+  pageErrors: string[],
+  options: { acceptDownloads?: boolean } = {},
+): Promise<Page> {
+  const page = await browser.newPage({
+    viewport: { width: 1440, height: 900 },
+    colorScheme: 'light',
+    ...options,
+  });
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') pageErrors.push(msg.text());
+  });
+  await page.goto(url);
+  return page;
 }

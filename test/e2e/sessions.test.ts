@@ -14,6 +14,7 @@ import {
   buildAll,
   launchChromium,
   missingPrerequisite,
+  openWorkbenchPage,
   ROOT,
   startUi,
   type UiProcess,
@@ -35,16 +36,7 @@ describe.skipIf(missing)(
       mkdirSync(SHOTS, { recursive: true });
       ui = await startUi();
       browser = await launchChromium();
-      page = await browser.newPage({
-        viewport: { width: 1440, height: 900 },
-        colorScheme: 'light',
-        acceptDownloads: true,
-      });
-      page.on('pageerror', (err) => pageErrors.push(err.message));
-      page.on('console', (msg) => {
-        if (msg.type() === 'error') pageErrors.push(msg.text());
-      });
-      await page.goto(ui.url);
+      page = await openWorkbenchPage(browser, ui.url, pageErrors, { acceptDownloads: true });
     }, 180_000);
 
     afterAll(async () => {
