@@ -8,7 +8,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, missingChromium } from '../support/chromium.js';
+
+export { launchChromium };
 
 /** The package root, found from here whether this runs from test/e2e/ or from dist/test/e2e/. */
 export const ROOT = findRoot(fileURLToPath(new URL('.', import.meta.url)));
@@ -22,19 +25,10 @@ function findRoot(from: string): string {
   }
   return dir;
 }
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
 /** Why browser tests cannot run here, or undefined when they can. */
 export function missingPrerequisite(): string | undefined {
-  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is not installed (apt-get install -y chromium)`;
+  const chromiumMissing = missingChromium();
+  if (chromiumMissing) return chromiumMissing;
   return undefined;
 }
 
@@ -94,10 +88,6 @@ export async function startUi(options: { renderer?: string } = {}): Promise<UiPr
       rmSync(workspace, { recursive: true, force: true });
     },
   };
-}
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 }
 
 /**

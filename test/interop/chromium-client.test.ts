@@ -3,13 +3,12 @@
  * `new WebSocket(url)` to the Duplex MockServer, sends text and an ArrayBuffer,
  * and gets both back with the right types and bytes.
  */
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, missingChromium } from '../support/chromium.js';
 import { MockServer } from '../../app/server/mock-server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const missing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (apt-get install chromium)`;
+const missing = missingChromium();
 if (missing) console.warn(`Skipping Chromium interop: ${missing}`);
 
 interface BrowserResult {
@@ -27,17 +26,7 @@ describe.skipIf(missing)(
     beforeAll(async () => {
       server = new MockServer('browser', { path: '/ws', protocols: ['duplex.test'] });
       await server.start();
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
-      });
+      browser = await launchChromium();
     });
 
     afterAll(async () => {

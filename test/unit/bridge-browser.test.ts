@@ -10,11 +10,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../support/chromium.js';
 import { startBridgeServer, type BridgeServer } from '../../app/bridge/bridge-server.js';
 import { Engine } from '../../app/engine.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const site = join(process.cwd(), 'out/renderer');
 const chunk = existsSync(join(site, 'assets'))
   ? readdirSync(join(site, 'assets')).find((f) => /^bridge-.*\.js$/.test(f))
@@ -37,17 +37,7 @@ describe.skipIf(skipReason !== undefined)(
       workspace = await mkdtemp(join(tmpdir(), 'duplex-bridge-browser-'));
       engine = new Engine({ workspaceDir: workspace });
       bridge = await startBridgeServer({ engine, staticDir: site });
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
-      });
+      browser = await launchChromium();
     }, 60_000);
     afterAll(async () => {
       await browser?.close();
