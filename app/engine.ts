@@ -62,9 +62,20 @@ export class Engine {
 
   /** Receives batches of events; returns the unsubscribe function. */
   subscribe(listener: BatchListener): () => void {
-    // Entries logged while nobody listened are not published later (log.read has them).
-    if (this.#listeners.size === 0) for (const w of this.#watched.values()) w.publishedSeq = w.log.lastSeq;
+    if (this.#listeners.size === 0) {
+      // Entries logged while nobody listened are not published later (log.read has them).
+      // Each log is looked at in the next batch anyway: 'appended' comes once per
+      // task, and one that came earlier in this task was ignored.
+      for (const w of this.#watched.values()) {
+        w.publishedSeq = w.log.lastSeq;
+        if (!w.dirty) {
+          w.dirty = true;
+          this.#dirtyLogs.push(w);
+        }
+      }
+    }
     this.#listeners.add(listener);
+    if (this.#dirtyLogs.length > 0) this.#schedule();
     return () => this.#listeners.delete(listener);
   }
 

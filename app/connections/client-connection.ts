@@ -12,6 +12,7 @@ import { DuplexError, ErrorCodes, type ErrorInfo } from '../errors.js';
 import { listenerFlags } from '../log/listener-flags.js';
 import { MessageLog, type LogEntry } from '../log/message-log.js';
 import { utf8Encode } from '../payload/codecs.js';
+import { MAX_FRAME_BYTES, socketReaderConnection } from './socket-reader.js';
 import {
   ReadyState,
   checkCloseArgs,
@@ -207,10 +208,18 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
       handshakeTimeout: o.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT,
       perMessageDeflate: o.perMessageDeflate ?? true,
       followRedirects: false,
+      maxPayload: MAX_FRAME_BYTES,
       rejectUnauthorized: !(o.tls?.insecure ?? false),
     };
     if (o.origin) wsOptions.origin = o.origin;
     if (o.tls?.ca) wsOptions.ca = o.tls.ca;
+    if (this.url.startsWith('ws:')) {
+      // Plain TCP: read received frames straight into the log (see SocketReader).
+      wsOptions.createConnection = socketReaderConnection({
+        log: this.log,
+        framesWanted: () => this.#ws === ws && ws.readyState === WebSocket.OPEN && ws.extensions === '',
+      }) as WebSocket.ClientOptions['createConnection'];
+    }
 
     this.#handshake = undefined;
     this.#failure = undefined;

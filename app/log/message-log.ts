@@ -17,6 +17,14 @@
  *   buffer is freed at once (it may be a slice of a 64 KiB socket read and would
  *   pin all of it). Only payloads larger than a slab get memory of their own.
  *   The budget is charged with whole slabs (in use), so unused slab tails count.
+ * - A connection can read its socket straight into the log (SocketReader):
+ *   takeReadSlab() makes a slab the read slab, the kernel writes received bytes
+ *   into it, and a payload that is a view of the read slab is not copied: the
+ *   entry points at the bytes where they already are. Copying was the largest
+ *   cost of a received frame (it reads and writes every byte, which raw ws
+ *   never touches). Read slabs are released and reused like other slabs, except
+ *   the current one, and except while ws may still hold views of them (the
+ *   fragments of a message not yet complete: pinReadSlabs()).
  *
  * The rule that makes slab reuse safe: `entry.payload` is a view into the log's
  * memory, valid only while the entry is held (seq ≥ firstSeq). Use it at once
@@ -127,7 +135,11 @@ interface EntryDetails {
 interface MessageLogEvents {
   /** Each new entry; the object is made only when someone listens. */
   entry: [LogEntry];
-  /** Something was appended (no entry object is made): read new entries by seq range. */
+  /**
+   * Something was appended: read new entries by seq range. Emitted at most once
+   * per event-loop task (at the first append), not per entry: a burst of frames
+   * parsed from one socket read is one event, and the frames cost no emit.
+   */
   appended: [];
   cleared: [];
 }
@@ -161,7 +173,15 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
    */
   #chunks: (Uint8Array | undefined)[] = [];
   #chunkLastSeq: number[] = [];
+  /** Whether a chunk was a read slab (see takeReadSlab). */
+  #chunkRead: boolean[] = [];
   #chunkBase = 0;
+  /** The slab socket reads go into, and its chunk number; never released while it is this. */
+  #readBuffer: ArrayBufferLike = EMPTY.buffer;
+  #readOffset = 0;
+  #readSlabNo = NO_CHUNK;
+  /** Read slabs from this chunk number on may be referred to by ws: dropped when released, never reused. */
+  #readPinFrom = Infinity;
   /** The slab being filled, and its chunk number. */
   #slab: Uint8Array = EMPTY;
   #slabUsed = 0;
@@ -181,6 +201,11 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
   #lastClient: string | undefined;
   #lastClientNo = 0;
   readonly #listened = listenerFlags(this, ['entry', 'appended']);
+  /** 'appended' was emitted in the current task. */
+  #appendedThisTask = false;
+  readonly #endOfTask = (): void => {
+    this.#appendedThisTask = false;
+  };
 
   constructor(options: MessageLogOptions = {}) {
     super();
@@ -238,6 +263,51 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     );
   }
 
+  /**
+   * Memory for the socket's next reads: a slab of at least `minBytes` (memory of
+   * its own when that is more than a slab), charged like any slab. Payloads that
+   * are views of it are then kept where they are instead of copied. The caller
+   * may write into it only where no payload has been appended from yet (the
+   * kernel fills it front to back). The previous read slab becomes an ordinary
+   * chunk, released once its entries are gone.
+   */
+  takeReadSlab(minBytes: number): Uint8Array {
+    const previous = this.#readSlabNo;
+    this.#readBuffer = EMPTY.buffer;
+    this.#readSlabNo = NO_CHUNK;
+    if (previous !== NO_CHUNK) {
+      const index = previous - this.#chunkBase;
+      // No entry points into it (its last seq is -1), or all that did went while
+      // it was being read into: release it now, as no eviction will.
+      if (index >= 0 && this.#chunks[index] !== undefined && this.#chunkLastSeq[index]! < this.#firstSeq)
+        this.#releaseChunk(previous);
+    }
+    let memory: Uint8Array;
+    if (minBytes <= this.slabBytes) {
+      if (this.#spareSlabs.length === 0) this.#makeRoom(this.slabBytes + ENTRY_OVERHEAD);
+      memory = this.#spareSlabs.pop() ?? uninitializedBytes(this.slabBytes);
+    } else {
+      this.#makeRoom(minBytes + ENTRY_OVERHEAD);
+      memory = uninitializedBytes(minBytes);
+    }
+    this.#bytes += memory.byteLength;
+    this.#readBuffer = memory.buffer;
+    this.#readOffset = memory.byteOffset;
+    this.#readSlabNo = this.#addChunk(memory, -1, true);
+    return memory;
+  }
+
+  /**
+   * Pins or unpins read slabs, from the current one on: while pinned, a read
+   * slab whose entries are all gone is dropped rather than reused, because ws
+   * still holds views of it (the fragments of a message it has not completed).
+   */
+  pinReadSlabs(pinned: boolean): void {
+    this.#readPinFrom = pinned
+      ? Math.min(this.#readPinFrom, this.#readSlabNo === NO_CHUNK ? this.#chunkBase : this.#readSlabNo)
+      : Infinity;
+  }
+
   get(seq: number): LogEntry | undefined {
     return this.#holds(seq) ? this.#entry(seq) : undefined;
   }
@@ -278,6 +348,12 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     this.#chunkBase += this.#chunks.length;
     this.#chunks = [];
     this.#chunkLastSeq = [];
+    this.#chunkRead = [];
+    // A socket reading into the old read slab goes on doing so; its payloads are
+    // copied until it takes a new one.
+    this.#readBuffer = EMPTY.buffer;
+    this.#readSlabNo = NO_CHUNK;
+    this.#readPinFrom = Infinity;
     // The memory goes too (clearing is how a person frees it); entries handed
     // out before keep their own bytes, since nothing is reused.
     this.#slab = EMPTY;
@@ -306,7 +382,13 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     const seq = this.#nextSeq++;
     if (--clock.left < 0) tickClock();
     const t = clock.now;
-    if (data !== undefined && (size = data.byteLength) > 0) {
+    if (data === undefined || (size = data.byteLength) === 0) {
+      // No payload, or `size` bytes at `offset` of chunkNo (appendRepeat).
+    } else if (data.buffer === this.#readBuffer) {
+      // Bytes the socket read into the log: kept where they are.
+      chunkNo = this.#readSlabNo;
+      offset = data.byteOffset - this.#readOffset;
+    } else {
       let slab = this.#slab;
       offset = this.#slabUsed;
       if (offset + size <= this.#slabEnd) {
@@ -346,7 +428,11 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     this.#bytes += ENTRY_OVERHEAD;
     if (this.#bytes > this.budgetBytes) this.#evict(0);
     if (this.#listened.entry) this.emit('entry', this.#entry(seq));
-    if (this.#listened.appended) this.emit('appended');
+    if (this.#listened.appended && !this.#appendedThisTask) {
+      this.#appendedThisTask = true;
+      queueMicrotask(this.#endOfTask);
+      this.emit('appended');
+    }
     return seq;
   }
 
@@ -386,9 +472,10 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     if (this.#bytes + extra > this.budgetBytes) this.#evict(extra);
   }
 
-  #addChunk(memory: Uint8Array, seq: number): number {
+  #addChunk(memory: Uint8Array, seq: number, read = false): number {
     this.#chunks.push(memory);
     this.#chunkLastSeq.push(seq);
+    this.#chunkRead.push(read);
     return this.#chunkBase + this.#chunks.length - 1;
   }
 
@@ -462,21 +549,23 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     if (dead > 0) {
       this.#chunks.splice(0, dead);
       this.#chunkLastSeq.splice(0, dead);
+      this.#chunkRead.splice(0, dead);
       this.#chunkBase += dead;
     }
   }
 
-  /** Uncharges a chunk whose entries are all gone; a slab is kept for reuse. */
+  /**
+   * Uncharges a chunk whose entries are all gone; a slab is kept for reuse. The
+   * read slab stays until the socket moves on (takeReadSlab releases it then).
+   */
   #releaseChunk(chunkNo: number): void {
+    if (chunkNo === this.#readSlabNo) return;
     const index = chunkNo - this.#chunkBase;
     const memory = this.#chunks[index]!;
     this.#chunks[index] = undefined;
-    if (memory.byteLength === this.slabBytes) {
-      this.#bytes -= this.slabBytes;
-      this.#spareSlabs.push(memory);
-    } else {
-      this.#bytes -= memory.byteLength;
-    }
+    this.#bytes -= memory.byteLength;
+    const pinned = this.#chunkRead[index] && chunkNo >= this.#readPinFrom;
+    if (memory.byteLength === this.slabBytes && !pinned) this.#spareSlabs.push(memory);
     // The slab being filled, with all its entries gone, is not filled further.
     if (chunkNo === this.#slabNo) {
       this.#slab = EMPTY;

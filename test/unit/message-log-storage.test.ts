@@ -207,3 +207,69 @@ describe('MessageLog: appendFrame and appendRepeat', () => {
     expect(new MessageLog({ budgetBytes: 1024 ** 3 }).slabBytes).toBe(4 * 1024 * 1024);
   });
 });
+
+describe('MessageLog: read slabs (a socket reading into the log)', () => {
+  it('keeps payloads that are views of the read slab where they are, charged once', () => {
+    const log = new MessageLog({ budgetBytes: 64 * 1024 }); // slabs of 4 KiB
+    const before = log.bytes;
+    const slab = log.takeReadSlab(100);
+    expect(slab.byteLength).toBe(log.slabBytes);
+    slab.set(Buffer.from('helloworld'), 0);
+    const a = log.appendFrame('in', 'text', Buffer.from(slab.buffer, slab.byteOffset, 5));
+    const b = log.appendFrame('in', 'text', Buffer.from(slab.buffer, slab.byteOffset + 5, 5));
+    expect(log.get(a)!.payload.buffer).toBe(slab.buffer);
+    expect(new TextDecoder().decode(log.get(b)!.payload)).toBe('world');
+    expect(log.bytes - before).toBe(log.slabBytes + 2 * ENTRY_OVERHEAD);
+    // Bytes from anywhere else are still copied.
+    const other = Buffer.from('copied');
+    const c = log.appendFrame('in', 'text', other);
+    expect(log.get(c)!.payload.buffer).not.toBe(other.buffer);
+  });
+
+  it('reuses a read slab once its entries are gone, but never the current one', () => {
+    const log = new MessageLog({ budgetBytes: 32 * 1024 }); // slabs of 2 KiB
+    const first = log.takeReadSlab(1);
+    const seq = log.appendFrame('in', 'binary', new Uint8Array(first.buffer, first.byteOffset, 100));
+    // Evict everything, the first read slab's entry included: it is still the read slab, so kept.
+    for (let i = 0; i < 200; i++) log.append('in', 'binary', new Uint8Array(1000));
+    expect(log.get(seq)).toBeUndefined();
+    expect(log.bytes).toBeLessThanOrEqual(log.budgetBytes);
+    // Moving on releases it; with nothing pinned it is reused.
+    const second = log.takeReadSlab(1);
+    const third = log.takeReadSlab(1);
+    expect([second.buffer, third.buffer]).toContain(first.buffer);
+    expect(log.bytes).toBeLessThanOrEqual(log.budgetBytes);
+  });
+
+  it('does not reuse read slabs while pinned (ws still holds fragments of a message)', () => {
+    const log = new MessageLog({ budgetBytes: 32 * 1024 });
+    const seen = new Set<ArrayBufferLike>();
+    log.pinReadSlabs(true);
+    let slab = log.takeReadSlab(1);
+    seen.add(slab.buffer);
+    for (let round = 0; round < 40; round++) {
+      log.appendFrame('in', 'binary', new Uint8Array(slab.buffer, slab.byteOffset, 1500));
+      slab = log.takeReadSlab(1);
+      expect(seen.has(slab.buffer)).toBe(false);
+      seen.add(slab.buffer);
+      expect(log.bytes).toBeLessThanOrEqual(log.budgetBytes);
+    }
+    log.pinReadSlabs(false);
+    for (let round = 0; round < 40; round++) {
+      log.appendFrame('in', 'binary', new Uint8Array(slab.buffer, slab.byteOffset, 1500));
+      slab = log.takeReadSlab(1);
+    }
+    // Unpinned, released read slabs come back.
+    expect(seen.has(slab.buffer)).toBe(true);
+  });
+
+  it('gives memory of its own for a frame larger than a slab, charged at its size', () => {
+    const log = new MessageLog({ budgetBytes: 64 * 1024 });
+    const big = log.takeReadSlab(10_000);
+    expect(big.byteLength).toBe(10_000);
+    big.fill(7);
+    const seq = log.appendFrame('in', 'binary', new Uint8Array(big.buffer, big.byteOffset, 10_000));
+    expect(log.get(seq)!.payload.buffer).toBe(big.buffer);
+    expect(log.bytes).toBe(10_000 + ENTRY_OVERHEAD);
+  });
+});
