@@ -1,19 +1,28 @@
 /**
  * The engine benchmark (issue 2): on loopback, side by side in one run,
- * - receive rate: a raw `ws` client vs the Duplex ClientConnection (log on),
- *   both receiving the same flood from the same server;
+ * - receive rate: a raw `ws` client vs a Duplex client connection as the app
+ *   runs it (opened through the Engine, log on, a subscriber serializing every
+ *   event batch as IPC or the browser bridge would), both receiving the same
+ *   flood from the same server; and, for information, a bare ClientConnection
+ *   with a per-message 'message' listener (which the app does not use);
  * - echo rate: a raw `ws` client keeping a window of messages in flight against
  *   a bare `ws` echo server vs the Duplex MockServer (echo on, log on);
  * - memory after logging 1,000,000 messages of 64 B under a 32 MiB log budget,
  *   through MessageLog.append directly and through a real connection.
  * The servers run in a child process (bench-server.ts) so client and server do
- * not share an event loop.
+ * not share an event loop. Where `taskset` exists and there are two CPUs or
+ * more, this process is pinned to CPU 0 and the server to CPU 1: otherwise the
+ * scheduler now and then puts both on one CPU, and a run measures that instead
+ * of the client (seen here: raw ws alone swinging between 0.3 M and 0.6 M/s).
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { ClientConnection } from '../app/connections/client-connection.js';
+import { Engine } from '../app/engine.js';
 import { MessageLog } from '../app/log/message-log.js';
 import type { BenchServerPorts } from './bench-server.js';
 import {
@@ -50,7 +59,14 @@ export const engineBench: BenchSection = {
   name: 'engine',
   title: 'Engine: raw ws vs Duplex on loopback (server in a separate process)',
   async run() {
-    const server = await startServerProcess();
+    const cpus = os.cpus().length;
+    const pinned = cpus >= 2 && pinTo('0');
+    console.log(
+      pinned
+        ? 'Engine section: this process pinned to CPU 0, the server process to CPU 1.'
+        : 'Engine section: not pinned to CPUs (needs taskset and two CPUs); figures swing more.',
+    );
+    const server = await startServerProcess(pinned);
     try {
       const rows: BenchRow[] = [];
       // Memory first, while the heap holds nothing from the rate runs.
@@ -60,25 +76,47 @@ export const engineBench: BenchSection = {
       }
       if (settings.only('receive'))
         for (const c of CASES) rows.push(await receiveRow(server.ports, c, settings));
+      if (settings.only('listener'))
+        for (const c of CASES) rows.push(await listenerRow(server.ports, c, settings));
       if (settings.only('echo')) for (const c of CASES) rows.push(await echoRow(server.ports, c, settings));
 
       return rows;
     } finally {
       server.child.kill();
+      if (pinned) pinTo(`0-${cpus - 1}`);
     }
   },
 };
 
 // --- receive ---------------------------------------------------------------
 
+function floodUrl(ports: BenchServerPorts, c: MessageCase): string {
+  return `ws://127.0.0.1:${ports.flood}/?size=${c.size}&binary=${c.binary ? 1 : 0}`;
+}
+
 async function receiveRow(ports: BenchServerPorts, c: MessageCase, s: BenchSettings): Promise<BenchRow> {
-  const url = `ws://127.0.0.1:${ports.flood}/?size=${c.size}&binary=${c.binary ? 1 : 0}`;
+  const url = floodUrl(ports, c);
+  const result = await alternate(
+    (ms) => receiveWithRawWs(url, ms),
+    (ms) => receiveWithEngine(url, ms),
+    s,
+  );
+  return rateRow(`receive ${c.label} (msg/s), Duplex connection via the Engine`, result);
+}
+
+/** For information: the ClientConnection with a per-message listener (an entry object and an event per frame). */
+async function listenerRow(ports: BenchServerPorts, c: MessageCase, s: BenchSettings): Promise<BenchRow> {
+  const url = floodUrl(ports, c);
   const result = await alternate(
     (ms) => receiveWithRawWs(url, ms),
     (ms) => receiveWithClientConnection(url, ms),
     s,
   );
-  return rateRow(`receive ${c.label} (msg/s), Duplex ClientConnection`, result);
+  return {
+    ...rateRow(`receive ${c.label} (msg/s), ClientConnection + 'message' listener`, result),
+    target: '—',
+    ok: undefined,
+  };
 }
 
 /** Messages per second a bare `ws` client receives during `ms`. */
@@ -90,6 +128,26 @@ async function receiveWithRawWs(url: string, ms: number): Promise<number> {
   await once(ws, 'open');
   const rate = await countFor(ms, () => count);
   ws.terminate();
+  return rate;
+}
+
+/**
+ * Messages per second a connection opened through the Engine receives during
+ * `ms`, counted by its log (every received frame is an entry). The subscriber
+ * serializes each batch, as main/ipc.ts and the browser bridge send them on.
+ */
+async function receiveWithEngine(url: string, ms: number): Promise<number> {
+  const engine = new Engine();
+  let serialized = 0;
+  engine.subscribe((events) => {
+    serialized += JSON.stringify(events).length;
+  });
+  const info = await engine.call('connection.open', { url, perMessageDeflate: false });
+  const conn = engine.connection(info.connectionId);
+  if (conn.readyState !== 1) await once(conn, 'open');
+  const rate = await countFor(ms, () => conn.log.lastSeq);
+  await engine.dispose();
+  if (serialized === 0) throw new Error('The engine published no events during the run.');
   return rate;
 }
 
@@ -232,8 +290,24 @@ function memoryRow(name: string, log: MessageLog, delta: number, gcOk: boolean):
 
 // --- server process --------------------------------------------------------
 
-async function startServerProcess(): Promise<{ child: ChildProcess; ports: BenchServerPorts }> {
-  const child = fork(new URL('./bench-server.js', import.meta.url), [], { stdio: 'inherit' });
+/** Pins this process to `cpus` (a taskset list); false where taskset is missing or fails. */
+function pinTo(cpus: string): boolean {
+  try {
+    execFileSync('taskset', ['-cp', cpus, String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function startServerProcess(
+  pinned: boolean,
+): Promise<{ child: ChildProcess; ports: BenchServerPorts }> {
+  const script = fileURLToPath(new URL('./bench-server.js', import.meta.url));
+  const [command, args] = pinned
+    ? ['taskset', ['-c', '1', process.execPath, script]]
+    : [process.execPath, [script]];
+  const child = spawn(command, args, { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
   const [message] = (await Promise.race([
     once(child, 'message'),
     once(child, 'exit').then(() => {

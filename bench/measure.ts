@@ -24,7 +24,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchSett
   const groups = env.BENCH_ONLY?.split(',').map((g) => g.trim());
   return {
     runMs: positive(env.BENCH_RUN_MS, 1200),
-    rounds: positive(env.BENCH_ROUNDS, 3),
+    rounds: positive(env.BENCH_ROUNDS, 5),
     warmupMs: positive(env.BENCH_WARMUP_MS, 500),
     settleMs: positive(env.BENCH_SETTLE_MS, 500),
     only: (group) => !groups || groups.includes(group),

@@ -114,6 +114,32 @@ describe.skipIf(missing)(
       });
     });
 
+    it('receives a stream of varied and fragmented messages intact into a small log (frames read straight into it)', async () => {
+      const conn = connect({
+        url: `ws://127.0.0.1:${py.port}/echo`,
+        perMessageDeflate: false,
+        logBudgetBytes: 256 * 1024,
+      });
+      await event(conn, 'open');
+      const wrong: number[] = [];
+      let count = 0;
+      conn.on('message', (entry) => {
+        // The same pattern as stream_message() in peers/echo_server.py.
+        const i = count++;
+        const size = (i * 7919) % 70000;
+        const expected = Buffer.alloc(size);
+        for (let j = 0; j < size; j++) expected[j] = 0x41 + ((i * 7 + j) % 26);
+        const kind = i % 2 === 0 ? 'binary' : 'text';
+        if (entry.kind !== kind || !Buffer.from(entry.payload).equals(expected)) wrong.push(i);
+      });
+      conn.send({ type: 'text', text: 'stream' });
+      await until(() => count === 120);
+      expect(wrong).toEqual([]);
+      expect(conn.log.bytes).toBeLessThanOrEqual(conn.log.budgetBytes);
+      conn.close(1000);
+      expect(await py.nextLine()).toMatchObject({ closed: 1000 });
+    });
+
     it("reports the python server's own close code and reason", async () => {
       const conn = connect({ url: `ws://127.0.0.1:${py.port}/echo`, protocols: ['chat.v2'] });
       await event(conn, 'open');

@@ -3,7 +3,9 @@
 Listens on 127.0.0.1 on a free port and prints {"port": N} on stdout when ready.
 - /echo (any path but /private): echoes every message with its type (str stays text,
   bytes stay binary); offers subprotocols chat.v2 and chat.v1; on the text "close-me"
-  it closes with 4002 "bye from python". When a client closes, prints
+  it closes with 4002 "bye from python"; on the text "stream" it sends STREAM_COUNT
+  messages of varied sizes (see stream_message), every fifth one fragmented into
+  1,000-byte frames. When a client closes, prints
   {"closed": code, "reason": reason} on stdout.
 - /private: refused with HTTP 401, a WWW-Authenticate header and a text body.
 Runs until stdin closes (the test process ends), so it never outlives its test.
@@ -16,6 +18,16 @@ import sys
 import websockets
 
 UNAUTHORIZED_BODY = b"token required: send Authorization: Bearer <token>\n"
+
+
+STREAM_COUNT = 120
+
+
+def stream_message(i):
+    """Message i of the "stream" reply: (size * 7919) % 70000 bytes of A-Z in a pattern, binary when i is even."""
+    size = (i * 7919) % 70000
+    data = bytes(0x41 + ((i * 7 + j) % 26) for j in range(size))
+    return data if i % 2 == 0 else data.decode("ascii")
 
 
 def say(obj):
@@ -38,6 +50,14 @@ async def handler(ws, path):
             if message == "close-me":
                 await ws.close(4002, "bye from python")
                 break
+            if message == "stream":
+                for i in range(STREAM_COUNT):
+                    data = stream_message(i)
+                    if i % 5 == 4:
+                        await ws.send([data[k : k + 1000] for k in range(0, len(data), 1000)] or [data])
+                    else:
+                        await ws.send(data)
+                continue
             await ws.send(message)
     except websockets.ConnectionClosed:
         pass
