@@ -262,9 +262,8 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       // The per-frame path: an entry object is made only for 'message' listeners.
-      const kind = isBinary ? 'binary' : 'text';
-      if (this.#listened.message) this.emit('message', this.log.append('in', kind, data));
-      else this.log.appendFrame('in', kind, data);
+      const seq = this.log.appendFrame('in', isBinary ? 'binary' : 'text', data);
+      if (this.#listened.message) this.emit('message', this.log.get(seq)!);
     });
     ws.on('ping', (data: Buffer) => {
       this.log.append('in', 'ping', data);

@@ -19,8 +19,8 @@
  *   The budget is charged with whole slabs (in use), so unused slab tails count.
  * - A connection can read its socket straight into the log (SocketReader):
  *   takeReadSlab() makes a slab the read slab, the kernel writes received bytes
- *   into it, and a payload that is a view of the read slab is not copied: the
- *   entry points at the bytes where they already are. Copying was the largest
+ *   into it, and a frame appended (appendFrame) as a view of the read slab is
+ *   not copied: the entry points at the bytes where they already are. Copying was the largest
  *   cost of a received frame (it reads and writes every byte, which raw ws
  *   never touches). Read slabs are released and reused like other slabs, except
  *   the current one, and except while ws may still hold views of them (the
@@ -252,12 +252,13 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
 
   /**
    * Like append, but returns only the seq, so no entry object is made unless
-   * someone listens to 'entry': the per-frame path of sockets.
+   * someone listens to 'entry': the per-frame path of sockets. A frame that is
+   * a view of the read slab (bytes a socket read into the log) is kept where it
+   * is instead of copied.
    */
   appendFrame(dir: Direction, kind: LogKind, data: Uint8Array, extra?: AppendExtra): number {
-    // Bytes the socket read into the log are kept where they are. Checked here
-    // rather than in #add, which sees every kind of payload: the typed-array
-    // reads below stay cheap when this site only ever sees ws's buffers.
+    // Checked here rather than in #add, which sees every kind of payload: the
+    // typed-array reads stay cheap when this site only ever sees ws's buffers.
     if (bufferOf.call(data) === this.#readBuffer) {
       const offset = byteOffsetOf.call(data) - this.#readOffset;
       return this.#add(dir, kind, undefined, extra, this.#readSlabNo, byteLengthOf.call(data), offset);
@@ -403,11 +404,8 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     if (--clock.left < 0) tickClock();
     const t = clock.now;
     if (data === undefined || (size = byteLengthOf.call(data)) === 0) {
-      // No payload, or `size` bytes at `offset` of chunkNo (appendRepeat).
-    } else if (data.buffer === this.#readBuffer) {
-      // Bytes the socket read into the log: kept where they are.
-      chunkNo = this.#readSlabNo;
-      offset = data.byteOffset - this.#readOffset;
+      // No payload, or `size` bytes at `offset` of chunkNo (appendRepeat, or a
+      // frame in the read slab: appendFrame).
     } else {
       let slab = this.#slab;
       offset = this.#slabUsed;
