@@ -76,6 +76,9 @@ export const allCommandsListed: Missing<CommandName, (typeof commandNames)[numbe
 export const allEventsListed: Missing<EventName, (typeof eventNames)[number]> = true;
 
 /** IPC channel of a command: `wb:connection.open`. */
+/** session.replay: how long verify waits for each recorded incoming message when timeoutMs is not given. */
+export const DEFAULT_REPLAY_TIMEOUT_MS = 5000;
+
 export const commandChannel = (name: CommandName): string => `wb:${name}`;
 /** IPC channel of an event: `wb:event.log.appended`. */
 export const eventChannel = (name: EventName): string => `wb:event.${name}`;

@@ -237,6 +237,8 @@ export interface SessionView {
   firstSeq: number;
   lastSeq: number;
   entries: LogEntryView[];
+  /** Client ids of a server recording, in order of first appearance (replay picks one); empty otherwise. */
+  clients: string[];
   /** Tolerated problems, e.g. a torn last line of a recording that was killed. */
   warnings: { line: number; message: string }[];
 }

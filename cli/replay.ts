@@ -6,6 +6,7 @@
  * 2 = bad arguments or an unreadable session file.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_REPLAY_TIMEOUT_MS } from '../app/api.js';
 import { ErrorCodes, toErrorInfo } from '../app/errors.js';
 import { readSessionFile } from '../app/sessions/session-reader.js';
 import { formatReplayReport, replaySession, timingStats } from '../app/sessions/replay.js';
@@ -36,7 +37,12 @@ export function registerReplay(program: Command): void {
       collect,
       [] as string[],
     )
-    .option('--timeout <MS>', 'how long --verify waits for each incoming message', parseTimeout, 5000)
+    .option(
+      '--timeout <MS>',
+      'how long --verify waits for each incoming message',
+      parseTimeout,
+      DEFAULT_REPLAY_TIMEOUT_MS,
+    )
     .option('--client <ID>', 'which client of a server recording to replay (default the first)')
     .option('--json', 'print the report as one JSON object')
     .action(async (file: string, opts: ReplayCliOptions) => {

@@ -16,6 +16,7 @@ import { SESSION_EXT, toSessionEntryView, type SessionEntry } from './session-fo
 import { SessionWriter } from './session-writer.js';
 import { SessionStore } from './session-store.js';
 import { ReplayControl, replaySession } from './replay.js';
+import { sessionClients } from './session-script.js';
 import { revealInFileManager } from './reveal.js';
 
 type SessionCommand = Extract<CommandName, `session.${string}`>;
@@ -145,6 +146,7 @@ export class EngineSessions {
         firstSeq: s.entries[0]?.seq ?? 1,
         lastSeq: s.entries[s.entries.length - 1]?.seq ?? 0,
         entries: s.entries.slice(0, count ?? PAGE).map((e) => toSessionEntryView(e, s.header.startedAt)),
+        clients: sessionClients(s),
         warnings: s.warnings,
       };
     },

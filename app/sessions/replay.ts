@@ -7,6 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_REPLAY_TIMEOUT_MS } from '../api.js';
 import type { ConnectOptions, ReplayReport } from '../contract.js';
 import { ClientConnection } from '../connections/client-connection.js';
 import { DuplexError, ErrorCodes, toErrorInfo } from '../errors.js';
@@ -23,7 +24,7 @@ export interface ReplayOptions {
   verify?: boolean;
   /** JSON paths skipped when comparing JSON messages, e.g. `$.timestamp`. */
   ignore?: string[];
-  /** How long to wait for each recorded incoming message (default 5000 ms). */
+  /** How long to wait for each recorded incoming message (default DEFAULT_REPLAY_TIMEOUT_MS, 5000). */
   timeoutMs?: number;
   /** Which client's conversation to replay from a server recording (default the first). */
   clientId?: string;
@@ -139,7 +140,7 @@ export async function replaySession(session: Session, options: ReplayOptions = {
     );
   }
   const ignore = (options.ignore ?? []).map(parseJsonPath);
-  const timeoutMs = options.timeoutMs ?? 5000;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_REPLAY_TIMEOUT_MS;
   const maxMismatches = options.maxMismatches ?? 10;
   const verify = options.verify ?? false;
   const script = scriptOf(session, 'client', options.clientId);

@@ -29,7 +29,7 @@ export function scriptOf(session: Session, side: 'client' | 'server', clientId?:
     if (clientId !== undefined && !entries.some((e) => e.clientId === clientId)) {
       throw new DuplexError(
         ErrorCodes.NOT_FOUND,
-        `The session has no client "${clientId}"; its clients are ${listClients(session) || 'none'}.`,
+        `The session has no client "${clientId}"; its clients are ${sessionClients(session).join(', ') || 'none'}.`,
       );
     }
     entries = entries.filter((e) => e.clientId === id);
@@ -57,6 +57,7 @@ export function scriptOf(session: Session, side: 'client' | 'server', clientId?:
   return serverClose ? { steps, serverClose } : { steps };
 }
 
-function listClients(session: Session): string {
-  return [...new Set(session.entries.map((e) => e.clientId).filter((c) => c !== undefined))].join(', ');
+/** The client ids of a server recording, in order of first appearance (none for a client recording). */
+export function sessionClients(session: Session): string[] {
+  return [...new Set(session.entries.map((e) => e.clientId).filter((c) => c !== undefined))];
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import type { ReplayReport } from '../../app/contract.js';
 import { Engine } from '../../app/engine.js';
 import { MockServer } from '../../app/server/mock-server.js';
 import { utf8Decode, utf8Encode } from '../../app/payload/codecs.js';
@@ -40,6 +41,17 @@ const text = (seq: number, t: number, dir: 'in' | 'out', s: string): SessionEntr
 
 function clientSession(url: string, entries: SessionEntry[]): Session {
   return { header: makeHeader({ role: 'client', url }), entries };
+}
+
+/** The replay's report once it is done (or after 5 s). */
+async function replayEnd(engine: Engine, replayId: string): Promise<ReplayReport> {
+  let status = await engine.call('session.replayStatus', { replayId });
+  const end = Date.now() + 5000;
+  while (!status.done && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 10));
+    status = await engine.call('session.replayStatus', { replayId });
+  }
+  return status;
 }
 
 const until = async (check: () => boolean, ms = 3000): Promise<void> => {
@@ -267,12 +279,7 @@ describe('engine session commands', () => {
     });
     expect(engine.connections.has(connectionId)).toBe(true);
     await until(() => engine.invoke('session.replayStatus', { replayId }) !== undefined);
-    let status = await engine.call('session.replayStatus', { replayId });
-    const end = Date.now() + 5000;
-    while (!status.done && Date.now() < end) {
-      await new Promise((r) => setTimeout(r, 10));
-      status = await engine.call('session.replayStatus', { replayId });
-    }
+    const status = await replayEnd(engine, replayId);
     expect(status).toMatchObject({ done: true, ok: true, sent: 2, matched: 2 });
 
     const exported = await engine.call('session.export', { name: 'echo-test.jsonl' });
@@ -293,6 +300,39 @@ describe('engine session commands', () => {
     await expect(engine.call('session.open', { name: '../etc/passwd' })).rejects.toThrow(/session name/);
     expect(await engine.call('session.delete', { name: 'renamed.jsonl' })).toEqual({ deleted: true });
     expect((await engine.call('session.list', {})).map((s) => s.name)).toEqual([imported.sessions[0]!.name]);
+  });
+
+  it("a server recording lists its clients, and replay plays the chosen client's side", async () => {
+    const engine = new Engine({ workspaceDir: tempDir() });
+    cleanups.push(() => engine.dispose());
+    const recorded = await engine.startServer({ port: 0, echo: true });
+    await engine.call('session.recordStart', { logId: recorded.id, name: 'two-clients' });
+    for (const words of [['a1'], ['b1', 'b2']]) {
+      const conn = engine.openConnection({ url: recorded.url });
+      await new Promise<void>((r) => conn.once('open', () => r()));
+      for (const w of words) conn.send({ type: 'text', text: w });
+      await until(() => conn.log.read(1, 100).filter((e) => e.dir === 'in').length === words.length);
+      conn.close(1000);
+    }
+    await engine.call('session.recordStop', { logId: recorded.id });
+
+    const opened = await engine.call('session.open', { name: 'two-clients.jsonl' });
+    expect(opened.header.role).toBe('server');
+    expect(opened.clients).toEqual(['1', '2']);
+
+    const target = await server();
+    const { replayId } = await engine.call('session.replay', {
+      name: 'two-clients.jsonl',
+      url: target.url,
+      speed: 0,
+      verify: true,
+      clientId: '2',
+    });
+    const status = await replayEnd(engine, replayId);
+    expect(status).toMatchObject({ done: true, ok: true, sent: 2, matched: 2 });
+    await expect(
+      engine.call('session.replay', { name: 'two-clients.jsonl', url: target.url, clientId: '9' }),
+    ).rejects.toThrow('its clients are 1, 2');
   });
 
   it('without a workspace, session commands fail with a clear FILE error', async () => {

@@ -34,8 +34,11 @@ describe('replaying a session from the UI', () => {
       speed: 0,
       verify: true,
       url: 'ws://127.0.0.1:9/echo',
+      timeoutMs: 5000,
       startPaused: true,
     });
+    // A client recording has no client to pick.
+    expect(screen.queryByRole('combobox', { name: 'Client' })).toBeNull();
     await screen.findByRole('status', { name: 'Replay state: Paused' });
     const controls = screen.getByRole('toolbar', { name: 'Replay controls' });
 
@@ -78,5 +81,43 @@ describe('replaying a session from the UI', () => {
     await screen.findByRole('status', { name: 'Replay state: Stopped' });
     expect(screen.getByRole('region', { name: 'Verify report' }).textContent).toMatch(/Stopped after 0 of 2/);
     expect(api.calls.at(-1)).toEqual(['session.replayControl', { replayId: 'replay-1', action: 'stop' }]);
+  });
+
+  it('a server recording offers its clients; the chosen client and the verify timeout go to session.replay', async () => {
+    const api = createFakeApi();
+    api.addSession('server.jsonl', {
+      role: 'server',
+      messages: [
+        { dir: 'in', text: 'from a', clientId: '1' },
+        { dir: 'out', text: 'from a', clientId: '1' },
+        { dir: 'in', text: 'from b', clientId: '2' },
+        { dir: 'out', text: 'from b', clientId: '2' },
+      ],
+    });
+    render(App, { api });
+    const sidebar = screen.getByRole('navigation', { name: 'Workspace' });
+    await fireEvent.click(
+      await within(sidebar).findByRole('button', { name: 'Replay session server.jsonl' }),
+    );
+    const form = screen.getByRole('form', { name: 'Replay settings' });
+    const client = (await within(form).findByRole('combobox', { name: 'Client' })) as HTMLSelectElement;
+    expect([...client.options].map((o) => o.textContent)).toEqual(['client 1', 'client 2']);
+    expect(client.value).toBe('1');
+    await fireEvent.change(client, { target: { value: '2' } });
+    const timeout = within(form).getByRole('spinbutton', { name: 'Verify timeout (ms)' });
+    // Emptied (the browser's own checks stop 0.5 or 0 before submit; an empty field passes them).
+    await fireEvent.input(timeout, { target: { value: '' } });
+    await fireEvent.click(within(form).getByRole('button', { name: 'Start replay' }));
+    expect((await within(form).findByRole('alert')).textContent).toMatch(/Verify timeout is a whole number/);
+    expect(api.calls.some(([n]) => n === 'session.replay')).toBe(false);
+
+    await fireEvent.input(timeout, { target: { value: '250' } });
+    await fireEvent.click(within(form).getByRole('button', { name: 'Start replay' }));
+    expect(api.calls.find(([n]) => n === 'session.replay')?.[1]).toMatchObject({
+      name: 'server.jsonl',
+      verify: true,
+      timeoutMs: 250,
+      clientId: '2',
+    });
   });
 });

@@ -24,8 +24,8 @@ export interface FakeSessionInput {
   url?: string;
   role?: 'client' | 'server';
   protocols?: string[];
-  /** Text messages in order. */
-  messages?: { dir: Direction; text: string }[];
+  /** Text messages in order (with the client of a server recording). */
+  messages?: { dir: Direction; text: string; clientId?: string }[];
   /** Makes session.open fail with this DUPLEX_ERR_FILE message (a corrupt or future-version file). */
   error?: string;
   warnings?: { line: number; message: string }[];
@@ -73,6 +73,7 @@ export function createFakeSessions(deps: FakeSessionDeps) {
         preview: m.text,
         truncated: false,
       };
+      if (m.clientId !== undefined) view.clientId = m.clientId;
       return { view, data };
     });
     const summary: SessionSummary = {
@@ -141,6 +142,9 @@ export function createFakeSessions(deps: FakeSessionDeps) {
         firstSeq: 1,
         lastSeq: s.entries.length,
         entries: s.entries.slice(0, input.count ?? 500).map((e) => e.view),
+        clients: [
+          ...new Set(s.entries.flatMap((e) => (e.view.clientId === undefined ? [] : [e.view.clientId]))),
+        ],
         warnings: s.warnings,
       });
     },

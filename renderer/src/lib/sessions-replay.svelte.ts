@@ -1,10 +1,11 @@
 /**
  * A replay of a session in its own tab: the settings (target URL, speed,
- * verify, ignored JSON paths, start paused), then the engine connection the
+ * verify with its timeout and ignored JSON paths, which client of a server
+ * recording, start paused), then the engine connection the
  * replay opened with its live log, the controls (pause, resume, step, stop),
  * the progress and, at the end, the verify report.
  */
-import type { WorkbenchApi } from '../../../app/api.js';
+import { DEFAULT_REPLAY_TIMEOUT_MS, type WorkbenchApi } from '../../../app/api.js';
 import type { ConnectionInfo, ReplayAction, ReplayReport } from '../../../app/contract.js';
 import { LogModel } from './log-model.svelte.js';
 
@@ -15,6 +16,10 @@ export interface ReplaySettings {
   verify: boolean;
   /** JSON paths skipped when comparing, one a line (e.g. `$.timestamp`). */
   ignore: string;
+  /** How long verify waits for each recorded incoming message, ms. */
+  timeoutMs: number;
+  /** Whose side of a server recording to play ('' = its first client). */
+  clientId: string;
   startPaused: boolean;
 }
 
@@ -28,7 +33,17 @@ export class ReplayTab {
   readonly log: LogModel;
   readonly #api: WorkbenchApi;
   readonly #session: string;
-  #settings = $state<ReplaySettings>({ url: '', speed: 1, verify: true, ignore: '', startPaused: false });
+  #settings = $state<ReplaySettings>({
+    url: '',
+    speed: 1,
+    verify: true,
+    ignore: '',
+    timeoutMs: DEFAULT_REPLAY_TIMEOUT_MS,
+    clientId: '',
+    startPaused: false,
+  });
+  /** Client ids of a server recording (from session.open), to pick whose side to replay. */
+  #clients = $state.raw<string[]>([]);
   #replayId = $state<string | undefined>(undefined);
   #connectionId = $state<string | undefined>(undefined);
   #info = $state.raw<ConnectionInfo | undefined>(undefined);
@@ -41,6 +56,20 @@ export class ReplayTab {
     this.#session = session;
     this.#settings.url = url;
     this.log = new LogModel(api);
+    void this.#loadClients();
+  }
+
+  async #loadClients(): Promise<void> {
+    const r = await this.#api.session.open({ name: this.#session, count: 1 });
+    if (r.ok && r.value.header.role === 'server') {
+      this.#clients = r.value.clients;
+      if (!this.#settings.clientId) this.#settings.clientId = r.value.clients[0] ?? '';
+    }
+  }
+
+  /** Client ids of a server recording; empty for a client recording. */
+  get clients(): readonly string[] {
+    return this.#clients;
   }
 
   get session(): string {
@@ -89,6 +118,12 @@ export class ReplayTab {
         'Speed is a number ≥ 0: 0 sends without waiting, 1 keeps the recorded pace, 2 is twice as fast.';
       return;
     }
+    const timeoutMs = Number(s.timeoutMs);
+    if (s.verify && !(Number.isInteger(timeoutMs) && timeoutMs >= 1 && timeoutMs <= 600_000)) {
+      this.#error =
+        'Verify timeout is a whole number of milliseconds from 1 to 600000: how long to wait for each recorded incoming message.';
+      return;
+    }
     const ignore = s.ignore
       .split(/[\n,]+/)
       .map((p) => p.trim())
@@ -103,6 +138,8 @@ export class ReplayTab {
         verify: s.verify,
         ...(s.url.trim() ? { url: s.url.trim() } : {}),
         ...(ignore.length > 0 ? { ignore } : {}),
+        ...(s.verify ? { timeoutMs } : {}),
+        ...(s.clientId ? { clientId: s.clientId } : {}),
         ...(s.startPaused ? { startPaused: true } : {}),
       });
       if (!r.ok) {
