@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { fireEvent, render, screen } from '@testing-library/svelte';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { tick } from 'svelte';
 import Composer from './Composer.svelte';
 import { ComposerState } from '../lib/composer.svelte.js';
@@ -69,5 +69,52 @@ describe('Composer', () => {
     expect(composer.build()).toBeUndefined();
     await tick();
     expect(screen.getByRole('alert').textContent).toMatch(/Choose a file/);
+  });
+
+  it('saves a template, then renames it, replaces its message with the draft and deletes it', async () => {
+    const api = createFakeApi();
+    const composer = new ComposerState(api);
+    render(Composer, { composer, onsend: vi.fn(async () => true) });
+    const textbox = () => screen.getByRole('textbox', { name: 'Message' });
+    await fireEvent.input(textbox(), { target: { value: 'subscribe' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Save as template' }));
+    await fireEvent.input(screen.getByRole('textbox', { name: 'Template name' }), {
+      target: { value: 'sub' },
+    });
+    await fireEvent.click(screen.getByRole('button', { name: 'Save template' }));
+    await waitFor(() => expect(composer.templates.map((t) => t.name)).toEqual(['sub']));
+    const id = composer.templates[0]!.id;
+
+    await fireEvent.click(screen.getByRole('button', { name: 'Manage' }));
+    const panel = screen.getByRole('region', { name: 'Manage templates' });
+    await fireEvent.input(within(panel).getByRole('textbox', { name: 'Name of template sub' }), {
+      target: { value: 'subscribe ticker' },
+    });
+    await fireEvent.click(within(panel).getByRole('button', { name: 'Rename' }));
+    await waitFor(() => expect(composer.templates.map((t) => t.name)).toEqual(['subscribe ticker']));
+    expect(composer.templates[0]).toMatchObject({ id, payload: { type: 'text', text: 'subscribe' } });
+
+    await fireEvent.input(textbox(), { target: { value: 'unsubscribe' } });
+    await fireEvent.click(within(panel).getByRole('button', { name: 'Replace with draft' }));
+    await waitFor(() =>
+      expect(composer.templates[0]).toMatchObject({
+        id,
+        name: 'subscribe ticker',
+        payload: { type: 'text', text: 'unsubscribe' },
+      }),
+    );
+    expect(
+      api.calls.filter(([n]) => n === 'template.save').map(([, i]) => (i as { id?: string }).id),
+    ).toEqual([undefined, id, id]);
+
+    await fireEvent.input(within(panel).getByRole('textbox', { name: 'Name of template subscribe ticker' }), {
+      target: { value: '  ' },
+    });
+    await fireEvent.click(within(panel).getByRole('button', { name: 'Rename' }));
+    expect(screen.getByRole('alert').textContent).toMatch(/Give the template a name/);
+
+    await fireEvent.click(within(panel).getByRole('button', { name: 'Delete' }));
+    await waitFor(() => expect(composer.templates).toEqual([]));
+    expect(screen.queryByRole('region', { name: 'Manage templates' })).toBeNull();
   });
 });

@@ -86,16 +86,33 @@ export class ComposerState {
     if (r.ok) this.#templates = r.value;
   }
 
+  /** Saves the draft as a new template. Returns the error message, or ''. */
   async saveTemplate(name: string): Promise<string> {
     const payload = this.build();
     if (!payload) return this.error;
+    return this.#save({ name, payload });
+  }
+
+  /** Renames a template (its message stays). Returns the error message, or ''. */
+  async renameTemplate(t: MessageTemplate, name: string): Promise<string> {
+    return this.#save({ id: t.id, name, payload: t.payload });
+  }
+
+  /** Replaces a template's message with the draft (its name stays). Returns the error message, or ''. */
+  async replaceTemplate(t: MessageTemplate): Promise<string> {
+    const payload = this.build();
+    if (!payload) return this.error;
+    return this.#save({ id: t.id, name: t.name, payload });
+  }
+
+  async #save(input: { id?: string; name: string; payload: Payload }): Promise<string> {
     const r = await this.#api.template.save({
-      name,
-      payload,
+      ...input,
       ...(this.#savedConnectionId ? { savedConnectionId: this.#savedConnectionId } : {}),
     });
     if (!r.ok) return r.error.message;
-    this.#templates = [...this.#templates.filter((t) => t.id !== r.value.id), r.value];
+    const i = this.#templates.findIndex((t) => t.id === r.value.id);
+    this.#templates = i < 0 ? [...this.#templates, r.value] : this.#templates.with(i, r.value);
     return '';
   }
 
