@@ -18,8 +18,8 @@
  *
  * Until the HTTP handshake is done, and for the whole connection when an
  * extension was negotiated (permessage-deflate: ws inflates asynchronously,
- * holding views meanwhile), reads go into fresh buffers and pass through as a
- * plain socket's would; the log then copies payloads as for any other source.
+ * holding views meanwhile), each read is handed on as a buffer of its own, as a
+ * plain socket's would be; the log then copies payloads as from any other source.
  */
 import net from 'node:net';
 import type { MessageLog } from '../log/message-log.js';
@@ -67,6 +67,8 @@ export class SocketReader {
   #frameBytes = 0;
   /** A fragmented message has begun and its last frame has not been read. */
   #fragmented = false;
+  /** What the handshake and passthrough modes read into. */
+  #scratch: Uint8Array | undefined;
 
   constructor(connectOptions: net.NetConnectOpts & { socketPath?: string }, options: SocketReaderOptions) {
     this.#log = options.log;
@@ -80,7 +82,7 @@ export class SocketReader {
   }
 
   #nextBuffer(): Uint8Array {
-    if (this.#mode !== 'frames') return Buffer.allocUnsafeSlow(READ_BYTES);
+    if (this.#mode !== 'frames') return (this.#scratch ??= new Uint8Array(READ_BYTES));
     const room = this.#memory.byteLength - this.#end;
     const minRead = Math.min(MIN_READ_BYTES, this.#log.slabBytes >> 2);
     if (room < minRead || this.#start + this.#frameBytes > this.#memory.byteLength) this.#moveToNewSlab();
@@ -105,7 +107,8 @@ export class SocketReader {
       this.#handOnFrames();
       return true;
     }
-    const chunk = Buffer.from(buffer.buffer, buffer.byteOffset, bytes);
+    // A copy of the right size, as Node itself hands out: the scratch buffer is read into again.
+    const chunk = Buffer.from(buffer.subarray(0, bytes));
     if (this.#mode === 'passthrough') {
       this.socket.emit('data', chunk);
       return true;
