@@ -28,7 +28,7 @@ import type { MessageLog } from '../log/message-log.js';
 export const MAX_FRAME_BYTES = 100 * 1024 * 1024;
 /** Bytes asked of the kernel per read, as Node does. */
 const READ_BYTES = 64 * 1024;
-/** A read slab with less room than this left is replaced before the next read. */
+/** A read slab with less room than this left (a quarter slab, if less) is replaced before the next read. */
 const MIN_READ_BYTES = 4 * 1024;
 const EMPTY = new Uint8Array(0);
 
@@ -84,16 +84,21 @@ export class SocketReader {
   #nextBuffer(): Uint8Array {
     if (this.#mode !== 'frames') return (this.#scratch ??= new Uint8Array(READ_BYTES));
     const room = this.#memory.byteLength - this.#end;
-    const minRead = Math.min(MIN_READ_BYTES, this.#log.slabBytes >> 2);
-    if (room < minRead || this.#start + this.#frameBytes > this.#memory.byteLength) this.#moveToNewSlab();
+    if (room < this.#minRead() || this.#start + this.#frameBytes > this.#memory.byteLength)
+      this.#moveToNewSlab();
     return this.#memory.subarray(this.#end, Math.min(this.#memory.byteLength, this.#end + READ_BYTES));
+  }
+
+  /** The least room worth a read: 4 KiB, or a quarter slab for a small log. */
+  #minRead(): number {
+    return Math.min(MIN_READ_BYTES, this.#log.slabBytes >> 2);
   }
 
   /** Continues in a new read slab, with the bytes not yet handed to ws at its front and room for `incoming` more. */
   #moveToNewSlab(incoming = 0): void {
     const pending = this.#memory.subarray(this.#start, this.#end);
     const next = this.#log.takeReadSlab(
-      Math.max(this.#frameBytes, pending.byteLength + incoming + MIN_READ_BYTES),
+      Math.max(this.#frameBytes, pending.byteLength + incoming + this.#minRead()),
     );
     next.set(pending); // may be the old slab itself, reused: set() copies overlapping ranges correctly
     this.#memory = next;

@@ -203,8 +203,10 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
   #slabNo = NO_CHUNK;
   /**
    * Released slabs, reused before new memory is taken. Not charged: a slab
-   * moves here only when eviction uncharges it, and new slabs are taken from
-   * here first, so charged + spare memory stays within the budget.
+   * moves here only when eviction uncharges it, a new slab is made only when
+   * there is none here, and memory larger than a slab trims them
+   * (#trimSpares), so charged + spare memory stays within the budget. Taking
+   * one makes room for it first, like new memory.
    */
   #spareSlabs: Uint8Array[] = [];
   /** code / reason / note, by seq, for the few entries that have them. */
@@ -303,15 +305,7 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
       if (index >= 0 && this.#chunks[index] !== undefined && this.#chunkLastSeq[index]! < this.#firstSeq)
         this.#releaseChunk(previous);
     }
-    let memory: Uint8Array;
-    if (minBytes <= this.slabBytes) {
-      if (this.#spareSlabs.length === 0) this.#makeRoom(this.slabBytes + ENTRY_OVERHEAD);
-      memory = this.#spareSlabs.pop() ?? uninitializedBytes(this.slabBytes);
-    } else {
-      this.#makeRoom(minBytes + ENTRY_OVERHEAD);
-      memory = uninitializedBytes(minBytes);
-    }
-    this.#bytes += memory.byteLength;
+    const memory = this.#takeMemory(Math.max(minBytes, this.slabBytes));
     this.#readBuffer = memory.buffer;
     this.#readOffset = memory.byteOffset;
     this.#readSlabNo = this.#addChunk(memory, -1, true);
@@ -417,11 +411,9 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
         chunkNo = this.#slabNo;
       } else {
         // Larger than a slab: memory of its own, charged at its size.
-        this.#makeRoom(size + ENTRY_OVERHEAD);
-        slab = uninitializedBytes(size);
+        slab = this.#takeMemory(size);
         offset = 0;
         chunkNo = this.#addChunk(slab, seq);
-        this.#bytes += size;
       }
       slab.set(data, offset);
       if (chunkNo === this.#slabNo) this.#slabUsed = offset + size;
@@ -473,21 +465,40 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     );
   }
 
-  /** Makes a new slab the one being filled: a released one if any, else new memory once there is room. */
+  /** Makes a new slab the one being filled. */
   #newSlab(): Uint8Array {
-    if (this.#spareSlabs.length === 0) this.#makeRoom(this.slabBytes + ENTRY_OVERHEAD);
-    const slab = this.#spareSlabs.pop() ?? uninitializedBytes(this.slabBytes);
+    const slab = this.#takeMemory(this.slabBytes);
     this.#slab = slab;
     this.#slabUsed = 0;
     this.#slabEnd = slab.byteLength;
     this.#slabNo = this.#addChunk(slab, this.#nextSeq - 1);
-    this.#bytes += this.slabBytes;
     return slab;
+  }
+
+  /**
+   * `size` bytes of memory for payloads, charged: a slab (a spare one if there
+   * is one) or, larger than a slab, memory of its own. Old entries are dropped
+   * first so that it fits in the budget, spare slab or not.
+   */
+  #takeMemory(size: number): Uint8Array {
+    this.#makeRoom(size + ENTRY_OVERHEAD);
+    this.#bytes += size;
+    if (size === this.slabBytes) return this.#spareSlabs.pop() ?? uninitializedBytes(size);
+    // New slabs are made only when there is no spare, so all slabs ever made fit
+    // in the budget; memory of its own could take it over that with the spares.
+    this.#trimSpares();
+    return uninitializedBytes(size);
   }
 
   /** Drops old entries until `extra` more bytes fit in the budget (the entry being added is kept). */
   #makeRoom(extra: number): void {
     if (this.#bytes + extra > this.budgetBytes) this.#evict(extra);
+  }
+
+  /** Lets go of spare slabs the budget has no room for: charged and spare memory together stay within it. */
+  #trimSpares(): void {
+    const spares = this.#spareSlabs;
+    while (spares.length > 0 && this.#bytes + spares.length * this.slabBytes > this.budgetBytes) spares.pop();
   }
 
   #addChunk(memory: Uint8Array, seq: number, read = false): number {

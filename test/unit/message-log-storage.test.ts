@@ -263,6 +263,18 @@ describe('MessageLog: read slabs (a socket reading into the log)', () => {
     expect(seen.has(slab.buffer)).toBe(true);
   });
 
+  it('stays within the budget when taking a read slab, with payloads larger than a slab between', () => {
+    const log = new MessageLog({ budgetBytes: 64 * 1024 }); // slabs of 4 KiB
+    for (let i = 0; i < 3000; i++) {
+      // As a socket does: a slab, or memory of its own for a frame larger than one.
+      const size = i % 7 === 0 ? 20_000 + (i % 5) * 1000 : 1 + ((i * 37) % 3000);
+      const slab = log.takeReadSlab(size);
+      expect(log.bytes).toBeLessThanOrEqual(log.budgetBytes);
+      log.appendFrame('in', 'binary', new Uint8Array(slab.buffer, slab.byteOffset, size));
+      expect(log.bytes).toBeLessThanOrEqual(log.budgetBytes);
+    }
+  });
+
   it('gives memory of its own for a frame larger than a slab, charged at its size', () => {
     const log = new MessageLog({ budgetBytes: 64 * 1024 });
     const big = log.takeReadSlab(10_000);
