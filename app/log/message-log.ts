@@ -20,11 +20,11 @@
  * - A connection can read its socket straight into the log (SocketReader):
  *   takeReadSlab() makes a slab the read slab, the kernel writes received bytes
  *   into it, and a frame appended (appendFrame) as a view of the read slab is
- *   not copied: the entry points at the bytes where they already are. Copying was the largest
- *   cost of a received frame (it reads and writes every byte, which raw ws
- *   never touches). Read slabs are released and reused like other slabs, except
- *   the current one, and except while ws may still hold views of them (the
- *   fragments of a message not yet complete: pinReadSlabs()).
+ *   not copied: the entry points at the bytes where they already are. Copying
+ *   was the largest cost of a received frame (it reads and writes every byte,
+ *   which raw ws never touches). Read slabs are released and reused like other
+ *   slabs, except the current one, and except while ws may still hold views of
+ *   them (the fragments of a message not yet complete: pinReadSlabs()).
  *
  * The rule that makes slab reuse safe: `entry.payload` is a view into the log's
  * memory, valid only while the entry is held (seq ≥ firstSeq). Use it at once
