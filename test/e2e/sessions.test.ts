@@ -6,45 +6,21 @@
  * and import a HAR file from the file picker. Screenshots go to
  * test-results/screenshots/.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import {
-  buildAll,
-  launchChromium,
-  missingPrerequisite,
-  openWorkbenchPage,
-  ROOT,
-  startUi,
-  type UiProcess,
-} from './browser-harness.js';
+import { describe, expect, it } from 'vitest';
+import { missingPrerequisite, ROOT } from './browser-harness.js';
+import { SHOTS, useWorkbench } from './workbench-fixture.js';
 
 const missing = missingPrerequisite();
-const SHOTS = join(ROOT, 'test-results/screenshots');
 
 describe.skipIf(missing)(
   `sessions in Chromium (browser mode)${missing ? ` — skipped: ${missing}` : ''}`,
   () => {
-    let ui: UiProcess;
-    let browser: Browser;
-    let page: Page;
-    const pageErrors: string[] = [];
-
-    beforeAll(async () => {
-      buildAll();
-      mkdirSync(SHOTS, { recursive: true });
-      ui = await startUi();
-      browser = await launchChromium();
-      page = await openWorkbenchPage(browser, ui.url, pageErrors, { acceptDownloads: true });
-    }, 180_000);
-
-    afterAll(async () => {
-      await browser?.close();
-      await ui?.stop();
-    });
+    const workbench = useWorkbench({ acceptDownloads: true });
 
     it('records, opens read-only, exports, replays with verify (all matched), steps, and imports a HAR', async () => {
+      const { page, pageErrors, ui } = workbench;
       const sidebar = page.getByRole('navigation', { name: 'Workspace' });
       const sessions = sidebar.getByRole('region', { name: 'Sessions' });
       await page.getByRole('heading', { name: 'Duplex' }).waitFor();

@@ -4,45 +4,20 @@
  * view, a close with code and reason, and the inline error for code 999.
  * Screenshots of the main views go to test-results/screenshots/.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import {
-  buildAll,
-  launchChromium,
-  missingPrerequisite,
-  openWorkbenchPage,
-  ROOT,
-  startUi,
-  type UiProcess,
-} from './browser-harness.js';
+import { describe, expect, it } from 'vitest';
+import { missingPrerequisite } from './browser-harness.js';
+import { SHOTS, useWorkbench } from './workbench-fixture.js';
 
 const missing = missingPrerequisite();
-const SHOTS = join(ROOT, 'test-results/screenshots');
 
 describe.skipIf(missing)(
   `workbench in Chromium (browser mode)${missing ? ` — skipped: ${missing}` : ''}`,
   () => {
-    let ui: UiProcess;
-    let browser: Browser;
-    let page: Page;
-    const pageErrors: string[] = [];
-
-    beforeAll(async () => {
-      buildAll();
-      mkdirSync(SHOTS, { recursive: true });
-      ui = await startUi();
-      browser = await launchChromium();
-      page = await openWorkbenchPage(browser, ui.url, pageErrors);
-    }, 180_000);
-
-    afterAll(async () => {
-      await browser?.close();
-      await ui?.stop();
-    });
+    const workbench = useWorkbench();
 
     it('starts a mock server, connects a saved connection, sends text and binary, closes with 4000', async () => {
+      const { page, pageErrors } = workbench;
       // Mock server from the sidebar.
       const sidebar = page.getByRole('navigation', { name: 'Workspace' });
       await page.getByRole('heading', { name: 'Duplex' }).waitFor();
@@ -176,6 +151,7 @@ describe.skipIf(missing)(
     });
 
     it('renames, duplicates and deletes saved connections, and keeps them across a reload', async () => {
+      const { page, pageErrors } = workbench;
       const sidebar = page.getByRole('navigation', { name: 'Workspace' });
       const saved = sidebar.getByRole('region', { name: 'Connections' });
       const items = saved.locator('li:not(.empty)');

@@ -1,0 +1,60 @@
+/**
+ * The setup both browser-mode suites share: before their tests, build what is
+ * missing, start `duplex ui` with a scratch workspace, launch Chromium and open
+ * the workbench; after them, close it all. Tests take `page` (and `ui`) from
+ * the fixture, and check `pageErrors` (page and console errors, CSP violations
+ * among them) at the end. Screenshots go to SHOTS.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import {
+  buildAll,
+  launchChromium,
+  openWorkbenchPage,
+  ROOT,
+  startUi,
+  type UiProcess,
+} from './browser-harness.js';
+
+export const SHOTS = join(ROOT, 'test-results/screenshots');
+
+export interface WorkbenchFixture {
+  readonly page: Page;
+  readonly ui: UiProcess;
+  readonly pageErrors: string[];
+}
+
+/** Call inside a describe: registers its beforeAll / afterAll and returns what they make. */
+export function useWorkbench(options: { acceptDownloads?: boolean } = {}): WorkbenchFixture {
+  let ui: UiProcess | undefined;
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  const pageErrors: string[] = [];
+  beforeAll(async () => {
+    buildAll();
+    mkdirSync(SHOTS, { recursive: true });
+    ui = await startUi();
+    browser = await launchChromium();
+    page = await openWorkbenchPage(browser, ui.url, pageErrors, options);
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await ui?.stop();
+  });
+  const made = <T>(value: T | undefined): T => {
+    if (value === undefined)
+      throw new Error('The workbench is opened in beforeAll, which failed or has not run.');
+    return value;
+  };
+  return {
+    get page() {
+      return made(page);
+    },
+    get ui() {
+      return made(ui);
+    },
+    pageErrors,
+  };
+}
