@@ -12,6 +12,7 @@ import type { ConnectOptions } from '../../app/contract.js';
 import { ErrorCodes, type ErrorInfo } from '../../app/errors.js';
 import type { LogEntry } from '../../app/log/message-log.js';
 import { MockServer } from '../../app/server/mock-server.js';
+import { until } from '../support/until.js';
 
 const PYTHON = '/usr/bin/python3';
 const peer = (name: string): string => fileURLToPath(new URL(`./peers/${name}`, import.meta.url));
@@ -226,12 +227,4 @@ function runPython(script: string, args: string[]): Promise<string> {
       else reject(new Error(`${script} exited with ${code}: ${err}`));
     });
   });
-}
-
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }

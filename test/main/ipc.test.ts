@@ -89,6 +89,7 @@ import { commands, type EventPayloads } from '../../app/contract.js';
 import { Engine } from '../../app/engine.js';
 import { bindIpc, sendEvents } from '../../main/ipc.js';
 import type { WebContents } from 'electron';
+import { until } from '../support/until.js';
 
 let engine: Engine;
 let unbind: () => void;
@@ -105,14 +106,6 @@ afterAll(async () => {
   unbind();
   await engine.dispose();
 });
-
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('main/ipc.ts binds the whole contract', () => {
   it('every command of the table has exactly one handler, on its own channel', () => {

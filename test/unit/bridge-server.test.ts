@@ -9,6 +9,7 @@ import { BridgeServer, startBridgeServer } from '../../app/bridge/bridge-server.
 import { contentSecurityPolicy } from '../../app/bridge/csp.js';
 import type { CommandName, Result } from '../../app/contract.js';
 import { Engine } from '../../app/engine.js';
+import { until } from '../support/until.js';
 
 let root: string;
 let engine: Engine;
@@ -126,14 +127,6 @@ class TestClient {
     return this.frames
       .filter((f) => f.message.type === 'events')
       .map((f) => f.message['events'] as { name: string; payload: Record<string, unknown> }[]);
-  }
-}
-
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
   }
 }
 

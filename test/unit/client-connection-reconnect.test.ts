@@ -12,6 +12,7 @@ import { ClientConnection } from '../../app/connections/client-connection.js';
 import type { ConnectOptions, LogEntryView } from '../../app/contract.js';
 import { Engine, type EngineEvent } from '../../app/engine.js';
 import { DuplexError, ErrorCodes } from '../../app/errors.js';
+import { until } from '../support/until.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -47,14 +48,6 @@ function connection(options: ConnectOptions): ClientConnection {
   conn.on('error', () => undefined);
   cleanups.push(() => conn.terminate());
   return conn;
-}
-
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out waiting for a condition');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 async function freePort(): Promise<number> {

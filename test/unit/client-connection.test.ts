@@ -16,6 +16,7 @@ import { WebSocketServer, type WebSocket, type ServerOptions } from 'ws';
 import { ClientConnection, type CloseEventInfo } from '../../app/connections/client-connection.js';
 import type { ConnectOptions } from '../../app/contract.js';
 import { DuplexError, ErrorCodes, type ErrorInfo } from '../../app/errors.js';
+import { until as waitUntil } from '../support/until.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -77,13 +78,8 @@ function thrown(fn: () => unknown): DuplexError {
   throw new Error('expected a DuplexError, nothing was thrown');
 }
 
-async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/** Waits for `check`, 3,000 ms unless told otherwise. */
+const until = (check: () => boolean, timeoutMs = 3000): Promise<void> => waitUntil(check, timeoutMs);
 
 async function freePort(): Promise<number> {
   const srv = createNetServer();

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Engine, type EngineEvent } from '../../app/engine.js';
 import type { ConnectionInfo, LogEntryView } from '../../app/contract.js';
 import { ErrorCodes } from '../../app/errors.js';
+import { until } from '../support/until.js';
 
 const engines: Engine[] = [];
 afterEach(async () => {
@@ -17,14 +18,6 @@ function engine(options?: ConstructorParameters<typeof Engine>[0]): Engine {
   const e = new Engine(options);
   engines.push(e);
   return e;
-}
-
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** A server and an open client connection to it. */

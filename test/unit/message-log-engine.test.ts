@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Engine, type EngineEvent } from '../../app/engine.js';
 import type { LogEntryView } from '../../app/contract.js';
+import { until as waitUntil } from '../support/until.js';
 
 const engines: Engine[] = [];
 const sockets: WebSocket[] = [];
@@ -18,13 +19,8 @@ afterEach(async () => {
   for (const e of engines.splice(0)) await e.dispose();
 });
 
-async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/** Waits for `check`, 10,000 ms unless told otherwise. */
+const until = (check: () => boolean, timeoutMs = 10000): Promise<void> => waitUntil(check, timeoutMs);
 
 function message(i: number, size: number): string {
   return `msg ${i} `.padEnd(size, String.fromCharCode(97 + (i % 26)));

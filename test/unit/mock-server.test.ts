@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { MockServer } from '../../app/server/mock-server.js';
 import type { ServerOptions } from '../../app/contract.js';
 import { DuplexError, ErrorCodes } from '../../app/errors.js';
+import { until as waitUntil } from '../support/until.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -59,13 +60,8 @@ function refused(url: string, protocols: string[] = []): Promise<{ status: numbe
   });
 }
 
-async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/** Waits for `check`, 3,000 ms unless told otherwise. */
+const until = (check: () => boolean, timeoutMs = 3000): Promise<void> => waitUntil(check, timeoutMs);
 
 describe('MockServer: listening', () => {
   it('starts on 127.0.0.1, port 0, and reports the port it got', async () => {

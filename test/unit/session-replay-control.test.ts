@@ -13,6 +13,7 @@ import { utf8Encode } from '../../app/payload/codecs.js';
 import { MockServer } from '../../app/server/mock-server.js';
 import { makeHeader, type SessionEntry } from '../../app/sessions/session-format.js';
 import { writeNewSession } from '../../app/sessions/session-store.js';
+import { until } from '../support/until.js';
 
 let dir: string;
 let engine: Engine;
@@ -53,13 +54,6 @@ const status = (replayId: string): Promise<ReplayReport> => engine.call('session
 const control = (replayId: string, action: 'pause' | 'resume' | 'step' | 'stop'): Promise<ReplayReport> =>
   engine.call('session.replayControl', { replayId, action });
 
-async function until(check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('replay control', () => {

@@ -11,6 +11,7 @@ import { makeHeader, type Session, type SessionEntry } from '../../app/sessions/
 import { replaySession, formatReplayReport } from '../../app/sessions/replay.js';
 import { compareMessages, parseJsonPath } from '../../app/sessions/session-compare.js';
 import { serveRecording } from '../../app/sessions/mock-replay.js';
+import { until as waitUntil } from '../support/until.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -54,13 +55,8 @@ async function replayEnd(engine: Engine, replayId: string): Promise<ReplayReport
   return status;
 }
 
-const until = async (check: () => boolean, ms = 3000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
+/** Waits for `check`, 3,000 ms unless told otherwise. */
+const until = (check: () => boolean, timeoutMs = 3000): Promise<void> => waitUntil(check, timeoutMs);
 
 describe('message comparison', () => {
   it('compares JSON structurally, skipping ignored paths', () => {

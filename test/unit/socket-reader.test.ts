@@ -13,6 +13,7 @@ import { WebSocketServer, type WebSocket, type ServerOptions } from 'ws';
 import { ClientConnection, type CloseEventInfo } from '../../app/connections/client-connection.js';
 import type { ErrorInfo } from '../../app/errors.js';
 import { MessageLog, type LogEntry } from '../../app/log/message-log.js';
+import { until as waitUntil } from '../support/until.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -100,17 +101,8 @@ function message(i: number, size: number): Buffer {
   return bytes;
 }
 
-function until(check: () => boolean, ms = 10_000): Promise<void> {
-  const start = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      if (check()) resolve();
-      else if (Date.now() - start > ms) reject(new Error('condition not met in time'));
-      else setTimeout(tick, 5);
-    };
-    tick();
-  });
-}
+/** Waits for `check`, 10,000 ms unless told otherwise. */
+const until = (check: () => boolean, timeoutMs = 10000): Promise<void> => waitUntil(check, timeoutMs);
 
 function received(conn: ClientConnection): LogEntry[] {
   return conn.log
