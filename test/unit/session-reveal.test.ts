@@ -11,6 +11,7 @@ import { Engine } from '../../app/engine.js';
 import { makeHeader } from '../../app/sessions/session-format.js';
 import { writeNewSession } from '../../app/sessions/session-store.js';
 import { revealCommand } from '../../app/sessions/reveal.js';
+import { until } from '../support/until.js';
 
 let dir: string;
 let engine: Engine;
@@ -46,8 +47,8 @@ describe.runIf(process.platform === 'linux')('session.reveal on Linux', () => {
     const name = await aSession();
     const { path } = await engine.call('session.reveal', { name });
     expect(path).toBe(join(dir, 'sessions', name));
-    const deadline = Date.now() + 5000;
-    while (!existsSync(record) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // The shell creates the file before echo writes into it: wait for the whole line.
+    await until(() => existsSync(record) && readFileSync(record, 'utf8').endsWith('\n'));
     expect(readFileSync(record, 'utf8').trim()).toBe(dirname(path));
   });
 
