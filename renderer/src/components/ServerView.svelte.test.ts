@@ -103,4 +103,23 @@ describe('ServerView client details', () => {
         .getAttribute('aria-pressed'),
     ).toBe('true');
   });
+
+  it('disconnects a client with 1011 (a server code the browser rule refuses)', async () => {
+    const { api, clients, serverId } = await runningServer();
+    await fireEvent.click(within(clients).getByRole('button', { name: /^client-7/ }));
+    const details = screen.getByRole('region', { name: 'Client client-7' });
+    await fireEvent.click(within(details).getByRole('button', { name: 'Disconnect…' }));
+    const dialog = screen.getByRole('dialog', { name: 'Disconnect client-7' });
+    await fireEvent.input(within(dialog).getByRole('textbox', { name: 'Close code' }), {
+      target: { value: '1011' },
+    });
+    expect(within(dialog).getByRole('alert').textContent).toBe('');
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Disconnect client' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(api.calls.find(([n]) => n === 'server.closeClient')?.[1]).toEqual({
+      serverId,
+      clientId: 'client-7',
+      code: 1011,
+    });
+  });
 });
