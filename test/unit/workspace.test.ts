@@ -96,15 +96,103 @@ describe('saved connections', () => {
     expect((await engine.call('savedConnection.list', {})).map((c) => c.name)).toEqual(['New']);
   });
 
-  it('a file of a future format version or with bad content is refused the same way', async () => {
-    await writeFile(join(dir, 'connections.json'), JSON.stringify({ version: 99, connections: [] }));
+  it('a file with bad content or an unknown older version is kept aside and refused', async () => {
+    await writeFile(join(dir, 'connections.json'), JSON.stringify({ version: 0, connections: [] }));
     const r = await engine.invoke('savedConnection.list', {});
     expect(r).toMatchObject({ ok: false, error: { code: 'DUPLEX_ERR_FILE' } });
-    if (!r.ok) expect(r.error.message).toContain('version is 99');
+    if (!r.ok) expect(r.error.message).toContain('version is 0');
     await writeFile(join(dir, 'templates.json'), JSON.stringify({ version: 1, templates: [{ id: 1 }] }));
     const t = await engine.invoke('template.list', {});
     expect(t).toMatchObject({ ok: false, error: { code: 'DUPLEX_ERR_FILE' } });
     expect((await readdir(dir)).filter((f) => f.includes('.corrupt-'))).toHaveLength(2);
+  });
+
+  it('a file of a newer format version is left untouched and reported: upgrade Duplex', async () => {
+    const newer = JSON.stringify({ version: 2, connections: [{ id: 'a', shape: 'of the future' }] });
+    await writeFile(join(dir, 'connections.json'), newer);
+    for (const [name, input] of [
+      ['savedConnection.list', {}],
+      ['savedConnection.save', { name: 'New', options: { url: 'ws://a' } }],
+      ['savedConnection.rename', { id: 'a', name: 'x' }],
+    ] as const) {
+      const r = await engine.invoke(name, input);
+      expect(r.ok, name).toBe(false);
+      if (r.ok) continue;
+      expect(r.error.code).toBe('DUPLEX_ERR_FILE');
+      expect(r.error.message).toContain(join(dir, 'connections.json'));
+      expect(r.error.message).toContain('version 2');
+      expect(r.error.message).toContain('upgrade Duplex');
+      expect(r.error.details).toMatchObject({ file: join(dir, 'connections.json'), version: 2 });
+    }
+    expect(await readFile(join(dir, 'connections.json'), 'utf8')).toBe(newer);
+    expect(await readdir(dir)).toEqual(['connections.json']);
+  });
+
+  it('rewriting keeps fields this version does not know, in the file and on each connection', async () => {
+    await writeFile(
+      join(dir, 'connections.json'),
+      JSON.stringify({
+        version: 1,
+        comment: 'edited by hand',
+        connections: [
+          {
+            id: 'a',
+            name: 'Echo',
+            color: 'teal',
+            options: { url: 'ws://a/', futureOption: { on: true } },
+            createdAt: '2025-01-01T00:00:00.000Z',
+            updatedAt: '2025-01-01T00:00:00.000Z',
+          },
+          {
+            id: 'b',
+            name: 'Other',
+            notes: ['kept'],
+            options: { url: 'ws://b/' },
+            createdAt: '2025-01-01T00:00:00.000Z',
+            updatedAt: '2025-01-01T00:00:00.000Z',
+          },
+        ],
+      }),
+    );
+    await engine.call('savedConnection.rename', { id: 'a', name: 'Renamed' });
+    await engine.call('savedConnection.save', { id: 'b', name: 'Other', options: { url: 'ws://b2/' } });
+    await engine.call('savedConnection.save', { name: 'New', options: { url: 'ws://c/' } });
+    const copy = await engine.call('savedConnection.duplicate', { id: 'a' });
+    const file = (await readJson('connections.json')) as {
+      comment: string;
+      connections: Record<string, unknown>[];
+    };
+    expect(file.comment).toBe('edited by hand');
+    const byId = new Map(file.connections.map((c) => [c['id'], c]));
+    expect(byId.get('a')).toMatchObject({
+      name: 'Renamed',
+      color: 'teal',
+      options: { url: 'ws://a/', futureOption: { on: true } },
+    });
+    expect(byId.get('b')).toMatchObject({ notes: ['kept'], options: { url: 'ws://b2/' } });
+    expect(byId.get(copy.id)).toMatchObject({ color: 'teal', options: { futureOption: { on: true } } });
+
+    await writeFile(
+      join(dir, 'templates.json'),
+      JSON.stringify({
+        version: 1,
+        owner: 'team',
+        templates: [
+          {
+            id: 't',
+            name: 'hello',
+            tags: ['x'],
+            payload: { type: 'text', text: 'hi' },
+            createdAt: '2025-01-01T00:00:00.000Z',
+            updatedAt: '2025-01-01T00:00:00.000Z',
+          },
+        ],
+      }),
+    );
+    await engine.call('template.save', { id: 't', name: 'hello 2', payload: { type: 'text', text: 'hey' } });
+    const templates = (await readJson('templates.json')) as { owner: string; templates: object[] };
+    expect(templates.owner).toBe('team');
+    expect(templates.templates[0]).toMatchObject({ name: 'hello 2', tags: ['x'] });
   });
 
   it('concurrent saves are serialized: none is lost', async () => {
