@@ -184,7 +184,7 @@ export interface SavedConnection {
 export interface MessageTemplate {
   id: string;
   name: string;
-  /** The saved connection this template belongs to; absent = shared by all. */
+  /** The saved connection this template belongs to; absent = workspace-wide, offered in every tab. */
   savedConnectionId?: string;
   payload: Payload;
   createdAt: string;
@@ -389,12 +389,17 @@ export const commands = {
     output: {} as SavedConnection,
   },
   'savedConnection.rename': { input: z.object({ id, name }), output: {} as SavedConnection },
+  /** Copies a saved connection with its own templates. */
   'savedConnection.duplicate': {
     input: z.object({ id, name: name.optional() }),
     output: {} as SavedConnection,
   },
   'savedConnection.delete': { input: z.object({ id }), output: {} as { deleted: boolean } },
 
+  /**
+   * The templates a tab offers: with savedConnectionId that connection's own, then the
+   * workspace-wide ones (no savedConnectionId, or one whose connection was deleted).
+   */
   'template.list': {
     input: z.object({ savedConnectionId: id.optional() }),
     output: {} as MessageTemplate[],

@@ -103,8 +103,9 @@ export class Workspace {
     });
   }
 
-  duplicateConnection(id: string, name?: string): Promise<SavedConnection> {
-    return this.#connections.update((doc) => {
+  /** Copies a saved connection and its own templates (workspace-wide ones are shared already). */
+  async duplicateConnection(id: string, name?: string): Promise<SavedConnection> {
+    const copy = await this.#connections.update((doc) => {
       const source = findOrThrow(doc.connections, id, 'saved connection');
       const now = new Date().toISOString();
       const copy: SavedConnection = {
@@ -118,6 +119,26 @@ export class Workspace {
       const connections = [...doc.connections.slice(0, at), copy, ...doc.connections.slice(at)];
       return { doc: { ...doc, connections }, result: copy };
     });
+    try {
+      await this.#templates.update((doc) => {
+        const now = new Date().toISOString();
+        const copies = doc.templates
+          .filter((t) => t.savedConnectionId === id)
+          .map((t) => ({
+            ...structuredClone(t),
+            id: randomUUID(),
+            savedConnectionId: copy.id,
+            createdAt: now,
+            updatedAt: now,
+          }));
+        return { doc: { ...doc, templates: [...doc.templates, ...copies] }, result: undefined };
+      });
+    } catch (err) {
+      // Not half-applied: without its templates the copy is not made.
+      await this.deleteConnection(copy.id).catch(() => undefined);
+      throw err;
+    }
+    return copy;
   }
 
   deleteConnection(id: string): Promise<{ deleted: boolean }> {
@@ -128,11 +149,19 @@ export class Workspace {
     });
   }
 
+  /**
+   * The templates a tab offers: with savedConnectionId that connection's own,
+   * then the workspace-wide ones. A template whose connection is gone counts
+   * as workspace-wide, so every saved template is visible somewhere.
+   */
   async listTemplates(savedConnectionId?: string): Promise<MessageTemplate[]> {
     const { templates } = await this.#templates.read();
-    return templates
-      .filter((t) => savedConnectionId === undefined || t.savedConnectionId === savedConnectionId)
-      .map(toTemplate);
+    const known = new Set((await this.listConnections()).map((c) => c.id));
+    const isOwn = (t: StoredTemplate): boolean =>
+      savedConnectionId !== undefined && t.savedConnectionId === savedConnectionId;
+    const isShared = (t: StoredTemplate): boolean =>
+      !isOwn(t) && (t.savedConnectionId === undefined || !known.has(t.savedConnectionId));
+    return [...templates.filter(isOwn), ...templates.filter(isShared)].map(toTemplate);
   }
 
   saveTemplate(input: CommandInput<'template.save'>): Promise<MessageTemplate> {

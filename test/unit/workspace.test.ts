@@ -207,7 +207,7 @@ describe('saved connections', () => {
 });
 
 describe('message templates', () => {
-  it('stores text and binary templates per saved connection; binary comes back as bytes', async () => {
+  it('stores text and binary templates; binary comes back as bytes', async () => {
     const conn = await engine.call('savedConnection.save', { name: 'A', options: { url: 'ws://a' } });
     const text = await engine.call('template.save', {
       name: 'hello',
@@ -219,11 +219,8 @@ describe('message templates', () => {
     const file = await readJson('templates.json');
     expect(JSON.stringify(file)).toContain('"base64": "AP8QgA=="'.replace(': ', ':'));
 
-    expect((await engine.call('template.list', { savedConnectionId: conn.id })).map((t) => t.name)).toEqual([
-      'hello',
-    ]);
-    const all = await engine.call('template.list', {});
-    expect(all).toHaveLength(2);
+    const all = await engine.call('template.list', { savedConnectionId: conn.id });
+    expect(all.map((t) => t.name)).toEqual(['hello', 'raw']);
     const loaded = all.find((t) => t.id === bin.id)!;
     expect(loaded.payload.type).toBe('binary');
     if (loaded.payload.type === 'binary') expect([...loaded.payload.data]).toEqual([...bytes]);
@@ -236,6 +233,68 @@ describe('message templates', () => {
     expect(edited.savedConnectionId).toBeUndefined();
     expect(await engine.call('template.delete', { id: bin.id })).toEqual({ deleted: true });
     expect((await engine.call('template.list', {})).map((t) => t.name)).toEqual(['hello2']);
+  });
+});
+
+describe('template scopes: per connection or workspace-wide, every one visible somewhere', () => {
+  const text = (t: string) => ({ type: 'text', text: t }) as const;
+
+  it('a connection lists its own templates and the workspace-wide ones; an unsaved tab the workspace-wide ones', async () => {
+    const a = await engine.call('savedConnection.save', { name: 'A', options: { url: 'ws://a' } });
+    const b = await engine.call('savedConnection.save', { name: 'B', options: { url: 'ws://b' } });
+    await engine.call('template.save', { name: 'a own', savedConnectionId: a.id, payload: text('1') });
+    await engine.call('template.save', { name: 'b own', savedConnectionId: b.id, payload: text('2') });
+    // Saved from an unsaved connection or a mock-server tab: no connection to belong to.
+    await engine.call('template.save', { name: 'shared', payload: text('3') });
+
+    const names = async (savedConnectionId?: string) =>
+      (await engine.call('template.list', savedConnectionId ? { savedConnectionId } : {})).map((t) => t.name);
+    expect(await names(a.id)).toEqual(['a own', 'shared']);
+    expect(await names(b.id)).toEqual(['b own', 'shared']);
+    expect(await names()).toEqual(['shared']);
+    // A fresh engine (a reload) sees them the same way.
+    const again = new Engine({ workspaceDir: dir });
+    expect((await again.call('template.list', {})).map((t) => t.name)).toEqual(['shared']);
+  });
+
+  it('the templates of a deleted connection are listed as workspace-wide, not lost from sight', async () => {
+    const a = await engine.call('savedConnection.save', { name: 'A', options: { url: 'ws://a' } });
+    await engine.call('template.save', { name: 'a own', savedConnectionId: a.id, payload: text('1') });
+    await engine.call('savedConnection.delete', { id: a.id });
+    expect((await engine.call('template.list', {})).map((t) => t.name)).toEqual(['a own']);
+    const other = await engine.call('savedConnection.save', { name: 'C', options: { url: 'ws://c' } });
+    expect((await engine.call('template.list', { savedConnectionId: other.id })).map((t) => t.name)).toEqual([
+      'a own',
+    ]);
+  });
+
+  it('duplicating a connection copies its own templates to the copy, not the workspace-wide ones', async () => {
+    const a = await engine.call('savedConnection.save', { name: 'A', options: { url: 'ws://a' } });
+    const own = await engine.call('template.save', {
+      name: 'subscribe',
+      savedConnectionId: a.id,
+      payload: { type: 'binary', data: new Uint8Array([1, 2, 3]) },
+    });
+    await engine.call('template.save', { name: 'shared', payload: text('3') });
+    const copy = await engine.call('savedConnection.duplicate', { id: a.id });
+    const copied = await engine.call('template.list', { savedConnectionId: copy.id });
+    expect(copied.map((t) => [t.name, t.savedConnectionId])).toEqual([
+      ['subscribe', copy.id],
+      ['shared', undefined],
+    ]);
+    expect(copied[0]!.id).not.toBe(own.id);
+    expect(copied[0]!.payload).toEqual({ type: 'binary', data: new Uint8Array([1, 2, 3]) });
+    // The original keeps its own; editing the copy's template leaves it alone.
+    await engine.call('template.save', {
+      id: copied[0]!.id,
+      name: 'changed',
+      savedConnectionId: copy.id,
+      payload: text('x'),
+    });
+    expect((await engine.call('template.list', { savedConnectionId: a.id })).map((t) => t.name)).toEqual([
+      'subscribe',
+      'shared',
+    ]);
   });
 });
 
