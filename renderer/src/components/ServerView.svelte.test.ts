@@ -122,4 +122,24 @@ describe('ServerView client details', () => {
       code: 1011,
     });
   });
+
+  it('a template saved in a mock-server tab is offered again in a new connection tab', async () => {
+    await runningServer();
+    await fireEvent.input(screen.getByRole('textbox', { name: 'Message' }), { target: { value: 'tick' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Save as template' }));
+    await fireEvent.input(screen.getByRole('textbox', { name: 'Template name' }), {
+      target: { value: 'tick' },
+    });
+    await fireEvent.click(screen.getByRole('button', { name: 'Save template' }));
+    await waitFor(() => expect(screen.queryByRole('textbox', { name: 'Template name' })).toBeNull());
+
+    const sidebar = screen.getByRole('navigation', { name: 'Workspace' });
+    await fireEvent.click(within(sidebar).getByRole('button', { name: 'New connection' }));
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Connect' })).toBeTruthy());
+    const select = await screen.findByRole('combobox', { name: 'Insert template' });
+    expect([...(select as HTMLSelectElement).options].map((o) => o.textContent)).toEqual([
+      'Templates…',
+      'tick',
+    ]);
+  });
 });

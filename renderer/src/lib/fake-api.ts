@@ -405,6 +405,10 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
         if (!s) return fail(ErrorCodes.NOT_FOUND, 'No such saved connection.');
         const copy = { ...s, id: `saved-${nextId++}`, name: input.name ?? `${s.name} copy` };
         saved.set(copy.id, copy);
+        for (const t of [...templates.values()].filter((t) => t.savedConnectionId === s.id)) {
+          const id = `tpl-${nextId++}`;
+          templates.set(id, { ...t, id, savedConnectionId: copy.id });
+        }
         return ok(copy);
       },
       delete: async (input: { id: string }) => {
