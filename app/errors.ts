@@ -30,6 +30,8 @@ export const ErrorCodes = {
   PROTOCOL: 'DUPLEX_ERR_PROTOCOL',
   /** A file could not be read or parsed (session, workspace). */
   FILE: 'DUPLEX_ERR_FILE',
+  /** A HAR file parsed but holds no WebSocket entries, so an import would create nothing. */
+  HAR_NO_WEBSOCKET: 'DUPLEX_ERR_HAR_NO_WEBSOCKET',
   /** An IPC / bridge message from a sender we do not trust. */
   FORBIDDEN: 'DUPLEX_ERR_FORBIDDEN',
   /** Anything else; the message says what happened. */

@@ -2,7 +2,10 @@
  * Engine: command validation, typed errors, batched events, log commands —
  * through invoke/call with a real mock server and real client connections.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import WebSocket, { WebSocketServer } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine, type EngineEvent } from '../../app/engine.js';
@@ -177,6 +180,26 @@ describe('Engine: close codes per side', () => {
       expect(await closed).toEqual({ code, reason: 'internal' });
       await until(() => e.server(server.serverId).clients().length === 0);
     }
+  });
+});
+
+describe('Engine: HAR import', () => {
+  it('a HAR without WebSocket entries is an error that says so, and writes no session', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'duplex-har-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const e = engine({ workspaceDir: dir });
+    const har = JSON.stringify({
+      log: { entries: [{ request: { url: 'https://example.test/' }, response: { status: 200 } }] },
+    });
+    const r = await e.invoke('session.import', { text: har, sourceName: 'page.har' });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error.code).toBe(ErrorCodes.HAR_NO_WEBSOCKET);
+    expect(r.error.message).toContain('page.har');
+    expect(r.error.message).toMatch(/no WebSocket entries/);
+    expect(await e.call('session.list', {})).toEqual([]);
+    const empty = await e.invoke('session.import', { text: JSON.stringify({ log: { entries: [] } }) });
+    expect(!empty.ok && empty.error.code).toBe(ErrorCodes.HAR_NO_WEBSOCKET);
   });
 });
 
