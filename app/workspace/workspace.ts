@@ -176,6 +176,7 @@ export class Workspace {
         const created: StoredTemplate = { id: randomUUID(), ...fields, createdAt: now, updatedAt: now };
         return { doc: { ...doc, templates: [...doc.templates, created] }, result: toTemplate(created) };
       }
+      // The input sets the scope: without savedConnectionId the template becomes workspace-wide.
       const { savedConnectionId: _old, ...old } = findOrThrow(doc.templates, input.id, 'message template');
       const updated: StoredTemplate = { ...old, ...fields, updatedAt: now };
       return { doc: { ...doc, templates: replace(doc.templates, updated) }, result: toTemplate(updated) };
