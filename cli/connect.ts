@@ -92,7 +92,10 @@ export function registerConnect(program: Command): void {
     )
     .option('--count <N>', 'close after receiving N messages')
     .option('--wait <MS>', `close after MS ms without traffic (default ${DEFAULT_WAIT_MS})`)
-    .option('--close <CODE>', `close code (default ${DEFAULT_CLOSE_CODE}; 1000 or 3000–4999)`)
+    .option(
+      '--close <CODE>',
+      `close code (default ${DEFAULT_CLOSE_CODE}; 1000 or 3000–4999, any wire code with --allow-wire-codes)`,
+    )
     .option('--reason <R>', 'close reason (at most 123 UTF-8 bytes)')
     .option(
       '--allow-wire-codes',
