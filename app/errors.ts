@@ -6,7 +6,7 @@
 export const ErrorCodes = {
   /** A command's input failed schema validation. */
   INVALID_INPUT: 'DUPLEX_ERR_INVALID_INPUT',
-  /** close(): code is not 1000 or 3000–4999 (the browser's InvalidAccessError). */
+  /** close(): a code the closing side's rule refuses (websocket-rules.ts; the browser's InvalidAccessError). */
   INVALID_ACCESS: 'DUPLEX_ERR_INVALID_ACCESS',
   /** Reason over 123 UTF-8 bytes, unpaired surrogate, malformed URL (the browser's SyntaxError). */
   SYNTAX: 'DUPLEX_ERR_SYNTAX',
