@@ -7,7 +7,8 @@
  * import the command and event name lists to build one function per command.
  */
 import { z } from 'zod';
-import type { ErrorInfo } from './errors.js';
+import type { ErrorCode, ErrorInfo } from './errors.js';
+import { checkCloseArgs, clientCloseRule, type CloseCodeRule } from './websocket-rules.js';
 
 // ---------------------------------------------------------------------------
 // Shared shapes
@@ -183,7 +184,7 @@ export interface SavedConnection {
 export interface MessageTemplate {
   id: string;
   name: string;
-  /** The saved connection this template belongs to; absent = shared by all. */
+  /** The saved connection this template belongs to; absent = workspace-wide, offered in every tab. */
   savedConnectionId?: string;
   payload: Payload;
   createdAt: string;
@@ -317,6 +318,30 @@ const connectionRef = z.object({ connectionId: id });
 const serverRef = z.object({ serverId: id });
 const clientRef = z.object({ serverId: id, clientId: id });
 const closeArgs = { code: z.number().int().optional(), reason: z.string().optional() };
+/** A custom issue that carries the typed error of a shared rule; the engine reports that error as is. */
+export interface RuleIssueParams {
+  errorCode: ErrorCode;
+}
+/** Checks a close's code and reason with the closing side's rule (websocket-rules.ts). */
+function closeRule<T extends { code?: number | undefined; reason?: string | undefined }>(
+  ruleOf: (input: T) => CloseCodeRule,
+) {
+  return (input: T, ctx: z.RefinementCtx<T>): void => {
+    const bad = checkCloseArgs(input.code, input.reason, ruleOf(input));
+    if (bad) {
+      const params: RuleIssueParams = { errorCode: bad.code };
+      ctx.addIssue({ code: 'custom', message: bad.message, params });
+    }
+  };
+}
+const clientClose = connectionRef
+  .extend({
+    ...closeArgs,
+    /** Allow every code valid on the wire (1001–1003, 1007–1014 too), not only the browser's. */
+    allowWireCodes: z.boolean().optional(),
+  })
+  .superRefine(closeRule((input) => clientCloseRule(input.allowWireCodes)));
+const serverClose = clientRef.extend(closeArgs).superRefine(closeRule(() => 'wire'));
 
 export const commands = {
   'connection.open': { input: connectOptionsSchema, output: {} as ConnectionInfo },
@@ -328,7 +353,8 @@ export const commands = {
     input: connectionRef.extend({ payload: payloadSchema.optional() }),
     output: {} as { seq: number },
   },
-  'connection.close': { input: connectionRef.extend(closeArgs), output: {} as ConnectionInfo },
+  /** Closes with the browser's rule (1000, 3000–4999), or any code valid on the wire with allowWireCodes. */
+  'connection.close': { input: clientClose, output: {} as ConnectionInfo },
   /** Connects a CLOSED connection again: same id, same log (it continues), attempts reset. */
   'connection.reconnect': { input: connectionRef, output: {} as ConnectionInfo },
   'connection.remove': { input: connectionRef, output: {} as { removed: boolean } },
@@ -348,7 +374,8 @@ export const commands = {
     input: serverRef.extend({ payload: payloadSchema }),
     output: {} as { sent: number },
   },
-  'server.closeClient': { input: clientRef.extend(closeArgs), output: {} as { closed: boolean } },
+  /** A server may send every code valid on the wire (1000–1003, 1007–1014, 3000–4999). */
+  'server.closeClient': { input: serverClose, output: {} as { closed: boolean } },
   'server.terminateClient': { input: clientRef, output: {} as { terminated: boolean } },
 
   'log.read': { input: z.object({ logId: id, ...entryRange }), output: {} as LogPage },
@@ -362,12 +389,17 @@ export const commands = {
     output: {} as SavedConnection,
   },
   'savedConnection.rename': { input: z.object({ id, name }), output: {} as SavedConnection },
+  /** Copies a saved connection with its own templates. */
   'savedConnection.duplicate': {
     input: z.object({ id, name: name.optional() }),
     output: {} as SavedConnection,
   },
   'savedConnection.delete': { input: z.object({ id }), output: {} as { deleted: boolean } },
 
+  /**
+   * The templates a tab offers: with savedConnectionId that connection's own, then the
+   * workspace-wide ones (no savedConnectionId, or one whose connection was deleted).
+   */
   'template.list': {
     input: z.object({ savedConnectionId: id.optional() }),
     output: {} as MessageTemplate[],

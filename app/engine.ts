@@ -14,13 +14,15 @@ import {
   type EventPayloads,
   type LogEntryView,
   type Result,
+  type RuleIssueParams,
 } from './contract.js';
-import { DuplexError, ErrorCodes, toErrorInfo } from './errors.js';
+import { DuplexError, ErrorCodes, toErrorInfo, type ErrorCode } from './errors.js';
 import { ClientConnection } from './connections/client-connection.js';
 import { MockServer } from './server/mock-server.js';
 import { MessageLog, toEntryView } from './log/message-log.js';
 import { Workspace } from './workspace/workspace.js';
 import { EngineSessions } from './sessions/engine-sessions.js';
+import { clientCloseRule } from './websocket-rules.js';
 
 export type EngineEvent = { [E in EventName]: { name: E; payload: EventPayloads[E] } }[EventName];
 export type BatchListener = (events: EngineEvent[]) => void;
@@ -100,6 +102,10 @@ export class Engine {
     }
     const parsed = spec.input.safeParse(input ?? {});
     if (!parsed.success) {
+      // A rule shared with the UI (close codes) keeps its own error, like the browser's InvalidAccessError.
+      const first = parsed.error.issues[0];
+      const ruled = first?.code === 'custom' ? ruleError(first.params) : undefined;
+      if (ruled) throw new DuplexError(ruled, first!.message);
       const issues = parsed.error.issues
         .slice(0, 5)
         .map((i) => `${i.path.join('.') || 'input'}: ${i.message}`)
@@ -196,9 +202,9 @@ export class Engine {
     'connection.ping': ({ connectionId, payload }) => ({
       seq: this.connection(connectionId).ping(payload).seq,
     }),
-    'connection.close': ({ connectionId, code, reason }) => {
+    'connection.close': ({ connectionId, code, reason, allowWireCodes }) => {
       const c = this.connection(connectionId);
-      c.close(code, reason);
+      c.close(code, reason, clientCloseRule(allowWireCodes));
       return c.info();
     },
     'connection.reconnect': ({ connectionId }) => this.connection(connectionId).reconnect().info(),
@@ -338,6 +344,11 @@ interface WatchedLog {
   publishedSeq: number;
   /** In #dirtyLogs: appended to since the last batch. */
   dirty: boolean;
+}
+
+function ruleError(params: Record<string, unknown> | undefined): ErrorCode | undefined {
+  const code = (params as Partial<RuleIssueParams> | undefined)?.errorCode;
+  return code !== undefined && Object.values<string>(ErrorCodes).includes(code) ? code : undefined;
 }
 
 function notFound(what: string, id: string): DuplexError {

@@ -6,7 +6,7 @@
 export const ErrorCodes = {
   /** A command's input failed schema validation. */
   INVALID_INPUT: 'DUPLEX_ERR_INVALID_INPUT',
-  /** close(): code is not 1000 or 3000–4999 (the browser's InvalidAccessError). */
+  /** close(): a code the closing side's rule refuses (websocket-rules.ts; the browser's InvalidAccessError). */
   INVALID_ACCESS: 'DUPLEX_ERR_INVALID_ACCESS',
   /** Reason over 123 UTF-8 bytes, unpaired surrogate, malformed URL (the browser's SyntaxError). */
   SYNTAX: 'DUPLEX_ERR_SYNTAX',
@@ -30,6 +30,8 @@ export const ErrorCodes = {
   PROTOCOL: 'DUPLEX_ERR_PROTOCOL',
   /** A file could not be read or parsed (session, workspace). */
   FILE: 'DUPLEX_ERR_FILE',
+  /** A HAR file parsed but holds no WebSocket entries, so an import would create nothing. */
+  HAR_NO_WEBSOCKET: 'DUPLEX_ERR_HAR_NO_WEBSOCKET',
   /** An IPC / bridge message from a sender we do not trust. */
   FORBIDDEN: 'DUPLEX_ERR_FORBIDDEN',
   /** Anything else; the message says what happened. */

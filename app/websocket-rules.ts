@@ -1,6 +1,6 @@
 /**
- * The browser WebSocket API's argument rules, shared by the engine, the CLI
- * and the UI's inline validation. Runtime-free.
+ * The browser WebSocket API's argument rules, and the close-code rule of each
+ * side, shared by the engine, the CLI and the UI's inline validation. Runtime-free.
  */
 import { DuplexError, ErrorCodes } from './errors.js';
 import { utf8ByteLength } from './payload/codecs.js';
@@ -13,15 +13,42 @@ export const MAX_REASON_BYTES = 123;
 /** Reported when a close frame carried no status code. */
 export const NO_STATUS_CODE = 1005;
 
-/** Returns the error close(code, reason) would throw, or undefined when valid. */
-export function checkCloseArgs(code?: number, reason?: string): DuplexError | undefined {
-  if (code !== undefined) {
-    if (!Number.isInteger(code) || !(code === 1000 || (code >= 3000 && code <= 4999))) {
-      return new DuplexError(
-        ErrorCodes.INVALID_ACCESS,
-        `Close code ${code} is not allowed: use 1000 (normal closure) or an application code from 3000 to 4999.`,
-      );
-    }
+/**
+ * Which close codes a side may send. `browser`: what the browser's close()
+ * accepts (1000, 3000–4999), a client's default. `wire`: every code that may
+ * appear in a close frame (RFC 6455 §7.4 and the IANA registry, as ws accepts
+ * them on receipt): a server always, a client only when it opted in.
+ */
+export const closeCodeRules = ['browser', 'wire'] as const;
+export type CloseCodeRule = (typeof closeCodeRules)[number];
+
+/** A client's rule: the browser's, unless it explicitly allowed every code valid on the wire. */
+export function clientCloseRule(allowWireCodes: boolean | undefined): CloseCodeRule {
+  return allowWireCodes ? 'wire' : 'browser';
+}
+
+export function isAllowedCloseCode(code: number, rule: CloseCodeRule): boolean {
+  if (!Number.isInteger(code)) return false;
+  if (code === 1000 || (code >= 3000 && code <= 4999)) return true;
+  // 1004 is reserved; 1005, 1006 and 1015 stand for "no frame / no code" and are never sent.
+  return rule === 'wire' && code >= 1001 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006;
+}
+
+/** Returns the error close(code, reason) would throw under the side's rule, or undefined when valid. */
+export function checkCloseArgs(
+  code?: number,
+  reason?: string,
+  rule: CloseCodeRule = 'browser',
+): DuplexError | undefined {
+  if (code !== undefined && !isAllowedCloseCode(code, rule)) {
+    const message =
+      rule === 'wire'
+        ? `Close code ${code} cannot be sent: use 1000–1003, 1007–1014 or an application code from 3000 to 4999 (1004, 1005, 1006 and 1015 never appear in a close frame).`
+        : `Close code ${code} is not allowed: use 1000 (normal closure) or an application code from 3000 to 4999.` +
+          (isAllowedCloseCode(code, 'wire')
+            ? ` ${code} is valid on the wire: allow any code valid on the wire to send it.`
+            : '');
+    return new DuplexError(ErrorCodes.INVALID_ACCESS, message);
   }
   if (reason !== undefined) {
     const surrogate = checkWellFormed(reason, 'Close reason');

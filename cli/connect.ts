@@ -12,7 +12,13 @@ import { DuplexError, ErrorCodes, toErrorInfo, type ErrorInfo } from '../app/err
 import type { ClientConnection, CloseEventInfo } from '../app/connections/client-connection.js';
 import type { LogEntry } from '../app/log/message-log.js';
 import { base64ToBytes, hexToBytes } from '../app/payload/codecs.js';
-import { checkCloseArgs, checkWellFormed, parseWebSocketUrl, ReadyState } from '../app/websocket-rules.js';
+import {
+  checkCloseArgs,
+  checkWellFormed,
+  clientCloseRule,
+  parseWebSocketUrl,
+  ReadyState,
+} from '../app/websocket-rules.js';
 import { Output, arrow, describeMessage, messageData, oneLine } from './output.js';
 
 export const DEFAULT_WAIT_MS = 1000;
@@ -33,6 +39,7 @@ interface ConnectFlags {
   wait?: string;
   close?: string;
   reason?: string;
+  allowWireCodes?: boolean;
   insecure?: boolean;
   ca?: string;
   handshakeTimeout?: string;
@@ -48,6 +55,8 @@ export interface ConnectPlan {
   waitMs: number;
   closeCode: number;
   closeReason: string | undefined;
+  /** --close may be any code valid on the wire, not only the browser's. */
+  allowWireCodes: boolean;
   json: boolean;
   /** Session file to record the connection into. */
   record?: string | undefined;
@@ -83,8 +92,15 @@ export function registerConnect(program: Command): void {
     )
     .option('--count <N>', 'close after receiving N messages')
     .option('--wait <MS>', `close after MS ms without traffic (default ${DEFAULT_WAIT_MS})`)
-    .option('--close <CODE>', `close code (default ${DEFAULT_CLOSE_CODE}; 1000 or 3000–4999)`)
+    .option(
+      '--close <CODE>',
+      `close code (default ${DEFAULT_CLOSE_CODE}; 1000 or 3000–4999, any wire code with --allow-wire-codes)`,
+    )
     .option('--reason <R>', 'close reason (at most 123 UTF-8 bytes)')
+    .option(
+      '--allow-wire-codes',
+      'let --close be any code valid on the wire (1001–1003, 1007–1014 too), to test how the server handles it',
+    )
     .option('--insecure', 'accept self-signed and untrusted TLS certificates')
     .option('--ca <FILE>', 'trust the CA certificate(s) in this PEM file')
     .option('--handshake-timeout <MS>', 'give up when the handshake takes longer than MS ms')
@@ -106,7 +122,8 @@ export function registerConnect(program: Command): void {
 export function planConnect(url: string, flags: ConnectFlags, rawSends: readonly RawSend[]): ConnectPlan {
   parseWebSocketUrl(url);
   const closeCode = flags.close === undefined ? DEFAULT_CLOSE_CODE : integer('--close', flags.close);
-  const bad = checkCloseArgs(closeCode, flags.reason);
+  const allowWireCodes = flags.allowWireCodes ?? false;
+  const bad = checkCloseArgs(closeCode, flags.reason, clientCloseRule(allowWireCodes));
   if (bad) throw bad;
 
   const sends = rawSends.map((s) => toPayload(s));
@@ -152,6 +169,7 @@ export function planConnect(url: string, flags: ConnectFlags, rawSends: readonly
     waitMs,
     closeCode,
     closeReason: flags.reason,
+    allowWireCodes,
     json: flags.json ?? false,
     record: flags.record,
   };
@@ -194,7 +212,8 @@ export async function runConnect(plan: ConnectPlan): Promise<void> {
     if (closing) return;
     closing = true;
     if (idle) clearTimeout(idle);
-    if (conn.readyState === ReadyState.OPEN) conn.close(plan.closeCode, plan.closeReason);
+    if (conn.readyState === ReadyState.OPEN)
+      conn.close(plan.closeCode, plan.closeReason, clientCloseRule(plan.allowWireCodes));
     else if (conn.readyState === ReadyState.CONNECTING) conn.terminate();
   };
   const onError = (info: ErrorInfo): void => {

@@ -19,6 +19,7 @@ import {
   checkWellFormed,
   parseWebSocketUrl,
   NO_STATUS_CODE,
+  type CloseCodeRule,
 } from '../websocket-rules.js';
 
 const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
@@ -167,12 +168,13 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
   }
 
   /**
-   * Closes like the browser: code 1000 or 3000–4999 (else INVALID_ACCESS),
-   * reason ≤ 123 UTF-8 bytes (else SYNTAX). Closing while CONNECTING fails the
-   * connection. Turns auto-reconnect off.
+   * Closes like the browser: code 1000 or 3000–4999 (else INVALID_ACCESS) —
+   * any code valid on the wire under the `wire` rule — and reason ≤ 123 UTF-8
+   * bytes (else SYNTAX). Closing while CONNECTING fails the connection. Turns
+   * auto-reconnect off.
    */
-  close(code?: number, reason?: string): void {
-    const bad = checkCloseArgs(code, reason);
+  close(code?: number, reason?: string, rule: CloseCodeRule = 'browser'): void {
+    const bad = checkCloseArgs(code, reason, rule);
     if (bad) throw bad;
     // As in the browser: a reason without a code is sent with 1000, since a close frame cannot carry one alone.
     if (code === undefined && reason !== undefined) code = 1000;

@@ -14,7 +14,7 @@ import { DuplexError, ErrorCodes } from '../errors.js';
 import { listenerFlags } from '../log/listener-flags.js';
 import { MessageLog, type LogEntry } from '../log/message-log.js';
 import { utf8Encode } from '../payload/codecs.js';
-import { checkWellFormed, MAX_REASON_BYTES } from '../websocket-rules.js';
+import { checkCloseArgs, checkWellFormed } from '../websocket-rules.js';
 
 export interface MockClient {
   readonly info: ServerClientInfo;
@@ -181,10 +181,11 @@ export class MockServer extends EventEmitter<MockServerEvents> {
     return sent;
   }
 
-  /** Closes one client with a code a server may send (1000–1003, 1007–1014, 3000–4999). */
+  /** Closes one client with any code valid on the wire (1000–1003, 1007–1014, 3000–4999). */
   closeClient(clientId: string, code = 1000, reason = ''): void {
     const c = this.client(clientId);
-    checkServerClose(code, reason);
+    const bad = checkCloseArgs(code, reason, 'wire');
+    if (bad) throw bad;
     this.log.append('out', 'close', reason ? utf8Encode(reason) : undefined, {
       clientId,
       code,
@@ -333,24 +334,4 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Du
     host,
     port,
   });
-}
-
-/** Codes a server may put in a close frame (RFC 6455 §7.4). */
-export function checkServerClose(code: number, reason: string): void {
-  const ok =
-    Number.isInteger(code) &&
-    ((code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
-      (code >= 3000 && code <= 4999));
-  if (!ok) {
-    throw new DuplexError(
-      ErrorCodes.INVALID_ACCESS,
-      `Close code ${code} cannot be sent: use 1000–1003, 1007–1014 or an application code 3000–4999.`,
-    );
-  }
-  if (Buffer.byteLength(reason) > MAX_REASON_BYTES) {
-    throw new DuplexError(
-      ErrorCodes.SYNTAX,
-      `Close reason is ${Buffer.byteLength(reason)} bytes of UTF-8; the limit is ${MAX_REASON_BYTES}. Shorten it.`,
-    );
-  }
 }

@@ -208,7 +208,11 @@ export class EngineSessions {
       await this.store().delete(name);
       return { deleted: true };
     },
-    'session.import': ({ text, sourceName }) => this.store().importHar(text, sourceName),
+    'session.import': async ({ text, sourceName }) => {
+      const imported = await this.store().importHar(text, sourceName);
+      if (imported.sessions.length === 0) throw noWebSocketEntries(sourceName ?? 'The HAR file');
+      return imported;
+    },
     'session.export': ({ name }) => this.store().exportHar(name),
     'session.replay': async ({ name, url, speed, verify, ignore, timeoutMs, clientId, startPaused }) => {
       const session = await this.store().open(name);
@@ -307,4 +311,12 @@ function lowerBound(entries: SessionEntry[], seq: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** An import that would create nothing is an error, not an empty success. */
+function noWebSocketEntries(where: string): DuplexError {
+  return new DuplexError(
+    ErrorCodes.HAR_NO_WEBSOCKET,
+    `${where} has no WebSocket entries (_webSocketMessages), so nothing was imported. Record the page with the Network panel open and the WS filter off, then save it as HAR again.`,
+  );
 }

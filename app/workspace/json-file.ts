@@ -3,7 +3,8 @@
  * rename, fsync of the folder) so a crash leaves either the old or the new
  * file, never half of one. A file that does not parse, or has a version this
  * build does not know, is moved aside (never overwritten) and reported with
- * DUPLEX_ERR_FILE; the document then starts empty.
+ * DUPLEX_ERR_FILE; the document then starts empty. A file of a newer version
+ * is left where it is, untouched, and every read and update reports it.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
@@ -65,29 +66,49 @@ export class JsonFile<T> {
         `Cannot read ${this.path}: ${(err as Error).message}. Check the file's permissions.`,
       );
     }
-    let problem: string;
-    try {
-      const json: unknown = JSON.parse(text);
-      if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-        problem = 'it is not a JSON object';
-      } else {
-        const { version, ...body } = json as Record<string, unknown>;
-        if (version !== this.#options.version) {
-          problem = `its format version is ${JSON.stringify(version)}, this Duplex reads version ${this.#options.version}`;
-        } else {
-          return this.#options.parse(body);
-        }
-      }
-    } catch (err) {
-      problem = (err as Error).message;
-    }
+    const loaded = this.#load(text);
+    if (loaded.ok) return loaded.doc;
     const keptAs = await this.#moveAside();
     throw new DuplexError(
       ErrorCodes.FILE,
-      `${this.path} could not be loaded (${problem}). It was kept as ${keptAs} and was not changed; ` +
+      `${this.path} could not be loaded (${loaded.problem}). It was kept as ${keptAs} and was not changed; ` +
         'fix or delete that copy. Duplex starts this list empty.',
       { file: this.path, keptAs },
     );
+  }
+
+  /** The document, or why the file cannot be loaded; throws for a newer version (that file is not ours to move). */
+  #load(text: string): { ok: true; doc: T } | { ok: false; problem: string } {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      return { ok: false, problem: (err as Error).message };
+    }
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+      return { ok: false, problem: 'it is not a JSON object' };
+    }
+    const { version, ...body } = json as Record<string, unknown>;
+    const known = this.#options.version;
+    if (typeof version === 'number' && version > known) {
+      throw new DuplexError(
+        ErrorCodes.FILE,
+        `${this.path} has format version ${version}, written by a newer Duplex; this one reads version ${known}. ` +
+          'The file was left unchanged: upgrade Duplex to open it.',
+        { file: this.path, version },
+      );
+    }
+    if (version !== known) {
+      return {
+        ok: false,
+        problem: `its format version is ${JSON.stringify(version)}, this Duplex reads version ${known}`,
+      };
+    }
+    try {
+      return { ok: true, doc: this.#options.parse(body) };
+    } catch (err) {
+      return { ok: false, problem: (err as Error).message };
+    }
   }
 
   async #moveAside(): Promise<string> {

@@ -19,12 +19,13 @@ import { JsonFile } from './json-file.js';
 export const WORKSPACE_FORMAT_VERSION = 1;
 
 const stamp = z.string().min(1);
-const savedConnectionFileSchema = z.object({
+// Loose objects: fields this version does not know (hand edits, a newer Duplex) survive a rewrite.
+const savedConnectionFileSchema = z.looseObject({
   connections: z.array(
-    z.object({
+    z.looseObject({
       id: z.string().min(1),
       name: z.string(),
-      options: connectOptionsSchema,
+      options: connectOptionsSchema.loose(),
       createdAt: stamp,
       updatedAt: stamp,
     }),
@@ -34,9 +35,9 @@ const storedPayloadSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text'), text: z.string() }),
   z.object({ type: z.literal('binary'), base64: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/) }),
 ]);
-const templateFileSchema = z.object({
+const templateFileSchema = z.looseObject({
   templates: z.array(
-    z.object({
+    z.looseObject({
       id: z.string().min(1),
       name: z.string(),
       savedConnectionId: z.string().optional(),
@@ -86,11 +87,11 @@ export class Workspace {
           createdAt: now,
           updatedAt: now,
         };
-        return { doc: { connections: [...doc.connections, created] }, result: created };
+        return { doc: { ...doc, connections: [...doc.connections, created] }, result: created };
       }
       const old = findOrThrow(doc.connections, input.id, 'saved connection');
       const updated = { ...old, name: input.name, options: input.options, updatedAt: now };
-      return { doc: { connections: replace(doc.connections, updated) }, result: updated };
+      return { doc: { ...doc, connections: replace(doc.connections, updated) }, result: updated };
     });
   }
 
@@ -98,39 +99,69 @@ export class Workspace {
     return this.#connections.update((doc) => {
       const old = findOrThrow(doc.connections, id, 'saved connection');
       const renamed = { ...old, name, updatedAt: new Date().toISOString() };
-      return { doc: { connections: replace(doc.connections, renamed) }, result: renamed };
+      return { doc: { ...doc, connections: replace(doc.connections, renamed) }, result: renamed };
     });
   }
 
-  duplicateConnection(id: string, name?: string): Promise<SavedConnection> {
-    return this.#connections.update((doc) => {
+  /** Copies a saved connection and its own templates (workspace-wide ones are shared already). */
+  async duplicateConnection(id: string, name?: string): Promise<SavedConnection> {
+    const copy = await this.#connections.update((doc) => {
       const source = findOrThrow(doc.connections, id, 'saved connection');
       const now = new Date().toISOString();
       const copy: SavedConnection = {
+        ...structuredClone(source),
         id: randomUUID(),
         name: name ?? copyName(source.name, doc.connections),
-        options: structuredClone(source.options),
         createdAt: now,
         updatedAt: now,
       };
       const at = doc.connections.indexOf(source) + 1;
       const connections = [...doc.connections.slice(0, at), copy, ...doc.connections.slice(at)];
-      return { doc: { connections }, result: copy };
+      return { doc: { ...doc, connections }, result: copy };
     });
+    try {
+      await this.#templates.update((doc) => {
+        const now = new Date().toISOString();
+        const copies = doc.templates
+          .filter((t) => t.savedConnectionId === id)
+          .map((t) => ({
+            ...structuredClone(t),
+            id: randomUUID(),
+            savedConnectionId: copy.id,
+            createdAt: now,
+            updatedAt: now,
+          }));
+        return { doc: { ...doc, templates: [...doc.templates, ...copies] }, result: undefined };
+      });
+    } catch (err) {
+      // Not half-applied: without its templates the copy is not made.
+      await this.deleteConnection(copy.id).catch(() => undefined);
+      throw err;
+    }
+    return copy;
   }
 
   deleteConnection(id: string): Promise<{ deleted: boolean }> {
     return this.#connections.update((doc) => {
       findOrThrow(doc.connections, id, 'saved connection');
-      return { doc: { connections: doc.connections.filter((c) => c.id !== id) }, result: { deleted: true } };
+      const connections = doc.connections.filter((c) => c.id !== id);
+      return { doc: { ...doc, connections }, result: { deleted: true } };
     });
   }
 
+  /**
+   * The templates a tab offers: with savedConnectionId that connection's own,
+   * then the workspace-wide ones. A template whose connection is gone counts
+   * as workspace-wide, so every saved template is visible somewhere.
+   */
   async listTemplates(savedConnectionId?: string): Promise<MessageTemplate[]> {
     const { templates } = await this.#templates.read();
-    return templates
-      .filter((t) => savedConnectionId === undefined || t.savedConnectionId === savedConnectionId)
-      .map(toTemplate);
+    const known = new Set((await this.listConnections()).map((c) => c.id));
+    const isOwn = (t: StoredTemplate): boolean =>
+      savedConnectionId !== undefined && t.savedConnectionId === savedConnectionId;
+    const isShared = (t: StoredTemplate): boolean =>
+      !isOwn(t) && (t.savedConnectionId === undefined || !known.has(t.savedConnectionId));
+    return [...templates.filter(isOwn), ...templates.filter(isShared)].map(toTemplate);
   }
 
   saveTemplate(input: CommandInput<'template.save'>): Promise<MessageTemplate> {
@@ -143,18 +174,20 @@ export class Workspace {
       };
       if (input.id === undefined) {
         const created: StoredTemplate = { id: randomUUID(), ...fields, createdAt: now, updatedAt: now };
-        return { doc: { templates: [...doc.templates, created] }, result: toTemplate(created) };
+        return { doc: { ...doc, templates: [...doc.templates, created] }, result: toTemplate(created) };
       }
-      const old = findOrThrow(doc.templates, input.id, 'message template');
-      const updated: StoredTemplate = { id: old.id, ...fields, createdAt: old.createdAt, updatedAt: now };
-      return { doc: { templates: replace(doc.templates, updated) }, result: toTemplate(updated) };
+      // The input sets the scope: without savedConnectionId the template becomes workspace-wide.
+      const { savedConnectionId: _old, ...old } = findOrThrow(doc.templates, input.id, 'message template');
+      const updated: StoredTemplate = { ...old, ...fields, updatedAt: now };
+      return { doc: { ...doc, templates: replace(doc.templates, updated) }, result: toTemplate(updated) };
     });
   }
 
   deleteTemplate(id: string): Promise<{ deleted: boolean }> {
     return this.#templates.update((doc) => {
       findOrThrow(doc.templates, id, 'message template');
-      return { doc: { templates: doc.templates.filter((t) => t.id !== id) }, result: { deleted: true } };
+      const templates = doc.templates.filter((t) => t.id !== id);
+      return { doc: { ...doc, templates }, result: { deleted: true } };
     });
   }
 }

@@ -166,6 +166,30 @@ describe('duplex connect --json', () => {
     await expect.poll(() => server.closes).toEqual([{ code: 4000, reason: 'done here' }]);
   });
 
+  it('--close 1011 --allow-wire-codes: the server receives 1011 (a code the browser rule refuses)', async () => {
+    const server = await wsServer(echo);
+    const p = await runDuplex(
+      'connect',
+      server.url,
+      '--json',
+      '--wait',
+      '0',
+      '--close',
+      '1011',
+      '--reason',
+      'testing the server',
+      '--allow-wire-codes',
+    );
+    expect(p.result.code).toBe(0);
+    expect(p.events.at(-1)).toEqual({
+      event: 'close',
+      code: 1011,
+      reason: 'testing the server',
+      wasClean: true,
+    });
+    await expect.poll(() => server.closes).toEqual([{ code: 1011, reason: 'testing the server' }]);
+  });
+
   it('sends --header, --origin and --protocol; reports the chosen protocol', async () => {
     const server = await wsServer();
     const p = await runDuplex(
@@ -280,6 +304,8 @@ describe('duplex connect bad arguments (exit 2, before connecting)', () => {
     ['close code 2999', ['--close', '2999'], /Close code 2999/],
     ['close code 5000', ['--close', '5000'], /Close code 5000/],
     ['close code not a number', ['--close', 'abc'], /Close code "abc"/],
+    ['close code 1011 without the opt-in', ['--close', '1011'], /Close code 1011 .*valid on the wire/],
+    ['close code 1005 with the opt-in', ['--close', '1005', '--allow-wire-codes'], /Close code 1005 cannot/],
     ['a 124-byte reason', ['--reason', 'r'.repeat(124)], /124 bytes.*123/],
     ['bad hex', ['--send', 'ok', '--send-hex', '0g'], /--send-hex "0g".*not a hex digit/],
     ['odd hex', ['--send-hex', 'abc'], /odd number of digits/],

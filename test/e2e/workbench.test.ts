@@ -16,7 +16,7 @@ describe.skipIf(missing)(
   () => {
     const workbench = useWorkbench();
 
-    it('starts a mock server, connects a saved connection, sends text and binary, closes with 4000', async () => {
+    it('starts a mock server, connects a saved connection, sends text and binary, closes with 4000, is kicked with 1011', async () => {
       const { page, pageErrors } = workbench;
       // Mock server from the sidebar.
       const sidebar = page.getByRole('navigation', { name: 'Workspace' });
@@ -133,18 +133,22 @@ describe.skipIf(missing)(
       await page.screenshot({ path: join(SHOTS, 'mock-server-client.png') });
       await details.getByRole('button', { name: 'Disconnect…' }).click();
       const kick = page.getByRole('dialog', { name: /^Disconnect / });
-      await kick.getByRole('textbox', { name: 'Close code' }).fill('4001');
+      await kick.getByRole('textbox', { name: 'Close code' }).fill('1011'); // a server code the browser's rule refuses
       await kick.getByRole('textbox', { name: 'Reason' }).fill('kicked');
       await kick.getByRole('button', { name: 'Disconnect client' }).click();
       await details.waitFor({ state: 'detached' });
       await expect
         .poll(async () => (await serverLog.locator('button.row').allTextContents()).join('\n'))
-        .toContain('code 4001 · kicked');
+        .toContain('code 1011 · kicked');
 
       // Dark theme.
       await page.getByRole('button', { name: /Toggle theme/ }).click();
       expect(await page.locator('html').getAttribute('data-theme')).toBe('dark');
       await page.getByRole('tab', { name: /127\.0\.0\.1/ }).click();
+      // That client was this connection: it was closed with the server's 1011.
+      await expect
+        .poll(() => page.locator('[aria-label="Connection facts"]').textContent())
+        .toContain('closed 1011 · kicked');
       await page.screenshot({ path: join(SHOTS, 'connection-dark.png') });
 
       expect(pageErrors).toEqual([]);

@@ -2,7 +2,11 @@
  * Engine: command validation, typed errors, batched events, log commands —
  * through invoke/call with a real mock server and real client connections.
  */
-import { createServer, type Socket } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket, { WebSocketServer } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine, type EngineEvent } from '../../app/engine.js';
 import type { ConnectionInfo, LogEntryView } from '../../app/contract.js';
@@ -10,8 +14,10 @@ import { ErrorCodes } from '../../app/errors.js';
 import { until } from '../support/until.js';
 
 const engines: Engine[] = [];
+const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const e of engines.splice(0)) await e.dispose();
+  for (const fn of cleanups.splice(0).reverse()) await fn();
 });
 
 function engine(options?: ConstructorParameters<typeof Engine>[0]): Engine {
@@ -102,6 +108,98 @@ describe('Engine: input validation', () => {
     const r = await e.invoke('server.start', { port: first.port });
     expect(!r.ok && r.error.code).toBe(ErrorCodes.PORT_IN_USE);
     expect((await e.call('server.list', {})).map((s) => s.serverId)).toEqual([first.serverId]);
+  });
+});
+
+describe('Engine: close codes per side', () => {
+  /** A plain ws server that reports the code of the first close frame it receives. */
+  async function peerServer(): Promise<{ url: string; closed: Promise<number> }> {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((resolve) => wss.once('listening', resolve));
+    const peers: WebSocket[] = [];
+    cleanups.push(async () => {
+      for (const p of peers) p.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    });
+    const closed = new Promise<number>((resolve) =>
+      wss.on('connection', (ws) => {
+        peers.push(ws);
+        ws.on('close', (code) => resolve(code));
+      }),
+    );
+    return { url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`, closed };
+  }
+
+  it('a client refuses 1001 and 1011 by default and stays open; with allowWireCodes the server sees them', async () => {
+    for (const code of [1001, 1011]) {
+      const e = engine();
+      const peer = await peerServer();
+      const { connectionId } = await e.call('connection.open', { url: peer.url });
+      await until(() => e.connection(connectionId).readyState === 1);
+      const refused = await e.invoke('connection.close', { connectionId, code });
+      expect(!refused.ok && refused.error.code, `code ${code}`).toBe(ErrorCodes.INVALID_ACCESS);
+      expect(!refused.ok && refused.error.message).toContain('valid on the wire');
+      expect(e.connection(connectionId).readyState).toBe(1);
+
+      const never = await e.invoke('connection.close', { connectionId, code: 1005, allowWireCodes: true });
+      expect(!never.ok && never.error.code).toBe(ErrorCodes.INVALID_ACCESS);
+      expect(e.connection(connectionId).readyState).toBe(1);
+
+      await e.call('connection.close', { connectionId, code, reason: 'testing', allowWireCodes: true });
+      expect(await peer.closed).toBe(code);
+      await until(() => e.connection(connectionId).readyState === 3);
+    }
+  });
+
+  it('a server closes a real client with 1011 (and 1001, 1008); never with 1005 or 1015', async () => {
+    const e = engine();
+    const server = await e.call('server.start', {});
+    for (const code of [1011, 1001, 1008]) {
+      const ws = new WebSocket(server.url);
+      cleanups.push(() => ws.terminate());
+      const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+        ws.on('close', (c, r) => resolve({ code: c, reason: r.toString() })),
+      );
+      await new Promise((resolve) => ws.once('open', resolve));
+      await until(() => e.server(server.serverId).clients().length === 1);
+      const [client] = await e.call('server.clients', { serverId: server.serverId });
+      for (const bad of [1005, 1015, 2000]) {
+        const r = await e.invoke('server.closeClient', {
+          serverId: server.serverId,
+          clientId: client!.clientId,
+          code: bad,
+        });
+        expect(!r.ok && r.error.code, `code ${bad}`).toBe(ErrorCodes.INVALID_ACCESS);
+      }
+      await e.call('server.closeClient', {
+        serverId: server.serverId,
+        clientId: client!.clientId,
+        code,
+        reason: 'internal',
+      });
+      expect(await closed).toEqual({ code, reason: 'internal' });
+      await until(() => e.server(server.serverId).clients().length === 0);
+    }
+  });
+});
+
+describe('Engine: HAR import', () => {
+  it('a HAR without WebSocket entries is an error that says so, and writes no session', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'duplex-har-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const e = engine({ workspaceDir: dir });
+    const har = JSON.stringify({
+      log: { entries: [{ request: { url: 'https://example.test/' }, response: { status: 200 } }] },
+    });
+    const r = await e.invoke('session.import', { text: har, sourceName: 'page.har' });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error.code).toBe(ErrorCodes.HAR_NO_WEBSOCKET);
+    expect(r.error.message).toContain('page.har');
+    expect(r.error.message).toMatch(/no WebSocket entries/);
+    expect(await e.call('session.list', {})).toEqual([]);
+    const empty = await e.invoke('session.import', { text: JSON.stringify({ log: { entries: [] } }) });
+    expect(!empty.ok && empty.error.code).toBe(ErrorCodes.HAR_NO_WEBSOCKET);
   });
 });
 

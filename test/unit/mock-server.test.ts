@@ -227,6 +227,30 @@ describe('MockServer: clients', () => {
     );
   });
 
+  it('closes with any code valid on the wire (1001, 1008, 1011) and checks the reason like a client', async () => {
+    const server = await startServer();
+    const a = await client(server.url);
+    const b = await client(server.url);
+    const c = await client(server.url);
+    server.closeClient('1', 1001, 'going away');
+    server.closeClient('2', 1008, 'policy');
+    server.closeClient('3', 1011);
+    expect(await a.closed).toEqual({ code: 1001, reason: 'going away' });
+    expect(await b.closed).toEqual({ code: 1008, reason: 'policy' });
+    expect((await c.closed).code).toBe(1011);
+    const d = await client(server.url);
+    // An unpaired surrogate would go out as U+FFFD: a different reason than the one asked for.
+    expect(() => server.closeClient('4', 1011, 'bad \uD800')).toThrow(
+      expect.objectContaining({ code: ErrorCodes.SYNTAX }),
+    );
+    for (const code of [1004, 1005, 1006, 1015]) {
+      expect(() => server.closeClient('4', code), `code ${code}`).toThrow(
+        expect.objectContaining({ code: ErrorCodes.INVALID_ACCESS }),
+      );
+    }
+    expect(d.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
   it('terminates a client without a closing handshake (the client sees 1006)', async () => {
     const server = await startServer();
     const a = await client(server.url);

@@ -1,6 +1,8 @@
 /**
  * The browser WebSocket API's argument rules: close code and reason, well-formed text, URLs.
  */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   MAX_REASON_BYTES,
@@ -8,6 +10,8 @@ import {
   ReadyState,
   checkCloseArgs,
   checkWellFormed,
+  clientCloseRule,
+  isAllowedCloseCode,
   parseWebSocketUrl,
 } from '../../app/websocket-rules.js';
 import { DuplexError, ErrorCodes } from '../../app/errors.js';
@@ -59,6 +63,48 @@ describe('checkCloseArgs', () => {
     expect(checkCloseArgs(999, 'x'.repeat(200))?.code).toBe(ErrorCodes.INVALID_ACCESS);
     expect(checkCloseArgs(1000, 'bad \uD800')?.code).toBe(ErrorCodes.SYNTAX);
     expect(checkCloseArgs(1000, 'bad \uD800')?.message).toMatch(/^Close reason/);
+  });
+});
+
+describe('close-code rules per side', () => {
+  // Every code that can appear in a close frame, as ws itself accepts them on receipt.
+  const wire = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4999];
+  const neverOnTheWire = [999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 1011.5, NaN];
+
+  it('the wire rule (a server, or a client that opted in) accepts every code valid in a close frame', () => {
+    for (const code of wire) expect(checkCloseArgs(code, 'bye', 'wire'), `code ${code}`).toBeUndefined();
+    for (const code of neverOnTheWire) {
+      const err = checkCloseArgs(code, undefined, 'wire');
+      expect(err?.code, `code ${code}`).toBe(ErrorCodes.INVALID_ACCESS);
+      expect(err?.message).toContain('1000–1003, 1007–1014');
+    }
+    expect(checkCloseArgs(1011, 'r'.repeat(124), 'wire')?.code).toBe(ErrorCodes.SYNTAX);
+    expect(checkCloseArgs(1011, 'bad \uD800', 'wire')?.code).toBe(ErrorCodes.SYNTAX);
+  });
+
+  it('matches what ws accepts in a close frame, code by code', () => {
+    // ws's own check of a received close frame's code (not exported: loaded by path).
+    const require = createRequire(import.meta.url);
+    const { isValidStatusCode } = require(join(dirname(require.resolve('ws')), 'lib', 'validation.js')) as {
+      isValidStatusCode: (code: number) => boolean;
+    };
+    for (let code = 0; code <= 5100; code++) {
+      expect(isAllowedCloseCode(code, 'wire'), `code ${code}`).toBe(isValidStatusCode(code));
+    }
+  });
+
+  it('the browser rule is the default and refuses wire codes, saying how to opt in', () => {
+    expect(checkCloseArgs(1011)?.code).toBe(ErrorCodes.INVALID_ACCESS);
+    expect(checkCloseArgs(1001, undefined, 'browser')?.message).toMatch(/valid on the wire/);
+    expect(checkCloseArgs(999, undefined, 'browser')?.message).not.toMatch(/valid on the wire/);
+    for (const code of [1000, 3000, 4999]) expect(isAllowedCloseCode(code, 'browser')).toBe(true);
+    for (const code of [1001, 1008, 1011, 1014]) expect(isAllowedCloseCode(code, 'browser')).toBe(false);
+  });
+
+  it('a client uses the browser rule unless it opted in to every wire code', () => {
+    expect(clientCloseRule(undefined)).toBe('browser');
+    expect(clientCloseRule(false)).toBe('browser');
+    expect(clientCloseRule(true)).toBe('wire');
   });
 });
 

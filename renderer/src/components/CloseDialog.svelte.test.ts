@@ -18,6 +18,43 @@ describe('CloseDialog', () => {
     expect(onclose).not.toHaveBeenCalled();
   });
 
+  it('a client refuses 1011 by default and sends it once "any code valid on the wire" is ticked', async () => {
+    const onclose = vi.fn(async () => '');
+    render(CloseDialog, { onclose, oncancel: () => undefined });
+    await fireEvent.input(screen.getByRole('textbox', { name: 'Close code' }), { target: { value: '1011' } });
+    expect(screen.getByRole('alert').textContent).toMatch(/^Close code 1011 is not allowed/);
+    const submit = screen.getByRole('button', { name: 'Close connection' }) as HTMLButtonElement;
+    expect(submit.disabled).toBe(true);
+    const optIn = screen.getByRole('checkbox', { name: /any code valid on the wire/ }) as HTMLInputElement;
+    expect(optIn.checked).toBe(false);
+    await fireEvent.click(optIn);
+    expect(screen.getByRole('alert').textContent).toBe('');
+    expect(submit.disabled).toBe(false);
+    await fireEvent.click(submit);
+    expect(onclose).toHaveBeenCalledWith(1011, '', true);
+    // Codes that never appear in a close frame stay refused with the opt-in.
+    await fireEvent.input(screen.getByRole('textbox', { name: 'Close code' }), { target: { value: '1005' } });
+    expect(screen.getByRole('alert').textContent).toMatch(/^Close code 1005 cannot be sent/);
+  });
+
+  it('a server closes with 1001, 1008 or 1011 without any opt-in, and never with 1005', async () => {
+    const onclose = vi.fn(async () => '');
+    render(CloseDialog, { side: 'server', onclose, oncancel: () => undefined });
+    expect(screen.queryByRole('checkbox')).toBeNull();
+    const code = screen.getByRole('textbox', { name: 'Close code' });
+    const submit = screen.getByRole('button', { name: 'Close connection' }) as HTMLButtonElement;
+    for (const value of [1001, 1008, 1011]) {
+      await fireEvent.input(code, { target: { value: String(value) } });
+      expect(screen.getByRole('alert').textContent, `code ${value}`).toBe('');
+      expect(submit.disabled).toBe(false);
+    }
+    await fireEvent.click(submit);
+    expect(onclose).toHaveBeenCalledWith(1011, '', false);
+    await fireEvent.input(code, { target: { value: '1005' } });
+    expect(screen.getByRole('alert').textContent).toMatch(/^Close code 1005 cannot be sent/);
+    expect(submit.disabled).toBe(true);
+  });
+
   it('rejects a reason over 123 UTF-8 bytes', async () => {
     render(CloseDialog, { onclose: async () => '', oncancel: () => undefined });
     await fireEvent.input(screen.getByRole('textbox', { name: 'Reason' }), {
@@ -33,7 +70,7 @@ describe('CloseDialog', () => {
     await fireEvent.input(screen.getByRole('textbox', { name: 'Reason' }), { target: { value: 'done' } });
     expect(screen.getByRole('alert').textContent).toBe('');
     await fireEvent.click(screen.getByRole('button', { name: 'Close connection' }));
-    expect(onclose).toHaveBeenCalledWith(4000, 'done');
+    expect(onclose).toHaveBeenCalledWith(4000, 'done', false);
   });
 
   it('Escape cancels', async () => {

@@ -117,4 +117,76 @@ describe('Composer', () => {
     await waitFor(() => expect(composer.templates).toEqual([]));
     expect(screen.queryByRole('region', { name: 'Manage templates' })).toBeNull();
   });
+
+  /** Saves the draft as a template through the form; `own` sets "Only this connection" (undefined: not offered). */
+  async function saveAsTemplate(draft: string, name: string, own?: boolean): Promise<void> {
+    await fireEvent.input(screen.getByRole('textbox', { name: 'Message' }), { target: { value: draft } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Save as template' }));
+    await fireEvent.input(screen.getByRole('textbox', { name: 'Template name' }), {
+      target: { value: name },
+    });
+    if (own !== undefined) {
+      const box = screen.getByRole('checkbox', { name: 'Only this connection' }) as HTMLInputElement;
+      if (box.checked !== own) await fireEvent.click(box);
+    } else {
+      expect(screen.queryByRole('checkbox', { name: 'Only this connection' })).toBeNull();
+      expect(screen.getByText('Saved for the whole workspace')).toBeTruthy();
+    }
+    await fireEvent.click(screen.getByRole('button', { name: 'Save template' }));
+    await waitFor(() => expect(screen.queryByRole('textbox', { name: 'Template name' })).toBeNull());
+  }
+
+  const offered = (): string[] =>
+    [...(screen.getByRole('combobox', { name: 'Insert template' }) as HTMLSelectElement).options]
+      .filter((o) => o.value !== '')
+      .map((o) => `${(o.parentElement as HTMLOptGroupElement).label ?? ''}: ${o.textContent}`);
+
+  it('a template saved where there is no saved connection is workspace-wide and offered in a new tab', async () => {
+    const api = createFakeApi();
+    // An unsaved connection's composer, or a mock server's: no connection to keep it with.
+    const first = render(Composer, { composer: new ComposerState(api), onsend: vi.fn(async () => true) });
+    await saveAsTemplate('ping', 'keepalive');
+    expect(api.calls.find(([n]) => n === 'template.save')?.[1]).not.toHaveProperty('savedConnectionId');
+    first.unmount();
+
+    // Another tab (or the same after a reload) offers it again.
+    render(Composer, { composer: new ComposerState(api), onsend: vi.fn(async () => true) });
+    await waitFor(() => expect(offered()).toEqual([': keepalive']));
+  });
+
+  it('a saved connection keeps a template with itself or for the whole workspace, and offers both', async () => {
+    const api = createFakeApi();
+    const composer = new ComposerState(api, 'saved-1');
+    render(Composer, { composer, onsend: vi.fn(async () => true) });
+    await saveAsTemplate('mine', 'own one', true);
+    await saveAsTemplate('ours', 'shared one', false);
+    const saves = api.calls.filter(([n]) => n === 'template.save').map(([, i]) => i);
+    expect(saves[0]).toMatchObject({ name: 'own one', savedConnectionId: 'saved-1' });
+    expect(saves[1]).not.toHaveProperty('savedConnectionId');
+    expect(offered()).toEqual(['This connection: own one', 'Workspace: shared one']);
+
+    // Another saved connection is offered only the workspace-wide one.
+    const other = new ComposerState(api, 'saved-2');
+    await other.loadTemplates();
+    expect(other.templates.map((t) => t.name)).toEqual(['shared one']);
+  });
+
+  it('renaming a workspace-wide template from a saved connection keeps it workspace-wide', async () => {
+    const api = createFakeApi();
+    await api.template.save({ name: 'shared', payload: { type: 'text', text: 'x' } });
+    const composer = new ComposerState(api, 'saved-1');
+    render(Composer, { composer, onsend: vi.fn(async () => true) });
+    await waitFor(() => expect(composer.templates.map((t) => t.name)).toEqual(['shared']));
+    await fireEvent.click(screen.getByRole('button', { name: 'Manage' }));
+    const panel = screen.getByRole('region', { name: 'Manage templates' });
+    expect(panel.textContent).toContain('Workspace');
+    await fireEvent.input(within(panel).getByRole('textbox', { name: 'Name of template shared' }), {
+      target: { value: 'renamed' },
+    });
+    await fireEvent.click(within(panel).getByRole('button', { name: 'Rename' }));
+    await waitFor(() => expect(composer.templates.map((t) => t.name)).toEqual(['renamed']));
+    expect(api.calls.filter(([n]) => n === 'template.save').at(-1)?.[1]).not.toHaveProperty(
+      'savedConnectionId',
+    );
+  });
 });

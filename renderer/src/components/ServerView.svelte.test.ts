@@ -103,4 +103,43 @@ describe('ServerView client details', () => {
         .getAttribute('aria-pressed'),
     ).toBe('true');
   });
+
+  it('disconnects a client with 1011 (a server code the browser rule refuses)', async () => {
+    const { api, clients, serverId } = await runningServer();
+    await fireEvent.click(within(clients).getByRole('button', { name: /^client-7/ }));
+    const details = screen.getByRole('region', { name: 'Client client-7' });
+    await fireEvent.click(within(details).getByRole('button', { name: 'Disconnect…' }));
+    const dialog = screen.getByRole('dialog', { name: 'Disconnect client-7' });
+    await fireEvent.input(within(dialog).getByRole('textbox', { name: 'Close code' }), {
+      target: { value: '1011' },
+    });
+    expect(within(dialog).getByRole('alert').textContent).toBe('');
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Disconnect client' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(api.calls.find(([n]) => n === 'server.closeClient')?.[1]).toEqual({
+      serverId,
+      clientId: 'client-7',
+      code: 1011,
+    });
+  });
+
+  it('a template saved in a mock-server tab is offered again in a new connection tab', async () => {
+    await runningServer();
+    await fireEvent.input(screen.getByRole('textbox', { name: 'Message' }), { target: { value: 'tick' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Save as template' }));
+    await fireEvent.input(screen.getByRole('textbox', { name: 'Template name' }), {
+      target: { value: 'tick' },
+    });
+    await fireEvent.click(screen.getByRole('button', { name: 'Save template' }));
+    await waitFor(() => expect(screen.queryByRole('textbox', { name: 'Template name' })).toBeNull());
+
+    const sidebar = screen.getByRole('navigation', { name: 'Workspace' });
+    await fireEvent.click(within(sidebar).getByRole('button', { name: 'New connection' }));
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Connect' })).toBeTruthy());
+    const select = await screen.findByRole('combobox', { name: 'Insert template' });
+    expect([...(select as HTMLSelectElement).options].map((o) => o.textContent)).toEqual([
+      'Templates…',
+      'tick',
+    ]);
+  });
 });

@@ -95,4 +95,15 @@ describe('a session opened read-only', () => {
       expect(within(sidebar).getByRole('alert').textContent).toMatch(/^bad\.har: .*not JSON/),
     );
   });
+
+  it('importing a HAR without WebSocket entries is shown as an error, not as a success', async () => {
+    const { sidebar } = setup();
+    const har = JSON.stringify({ log: { entries: [{ request: { url: 'https://a.example/' } }] } });
+    const input = within(sidebar).getByLabelText('HAR file to import') as HTMLInputElement;
+    await fireEvent.change(input, { target: { files: [new File([har], 'page.har')] } });
+    await waitFor(() =>
+      expect(within(sidebar).getByRole('alert').textContent).toMatch(/^page\.har: .*no WebSocket entries/),
+    );
+    expect(within(sidebar).queryByRole('status')?.textContent ?? '').not.toMatch(/Imported/);
+  });
 });

@@ -1,11 +1,16 @@
 /**
  * The composer of one tab: mode, draft, chosen file and the message templates
- * of the connection. Keeps its text when the person switches tabs.
+ * the tab offers — its saved connection's own, then the workspace-wide ones
+ * (all a tab without a saved connection has). Keeps its text when the person
+ * switches tabs.
  */
 import type { WorkbenchApi } from '../../../app/api.js';
 import type { MessageTemplate, Payload } from '../../../app/contract.js';
 import { bytesToBase64, bytesToHex, formatJson, utf8Decode } from '../../../app/payload/codecs.js';
 import { composePayload, draftError, type ComposerMode } from './compose-payload.js';
+
+/** Where a new template is kept: with the tab's saved connection, or for every tab. */
+export type TemplateScope = 'connection' | 'workspace';
 
 export class ComposerState {
   readonly #api: WorkbenchApi;
@@ -14,12 +19,20 @@ export class ComposerState {
   #file = $state.raw<{ name: string; data: Uint8Array<ArrayBuffer> } | undefined>(undefined);
   #sendError = $state('');
   #templates = $state.raw<MessageTemplate[]>([]);
-  #savedConnectionId: string | undefined;
+  #savedConnectionId = $state<string | undefined>(undefined);
+  /** Only the answer to the latest template.list is applied. */
+  #loads = 0;
   readonly #inlineError = $derived(draftError(this.#mode, this.#draft));
 
   constructor(api: WorkbenchApi, savedConnectionId?: string) {
     this.#api = api;
     this.#savedConnectionId = savedConnectionId;
+    void this.loadTemplates();
+  }
+
+  /** The saved connection a template can be kept with; undefined for an unsaved connection or a mock server. */
+  get savedConnectionId(): string | undefined {
+    return this.#savedConnectionId;
   }
 
   get mode(): ComposerMode {
@@ -43,8 +56,14 @@ export class ComposerState {
   get error(): string {
     return this.#sendError || this.#inlineError;
   }
+  /** The saved connection's own templates first, then the workspace-wide ones. */
   get templates(): MessageTemplate[] {
     return this.#templates;
+  }
+
+  /** Whether a template belongs to this tab's saved connection (else it is workspace-wide). */
+  isOwn(t: MessageTemplate): boolean {
+    return t.savedConnectionId !== undefined && t.savedConnectionId === this.#savedConnectionId;
   }
 
   setFile(name: string, data: Uint8Array<ArrayBuffer>): void {
@@ -76,43 +95,57 @@ export class ComposerState {
   }
 
   bindSaved(savedConnectionId: string | undefined): void {
+    if (savedConnectionId === this.#savedConnectionId) return;
     this.#savedConnectionId = savedConnectionId;
     void this.loadTemplates();
   }
 
   async loadTemplates(): Promise<void> {
-    if (!this.#savedConnectionId) return;
-    const r = await this.#api.template.list({ savedConnectionId: this.#savedConnectionId });
-    if (r.ok) this.#templates = r.value;
+    const load = ++this.#loads;
+    const id = this.#savedConnectionId;
+    const r = await this.#api.template.list(id ? { savedConnectionId: id } : {});
+    if (r.ok && load === this.#loads) this.#templates = r.value;
   }
 
-  /** Saves the draft as a new template. Returns the error message, or ''. */
-  async saveTemplate(name: string): Promise<string> {
+  /**
+   * Saves the draft as a new template, kept with the saved connection or for
+   * the whole workspace (the only choice without a saved connection). Returns
+   * the error message, or ''.
+   */
+  async saveTemplate(name: string, scope: TemplateScope = 'connection'): Promise<string> {
     const payload = this.build();
     if (!payload) return this.error;
-    return this.#save({ name, payload });
+    const own = scope === 'connection' ? this.#savedConnectionId : undefined;
+    return this.#save({ name, payload }, own);
   }
 
-  /** Renames a template (its message stays). Returns the error message, or ''. */
+  /** Renames a template (its message and scope stay). Returns the error message, or ''. */
   async renameTemplate(t: MessageTemplate, name: string): Promise<string> {
-    return this.#save({ id: t.id, name, payload: t.payload });
+    return this.#save({ id: t.id, name, payload: t.payload }, t.savedConnectionId);
   }
 
-  /** Replaces a template's message with the draft (its name stays). Returns the error message, or ''. */
+  /** Replaces a template's message with the draft (its name and scope stay). Returns the error message, or ''. */
   async replaceTemplate(t: MessageTemplate): Promise<string> {
     const payload = this.build();
     if (!payload) return this.error;
-    return this.#save({ id: t.id, name: t.name, payload });
+    return this.#save({ id: t.id, name: t.name, payload }, t.savedConnectionId);
   }
 
-  async #save(input: { id?: string; name: string; payload: Payload }): Promise<string> {
+  async #save(
+    input: { id?: string; name: string; payload: Payload },
+    savedConnectionId: string | undefined,
+  ): Promise<string> {
     const r = await this.#api.template.save({
       ...input,
-      ...(this.#savedConnectionId ? { savedConnectionId: this.#savedConnectionId } : {}),
+      ...(savedConnectionId ? { savedConnectionId } : {}),
     });
     if (!r.ok) return r.error.message;
     const i = this.#templates.findIndex((t) => t.id === r.value.id);
-    this.#templates = i < 0 ? [...this.#templates, r.value] : this.#templates.with(i, r.value);
+    // A new template of the connection goes with its own ones, before the workspace-wide ones.
+    const at = this.isOwn(r.value)
+      ? this.#templates.filter((t) => this.isOwn(t)).length
+      : this.#templates.length;
+    this.#templates = i >= 0 ? this.#templates.with(i, r.value) : this.#templates.toSpliced(at, 0, r.value);
     return '';
   }
 

@@ -4,7 +4,7 @@
  */
 import type { WorkbenchApi } from '../../../app/api.js';
 import type { ConnectOptions, ConnectionInfo, SavedConnection } from '../../../app/contract.js';
-import { checkCloseArgs, parseWebSocketUrl } from '../../../app/websocket-rules.js';
+import { checkCloseArgs, clientCloseRule, parseWebSocketUrl } from '../../../app/websocket-rules.js';
 import { ComposerState } from './composer.svelte.js';
 import { LogModel } from './log-model.svelte.js';
 
@@ -193,9 +193,12 @@ export class ConnectionTab {
     }
   }
 
-  /** Closes with an optional code and reason; returns the validation error, or '' once sent. */
-  async disconnect(code?: number, reason?: string): Promise<string> {
-    const bad = checkCloseArgs(code, reason);
+  /**
+   * Closes with an optional code and reason (any code valid on the wire with
+   * allowWireCodes); returns the validation error, or '' once sent.
+   */
+  async disconnect(code?: number, reason?: string, allowWireCodes = false): Promise<string> {
+    const bad = checkCloseArgs(code, reason, clientCloseRule(allowWireCodes));
     if (bad) return bad.message;
     const id = this.connectionId;
     if (!id) return '';
@@ -203,6 +206,7 @@ export class ConnectionTab {
       connectionId: id,
       ...(code !== undefined ? { code } : {}),
       ...(reason !== undefined && reason !== '' ? { reason } : {}),
+      ...(allowWireCodes ? { allowWireCodes } : {}),
     });
     if (!r.ok) return r.error.message;
     this.#info = r.value;

@@ -23,7 +23,7 @@ import type {
 } from '../../../app/contract.js';
 import { ErrorCodes, type ErrorInfo } from '../../../app/errors.js';
 import { bytesToHex, utf8Decode, utf8Encode } from '../../../app/payload/codecs.js';
-import { checkCloseArgs } from '../../../app/websocket-rules.js';
+import { checkCloseArgs, clientCloseRule } from '../../../app/websocket-rules.js';
 import { createFakeSessions, type FakeSessionInput } from './fake-sessions.js';
 
 interface FakeEntry {
@@ -241,9 +241,14 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
         setTimeout(() => appendAndEmit(input.connectionId, 'in', 'pong', new Uint8Array()), 2);
         return ok({ seq: out.seq });
       },
-      close: async (input: { connectionId: string; code?: number; reason?: string }) => {
+      close: async (input: {
+        connectionId: string;
+        code?: number;
+        reason?: string;
+        allowWireCodes?: boolean;
+      }) => {
         record('connection.close')(input);
-        const bad = checkCloseArgs(input.code, input.reason);
+        const bad = checkCloseArgs(input.code, input.reason, clientCloseRule(input.allowWireCodes));
         if (bad) return fail(bad.code, bad.message);
         const c = connections.get(input.connectionId);
         if (!c) return fail(ErrorCodes.NOT_FOUND, 'No such connection.');
@@ -339,7 +344,7 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
       },
       closeClient: async (input: { code?: number; reason?: string }) => {
         record('server.closeClient')(input);
-        const bad = checkCloseArgs(input.code, input.reason);
+        const bad = checkCloseArgs(input.code, input.reason, 'wire');
         return bad ? fail(bad.code, bad.message) : ok({ closed: true });
       },
       terminateClient: async (input: { serverId: string; clientId: string }) => {
@@ -400,6 +405,10 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
         if (!s) return fail(ErrorCodes.NOT_FOUND, 'No such saved connection.');
         const copy = { ...s, id: `saved-${nextId++}`, name: input.name ?? `${s.name} copy` };
         saved.set(copy.id, copy);
+        for (const t of [...templates.values()].filter((t) => t.savedConnectionId === s.id)) {
+          const id = `tpl-${nextId++}`;
+          templates.set(id, { ...t, id, savedConnectionId: copy.id });
+        }
         return ok(copy);
       },
       delete: async (input: { id: string }) => {

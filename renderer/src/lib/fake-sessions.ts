@@ -204,6 +204,13 @@ export function createFakeSessions(deps: FakeSessionDeps) {
         return fail(ErrorCodes.FILE, `${input.sourceName ?? 'HAR'} is not JSON (${(err as Error).message}).`);
       }
       const ws = (har.log?.entries ?? []).filter((e) => Array.isArray(e._webSocketMessages));
+      if (ws.length === 0) {
+        const where = input.sourceName ?? 'The HAR file';
+        return fail(
+          ErrorCodes.HAR_NO_WEBSOCKET,
+          `${where} has no WebSocket entries, so nothing was imported.`,
+        );
+      }
       const created: SessionSummary[] = [];
       for (const [i, e] of ws.entries()) {
         const name = `imported-${i + 1}.jsonl`;

@@ -191,7 +191,7 @@ export class ServerTab {
 
   /** Closes one client with a code and reason; returns the validation error or ''. */
   async closeClient(clientId: string, code?: number, reason?: string): Promise<string> {
-    const bad = checkCloseArgs(code, reason);
+    const bad = checkCloseArgs(code, reason, 'wire');
     if (bad) return bad.message;
     const id = this.serverId;
     if (!id) return '';
