@@ -209,6 +209,8 @@ export class Engine {
       // Terminating a CONNECTING socket reports its error on the next tick; with no
       // listener left, EventEmitter would throw it as an uncaught exception.
       c.on('error', () => undefined);
+      // A recording of a connection nobody can reach any more would hold its session file forever.
+      if (this.sessions.isRecording(connectionId)) this.sessions.recordStop(connectionId);
       this.connections.delete(connectionId);
       this.#logs.delete(connectionId);
       this.#watched.delete(connectionId);

@@ -2,7 +2,10 @@
  * Engine: command validation, typed errors, batched events, log commands —
  * through invoke/call with a real mock server and real client connections.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine, type EngineEvent } from '../../app/engine.js';
 import type { ConnectionInfo, LogEntryView } from '../../app/contract.js';
@@ -10,9 +13,18 @@ import { ErrorCodes } from '../../app/errors.js';
 import { until } from '../support/until.js';
 
 const engines: Engine[] = [];
+const dirs: string[] = [];
 afterEach(async () => {
   for (const e of engines.splice(0)) await e.dispose();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
+
+/** A scratch workspace folder, removed after the test. */
+function workspaceDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'duplex-engine-'));
+  dirs.push(dir);
+  return dir;
+}
 
 function engine(options?: ConstructorParameters<typeof Engine>[0]): Engine {
   const e = new Engine(options);
@@ -254,6 +266,18 @@ describe('Engine: log commands', () => {
     await until(() => events.some((ev) => ev.name === 'connection.removed'));
     expect((await e.invoke('log.read', { logId: connectionId })).ok).toBe(false);
     expect(await e.call('connection.list', {})).toEqual([]);
+  });
+
+  it('stops the recording of a removed connection, so its session can be renamed and deleted', async () => {
+    const e = engine({ workspaceDir: workspaceDir() });
+    const { connectionId } = await connected(e);
+    const rec = await e.call('session.recordStart', { logId: connectionId, name: 'removed.jsonl' });
+    expect(rec.recording).toBe(true);
+    await e.call('connection.remove', { connectionId });
+    expect(await e.call('session.recordings', {})).toEqual([]);
+    const renamed = await e.call('session.rename', { name: 'removed.jsonl', newName: 'kept.jsonl' });
+    expect(renamed.name).toBe('kept.jsonl');
+    expect(await e.call('session.delete', { name: 'kept.jsonl' })).toEqual({ deleted: true });
   });
 
   it('removes a connection that is still CONNECTING without an uncaught error', async () => {
