@@ -19,6 +19,7 @@ import { DuplexError, ErrorCodes, toErrorInfo } from './errors.js';
 import { ClientConnection } from './connections/client-connection.js';
 import { MockServer } from './server/mock-server.js';
 import { MessageLog, toEntryView } from './log/message-log.js';
+import { ReadyState } from './websocket-rules.js';
 import { Workspace } from './workspace/workspace.js';
 import { EngineSessions } from './sessions/engine-sessions.js';
 
@@ -41,6 +42,8 @@ type Handler<K extends CommandName> = (
 export class Engine {
   readonly connections = new Map<string, ClientConnection>();
   readonly servers = new Map<string, MockServer>();
+  /** Removed connections still finishing their closing handshake. */
+  readonly #closing = new Set<ClientConnection>();
   readonly #logs = new Map<string, MessageLog>();
   readonly #watched = new Map<string, WatchedLog>();
   readonly #listeners = new Set<BatchListener>();
@@ -113,7 +116,7 @@ export class Engine {
 
   /** Stops every server and closes every connection. */
   async dispose(): Promise<void> {
-    for (const c of this.connections.values()) c.terminate();
+    for (const c of [...this.connections.values(), ...this.#closing]) c.terminate();
     await Promise.all([...this.servers.values()].map((s) => s.stop()));
     this.sessions.dispose(); // after the stops, so recordings include the closes
     this.#flush();
@@ -204,11 +207,19 @@ export class Engine {
     'connection.reconnect': ({ connectionId }) => this.connection(connectionId).reconnect().info(),
     'connection.remove': ({ connectionId }) => {
       const c = this.connection(connectionId);
-      c.terminate();
+      // A closing handshake under way (Disconnect, or a tab closing) is let finish, so the
+      // server's close frame is read rather than cut by a reset; ws ends it within its
+      // close timeout, dispose() at the latest. Anything else is dropped now.
+      const closing = c.readyState === ReadyState.CLOSING;
+      if (!closing) c.terminate();
       c.removeAllListeners();
       // Terminating a CONNECTING socket reports its error on the next tick; with no
       // listener left, EventEmitter would throw it as an uncaught exception.
       c.on('error', () => undefined);
+      if (closing) {
+        this.#closing.add(c);
+        c.once('close', () => this.#closing.delete(c));
+      }
       // A recording of a connection nobody can reach any more would hold its session file forever.
       if (this.sessions.isRecording(connectionId)) this.sessions.recordStop(connectionId);
       this.connections.delete(connectionId);

@@ -280,6 +280,17 @@ describe('Engine: log commands', () => {
     expect(await e.call('session.delete', { name: 'kept.jsonl' })).toEqual({ deleted: true });
   });
 
+  it('lets a connection removed while CLOSING finish its closing handshake', async () => {
+    const e = engine();
+    const { connectionId } = await connected(e);
+    const conn = e.connection(connectionId);
+    await e.call('connection.close', { connectionId, code: 1000 });
+    await e.call('connection.remove', { connectionId });
+    await until(() => conn.readyState === 3);
+    expect(conn.info()).toMatchObject({ closeCode: 1000, wasClean: true });
+    expect(e.connections.has(connectionId)).toBe(false);
+  });
+
   it('removes a connection that is still CONNECTING without an uncaught error', async () => {
     const sockets: Socket[] = [];
     const silent = createServer((s) => sockets.push(s)); // accepts TCP, never answers the handshake

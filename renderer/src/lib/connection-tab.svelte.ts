@@ -4,7 +4,7 @@
  */
 import type { WorkbenchApi } from '../../../app/api.js';
 import type { ConnectOptions, ConnectionInfo, SavedConnection } from '../../../app/contract.js';
-import { checkCloseArgs, parseWebSocketUrl } from '../../../app/websocket-rules.js';
+import { ReadyState, checkCloseArgs, parseWebSocketUrl } from '../../../app/websocket-rules.js';
 import { ComposerState } from './composer.svelte.js';
 import { LogModel } from './log-model.svelte.js';
 
@@ -235,10 +235,15 @@ export class ConnectionTab {
     if (!r.ok) this.composer.reportError(r.error.message);
   }
 
-  /** Removes the engine connection (when the tab closes). */
+  /** Removes the engine connection (when the tab closes), closing it first as Disconnect does. */
   async dispose(): Promise<void> {
     const id = this.connectionId;
-    if (id) await this.#api.connection.remove({ connectionId: id });
+    if (!id) return;
+    // Removing alone drops the TCP connection: the server would see 1006, not a normal closure.
+    if (this.readyState === ReadyState.CONNECTING || this.readyState === ReadyState.OPEN) {
+      await this.#api.connection.close({ connectionId: id, code: 1000 });
+    }
+    await this.#api.connection.remove({ connectionId: id });
   }
 
   onState(info: ConnectionInfo): void {
