@@ -145,6 +145,20 @@ export interface ServerInfo {
   clientCount: number;
 }
 
+/** A connection as the engine runs it, with the request it was opened with. */
+export interface LiveConnection {
+  info: ConnectionInfo;
+  options: ConnectOptions;
+  savedConnectionId?: string;
+}
+
+export interface LiveState {
+  connections: LiveConnection[];
+  servers: ServerInfo[];
+  /** The logs being recorded (connections' and servers'). */
+  recordings: RecordingInfo[];
+}
+
 export interface LogEntryView {
   seq: number;
   t: number;
@@ -319,7 +333,11 @@ const clientRef = z.object({ serverId: id, clientId: id });
 const closeArgs = { code: z.number().int().optional(), reason: z.string().optional() };
 
 export const commands = {
-  'connection.open': { input: connectOptionsSchema, output: {} as ConnectionInfo },
+  'connection.open': {
+    /** savedConnectionId: the saved connection the request came from, so a reloaded UI can say so again. */
+    input: connectOptionsSchema.extend({ savedConnectionId: id.optional() }),
+    output: {} as ConnectionInfo,
+  },
   'connection.send': {
     input: connectionRef.extend({ payload: payloadSchema }),
     output: {} as { seq: number },
@@ -434,6 +452,8 @@ export const commands = {
     input: z.object({ replayId: id, action: z.enum(replayActions) }),
     output: {} as ReplayReport,
   },
+  /** Every connection and server the engine runs, with what a UI needs to show them again (after a reload, in a new window). */
+  'live.list': { input: z.object({}), output: {} as LiveState },
 } as const;
 
 export type CommandName = keyof typeof commands;
@@ -456,9 +476,16 @@ export interface EventPayloads {
   'log.cleared': { logId: string };
   /** A replay sent, compared, paused, resumed or finished (coalesced per batch: the latest report). */
   'session.replayProgress': { replayId: string; report: ReplayReport };
+  /**
+   * Saved connections, templates or session files changed (through any front end):
+   * every window reads that list again.
+   */
+  'workspace.changed': { what: WorkspacePart };
   /** An app-menu item or its shortcut was used (Electron shell); the UI performs it. */
   'ui.menu': { action: MenuAction };
 }
+export const workspaceParts = ['savedConnections', 'templates', 'sessions'] as const;
+export type WorkspacePart = (typeof workspaceParts)[number];
 export const menuActions = ['connection.new', 'server.start', 'theme.toggle'] as const;
 export type MenuAction = (typeof menuActions)[number];
 export type EventName = keyof EventPayloads;

@@ -10,10 +10,13 @@ import {
   type CommandInput,
   type CommandName,
   type CommandOutput,
+  type ConnectOptions,
   type EventName,
   type EventPayloads,
+  type LiveState,
   type LogEntryView,
   type Result,
+  type WorkspacePart,
 } from './contract.js';
 import { DuplexError, ErrorCodes, toErrorInfo } from './errors.js';
 import { ClientConnection } from './connections/client-connection.js';
@@ -42,6 +45,8 @@ type Handler<K extends CommandName> = (
 export class Engine {
   readonly connections = new Map<string, ClientConnection>();
   readonly servers = new Map<string, MockServer>();
+  /** The saved connection each connection was opened from, when its front end said. */
+  readonly #savedConnectionOf = new Map<string, string>();
   /** Removed connections still finishing their closing handshake. */
   readonly #closing = new Set<ClientConnection>();
   readonly #logs = new Map<string, MessageLog>();
@@ -111,7 +116,10 @@ export class Engine {
         issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
       });
     }
-    return handler(parsed.data as never);
+    const output = await handler(parsed.data as never);
+    const changed = workspaceChanges[name];
+    if (changed) this.#workspaceChanged(changed);
+    return output;
   }
 
   /** Stops every server and closes every connection. */
@@ -142,7 +150,7 @@ export class Engine {
   }
 
   /** Adds an engine-made connection (used by the CLI, replay and tests). */
-  openConnection(options: CommandInput<'connection.open'>): ClientConnection {
+  openConnection(options: ConnectOptions): ClientConnection {
     const conn = new ClientConnection(`conn-${this.#nextId++}`, options);
     this.connections.set(conn.id, conn);
     this.#watchLog(conn.id, conn.log);
@@ -192,7 +200,11 @@ export class Engine {
 
   readonly #handlers: { [K in CommandName]: Handler<K> } = {
     ...this.sessions.handlers,
-    'connection.open': (input) => this.openConnection(input).info(),
+    'connection.open': ({ savedConnectionId, ...options }) => {
+      const conn = this.openConnection(options);
+      if (savedConnectionId !== undefined) this.#savedConnectionOf.set(conn.id, savedConnectionId);
+      return conn.info();
+    },
     'connection.send': ({ connectionId, payload }) => ({
       seq: this.connection(connectionId).send(payload).seq,
     }),
@@ -221,8 +233,12 @@ export class Engine {
         c.once('close', () => this.#closing.delete(c));
       }
       // A recording of a connection nobody can reach any more would hold its session file forever.
-      if (this.sessions.isRecording(connectionId)) this.sessions.recordStop(connectionId);
+      if (this.sessions.isRecording(connectionId)) {
+        this.sessions.recordStop(connectionId);
+        this.#workspaceChanged('sessions');
+      }
       this.connections.delete(connectionId);
+      this.#savedConnectionOf.delete(connectionId);
       this.#logs.delete(connectionId);
       this.#watched.delete(connectionId);
       this.#queueState('connection.removed', connectionId, { connectionId });
@@ -248,6 +264,15 @@ export class Engine {
       this.server(serverId).terminateClient(clientId);
       return { terminated: true };
     },
+
+    'live.list': async (): Promise<LiveState> => ({
+      connections: [...this.connections.values()].map((c) => {
+        const savedConnectionId = this.#savedConnectionOf.get(c.id);
+        return { info: c.info(), options: c.options, ...(savedConnectionId ? { savedConnectionId } : {}) };
+      }),
+      servers: [...this.servers.values()].map((s) => s.info()),
+      recordings: await this.sessions.handlers['session.recordings']({}),
+    }),
 
     'log.read': ({ logId, fromSeq, count, filter }) => {
       const log = this.log(logId);
@@ -300,6 +325,10 @@ export class Engine {
     log.on('cleared', () => this.#queueState('log.cleared', logId, { logId }));
   }
 
+  #workspaceChanged(what: WorkspacePart): void {
+    this.#queueState('workspace.changed', what, { what });
+  }
+
   #queueState<E extends EventName>(name: E, key: string, payload: EventPayloads[E]): void {
     // Later state of the same thing replaces earlier state within one batch.
     this.#pendingState.set(`${name}:${key}`, { name, payload } as EngineEvent);
@@ -343,6 +372,21 @@ export class Engine {
     for (const listener of this.#listeners) listener(events);
   }
 }
+
+/** The part of the workspace each command changes when it succeeds; every window reads it again. */
+const workspaceChanges: Partial<Record<CommandName, WorkspacePart>> = {
+  'savedConnection.save': 'savedConnections',
+  'savedConnection.rename': 'savedConnections',
+  'savedConnection.duplicate': 'savedConnections',
+  'savedConnection.delete': 'savedConnections',
+  'template.save': 'templates',
+  'template.delete': 'templates',
+  'session.recordStart': 'sessions',
+  'session.recordStop': 'sessions',
+  'session.rename': 'sessions',
+  'session.delete': 'sessions',
+  'session.import': 'sessions',
+};
 
 /** A log the engine publishes: the last seq sent in a batch. */
 interface WatchedLog {
