@@ -263,24 +263,42 @@ describe.skipIf(missing)(
 
     it('shows a connection saved in one page in another page, without a reload', async () => {
       const { page, ui, pageErrors } = workbench;
+      const saved = (p: Page) =>
+        p.getByRole('navigation', { name: 'Workspace' }).getByRole('region', { name: 'Connections' });
+      const savedAs = (p: Page, path: string) =>
+        saved(p).getByRole('button', { name: new RegExp(`127\\.0\\.0\\.1:9/${path}`) });
+      async function save(path: string): Promise<void> {
+        const sidebar = page.getByRole('navigation', { name: 'Workspace' });
+        await sidebar.getByRole('button', { name: 'New connection', exact: true }).click();
+        await page.getByRole('textbox', { name: 'URL' }).fill(`ws://127.0.0.1:9/${path}`);
+        await page.getByRole('button', { name: 'Save', exact: true }).click();
+        await savedAs(page, path).waitFor();
+      }
+      await save('saved-before');
       const otherErrors: string[] = [];
       const other = await openWorkbenchPage(page.context().browser()!, ui.url, otherErrors);
       try {
-        const saved = (p: Page) =>
-          p.getByRole('navigation', { name: 'Workspace' }).getByRole('region', { name: 'Connections' });
-        await other.getByRole('heading', { name: 'Duplex' }).waitFor();
-        const before = await saved(other).locator('li:not(.empty)').count();
+        // The other page has read the saved connections; what follows can only reach it as an event.
+        await savedAs(other, 'saved-before').waitFor();
+        await save('saved-after');
+        await savedAs(other, 'saved-after').waitFor();
+        expect(await saved(other).locator('li:not(.empty)').count()).toBe(2);
 
-        const sidebar = page.getByRole('navigation', { name: 'Workspace' });
-        await sidebar.getByRole('button', { name: 'New connection', exact: true }).click();
-        await page.getByRole('textbox', { name: 'URL' }).fill('ws://127.0.0.1:9/shared-between-pages');
-        await page.getByRole('button', { name: 'Save', exact: true }).click();
-
+        // And back: a rename in the other page shows here.
+        await saved(other).locator('li:not(.empty)').first().hover();
         await saved(other)
-          .getByRole('button', { name: /127\.0\.0\.1:9\/shared-between-pages/ })
+          .getByRole('button', { name: /^Rename / })
           .first()
+          .click();
+        await saved(other)
+          .getByRole('textbox', { name: /^New name for / })
+          .fill('Renamed elsewhere');
+        await saved(other)
+          .getByRole('textbox', { name: /^New name for / })
+          .press('Enter');
+        await saved(page)
+          .getByRole('button', { name: /Renamed elsewhere/ })
           .waitFor();
-        expect(await saved(other).locator('li:not(.empty)').count()).toBe(before + 1);
       } finally {
         await other.close();
       }
