@@ -452,7 +452,7 @@ export const commands = {
     input: z.object({ replayId: id, action: z.enum(replayActions) }),
     output: {} as ReplayReport,
   },
-  /** Every connection and server the engine runs, with what a UI needs to show them again (after a reload, in a new window). */
+  /** Every connection and server the engine runs, with what a reloaded page or new window needs to show them. */
   'live.list': { input: z.object({}), output: {} as LiveState },
 } as const;
 
@@ -484,8 +484,8 @@ export interface EventPayloads {
   /** An app-menu item or its shortcut was used (Electron shell); the UI performs it. */
   'ui.menu': { action: MenuAction };
 }
-export const workspaceParts = ['savedConnections', 'templates', 'sessions'] as const;
-export type WorkspacePart = (typeof workspaceParts)[number];
+/** The lists a window reads again on workspace.changed. */
+export type WorkspacePart = 'savedConnections' | 'templates' | 'sessions';
 export const menuActions = ['connection.new', 'server.start', 'theme.toggle'] as const;
 export type MenuAction = (typeof menuActions)[number];
 export type EventName = keyof EventPayloads;
