@@ -57,6 +57,7 @@ export const commandNames = [
   'session.replay',
   'session.replayStatus',
   'session.replayControl',
+  'live.list',
 ] as const satisfies readonly CommandName[];
 
 export const eventNames = [
@@ -67,6 +68,7 @@ export const eventNames = [
   'log.appended',
   'log.cleared',
   'session.replayProgress',
+  'workspace.changed',
   'ui.menu',
 ] as const satisfies readonly EventName[];
 

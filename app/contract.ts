@@ -146,6 +146,20 @@ export interface ServerInfo {
   clientCount: number;
 }
 
+/** A connection as the engine runs it, with the request it was opened with. */
+export interface LiveConnection {
+  info: ConnectionInfo;
+  options: ConnectOptions;
+  savedConnectionId?: string;
+}
+
+export interface LiveState {
+  connections: LiveConnection[];
+  servers: ServerInfo[];
+  /** The logs being recorded (connections' and servers'). */
+  recordings: RecordingInfo[];
+}
+
 export interface LogEntryView {
   seq: number;
   t: number;
@@ -344,7 +358,11 @@ const clientClose = connectionRef
 const serverClose = clientRef.extend(closeArgs).superRefine(closeRule(() => 'wire'));
 
 export const commands = {
-  'connection.open': { input: connectOptionsSchema, output: {} as ConnectionInfo },
+  'connection.open': {
+    /** savedConnectionId: the saved connection the request came from, so a reloaded UI can say so again. */
+    input: connectOptionsSchema.extend({ savedConnectionId: id.optional() }),
+    output: {} as ConnectionInfo,
+  },
   'connection.send': {
     input: connectionRef.extend({ payload: payloadSchema }),
     output: {} as { seq: number },
@@ -466,6 +484,8 @@ export const commands = {
     input: z.object({ replayId: id, action: z.enum(replayActions) }),
     output: {} as ReplayReport,
   },
+  /** Every connection and server the engine runs, with what a reloaded page or new window needs to show them. */
+  'live.list': { input: z.object({}), output: {} as LiveState },
 } as const;
 
 export type CommandName = keyof typeof commands;
@@ -488,9 +508,16 @@ export interface EventPayloads {
   'log.cleared': { logId: string };
   /** A replay sent, compared, paused, resumed or finished (coalesced per batch: the latest report). */
   'session.replayProgress': { replayId: string; report: ReplayReport };
+  /**
+   * Saved connections, templates or session files changed (through any front end):
+   * every window reads that list again.
+   */
+  'workspace.changed': { what: WorkspacePart };
   /** An app-menu item or its shortcut was used (Electron shell); the UI performs it. */
   'ui.menu': { action: MenuAction };
 }
+/** The lists a window reads again on workspace.changed. */
+export type WorkspacePart = 'savedConnections' | 'templates' | 'sessions';
 export const menuActions = ['connection.new', 'server.start', 'theme.toggle'] as const;
 export type MenuAction = (typeof menuActions)[number];
 export type EventName = keyof EventPayloads;

@@ -10,16 +10,20 @@ import {
   type CommandInput,
   type CommandName,
   type CommandOutput,
+  type ConnectOptions,
   type EventName,
   type EventPayloads,
+  type LiveState,
   type LogEntryView,
   type Result,
   type RuleIssueParams,
+  type WorkspacePart,
 } from './contract.js';
 import { DuplexError, ErrorCodes, toErrorInfo, type ErrorCode } from './errors.js';
 import { ClientConnection } from './connections/client-connection.js';
 import { MockServer } from './server/mock-server.js';
 import { MessageLog, toEntryView } from './log/message-log.js';
+import { ReadyState } from './websocket-rules.js';
 import { Workspace } from './workspace/workspace.js';
 import { EngineSessions } from './sessions/engine-sessions.js';
 import { clientCloseRule } from './websocket-rules.js';
@@ -43,6 +47,10 @@ type Handler<K extends CommandName> = (
 export class Engine {
   readonly connections = new Map<string, ClientConnection>();
   readonly servers = new Map<string, MockServer>();
+  /** The saved connection each connection was opened from, when its front end said. */
+  readonly #savedConnectionOf = new Map<string, string>();
+  /** Removed connections still finishing their closing handshake. */
+  readonly #closing = new Set<ClientConnection>();
   readonly #logs = new Map<string, MessageLog>();
   readonly #watched = new Map<string, WatchedLog>();
   readonly #listeners = new Set<BatchListener>();
@@ -114,12 +122,15 @@ export class Engine {
         issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
       });
     }
-    return handler(parsed.data as never);
+    const output = await handler(parsed.data as never);
+    const changed = workspaceChanges[name];
+    if (changed) this.#workspaceChanged(changed);
+    return output;
   }
 
   /** Stops every server and closes every connection. */
   async dispose(): Promise<void> {
-    for (const c of this.connections.values()) c.terminate();
+    for (const c of [...this.connections.values(), ...this.#closing]) c.terminate();
     await Promise.all([...this.servers.values()].map((s) => s.stop()));
     this.sessions.dispose(); // after the stops, so recordings include the closes
     this.#flush();
@@ -145,7 +156,7 @@ export class Engine {
   }
 
   /** Adds an engine-made connection (used by the CLI, replay and tests). */
-  openConnection(options: CommandInput<'connection.open'>): ClientConnection {
+  openConnection(options: ConnectOptions): ClientConnection {
     const conn = new ClientConnection(`conn-${this.#nextId++}`, options);
     this.connections.set(conn.id, conn);
     this.#watchLog(conn.id, conn.log);
@@ -195,7 +206,11 @@ export class Engine {
 
   readonly #handlers: { [K in CommandName]: Handler<K> } = {
     ...this.sessions.handlers,
-    'connection.open': (input) => this.openConnection(input).info(),
+    'connection.open': ({ savedConnectionId, ...options }) => {
+      const conn = this.openConnection(options);
+      if (savedConnectionId !== undefined) this.#savedConnectionOf.set(conn.id, savedConnectionId);
+      return conn.info();
+    },
     'connection.send': ({ connectionId, payload }) => ({
       seq: this.connection(connectionId).send(payload).seq,
     }),
@@ -210,12 +225,26 @@ export class Engine {
     'connection.reconnect': ({ connectionId }) => this.connection(connectionId).reconnect().info(),
     'connection.remove': ({ connectionId }) => {
       const c = this.connection(connectionId);
-      c.terminate();
+      // A closing handshake under way (Disconnect, or a tab closing) is let finish, so the
+      // server's close frame is read rather than cut by a reset; ws ends it within its
+      // close timeout, dispose() at the latest. Anything else is dropped now.
+      const closing = c.readyState === ReadyState.CLOSING;
+      if (!closing) c.terminate();
       c.removeAllListeners();
       // Terminating a CONNECTING socket reports its error on the next tick; with no
       // listener left, EventEmitter would throw it as an uncaught exception.
       c.on('error', () => undefined);
+      if (closing) {
+        this.#closing.add(c);
+        c.once('close', () => this.#closing.delete(c));
+      }
+      // A recording of a connection nobody can reach any more would hold its session file forever.
+      if (this.sessions.isRecording(connectionId)) {
+        this.sessions.recordStop(connectionId);
+        this.#workspaceChanged('sessions');
+      }
       this.connections.delete(connectionId);
+      this.#savedConnectionOf.delete(connectionId);
       this.#logs.delete(connectionId);
       this.#watched.delete(connectionId);
       this.#queueState('connection.removed', connectionId, { connectionId });
@@ -241,6 +270,15 @@ export class Engine {
       this.server(serverId).terminateClient(clientId);
       return { terminated: true };
     },
+
+    'live.list': async (): Promise<LiveState> => ({
+      connections: [...this.connections.values()].map((c) => {
+        const savedConnectionId = this.#savedConnectionOf.get(c.id);
+        return { info: c.info(), options: c.options, ...(savedConnectionId ? { savedConnectionId } : {}) };
+      }),
+      servers: [...this.servers.values()].map((s) => s.info()),
+      recordings: await this.sessions.handlers['session.recordings']({}),
+    }),
 
     'log.read': ({ logId, fromSeq, count, filter }) => {
       const log = this.log(logId);
@@ -293,6 +331,10 @@ export class Engine {
     log.on('cleared', () => this.#queueState('log.cleared', logId, { logId }));
   }
 
+  #workspaceChanged(what: WorkspacePart): void {
+    this.#queueState('workspace.changed', what, { what });
+  }
+
   #queueState<E extends EventName>(name: E, key: string, payload: EventPayloads[E]): void {
     // Later state of the same thing replaces earlier state within one batch.
     this.#pendingState.set(`${name}:${key}`, { name, payload } as EngineEvent);
@@ -336,6 +378,21 @@ export class Engine {
     for (const listener of this.#listeners) listener(events);
   }
 }
+
+/** The part of the workspace each command changes when it succeeds; every window reads it again. */
+const workspaceChanges: Partial<Record<CommandName, WorkspacePart>> = {
+  'savedConnection.save': 'savedConnections',
+  'savedConnection.rename': 'savedConnections',
+  'savedConnection.duplicate': 'savedConnections',
+  'savedConnection.delete': 'savedConnections',
+  'template.save': 'templates',
+  'template.delete': 'templates',
+  'session.recordStart': 'sessions',
+  'session.recordStop': 'sessions',
+  'session.rename': 'sessions',
+  'session.delete': 'sessions',
+  'session.import': 'sessions',
+};
 
 /** A log the engine publishes: the last seq sent in a batch. */
 interface WatchedLog {

@@ -110,6 +110,11 @@ export class EngineSessions {
     return { ...this.#info(logId, rec), recording: false };
   }
 
+  /** Whether the log of a connection or server is being recorded. */
+  isRecording(logId: string): boolean {
+    return this.#recordings.has(logId);
+  }
+
   /** Stops every recording (flushed and closed) — called by Engine.dispose. */
   dispose(): void {
     for (const logId of [...this.#recordings.keys()]) this.recordStop(logId);

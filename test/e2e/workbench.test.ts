@@ -4,9 +4,13 @@
  * view, a close with code and reason, and the inline error for code 999.
  * Screenshots of the main views go to test-results/screenshots/.
  */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { missingPrerequisite } from './browser-harness.js';
+import { WebSocketServer } from 'ws';
+import { missingPrerequisite, openWorkbenchPage } from './browser-harness.js';
 import { SHOTS, useWorkbench } from './workbench-fixture.js';
 
 const missing = missingPrerequisite();
@@ -188,6 +192,121 @@ describe.skipIf(missing)(
       await expect.poll(() => items.count()).toBe(1);
       expect(await items.first().textContent()).toContain('Local echo');
       await page.screenshot({ path: join(SHOTS, 'sidebar-after-reload.png') });
+      expect(pageErrors).toEqual([]);
+    });
+  },
+);
+
+describe.skipIf(missing)(
+  `workbench lifecycle in Chromium: closing tabs, reloads, two pages${missing ? ` — skipped: ${missing}` : ''}`,
+  () => {
+    const workbench = useWorkbench();
+
+    /** A new connection tab aimed at `url`, connected. */
+    async function connect(page: Page, url: string): Promise<void> {
+      const sidebar = page.getByRole('navigation', { name: 'Workspace' });
+      await sidebar.getByRole('button', { name: 'New connection', exact: true }).click();
+      await page.getByRole('textbox', { name: 'URL' }).fill(url);
+      await page.getByRole('button', { name: 'Connect', exact: true }).click();
+      await page.getByRole('status', { name: 'Connection state: OPEN' }).waitFor();
+    }
+
+    it('closing the tab of an open connection closes it with 1000, as Disconnect does', async () => {
+      const { page, pageErrors } = workbench;
+      const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+      try {
+        await once(server, 'listening');
+        const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+        const closed = once(server, 'connection').then(([socket]) =>
+          once(socket as import('ws').WebSocket, 'close'),
+        );
+        await page.getByRole('heading', { name: 'Duplex' }).waitFor();
+        await connect(page, url);
+        await page.getByRole('button', { name: `Close tab ${url}` }).click();
+        const [code] = (await closed) as [number, Buffer];
+        expect(code).toBe(1000);
+        expect(await page.getByRole('tab').count()).toBe(0);
+      } finally {
+        server.close();
+      }
+      expect(pageErrors).toEqual([]);
+    });
+
+    it('after a reload, shows the open connection again with its log, and Disconnect still works', async () => {
+      const { page, pageErrors } = workbench;
+      const sidebar = page.getByRole('navigation', { name: 'Workspace' });
+      await sidebar.getByRole('button', { name: 'New mock server' }).click();
+      await page.getByRole('textbox', { name: 'Port' }).fill('0');
+      await page.getByRole('button', { name: 'Start server' }).click();
+      await page.getByRole('button', { name: 'Stop server' }).waitFor();
+      const serverUrl = (await page.locator('code.url').first().textContent())!.trim();
+      await connect(page, serverUrl);
+      await page.getByRole('textbox', { name: 'Message' }).fill('sent before the reload');
+      await page.getByRole('button', { name: 'Send', exact: true }).click();
+      const log = page.getByRole('log', { name: 'Messages' });
+      const sentRows = log.locator('button.row.k-text', { hasText: 'sent before the reload' });
+      await expect.poll(() => sentRows.count()).toBe(2); // out, and the echo in
+
+      await page.reload();
+      const tab = page.getByRole('tab', { name: new RegExp(serverUrl.replace(/[./]/g, '\\$&')) });
+      await tab.click();
+      await page.getByRole('status', { name: 'Connection state: OPEN' }).waitFor();
+      await expect.poll(() => sentRows.count()).toBe(2);
+      // The mock server's log is back too.
+      await sidebar.getByRole('button', { name: /Mock :\d+/ }).click();
+      await expect.poll(() => sentRows.count()).toBe(2);
+
+      await tab.click();
+      await page.getByRole('button', { name: 'Disconnect', exact: true }).click();
+      await page.getByRole('status', { name: 'Connection state: CLOSED' }).waitFor();
+      await expect
+        .poll(async () => (await log.locator('button.row').allTextContents()).join('\n'))
+        .toContain('code 1000');
+      expect(pageErrors).toEqual([]);
+    });
+
+    it('shows a connection saved in one page in another page, without a reload', async () => {
+      const { page, ui, pageErrors } = workbench;
+      const saved = (p: Page) =>
+        p.getByRole('navigation', { name: 'Workspace' }).getByRole('region', { name: 'Connections' });
+      const savedAs = (p: Page, path: string) =>
+        saved(p).getByRole('button', { name: new RegExp(`127\\.0\\.0\\.1:9/${path}`) });
+      async function save(path: string): Promise<void> {
+        const sidebar = page.getByRole('navigation', { name: 'Workspace' });
+        await sidebar.getByRole('button', { name: 'New connection', exact: true }).click();
+        await page.getByRole('textbox', { name: 'URL' }).fill(`ws://127.0.0.1:9/${path}`);
+        await page.getByRole('button', { name: 'Save', exact: true }).click();
+        await savedAs(page, path).waitFor();
+      }
+      await save('saved-before');
+      const otherErrors: string[] = [];
+      const other = await openWorkbenchPage(page.context().browser()!, ui.url, otherErrors);
+      try {
+        // The other page has read the saved connections; what follows can only reach it as an event.
+        await savedAs(other, 'saved-before').waitFor();
+        await save('saved-after');
+        await savedAs(other, 'saved-after').waitFor();
+        expect(await saved(other).locator('li:not(.empty)').count()).toBe(2);
+
+        // And back: a rename in the other page shows here.
+        await saved(other).locator('li:not(.empty)').first().hover();
+        await saved(other)
+          .getByRole('button', { name: /^Rename / })
+          .first()
+          .click();
+        await saved(other)
+          .getByRole('textbox', { name: /^New name for / })
+          .fill('Renamed elsewhere');
+        await saved(other)
+          .getByRole('textbox', { name: /^New name for / })
+          .press('Enter');
+        await saved(page)
+          .getByRole('button', { name: /Renamed elsewhere/ })
+          .waitFor();
+      } finally {
+        await other.close();
+      }
+      expect(otherErrors).toEqual([]);
       expect(pageErrors).toEqual([]);
     });
   },

@@ -4,6 +4,9 @@
  * `window.duplex` calls ipcRenderer.invoke, which reaches main/ipc.ts's
  * ipcMain.handle handlers exactly as Electron routes them.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 const fake = vi.hoisted(() => {
@@ -25,7 +28,13 @@ const fake = vi.hoisted(() => {
   };
   /** A second window of ours whose top frame shows someone else's page (URL set per test). */
   const strayFrame = { url: 'https://evil.example/', parent: null as unknown };
-  const strayContents = { mainFrame: strayFrame, isDestroyed: () => false, send: () => undefined };
+  /** What main sent to the second window. */
+  const straySent: { channel: string; payload: unknown }[] = [];
+  const strayContents = {
+    mainFrame: strayFrame,
+    isDestroyed: () => false,
+    send: (channel: string, payload: unknown) => void straySent.push({ channel, payload }),
+  };
   /** The IPC event Electron would build for the window's top frame; tests override parts. */
   let nextEvent: () => unknown = () => ({ sender: contents, senderFrame: frame });
   return {
@@ -36,6 +45,7 @@ const fake = vi.hoisted(() => {
     contents,
     strayFrame,
     strayContents,
+    straySent,
     sent,
     setEvent(make: () => unknown) {
       nextEvent = make;
@@ -96,8 +106,11 @@ let unbind: () => void;
 let api: WorkbenchApi;
 const windows = (): WebContents[] => [fake.contents, fake.strayContents] as unknown as WebContents[];
 
+let workspace: string;
+
 beforeAll(async () => {
-  engine = new Engine();
+  workspace = mkdtempSync(join(tmpdir(), 'duplex-ipc-'));
+  engine = new Engine({ workspaceDir: workspace });
   unbind = bindIpc(engine, { windows });
   await import('../../main/preload.js');
   api = fake.exposed.get('duplex') as WorkbenchApi;
@@ -105,6 +118,7 @@ beforeAll(async () => {
 afterAll(async () => {
   unbind();
   await engine.dispose();
+  rmSync(workspace, { recursive: true, force: true });
 });
 
 describe('main/ipc.ts binds the whole contract', () => {
@@ -243,6 +257,7 @@ describe('events reach the renderer in batches', () => {
       'log.appended': { logId: 'c', entries: [], firstSeq: 1, lastSeq: 0 },
       'log.cleared': { logId: 'c' },
       'session.replayProgress': { replayId: 'replay-1', report: { done: false, sent: 0 } },
+      'workspace.changed': { what: 'savedConnections' },
       'ui.menu': { action: 'connection.new' },
     } as never;
     for (const name of eventNames) expect(samples[name], `sample for ${name}`).toBeDefined();
@@ -261,6 +276,22 @@ describe('events reach the renderer in batches', () => {
     for (const off of offs) off();
     sendEvents(fake.contents as unknown as WebContents, [{ name: 'log.cleared', payload: { logId: 'c' } }]);
     expect(got).toHaveLength(eventNames.length);
+  });
+
+  it('a saved connection made through one window is announced to every window', async () => {
+    const changed = (sent: { channel: string; payload: unknown }[]): unknown[] =>
+      sent.flatMap((m) =>
+        m.channel === eventBatchChannel
+          ? (m.payload as { name: string; payload: unknown }[]).filter((e) => e.name === 'workspace.changed')
+          : [],
+      );
+    const before = [changed(fake.sent).length, changed(fake.straySent).length];
+    const saved = await api.savedConnection.save({ name: 'Shared', options: { url: 'ws://127.0.0.1:9/' } });
+    expect(saved.ok).toBe(true);
+    await until(() => changed(fake.sent).length > before[0]! && changed(fake.straySent).length > before[1]!);
+    const announcement = { name: 'workspace.changed', payload: { what: 'savedConnections' } };
+    expect(changed(fake.sent).at(-1)).toEqual(announcement);
+    expect(changed(fake.straySent).at(-1)).toEqual(announcement);
   });
 
   it('a flood of frames becomes few IPC messages, each a batch on the one event channel', async () => {

@@ -289,4 +289,41 @@ describe('browser-mode server: the contract over the bridge', () => {
     expect(batches).toBeLessThan(400); // 4000 log entries, far fewer frames
     client.ws.close();
   });
+
+  it('tells every connected page what another page changed, and lists what runs for a reloaded one', async () => {
+    const [first, second] = [new TestClient(), new TestClient()];
+    await Promise.all([first.opened(), second.opened()]);
+    const changes = (client: TestClient): unknown[] =>
+      client
+        .eventFrames()
+        .flat()
+        .filter((e) => e.name === 'workspace.changed')
+        .map((e) => e.payload);
+    const made = await first.call('template.save', { name: 'Hi', payload: { type: 'text', text: 'hi' } });
+    expect(made.ok).toBe(true);
+    await until(() => changes(first).length > 0 && changes(second).length > 0);
+    expect(changes(first)).toEqual([{ what: 'templates' }]);
+    expect(changes(second)).toEqual([{ what: 'templates' }]);
+
+    const server = await first.call<{ serverId: string; url: string }>('server.start', { port: 0 });
+    if (!server.ok) throw new Error(server.error.message);
+    const conn = await first.call<{ connectionId: string }>('connection.open', { url: server.value.url });
+    if (!conn.ok) throw new Error(conn.error.message);
+    const live = await second.call<{
+      connections: { info: { connectionId: string }; options: { url: string } }[];
+      servers: { serverId: string }[];
+    }>('live.list', {});
+    if (!live.ok) throw new Error(live.error.message);
+    expect(live.value.connections).toContainEqual(
+      expect.objectContaining({
+        info: expect.objectContaining({ connectionId: conn.value.connectionId }),
+        options: { url: server.value.url },
+      }),
+    );
+    expect(live.value.servers.map((s) => s.serverId)).toContain(server.value.serverId);
+    await first.call('connection.remove', { connectionId: conn.value.connectionId });
+    await first.call('server.stop', { serverId: server.value.serverId });
+    first.ws.close();
+    second.ws.close();
+  });
 });

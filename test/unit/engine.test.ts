@@ -2,6 +2,7 @@
  * Engine: command validation, typed errors, batched events, log commands —
  * through invoke/call with a real mock server and real client connections.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,10 +16,19 @@ import { until } from '../support/until.js';
 
 const engines: Engine[] = [];
 const cleanups: (() => unknown)[] = [];
+const dirs: string[] = [];
 afterEach(async () => {
   for (const e of engines.splice(0)) await e.dispose();
   for (const fn of cleanups.splice(0).reverse()) await fn();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
+
+/** A scratch workspace folder, removed after the test. */
+function workspaceDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'duplex-engine-'));
+  dirs.push(dir);
+  return dir;
+}
 
 function engine(options?: ConstructorParameters<typeof Engine>[0]): Engine {
   const e = new Engine(options);
@@ -354,6 +364,29 @@ describe('Engine: log commands', () => {
     expect(await e.call('connection.list', {})).toEqual([]);
   });
 
+  it('stops the recording of a removed connection, so its session can be renamed and deleted', async () => {
+    const e = engine({ workspaceDir: workspaceDir() });
+    const { connectionId } = await connected(e);
+    const rec = await e.call('session.recordStart', { logId: connectionId, name: 'removed.jsonl' });
+    expect(rec.recording).toBe(true);
+    await e.call('connection.remove', { connectionId });
+    expect(await e.call('session.recordings', {})).toEqual([]);
+    const renamed = await e.call('session.rename', { name: 'removed.jsonl', newName: 'kept.jsonl' });
+    expect(renamed.name).toBe('kept.jsonl');
+    expect(await e.call('session.delete', { name: 'kept.jsonl' })).toEqual({ deleted: true });
+  });
+
+  it('lets a connection removed while CLOSING finish its closing handshake', async () => {
+    const e = engine();
+    const { connectionId } = await connected(e);
+    const conn = e.connection(connectionId);
+    await e.call('connection.close', { connectionId, code: 1000 });
+    await e.call('connection.remove', { connectionId });
+    await until(() => conn.readyState === 3);
+    expect(conn.info()).toMatchObject({ closeCode: 1000, wasClean: true });
+    expect(e.connections.has(connectionId)).toBe(false);
+  });
+
   it('removes a connection that is still CONNECTING without an uncaught error', async () => {
     const sockets: Socket[] = [];
     const silent = createServer((s) => sockets.push(s)); // accepts TCP, never answers the handshake
@@ -375,5 +408,96 @@ describe('Engine: log commands', () => {
       for (const s of sockets) s.destroy();
       await new Promise((r) => silent.close(r));
     }
+  });
+});
+
+describe('Engine: what a reloaded or second window needs', () => {
+  it('lists live connections with their request and saved connection, servers, and recordings', async () => {
+    const e = engine({ workspaceDir: workspaceDir() });
+    const server = await e.call('server.start', {});
+    const saved = await e.call('savedConnection.save', { name: 'Echo', options: { url: server.url } });
+    const fromSaved = await e.call('connection.open', {
+      url: server.url,
+      protocols: ['chat.v1'],
+      headers: { 'X-Trace': '1' },
+      savedConnectionId: saved.id,
+    });
+    const adHoc = await e.call('connection.open', { url: server.url });
+    await until(() => e.connection(adHoc.connectionId).readyState === 1);
+    await e.call('session.recordStart', { logId: fromSaved.connectionId, name: 'live.jsonl' });
+
+    const live = await e.call('live.list', {});
+    expect(live.connections.map((c) => c.info.connectionId)).toEqual([
+      fromSaved.connectionId,
+      adHoc.connectionId,
+    ]);
+    expect(live.connections[0]).toMatchObject({
+      savedConnectionId: saved.id,
+      options: { url: server.url, protocols: ['chat.v1'], headers: { 'X-Trace': '1' } },
+    });
+    expect(live.connections[0]!.options).not.toHaveProperty('savedConnectionId');
+    expect(live.connections[1]!.savedConnectionId).toBeUndefined();
+    expect(live.connections[1]!.info.readyState).toBe(1);
+    expect(live.servers).toEqual([server].map((s) => expect.objectContaining({ serverId: s.serverId })));
+    expect(live.recordings).toEqual([
+      expect.objectContaining({ logId: fromSaved.connectionId, name: 'live.jsonl', recording: true }),
+    ]);
+
+    await e.call('connection.remove', { connectionId: fromSaved.connectionId });
+    expect((await e.call('live.list', {})).connections.map((c) => c.info.connectionId)).toEqual([
+      adHoc.connectionId,
+    ]);
+  });
+
+  it('tells every subscriber when saved connections, templates or sessions change', async () => {
+    const e = engine({ workspaceDir: workspaceDir() });
+    const first: EngineEvent[] = [];
+    const second: EngineEvent[] = [];
+    e.subscribe((b) => first.push(...b));
+    e.subscribe((b) => second.push(...b));
+    const changes = (events: EngineEvent[]): string[] =>
+      events.flatMap((ev) => (ev.name === 'workspace.changed' ? [ev.payload.what] : []));
+    /** Runs a command and waits for the batch that reports its change. */
+    const expectChange = async (what: string, run: () => Promise<unknown>): Promise<void> => {
+      first.length = 0;
+      second.length = 0;
+      await run();
+      await until(() => changes(first).length > 0 && changes(second).length > 0);
+      expect(changes(first)).toEqual([what]);
+      expect(changes(second)).toEqual([what]);
+    };
+
+    let savedId = '';
+    await expectChange('savedConnections', async () => {
+      savedId = (await e.call('savedConnection.save', { name: 'A', options: { url: 'ws://127.0.0.1:9/' } }))
+        .id;
+    });
+    await expectChange('savedConnections', () =>
+      e.call('savedConnection.rename', { id: savedId, name: 'B' }),
+    );
+    await expectChange('savedConnections', () => e.call('savedConnection.duplicate', { id: savedId }));
+    await expectChange('savedConnections', () => e.call('savedConnection.delete', { id: savedId }));
+    let templateId = '';
+    await expectChange('templates', async () => {
+      templateId = (await e.call('template.save', { name: 'T', payload: { type: 'text', text: 'x' } })).id;
+    });
+    await expectChange('templates', () => e.call('template.delete', { id: templateId }));
+
+    const { connectionId } = await connected(e);
+    await expectChange('sessions', () => e.call('session.recordStart', { logId: connectionId, name: 'a' }));
+    await expectChange('sessions', () => e.call('session.recordStop', { logId: connectionId }));
+    await expectChange('sessions', () => e.call('session.rename', { name: 'a.jsonl', newName: 'b.jsonl' }));
+    await expectChange('sessions', () => e.call('session.delete', { name: 'b.jsonl' }));
+    await e.call('session.recordStart', { logId: connectionId, name: 'c' });
+    // Removing a connection ends its recording: the session file is complete now.
+    await expectChange('sessions', () => e.call('connection.remove', { connectionId }));
+
+    // A command that fails changes nothing and says nothing.
+    first.length = 0;
+    const refused = await e.invoke('savedConnection.rename', { id: 'nope', name: 'C' });
+    expect(refused.ok).toBe(false);
+    await e.call('server.start', {});
+    await until(() => first.some((ev) => ev.name === 'server.state'));
+    expect(changes(first)).toEqual([]);
   });
 });

@@ -3,8 +3,19 @@
  * origin, options), the engine connection it opened, its log and composer.
  */
 import type { WorkbenchApi } from '../../../app/api.js';
-import type { ConnectOptions, ConnectionInfo, SavedConnection } from '../../../app/contract.js';
-import { checkCloseArgs, clientCloseRule, parseWebSocketUrl } from '../../../app/websocket-rules.js';
+import type {
+  ConnectOptions,
+  ConnectionInfo,
+  LiveConnection,
+  RecordingInfo,
+  SavedConnection,
+} from '../../../app/contract.js';
+import {
+  ReadyState,
+  checkCloseArgs,
+  clientCloseRule,
+  parseWebSocketUrl,
+} from '../../../app/websocket-rules.js';
 import { ComposerState } from './composer.svelte.js';
 import { LogModel } from './log-model.svelte.js';
 
@@ -103,36 +114,24 @@ export class ConnectionTab {
     this.#dirty = true;
   }
 
+  /**
+   * Shows a connection the engine already runs (opened before a reload, or in
+   * another window): its request as it was opened, its state and its log.
+   */
+  adopt(live: LiveConnection, saved?: SavedConnection, recording?: RecordingInfo): void {
+    if (saved) this.load(saved);
+    this.#draft = draftFrom({ name: saved?.name ?? '', options: live.options });
+    const request = requestKey(this.#draft);
+    // Edited after saving and connected without saving: the tab shows the request that runs, unsaved.
+    this.#dirty = saved !== undefined && request !== requestKey(draftFrom(saved));
+    this.#info = live.info;
+    this.#openedWith = request;
+    void this.log.reattach(live.info.connectionId, recording);
+  }
+
   /** The draft as contract options, or an error that says what to fix. */
   options(): { ok: true; value: ConnectOptions } | { ok: false; error: string } {
-    const d = $state.snapshot(this.#draft);
-    try {
-      parseWebSocketUrl(d.url.trim());
-    } catch (err) {
-      return { ok: false, error: (err as Error).message };
-    }
-    const options: ConnectOptions = { url: d.url.trim() };
-    const headers = d.headers.filter((h) => h.name.trim() !== '');
-    if (headers.length > 0) {
-      options.headers = Object.fromEntries(headers.map((h) => [h.name.trim(), h.value]));
-    }
-    const protocols = d.protocols.split(/[\s,]+/).filter(Boolean);
-    if (protocols.length > 0) options.protocols = protocols;
-    if (d.origin.trim()) options.origin = d.origin.trim();
-    if (d.tlsInsecure || d.ca.trim()) {
-      options.tls = {};
-      if (d.tlsInsecure) options.tls.insecure = true;
-      if (d.ca.trim()) options.tls.ca = d.ca;
-    }
-    if (!d.perMessageDeflate) options.perMessageDeflate = false;
-    if (d.handshakeTimeoutMs.trim()) {
-      const ms = Number(d.handshakeTimeoutMs);
-      if (!Number.isInteger(ms) || ms < 1) {
-        return { ok: false, error: 'Handshake timeout is a whole number of milliseconds, e.g. 10000.' };
-      }
-      options.handshakeTimeoutMs = ms;
-    }
-    return { ok: true, value: options };
+    return requestOf($state.snapshot(this.#draft));
   }
 
   /** Saves the draft as a saved connection (creates one the first time). */
@@ -180,7 +179,11 @@ export class ConnectionTab {
       }
       // A changed request (or a connection the engine no longer has) is a new connection and log.
       if (previous) await this.#api.connection.remove({ connectionId: previous.connectionId });
-      const r = await this.#api.connection.open(opts.value);
+      const savedConnectionId = this.#savedId;
+      const r = await this.#api.connection.open({
+        ...opts.value,
+        ...(savedConnectionId ? { savedConnectionId } : {}),
+      });
       if (!r.ok) {
         this.#error = r.error.message;
         return;
@@ -239,10 +242,15 @@ export class ConnectionTab {
     if (!r.ok) this.composer.reportError(r.error.message);
   }
 
-  /** Removes the engine connection (when the tab closes). */
+  /** Removes the engine connection (when the tab closes), closing it first as Disconnect does. */
   async dispose(): Promise<void> {
     const id = this.connectionId;
-    if (id) await this.#api.connection.remove({ connectionId: id });
+    if (!id) return;
+    // Removing alone drops the TCP connection: the server would see 1006, not a normal closure.
+    if (this.readyState === ReadyState.CONNECTING || this.readyState === ReadyState.OPEN) {
+      await this.#api.connection.close({ connectionId: id, code: 1000 });
+    }
+    await this.#api.connection.remove({ connectionId: id });
   }
 
   onState(info: ConnectionInfo): void {
@@ -266,7 +274,45 @@ export function emptyDraft(url = ''): ConnectionDraft {
   };
 }
 
-function draftFrom(saved: SavedConnection): ConnectionDraft {
+/** A draft as contract options, or an error that says what to fix. */
+function requestOf(d: ConnectionDraft): { ok: true; value: ConnectOptions } | { ok: false; error: string } {
+  try {
+    parseWebSocketUrl(d.url.trim());
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
+  }
+  const options: ConnectOptions = { url: d.url.trim() };
+  const headers = d.headers.filter((h) => h.name.trim() !== '');
+  if (headers.length > 0) {
+    options.headers = Object.fromEntries(headers.map((h) => [h.name.trim(), h.value]));
+  }
+  const protocols = d.protocols.split(/[\s,]+/).filter(Boolean);
+  if (protocols.length > 0) options.protocols = protocols;
+  if (d.origin.trim()) options.origin = d.origin.trim();
+  if (d.tlsInsecure || d.ca.trim()) {
+    options.tls = {};
+    if (d.tlsInsecure) options.tls.insecure = true;
+    if (d.ca.trim()) options.tls.ca = d.ca;
+  }
+  if (!d.perMessageDeflate) options.perMessageDeflate = false;
+  if (d.handshakeTimeoutMs.trim()) {
+    const ms = Number(d.handshakeTimeoutMs);
+    if (!Number.isInteger(ms) || ms < 1) {
+      return { ok: false, error: 'Handshake timeout is a whole number of milliseconds, e.g. 10000.' };
+    }
+    options.handshakeTimeoutMs = ms;
+  }
+  return { ok: true, value: options };
+}
+
+/** A request as the tab compares it (to tell a reconnect from a new request). */
+function requestKey(d: ConnectionDraft): string {
+  const r = requestOf(d);
+  return r.ok ? JSON.stringify(r.value) : '';
+}
+
+/** The editable draft of a request (a saved connection's, or one the engine runs). */
+function draftFrom(saved: Pick<SavedConnection, 'name' | 'options'>): ConnectionDraft {
   const o = saved.options;
   return {
     name: saved.name,

@@ -6,12 +6,14 @@
  */
 import type { WorkbenchApi } from '../../../app/api.js';
 import type {
+  ConnectOptions,
   ConnectionInfo,
   Direction,
   EventName,
   EventPayloads,
   LogEntryView,
   LogFilter,
+  LiveConnection,
   LogKind,
   MessageTemplate,
   Payload,
@@ -120,6 +122,8 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
   const listeners = new Map<string, Set<(p: unknown) => void>>();
   const logs = new Map<string, FakeLog>();
   const connections = new Map<string, ConnectionInfo>();
+  /** The request each connection was opened with (live.list shows it). */
+  const requests = new Map<string, Omit<LiveConnection, 'info'>>();
   const servers = new Map<string, ServerInfo>();
   const saved = new Map<string, SavedConnection>();
   const templates = new Map<string, MessageTemplate>();
@@ -185,9 +189,14 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
 
   const api = {
     connection: {
-      open: async (input: { url: string }) => {
+      open: async (input: ConnectOptions & { savedConnectionId?: string }) => {
         record('connection.open')(input);
         const connectionId = `conn-${nextId++}`;
+        const { savedConnectionId, ...options } = input;
+        requests.set(connectionId, {
+          options,
+          ...(savedConnectionId ? { savedConnectionId } : {}),
+        });
         const info: ConnectionInfo = {
           connectionId,
           url: input.url,
@@ -285,6 +294,7 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
       remove: async (input: { connectionId: string }) => {
         record('connection.remove')(input);
         connections.delete(input.connectionId);
+        requests.delete(input.connectionId);
         return ok({ removed: true });
       },
       get: async (input: { connectionId: string }) => {
@@ -351,6 +361,17 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
         record('server.terminateClient')(input);
         return ok({ terminated: true });
       },
+    },
+    live: {
+      list: async () =>
+        ok({
+          connections: [...connections.values()].map((info) => ({
+            ...(requests.get(info.connectionId) ?? { options: { url: info.url } }),
+            info,
+          })),
+          servers: [...servers.values()],
+          recordings: [],
+        }),
     },
     log: {
       read: async (input: { logId: string; fromSeq?: number; count?: number; filter?: LogFilter }) => {
@@ -483,6 +504,7 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
     'log.appended',
     'log.cleared',
     'session.replayProgress',
+    'workspace.changed',
     'ui.menu',
   ]) {
     on[name] = (l) => {

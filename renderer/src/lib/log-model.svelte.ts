@@ -143,6 +143,26 @@ export class LogModel {
     this.#selected = undefined;
   }
 
+  /**
+   * Points the model at a log the engine already holds entries of (a tab shown
+   * again after a reload, or in another window): reads its extent and newest
+   * page; the list reads the rest as it scrolls.
+   */
+  async reattach(logId: string, recording?: RecordingInfo): Promise<void> {
+    this.attach(logId);
+    this.#recording = recording?.recording ? recording : undefined;
+    const first = await this.#api.log.read({ logId, count: 1 });
+    if (logId !== this.#logId) return;
+    if (!first.ok) {
+      this.#error = first.error.message;
+      return;
+    }
+    // Batches may have arrived meanwhile: the extent only grows (firstSeq moves up on eviction or clear).
+    this.#firstSeq = Math.max(this.#firstSeq, first.value.firstSeq);
+    this.#lastSeq = Math.max(this.#lastSeq, first.value.lastSeq);
+    if (this.#lastSeq >= this.#firstSeq) void this.#readPage(pageOf(this.#lastSeq));
+  }
+
   select(entry: LogEntryView | undefined): void {
     this.#selected = entry;
   }

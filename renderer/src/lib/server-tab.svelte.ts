@@ -4,7 +4,7 @@
  * the selected client or broadcasts.
  */
 import type { WorkbenchApi } from '../../../app/api.js';
-import type { ServerClientInfo, ServerInfo, ServerOptions } from '../../../app/contract.js';
+import type { RecordingInfo, ServerClientInfo, ServerInfo, ServerOptions } from '../../../app/contract.js';
 import { checkCloseArgs } from '../../../app/websocket-rules.js';
 import { ComposerState } from './composer.svelte.js';
 import { LogModel } from './log-model.svelte.js';
@@ -27,11 +27,11 @@ export class ServerTab {
   #error = $state('');
   #busy = $state(false);
 
-  constructor(api: WorkbenchApi, info?: ServerInfo) {
+  constructor(api: WorkbenchApi, info?: ServerInfo, recording?: RecordingInfo) {
     this.#api = api;
     this.log = new LogModel(api);
     this.composer = new ComposerState(api);
-    if (info) this.adopt(info);
+    if (info) this.adopt(info, recording);
   }
 
   get title(): string {
@@ -90,14 +90,14 @@ export class ServerTab {
     return this.#busy;
   }
 
-  /** Shows a server the engine already runs (started elsewhere or before a reload). */
-  adopt(info: ServerInfo): void {
+  /** Shows a server the engine already runs (started elsewhere or before a reload), with its log. */
+  adopt(info: ServerInfo, recording?: RecordingInfo): void {
     this.#info = info;
     this.#port = String(info.port);
     this.#path = info.path;
     this.#echo = info.echo;
     this.#protocols = info.protocols.join(', ');
-    this.log.attach(info.serverId);
+    void this.log.reattach(info.serverId, recording);
     void this.refreshClients();
   }
 

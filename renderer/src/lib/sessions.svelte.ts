@@ -2,6 +2,13 @@
 import type { WorkbenchApi } from '../../../app/api.js';
 import type { SessionSummary } from '../../../app/contract.js';
 
+const FILE_EXT = '.jsonl';
+
+/** What a person calls a session: its file name without the extension (what rename changes). */
+export function sessionLabel(name: string): string {
+  return name.endsWith(FILE_EXT) ? name.slice(0, -FILE_EXT.length) : name;
+}
+
 export class Sessions {
   readonly #api: WorkbenchApi;
   #list = $state.raw<SessionSummary[]>([]);
@@ -44,7 +51,7 @@ export class Sessions {
   /** Renames a session file; the new file name, or the error message. */
   async rename(name: string, newName: string): Promise<{ name: string } | { error: string }> {
     const trimmed = newName.trim();
-    const target = trimmed.endsWith('.jsonl') ? trimmed : `${trimmed}.jsonl`;
+    const target = trimmed.endsWith(FILE_EXT) ? trimmed : `${trimmed}${FILE_EXT}`;
     if (target === name) return { name };
     const r = await this.#api.session.rename({ name, newName: target });
     if (!r.ok) return { error: r.error.message };

@@ -4,7 +4,14 @@
  * provided to components through context.
  */
 import type { WorkbenchApi } from '../../../app/api.js';
-import type { ConnectionInfo, MenuAction, SavedConnection, ServerInfo } from '../../../app/contract.js';
+import type {
+  ConnectionInfo,
+  LiveState,
+  MenuAction,
+  SavedConnection,
+  ServerInfo,
+  WorkspacePart,
+} from '../../../app/contract.js';
 import { ConnectionTab, emptyDraft } from './connection-tab.svelte.js';
 import { ServerTab } from './server-tab.svelte.js';
 import { Sessions } from './sessions.svelte.js';
@@ -54,7 +61,11 @@ export class Workbench {
     return this.#notice;
   }
 
-  /** Subscribes to engine events and loads the workspace. */
+  /**
+   * Subscribes to engine events, loads the workspace, and shows again every
+   * connection and server the engine runs (the page was reloaded, or this is
+   * another window): the engine, not this page, knows what is open.
+   */
   async start(): Promise<void> {
     const on = this.api.on;
     this.#unsubscribe.push(
@@ -64,20 +75,19 @@ export class Workbench {
       on['log.appended']((batch) => this.#logOwner(batch.logId)?.log.onAppended(batch)),
       on['log.cleared']((e) => this.#logOwner(e.logId)?.log.onCleared()),
       on['ui.menu']((e) => this.runMenu(e.action)),
+      on['workspace.changed']((e) => void this.#reload(e.what)),
       on['session.replayProgress']((e) => {
         for (const t of this.#tabs)
           if (t.kind === 'replay' && t.replayId === e.replayId) t.onProgress(e.report);
       }),
     );
-    const [saved, servers] = await Promise.all([this.api.savedConnection.list({}), this.api.server.list({})]);
+    const saved = await this.api.savedConnection.list({});
     if (saved.ok) this.#saved = saved.value;
     else this.#notice = saved.error.message;
-    if (servers.ok) {
-      // Keep servers started while the list was loading (their tabs are open): add only unknown ones.
-      const known = new Set(this.#servers.map((s) => s.serverId));
-      const others = servers.value.filter((info) => !known.has(info.serverId));
-      this.#servers = [...this.#servers, ...others.map((info) => new ServerTab(this.api, info))];
-    }
+    // After the saved connections, so a connection's tab can find the one it was opened from.
+    const live = await this.api.live.list({});
+    if (live.ok) this.#reattach(live.value);
+    else this.#notice = live.error.message;
     await this.sessions.refresh();
   }
 
@@ -221,6 +231,45 @@ export class Workbench {
 
   dismissNotice(): void {
     this.#notice = '';
+  }
+
+  /** Tabs for the engine's connections and sidebar entries for its servers, with their logs. */
+  #reattach(live: LiveState): void {
+    const recordingOf = (logId: string) => live.recordings.find((r) => r.logId === logId && r.recording);
+    // Keep what was opened while the list was loading (its tab is open): add only unknown ones.
+    const knownServers = new Set(this.#servers.map((s) => s.serverId));
+    const servers = live.servers
+      .filter((info) => !knownServers.has(info.serverId))
+      .map((info) => new ServerTab(this.api, info, recordingOf(info.serverId)));
+    this.#servers = [...this.#servers, ...servers];
+    const knownConnections = new Set(
+      this.#tabs.map((t) => (t.kind === 'connection' || t.kind === 'replay' ? t.connectionId : undefined)),
+    );
+    const tabs = live.connections
+      .filter((c) => !knownConnections.has(c.info.connectionId))
+      .map((c) => {
+        const tab = new ConnectionTab(this.api);
+        const saved = this.#saved.find((s) => s.id === c.savedConnectionId);
+        tab.adopt(c, saved, recordingOf(c.info.connectionId));
+        // State that came before the list is older than the list's.
+        this.#early.delete(c.info.connectionId);
+        return tab;
+      });
+    if (tabs.length === 0) return;
+    this.#tabs = [...this.#tabs, ...tabs];
+    this.#activeId ??= tabs[0]!.id;
+  }
+
+  /** Reads a part of the workspace again after a change (from this window or another). */
+  async #reload(what: WorkspacePart): Promise<void> {
+    if (what === 'sessions') return this.sessions.refresh();
+    if (what === 'templates') {
+      for (const t of [...this.#tabs, ...this.#servers])
+        if (t.kind === 'connection' || t.kind === 'server') void t.composer.loadTemplates();
+      return;
+    }
+    const r = await this.api.savedConnection.list({});
+    if (r.ok) this.#saved = r.value;
   }
 
   #add<T extends Tab>(tab: T): T {
