@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import type { ErrorInfo } from './errors.js';
+import { directions, logKinds, type Direction, type LogKind } from './vocabulary.js';
 
 // ---------------------------------------------------------------------------
 // Shared shapes
@@ -28,10 +29,7 @@ export const payloadSchema = z.discriminatedUnion('type', [
 ]);
 export type Payload = z.infer<typeof payloadSchema>;
 
-export const directions = ['in', 'out', 'none'] as const;
-export type Direction = (typeof directions)[number];
-export const logKinds = ['text', 'binary', 'ping', 'pong', 'open', 'close', 'error', 'info'] as const;
-export type LogKind = (typeof logKinds)[number];
+export { directions, logKinds, type Direction, type LogKind };
 
 export const logFilterSchema = z.object({
   dir: z.enum(directions).optional(),

@@ -24,6 +24,7 @@ import type {
 import { ErrorCodes, type ErrorInfo } from '../../../app/errors.js';
 import { bytesToHex, utf8Decode, utf8Encode } from '../../../app/payload/codecs.js';
 import { checkCloseArgs } from '../../../app/websocket-rules.js';
+import { binaryLogKinds, withSessionExt } from '../../../app/vocabulary.js';
 import { createFakeSessions, type FakeSessionInput } from './fake-sessions.js';
 
 interface FakeEntry {
@@ -45,7 +46,7 @@ class FakeLog {
   append(dir: Direction, kind: LogKind, data: Uint8Array, extra: Partial<LogEntryView> = {}): FakeEntry {
     const seq = this.lastSeq + 1;
     this.nextSeq = seq + 1 - this.virtual;
-    const text = kind !== 'binary' && kind !== 'ping' && kind !== 'pong';
+    const text = !binaryLogKinds.includes(kind);
     const view: LogEntryView = {
       seq,
       t: Date.now(),
@@ -413,7 +414,7 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
         record('session.recordStart')(input);
         return ok({
           logId: input.logId,
-          name: `${input.logId}.jsonl`,
+          name: withSessionExt(input.logId),
           path: '',
           startedAt: Date.now(),
           entries: 0,
@@ -422,7 +423,7 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
       },
       recordStop: async (input: { logId: string }) => {
         record('session.recordStop')(input);
-        const name = `${input.logId}.jsonl`;
+        const name = withSessionExt(input.logId);
         sessions.push({
           name,
           path: `/workspace/sessions/${name}`,

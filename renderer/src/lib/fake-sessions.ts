@@ -19,6 +19,7 @@ import type {
 } from '../../../app/contract.js';
 import { ErrorCodes, type ErrorInfo } from '../../../app/errors.js';
 import { utf8Encode } from '../../../app/payload/codecs.js';
+import { SESSION_EXT, withSessionExt } from '../../../app/vocabulary.js';
 
 export interface FakeSessionInput {
   url?: string;
@@ -206,7 +207,7 @@ export function createFakeSessions(deps: FakeSessionDeps) {
       const ws = (har.log?.entries ?? []).filter((e) => Array.isArray(e._webSocketMessages));
       const created: SessionSummary[] = [];
       for (const [i, e] of ws.entries()) {
-        const name = `imported-${i + 1}.jsonl`;
+        const name = withSessionExt(`imported-${i + 1}`);
         add(name, { url: e.request?.url ?? '' });
         created.push({ ...get(name)!.summary, source: 'har' });
       }
@@ -216,7 +217,7 @@ export function createFakeSessions(deps: FakeSessionDeps) {
       deps.record('session.export')(input);
       const s = get(input.name);
       if (!s) return missing(input.name);
-      const fileName = input.name.replace(/\.jsonl$/, '.har');
+      const fileName = input.name.slice(0, -SESSION_EXT.length) + '.har';
       return ok({ fileName, har: JSON.stringify({ log: { version: '1.2', entries: [] } }) });
     },
     replay: async (input: {

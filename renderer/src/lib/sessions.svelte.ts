@@ -1,6 +1,7 @@
 /** Recorded sessions in the workspace, listed in the sidebar: rename, delete, export to HAR, import HAR. */
 import type { WorkbenchApi } from '../../../app/api.js';
 import type { SessionSummary } from '../../../app/contract.js';
+import { withSessionExt } from '../../../app/vocabulary.js';
 
 export class Sessions {
   readonly #api: WorkbenchApi;
@@ -44,7 +45,7 @@ export class Sessions {
   /** Renames a session file; the new file name, or the error message. */
   async rename(name: string, newName: string): Promise<{ name: string } | { error: string }> {
     const trimmed = newName.trim();
-    const target = trimmed.endsWith('.jsonl') ? trimmed : `${trimmed}.jsonl`;
+    const target = withSessionExt(trimmed);
     if (target === name) return { name };
     const r = await this.#api.session.rename({ name, newName: target });
     if (!r.ok) return { error: r.error.message };
