@@ -83,7 +83,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['renderer/src/**/*.ts', 'renderer/src/**/*.svelte'],
+    files: ['renderer/src/**/*.ts', 'renderer/src/**/*.svelte', 'renderer/test-support/**/*.ts'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {
       // Layers: the renderer talks to the engine only through WorkbenchApi (bridge.ts).

@@ -3,7 +3,7 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/sve
 import { tick } from 'svelte';
 import Composer from './Composer.svelte';
 import { ComposerState } from '../lib/composer.svelte.js';
-import { createFakeApi } from '../lib/fake-api.js';
+import { createFakeApi } from '../../test-support/fake-api.js';
 
 function setup() {
   const composer = new ComposerState(createFakeApi());

@@ -16,10 +16,10 @@ import type {
   Result,
   SessionHeaderInfo,
   SessionSummary,
-} from '../../../app/contract.js';
-import { ErrorCodes, type ErrorInfo } from '../../../app/errors.js';
-import { utf8Encode } from '../../../app/payload/codecs.js';
-import { SESSION_EXT, withSessionExt } from '../../../app/vocabulary.js';
+} from '../../app/contract.js';
+import { ErrorCodes, type ErrorInfo } from '../../app/errors.js';
+import { utf8Encode } from '../../app/payload/codecs.js';
+import { SESSION_EXT, withSessionExt } from '../../app/vocabulary.js';
 
 export interface FakeSessionInput {
   url?: string;

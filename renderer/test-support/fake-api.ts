@@ -1,10 +1,10 @@
 /**
- * An in-memory WorkbenchApi for component tests and the offline demo
- * (`?demo`). It keeps the contract's shapes and rules (ready states, close
+ * An in-memory WorkbenchApi for component tests. Test support only: nothing
+ * under renderer/src imports it, so it stays out of the built UI. It keeps the contract's shapes and rules (ready states, close
  * code checks, log paging, payload ranges) but opens no sockets: a
  * connection echoes what it is sent, a server has no real clients.
  */
-import type { WorkbenchApi } from '../../../app/api.js';
+import type { WorkbenchApi } from '../../app/api.js';
 import type {
   ConnectionInfo,
   Direction,
@@ -20,11 +20,11 @@ import type {
   ServerClientInfo,
   ServerInfo,
   SessionSummary,
-} from '../../../app/contract.js';
-import { ErrorCodes, type ErrorInfo } from '../../../app/errors.js';
-import { bytesToHex, utf8Decode, utf8Encode } from '../../../app/payload/codecs.js';
-import { checkCloseArgs } from '../../../app/websocket-rules.js';
-import { binaryLogKinds, withSessionExt } from '../../../app/vocabulary.js';
+} from '../../app/contract.js';
+import { ErrorCodes, type ErrorInfo } from '../../app/errors.js';
+import { bytesToHex, utf8Decode, utf8Encode } from '../../app/payload/codecs.js';
+import { checkCloseArgs } from '../../app/websocket-rules.js';
+import { binaryLogKinds, withSessionExt } from '../../app/vocabulary.js';
 import { createFakeSessions, type FakeSessionInput } from './fake-sessions.js';
 
 interface FakeEntry {
