@@ -7,9 +7,12 @@
 import type { z } from 'zod';
 import {
   commands,
+  localCommands,
+  type AnyCommandName,
   type CommandInput,
   type CommandName,
   type CommandOutput,
+  type CommandSchema,
   type EventName,
   type EventPayloads,
   type LogEntryView,
@@ -21,6 +24,10 @@ import { MockServer } from './server/mock-server.js';
 import { MessageLog, toEntryView } from './log/message-log.js';
 import { Workspace } from './workspace/workspace.js';
 import { EngineSessions } from './sessions/engine-sessions.js';
+import { localHandlers } from './local-commands.js';
+
+/** The transports' commands and the local ones, for Engine.call. */
+const commandTable: Record<string, { input: z.ZodType }> = { ...commands, ...localCommands };
 
 export type EngineEvent = { [E in EventName]: { name: E; payload: EventPayloads[E] } }[EventName];
 export type BatchListener = (events: EngineEvent[]) => void;
@@ -34,8 +41,8 @@ export interface EngineOptions {
   workspaceDir?: string;
 }
 
-type Handler<K extends CommandName> = (
-  input: z.output<(typeof commands)[K]['input']>,
+export type Handler<K extends AnyCommandName> = (
+  input: z.output<CommandSchema<K>>,
 ) => CommandOutput<K> | Promise<CommandOutput<K>>;
 
 export class Engine {
@@ -85,15 +92,22 @@ export class Engine {
     input: CommandInput<K> | unknown,
   ): Promise<Result<CommandOutput<K>>> {
     try {
+      if (!Object.hasOwn(commands, name)) {
+        throw new DuplexError(ErrorCodes.INVALID_INPUT, `Unknown command "${String(name)}".`);
+      }
       return { ok: true, value: await this.call(name, input) };
     } catch (err) {
       return { ok: false, error: toErrorInfo(err) };
     }
   }
 
-  /** Like invoke, but throws the DuplexError. For in-process callers (CLI, tests). */
-  async call<K extends CommandName>(name: K, input: CommandInput<K> | unknown): Promise<CommandOutput<K>> {
-    const spec = commands[name] as (typeof commands)[CommandName] | undefined;
+  /**
+   * Like invoke, but throws the DuplexError. For in-process callers (CLI, tests),
+   * which may also run the local commands (files on this machine).
+   */
+  async call<K extends AnyCommandName>(name: K, input: CommandInput<K> | unknown): Promise<CommandOutput<K>> {
+    const spec = (Object.hasOwn(commandTable, name) ? commandTable[name] : undefined) as
+      { input: CommandSchema<K> } | undefined;
     const handler = this.#handlers[name] as Handler<K> | undefined;
     if (!spec || !handler) {
       throw new DuplexError(ErrorCodes.INVALID_INPUT, `Unknown command "${String(name)}".`);
@@ -187,8 +201,9 @@ export class Engine {
   /** Recording, session files, HAR import/export and replay (app/sessions/). */
   readonly sessions = new EngineSessions(this);
 
-  readonly #handlers: { [K in CommandName]: Handler<K> } = {
+  readonly #handlers: { [K in AnyCommandName]: Handler<K> } = {
     ...this.sessions.handlers,
+    ...localHandlers(this),
     'connection.open': (input) => this.openConnection(input).info(),
     'connection.send': ({ connectionId, payload }) => ({
       seq: this.connection(connectionId).send(payload).seq,
