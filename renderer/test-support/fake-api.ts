@@ -27,6 +27,8 @@ import { checkCloseArgs } from '../../app/websocket-rules.js';
 import { binaryLogKinds, withSessionExt } from '../../app/vocabulary.js';
 import { createFakeSessions, type FakeSessionInput } from './fake-sessions.js';
 
+const EMPTY = new Uint8Array(0);
+
 interface FakeEntry {
   view: LogEntryView;
   data: Uint8Array;
@@ -139,6 +141,10 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
     ok: false,
     error: { code, message },
   });
+  const noConnection = <T>(id: string) =>
+    fail<T>(ErrorCodes.NOT_FOUND, `No connection with id "${id}"; it may have been removed.`);
+  const badName = (name: string) =>
+    name.trim() === '' ? fail<never>(ErrorCodes.INVALID_INPUT, 'name: a name cannot be empty.') : undefined;
   const logOf = (logId: string): FakeLog => {
     let log = logs.get(logId);
     if (!log) logs.set(logId, (log = new FakeLog()));
@@ -175,7 +181,8 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
         attempt: 0,
       });
       logOf(info.connectionId);
-      appendAndEmit(info.connectionId, 'none', 'open', utf8Encode(`Connected to ${url}`));
+      appendAndEmit(info.connectionId, 'none', 'info', EMPTY, { note: `connecting to ${url}` });
+      appendAndEmit(info.connectionId, 'none', 'open', EMPTY, { note: 'open' });
       return info;
     },
     send: (connectionId, text) => {
@@ -200,6 +207,7 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
         };
         connections.set(connectionId, info);
         logOf(connectionId);
+        appendAndEmit(connectionId, 'none', 'info', EMPTY, { note: `connecting to ${input.url}` });
         if (input.url.includes('/reject')) {
           setTimeout(() => {
             const error = {
@@ -210,6 +218,9 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
               ...info,
               readyState: 3,
               handshake: { status: 401, headers: { 'content-type': 'text/plain' }, body: 'missing token' },
+              closeCode: 1006,
+              closeReason: '',
+              wasClean: false,
               error,
             });
             appendAndEmit(connectionId, 'none', 'error', utf8Encode(error.message));
@@ -217,19 +228,20 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
           return ok(info);
         }
         setTimeout(() => {
-          const open = setState({
+          setState({
             ...info,
             readyState: 1,
             handshake: { status: 101, headers: { upgrade: 'websocket', connection: 'Upgrade' } },
           });
-          appendAndEmit(connectionId, 'none', 'open', utf8Encode(`Connected to ${open.url}`));
+          appendAndEmit(connectionId, 'none', 'open', EMPTY, { note: 'open' });
         }, 5);
         return ok(info);
       },
       send: async (input: { connectionId: string; payload: Payload }) => {
         record('connection.send')(input);
         const c = connections.get(input.connectionId);
-        if (!c || c.readyState !== 1) return fail(ErrorCodes.INVALID_STATE, 'The connection is not open.');
+        if (!c) return noConnection(input.connectionId);
+        if (c.readyState !== 1) return fail(ErrorCodes.INVALID_STATE, 'The connection is not open.');
         const data = payloadBytes(input.payload);
         const kind = input.payload.type === 'text' ? 'text' : 'binary';
         const out = appendAndEmit(input.connectionId, 'out', kind, data);
@@ -238,28 +250,31 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
       },
       ping: async (input: { connectionId: string }) => {
         record('connection.ping')(input);
+        const c = connections.get(input.connectionId);
+        if (!c) return noConnection(input.connectionId);
+        if (c.readyState !== 1) return fail(ErrorCodes.INVALID_STATE, 'The connection is not open.');
         const out = appendAndEmit(input.connectionId, 'out', 'ping', new Uint8Array());
         setTimeout(() => appendAndEmit(input.connectionId, 'in', 'pong', new Uint8Array()), 2);
         return ok({ seq: out.seq });
       },
       close: async (input: { connectionId: string; code?: number; reason?: string }) => {
         record('connection.close')(input);
+        const c = connections.get(input.connectionId);
+        if (!c) return noConnection(input.connectionId);
         const bad = checkCloseArgs(input.code, input.reason);
         if (bad) return fail(bad.code, bad.message);
-        const c = connections.get(input.connectionId);
-        if (!c) return fail(ErrorCodes.NOT_FOUND, 'No such connection.');
         const closing = setState({ ...c, readyState: 2 });
+        // The closing handshake: our close frame, then the peer's echo of it.
+        const frame = { code: input.code ?? 1005, reason: input.reason ?? '' };
+        appendAndEmit(input.connectionId, 'out', 'close', utf8Encode(frame.reason), frame);
         setTimeout(() => {
+          appendAndEmit(input.connectionId, 'in', 'close', utf8Encode(frame.reason), frame);
           setState({
             ...closing,
             readyState: 3,
-            closeCode: input.code ?? 1005,
-            closeReason: input.reason ?? '',
+            closeCode: frame.code,
+            closeReason: frame.reason,
             wasClean: true,
-          });
-          appendAndEmit(input.connectionId, 'none', 'close', utf8Encode(input.reason ?? ''), {
-            code: input.code ?? 1005,
-            reason: input.reason ?? '',
           });
         }, 5);
         return ok(closing);
@@ -267,25 +282,28 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
       reconnect: async (input: { connectionId: string }) => {
         record('connection.reconnect')(input);
         const c = connections.get(input.connectionId);
-        if (!c) return fail(ErrorCodes.NOT_FOUND, 'No such connection.');
+        if (!c) return noConnection(input.connectionId);
         if (c.readyState !== 3) return fail(ErrorCodes.INVALID_STATE, 'The connection is not CLOSED.');
         const { closeCode: _code, closeReason: _reason, wasClean: _clean, error: _error, ...rest } = c;
         const info = setState({ ...rest, readyState: 0, attempt: 0 });
-        appendAndEmit(input.connectionId, 'none', 'info', new Uint8Array(), { note: 'reconnecting' });
+        appendAndEmit(input.connectionId, 'none', 'info', EMPTY, { note: 'reconnecting' });
+        appendAndEmit(input.connectionId, 'none', 'info', EMPTY, { note: `connecting to ${info.url}` });
         setTimeout(() => {
           setState({ ...info, readyState: 1 });
-          appendAndEmit(input.connectionId, 'none', 'open', utf8Encode(`Connected to ${info.url}`));
+          appendAndEmit(input.connectionId, 'none', 'open', EMPTY, { note: 'open' });
         }, 5);
         return ok(info);
       },
       remove: async (input: { connectionId: string }) => {
         record('connection.remove')(input);
-        connections.delete(input.connectionId);
+        if (!connections.delete(input.connectionId)) return noConnection(input.connectionId);
+        logs.delete(input.connectionId);
+        emit('connection.removed', { connectionId: input.connectionId });
         return ok({ removed: true });
       },
       get: async (input: { connectionId: string }) => {
         const c = connections.get(input.connectionId);
-        return c ? ok(c) : fail(ErrorCodes.NOT_FOUND, 'No such connection.');
+        return c ? ok(c) : noConnection(input.connectionId);
       },
       list: async () => ok([...connections.values()]),
     },
@@ -376,10 +394,13 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
       list: async () => ok([...saved.values()]),
       save: async (input: { id?: string; name: string; options: SavedConnection['options'] }) => {
         record('savedConnection.save')(input);
+        const bad = badName(input.name);
+        if (bad) return bad;
         const prev = input.id ? saved.get(input.id) : undefined;
+        if (input.id && !prev) return fail(ErrorCodes.NOT_FOUND, `No saved connection "${input.id}".`);
         const s: SavedConnection = {
           id: prev?.id ?? `saved-${nextId++}`,
-          name: input.name,
+          name: input.name.trim(),
           options: input.options,
           createdAt: prev?.createdAt ?? now(),
           updatedAt: now(),
@@ -389,9 +410,11 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
       },
       rename: async (input: { id: string; name: string }) => {
         record('savedConnection.rename')(input);
+        const bad = badName(input.name);
+        if (bad) return bad;
         const s = saved.get(input.id);
         if (!s) return fail(ErrorCodes.NOT_FOUND, 'No such saved connection.');
-        const renamed = { ...s, name: input.name, updatedAt: now() };
+        const renamed = { ...s, name: input.name.trim(), updatedAt: now() };
         saved.set(s.id, renamed);
         return ok(renamed);
       },
@@ -405,7 +428,8 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
       },
       delete: async (input: { id: string }) => {
         record('savedConnection.delete')(input);
-        return ok({ deleted: saved.delete(input.id) });
+        if (!saved.delete(input.id)) return fail(ErrorCodes.NOT_FOUND, 'No such saved connection.');
+        return ok({ deleted: true });
       },
     },
     session: {
@@ -424,13 +448,12 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
       recordStop: async (input: { logId: string }) => {
         record('session.recordStop')(input);
         const name = withSessionExt(input.logId);
-        sessions.push({
-          name,
-          path: `/workspace/sessions/${name}`,
-          size: 1024,
-          modifiedAt: Date.now(),
-          role: 'client',
-        });
+        const messages = logOf(input.logId)
+          .read(1, Number.MAX_SAFE_INTEGER)
+          .filter((e) => e.kind === 'text' && e.dir !== 'none')
+          .map((e) => ({ dir: e.dir, text: e.preview }));
+        const url = connections.get(input.logId)?.url ?? servers.get(input.logId)?.url ?? '';
+        fakeSessions.add(name, { url, role: servers.has(input.logId) ? 'server' : 'client', messages });
         return ok({
           logId: input.logId,
           name,
@@ -446,7 +469,7 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
       list: async (input: { savedConnectionId?: string }) =>
         ok(
           [...templates.values()].filter(
-            (t) => !t.savedConnectionId || t.savedConnectionId === input.savedConnectionId,
+            (t) => input.savedConnectionId === undefined || t.savedConnectionId === input.savedConnectionId,
           ),
         ),
       save: async (input: { id?: string; name: string; savedConnectionId?: string; payload: Payload }) => {
