@@ -31,6 +31,32 @@ export default tseslint.config(
       ],
     },
   },
+  // Layers: the CLI is a front end like the UI: it runs commands through engine.call, never the
+  // engine's parts (connections, servers, session files, workspace) directly.
+  {
+    files: ['cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/app/connections/*',
+                '**/app/server/*',
+                '**/app/workspace/*',
+                '**/app/sessions/*',
+                // Formatting of the replay report (pure functions) is shared with the engine.
+                '!**/app/sessions/replay.js',
+              ],
+              message:
+                'cli/ reaches the engine through engine.call (add a command to the contract if one is missing).',
+            },
+          ],
+        },
+      ],
+    },
+  },
   // Layers: main/ is the Electron shell over app/; it never reaches into the UI or the CLI.
   {
     files: ['main/**/*.ts'],

@@ -35,7 +35,7 @@ beforeAll(async () => {
       url: `ws://127.0.0.1:${port}/`,
     }) +
       '\n' +
-      JSON.stringify({ seq: 1, t: 0, dir: 'out', kind: 'text', size: 2, data: 'hi' }) +
+      JSON.stringify({ seq: 1, t: 0, dir: 'out', kind: 'text', text: 'hi' }) +
       '\n',
   );
 });
