@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import type { ErrorInfo } from './errors.js';
+import type { ReadyState } from './websocket-rules.js';
 import { directions, logKinds, type Direction, type LogKind } from './vocabulary.js';
 
 // ---------------------------------------------------------------------------
@@ -107,7 +108,7 @@ export interface HandshakeInfo {
 export interface ConnectionInfo {
   connectionId: string;
   url: string;
-  readyState: 0 | 1 | 2 | 3;
+  readyState: ReadyState;
   protocol: string;
   extensions: string;
   bufferedAmount: number;
@@ -128,7 +129,7 @@ export interface ServerClientInfo {
   headers: Record<string, string | string[]>;
   protocol: string;
   connectedAt: number;
-  readyState: 0 | 1 | 2 | 3;
+  readyState: ReadyState;
 }
 
 export interface ServerInfo {

@@ -4,7 +4,7 @@
  */
 import type { WorkbenchApi } from '../../../app/api.js';
 import type { ConnectOptions, ConnectionInfo, SavedConnection } from '../../../app/contract.js';
-import { checkCloseArgs, parseWebSocketUrl } from '../../../app/websocket-rules.js';
+import { ReadyState, checkCloseArgs, parseWebSocketUrl } from '../../../app/websocket-rules.js';
 import { ComposerState } from './composer.svelte.js';
 import { LogModel } from './log-model.svelte.js';
 
@@ -69,8 +69,8 @@ export class ConnectionTab {
     return this.#info?.connectionId;
   }
   /** 0–3, or 3 (CLOSED) before the first connect. */
-  get readyState(): 0 | 1 | 2 | 3 {
-    return this.#info?.readyState ?? 3;
+  get readyState(): ReadyState {
+    return this.#info?.readyState ?? ReadyState.CLOSED;
   }
   get error(): string {
     return this.#error;
@@ -171,7 +171,7 @@ export class ConnectionTab {
       const previous = this.#info;
       const request = JSON.stringify(opts.value);
       // The same request again: the engine reconnects the same connection, so the log continues.
-      if (previous && previous.readyState === 3 && request === this.#openedWith) {
+      if (previous && previous.readyState === ReadyState.CLOSED && request === this.#openedWith) {
         const again = await this.#api.connection.reconnect({ connectionId: previous.connectionId });
         if (again.ok) {
           this.#info = again.value;
@@ -213,7 +213,7 @@ export class ConnectionTab {
     const payload = this.composer.build();
     const id = this.connectionId;
     if (!payload) return false;
-    if (!id || this.readyState !== 1) {
+    if (!id || this.readyState !== ReadyState.OPEN) {
       this.composer.reportError('Not connected: press Connect first, then send.');
       return false;
     }
@@ -227,7 +227,7 @@ export class ConnectionTab {
 
   async ping(): Promise<void> {
     const id = this.connectionId;
-    if (!id || this.readyState !== 1) {
+    if (!id || this.readyState !== ReadyState.OPEN) {
       this.composer.reportError('Not connected: press Connect first, then ping.');
       return;
     }
@@ -244,7 +244,7 @@ export class ConnectionTab {
   onState(info: ConnectionInfo): void {
     if (info.connectionId !== this.connectionId) return;
     this.#info = info;
-    if (info.error && info.readyState === 3) this.#error = info.error.message;
+    if (info.error && info.readyState === ReadyState.CLOSED) this.#error = info.error.message;
   }
 }
 
