@@ -2,7 +2,7 @@
  * `duplex connect URL`: opens a client connection, sends the given messages in
  * command-line order, waits for replies (a count, the peer's close, or a quiet
  * period), closes, and prints every event. Arguments are checked with the
- * engine's own rules before any connection is made; bad ones exit 2.
+ * engine's own rules before any connection is made; bad ones exit USAGE (2).
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -237,18 +237,20 @@ export async function runConnect(plan: ConnectPlan): Promise<void> {
       if (plan.count !== undefined && received >= plan.count) return;
       received++;
     }
-    const event = {
-      event: 'message',
-      dir: entry.dir,
-      type: entry.kind,
-      data: messageData(entry),
-      size: entry.size,
-      t: Math.max(0, entry.t - openedAt),
-    };
-    const line = `${arrow(entry.dir)} ${describeMessage(entry)}`;
+    // The line is made now, while the entry is at hand; printing it may wait for the open line.
+    const line = out.json
+      ? JSON.stringify({
+          event: 'message',
+          dir: entry.dir,
+          type: entry.kind,
+          data: messageData(entry),
+          size: entry.size,
+          t: Math.max(0, entry.t - openedAt),
+        })
+      : `${arrow(entry.dir)} ${describeMessage(entry)}`;
     const countReached = entry.dir === 'in' && plan.count !== undefined && received >= plan.count;
     inOrder(() => {
-      out.emit(event, () => line);
+      out.line(line);
       if (countReached) closeNow();
       else if (opened) armIdle();
     });
@@ -259,9 +261,11 @@ export async function runConnect(plan: ConnectPlan): Promise<void> {
   });
   try {
     connectionId = (await engine.call('connection.open', plan.options)).connectionId;
-    // The log keeps every entry from the first, so listening after open misses none.
-    engine.log(connectionId).on('entry', onEntry);
-    for (const entry of engine.log(connectionId).read(1, Number.MAX_SAFE_INTEGER)) onEntry(entry);
+    // The contract's events carry previews; the CLI prints whole payloads, so it follows the
+    // engine's log of the connection in-process: first what opening logged, then each new entry.
+    const log = engine.log(connectionId);
+    for (const entry of log.read(log.firstSeq, Number.MAX_SAFE_INTEGER)) onEntry(entry);
+    log.on('entry', onEntry);
     if (plan.record !== undefined) {
       await engine.call('file.record', { logId: connectionId, path: plan.record });
     }

@@ -114,7 +114,8 @@ export async function runServe(options: ServeOptions): Promise<void> {
     return out.exit(exitCodeFor(info.code));
   }
   const { engine, server } = session;
-  // Lines are printed in log order; a connection line waits for server.clients (the client's address).
+  // Whole payloads are printed, not the events' previews: the CLI follows the server's log in-process.
+  // Lines keep log order; a connection line waits for server.clients (the client's address).
   const printer = new InOrder((err) => out.error(toErrorInfo(err), 'duplex serve'));
   engine.log(server.serverId).on('entry', (entry: LogEntry) => {
     if (entry.kind !== 'open') return printer.run(() => printServerEntry(out, entry));
