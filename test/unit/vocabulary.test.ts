@@ -31,7 +31,7 @@ function sources(): { path: string; text: string }[] {
       }
     }
   };
-  for (const dir of ['app', 'cli', 'main', 'renderer/src']) walk(join(ROOT, dir));
+  for (const dir of ['app', 'cli', 'main', 'renderer/src', 'renderer/test-support']) walk(join(ROOT, dir));
   return out;
 }
 
