@@ -31,6 +31,32 @@ export default tseslint.config(
       ],
     },
   },
+  // Layers: the CLI is a front end like the UI: it runs commands through engine.call, never the
+  // engine's parts (connections, servers, session files, workspace) directly.
+  {
+    files: ['cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/app/connections/*',
+                '**/app/server/*',
+                '**/app/workspace/*',
+                '**/app/sessions/*',
+                // Formatting of the replay report (pure functions) is shared with the engine.
+                '!**/app/sessions/replay.js',
+              ],
+              message:
+                'cli/ reaches the engine through engine.call (add a command to the contract if one is missing).',
+            },
+          ],
+        },
+      ],
+    },
+  },
   // Layers: main/ is the Electron shell over app/; it never reaches into the UI or the CLI.
   {
     files: ['main/**/*.ts'],
@@ -83,7 +109,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['renderer/src/**/*.ts', 'renderer/src/**/*.svelte'],
+    files: ['renderer/src/**/*.ts', 'renderer/src/**/*.svelte', 'renderer/test-support/**/*.ts'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {
       // Layers: the renderer talks to the engine only through WorkbenchApi (bridge.ts).
@@ -97,9 +123,9 @@ export default tseslint.config(
             },
             {
               regex:
-                '(^|/)app/(?!(api|errors|websocket-rules|contract|bridge-codec|payload/codecs|payload/hex-dump)\\.js$)',
+                '(^|/)app/(?!(api|errors|websocket-rules|vocabulary|contract|bridge-codec|payload/codecs|payload/hex-dump)\\.js$)',
               message:
-                'renderer/ may import only the runtime-free part of app/ (api, errors, websocket-rules, bridge-codec, payload codecs and hex-dump; types from contract).',
+                'renderer/ may import only the runtime-free part of app/ (api, errors, websocket-rules, vocabulary, bridge-codec, payload codecs and hex-dump; types from contract).',
             },
             {
               regex: '(^|/)app/contract\\.js$',

@@ -33,7 +33,7 @@ export default defineConfig({
         },
       },
       {
-        // Svelte components in jsdom, against the fake contract (renderer/src/lib/fake-api.ts).
+        // Svelte components in jsdom, against the fake contract (renderer/test-support/fake-api.ts).
         plugins: [svelte({ configFile: './svelte.config.js' }), svelteTesting()],
         test: {
           name: 'renderer',

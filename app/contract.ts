@@ -8,7 +8,8 @@
  */
 import { z } from 'zod';
 import type { ErrorCode, ErrorInfo } from './errors.js';
-import { checkCloseArgs, clientCloseRule, type CloseCodeRule } from './websocket-rules.js';
+import { checkCloseArgs, clientCloseRule, type CloseCodeRule, type ReadyState } from './websocket-rules.js';
+import { directions, logKinds, type Direction, type LogKind } from './vocabulary.js';
 
 // ---------------------------------------------------------------------------
 // Shared shapes
@@ -29,10 +30,7 @@ export const payloadSchema = z.discriminatedUnion('type', [
 ]);
 export type Payload = z.infer<typeof payloadSchema>;
 
-export const directions = ['in', 'out', 'none'] as const;
-export type Direction = (typeof directions)[number];
-export const logKinds = ['text', 'binary', 'ping', 'pong', 'open', 'close', 'error', 'info'] as const;
-export type LogKind = (typeof logKinds)[number];
+export { directions, logKinds, type Direction, type LogKind };
 
 export const logFilterSchema = z.object({
   dir: z.enum(directions).optional(),
@@ -45,7 +43,7 @@ export type LogFilter = z.infer<typeof logFilterSchema>;
 export const connectOptionsSchema = z.object({
   url: z.string().min(1).max(8192),
   headers: z.record(headerName, headerValue).optional(),
-  origin: z.string().max(2048).optional(),
+  origin: headerValue.max(2048).optional(),
   protocols: z.array(subprotocol).max(32).optional(),
   handshakeTimeoutMs: z.number().int().min(1).max(600_000).optional(),
   perMessageDeflate: z.boolean().optional(),
@@ -110,7 +108,7 @@ export interface HandshakeInfo {
 export interface ConnectionInfo {
   connectionId: string;
   url: string;
-  readyState: 0 | 1 | 2 | 3;
+  readyState: ReadyState;
   protocol: string;
   extensions: string;
   bufferedAmount: number;
@@ -131,7 +129,7 @@ export interface ServerClientInfo {
   headers: Record<string, string | string[]>;
   protocol: string;
   connectedAt: number;
-  readyState: 0 | 1 | 2 | 3;
+  readyState: ReadyState;
 }
 
 export interface ServerInfo {
@@ -328,6 +326,16 @@ export interface PayloadSlice {
   data: Uint8Array;
 }
 
+/** How a session is replayed (session.replay, file.replay). */
+const replayArgs = {
+  url: z.string().min(1).max(8192).optional(),
+  speed: z.number().min(0).max(1000).optional(),
+  verify: z.boolean().optional(),
+  ignore: z.array(z.string().min(1).max(1000)).max(100).optional(),
+  timeoutMs: z.number().int().min(1).max(600_000).optional(),
+  clientId: id.optional(),
+};
+
 const connectionRef = z.object({ connectionId: id });
 const serverRef = z.object({ serverId: id });
 const clientRef = z.object({ serverId: id, clientId: id });
@@ -467,12 +475,7 @@ export const commands = {
   'session.replay': {
     input: z.object({
       name: sessionName,
-      url: z.string().min(1).max(8192).optional(),
-      speed: z.number().min(0).max(1000).optional(),
-      verify: z.boolean().optional(),
-      ignore: z.array(z.string().min(1).max(1000)).max(100).optional(),
-      timeoutMs: z.number().int().min(1).max(600_000).optional(),
-      clientId: id.optional(),
+      ...replayArgs,
       /** Open the connection, then wait for resume or step before the first send. */
       startPaused: z.boolean().optional(),
     }),
@@ -489,8 +492,58 @@ export const commands = {
 } as const;
 
 export type CommandName = keyof typeof commands;
-export type CommandInput<K extends CommandName> = z.input<(typeof commands)[K]['input']>;
-export type CommandOutput<K extends CommandName> = (typeof commands)[K]['output'];
+
+// ---------------------------------------------------------------------------
+// Local commands: for front ends in the engine's own process (the CLI). They
+// name files on this machine, so no transport (IPC, bridge) offers them, and
+// Engine.invoke, which the transports use, refuses them.
+
+const filePath = z.string().min(1, 'a file path cannot be empty').max(4096);
+
+/** A tolerated problem of a session file, e.g. a torn last line. */
+export interface FileWarning {
+  line: number;
+  message: string;
+}
+
+export const localCommands = {
+  /** Records a connection's or server's log into any file, from its first entry, replacing the file. */
+  'file.record': { input: z.object({ logId: id, path: filePath }), output: {} as RecordingInfo },
+  /** Starts a mock server that serves a session file (each client gets the recorded server messages). */
+  'file.serve': {
+    input: serverOptionsSchema.extend({
+      file: filePath,
+      /** Wait for each client message that preceded a reply in the recording. */
+      conversation: z.boolean().optional(),
+    }),
+    output: {} as { server: ServerInfo; warnings: FileWarning[] },
+  },
+  /** Replays a session file into a new engine connection and waits for the report. */
+  'file.replay': {
+    input: z.object({ file: filePath, ...replayArgs }),
+    output: {} as { report: ReplayReport; warnings: FileWarning[] },
+  },
+  /** Writes one session file into `outDir` per WebSocket entry of a HAR file. */
+  'file.import': {
+    input: z.object({ file: filePath, outDir: filePath }),
+    output: {} as {
+      sessions: { path: string; url: string; messages: number }[];
+      skippedMessages: number;
+    },
+  },
+  /** Writes a session file as a HAR file. */
+  'file.export': {
+    input: z.object({ file: filePath, out: filePath }),
+    output: {} as { path: string; warnings: FileWarning[] },
+  },
+} as const;
+export type LocalCommandName = keyof typeof localCommands;
+/** Every command an in-process caller (Engine.call) may run. */
+export type AnyCommandName = CommandName | LocalCommandName;
+type CommandTable = typeof commands & typeof localCommands;
+export type CommandSchema<K extends AnyCommandName> = CommandTable[K]['input'];
+export type CommandInput<K extends AnyCommandName> = z.input<CommandTable[K]['input']>;
+export type CommandOutput<K extends AnyCommandName> = CommandTable[K]['output'];
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
 // ---------------------------------------------------------------------------
 // The event table (engine → UI). Events are batched by the transports.

@@ -7,10 +7,13 @@
 import type { z } from 'zod';
 import {
   commands,
+  localCommands,
+  type AnyCommandName,
   type CommandInput,
   type CommandName,
   type CommandOutput,
   type ConnectOptions,
+  type CommandSchema,
   type EventName,
   type EventPayloads,
   type LiveState,
@@ -27,6 +30,10 @@ import { ReadyState } from './websocket-rules.js';
 import { Workspace } from './workspace/workspace.js';
 import { EngineSessions } from './sessions/engine-sessions.js';
 import { clientCloseRule } from './websocket-rules.js';
+import { localHandlers } from './local-commands.js';
+
+/** The transports' commands and the local ones, for Engine.call. */
+const commandTable: Record<string, { input: z.ZodType }> = { ...commands, ...localCommands };
 
 export type EngineEvent = { [E in EventName]: { name: E; payload: EventPayloads[E] } }[EventName];
 export type BatchListener = (events: EngineEvent[]) => void;
@@ -40,8 +47,8 @@ export interface EngineOptions {
   workspaceDir?: string;
 }
 
-type Handler<K extends CommandName> = (
-  input: z.output<(typeof commands)[K]['input']>,
+export type Handler<K extends AnyCommandName> = (
+  input: z.output<CommandSchema<K>>,
 ) => CommandOutput<K> | Promise<CommandOutput<K>>;
 
 export class Engine {
@@ -95,15 +102,22 @@ export class Engine {
     input: CommandInput<K> | unknown,
   ): Promise<Result<CommandOutput<K>>> {
     try {
+      if (!Object.hasOwn(commands, name)) {
+        throw new DuplexError(ErrorCodes.INVALID_INPUT, `Unknown command "${String(name)}".`);
+      }
       return { ok: true, value: await this.call(name, input) };
     } catch (err) {
       return { ok: false, error: toErrorInfo(err) };
     }
   }
 
-  /** Like invoke, but throws the DuplexError. For in-process callers (CLI, tests). */
-  async call<K extends CommandName>(name: K, input: CommandInput<K> | unknown): Promise<CommandOutput<K>> {
-    const spec = commands[name] as (typeof commands)[CommandName] | undefined;
+  /**
+   * Like invoke, but throws the DuplexError. For in-process callers (CLI, tests),
+   * which may also run the local commands (files on this machine).
+   */
+  async call<K extends AnyCommandName>(name: K, input: CommandInput<K> | unknown): Promise<CommandOutput<K>> {
+    const spec = (Object.hasOwn(commandTable, name) ? commandTable[name] : undefined) as
+      { input: CommandSchema<K> } | undefined;
     const handler = this.#handlers[name] as Handler<K> | undefined;
     if (!spec || !handler) {
       throw new DuplexError(ErrorCodes.INVALID_INPUT, `Unknown command "${String(name)}".`);
@@ -204,8 +218,9 @@ export class Engine {
   /** Recording, session files, HAR import/export and replay (app/sessions/). */
   readonly sessions = new EngineSessions(this);
 
-  readonly #handlers: { [K in CommandName]: Handler<K> } = {
+  readonly #handlers: { [K in AnyCommandName]: Handler<K> } = {
     ...this.sessions.handlers,
+    ...localHandlers(this),
     'connection.open': ({ savedConnectionId, ...options }) => {
       const conn = this.openConnection(options);
       if (savedConnectionId !== undefined) this.#savedConnectionOf.set(conn.id, savedConnectionId);
@@ -380,7 +395,7 @@ export class Engine {
 }
 
 /** The part of the workspace each command changes when it succeeds; every window reads it again. */
-const workspaceChanges: Partial<Record<CommandName, WorkspacePart>> = {
+const workspaceChanges: Partial<Record<AnyCommandName, WorkspacePart>> = {
   'savedConnection.save': 'savedConnections',
   'savedConnection.rename': 'savedConnections',
   'savedConnection.duplicate': 'savedConnections',

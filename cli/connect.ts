@@ -2,28 +2,27 @@
  * `duplex connect URL`: opens a client connection, sends the given messages in
  * command-line order, waits for replies (a count, the peer's close, or a quiet
  * period), closes, and prints every event. Arguments are checked with the
- * engine's own rules before any connection is made; bad ones exit 2.
+ * engine's own rules before any connection is made; bad ones exit USAGE (2).
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { connectOptionsSchema, type ConnectOptions, type Payload } from '../app/contract.js';
+import {
+  connectOptionsSchema,
+  type ConnectionInfo,
+  type ConnectOptions,
+  type Payload,
+} from '../app/contract.js';
 import { Engine } from '../app/engine.js';
 import { DuplexError, ErrorCodes, toErrorInfo, type ErrorInfo } from '../app/errors.js';
-import type { ClientConnection, CloseEventInfo } from '../app/connections/client-connection.js';
 import type { LogEntry } from '../app/log/message-log.js';
 import { base64ToBytes, hexToBytes } from '../app/payload/codecs.js';
-import {
-  checkCloseArgs,
-  checkWellFormed,
-  clientCloseRule,
-  parseWebSocketUrl,
-  ReadyState,
-} from '../app/websocket-rules.js';
-import { Output, arrow, describeMessage, messageData, oneLine } from './output.js';
+import { checkCloseArgs, checkWellFormed, clientCloseRule, ReadyState } from '../app/websocket-rules.js';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { MAX_TIMER_MS, checkWebSocketUrl, collect, integerArg, jsonOption, parseHeaders } from './options.js';
+import { InOrder, Output, arrow, describeMessage, messageData, oneLine, printError } from './output.js';
 
 export const DEFAULT_WAIT_MS = 1000;
 export const DEFAULT_CLOSE_CODE = 1000;
-const MAX_TIMER_MS = 2_147_483_647;
 
 /** A --send, --send-hex or --send-base64 as written, in command-line order. */
 export interface RawSend {
@@ -60,11 +59,6 @@ export interface ConnectPlan {
   json: boolean;
   /** Session file to record the connection into. */
   record?: string | undefined;
-}
-
-export interface ConnectSession {
-  engine: Engine;
-  connection: ClientConnection;
 }
 
 export function registerConnect(program: Command): void {
@@ -104,15 +98,16 @@ export function registerConnect(program: Command): void {
     .option('--insecure', 'accept self-signed and untrusted TLS certificates')
     .option('--ca <FILE>', 'trust the CA certificate(s) in this PEM file')
     .option('--handshake-timeout <MS>', 'give up when the handshake takes longer than MS ms')
-    .option('--json', 'print one JSON object per line')
+    .addOption(jsonOption())
     .option('--record <FILE>', 'record the session to FILE (see docs/session-format.md)')
     .action(async (url: string, flags: ConnectFlags) => {
       let plan: ConnectPlan;
       try {
         plan = planConnect(url, flags, sends);
       } catch (err) {
-        process.stderr.write(`duplex connect: ${toErrorInfo(err).message}\n`);
-        process.exit(2);
+        const info = toErrorInfo(err);
+        printError('duplex connect', info.message);
+        process.exit(exitCodeFor(info.code));
       }
       await runConnect(plan);
     });
@@ -120,22 +115,18 @@ export function registerConnect(program: Command): void {
 
 /** Checks every argument with the engine's rules; throws the DuplexError of the first bad one. */
 export function planConnect(url: string, flags: ConnectFlags, rawSends: readonly RawSend[]): ConnectPlan {
-  parseWebSocketUrl(url);
-  const closeCode = flags.close === undefined ? DEFAULT_CLOSE_CODE : integer('--close', flags.close);
+  checkWebSocketUrl(url);
+  const closeCode = flags.close === undefined ? DEFAULT_CLOSE_CODE : closeCodeArg(flags.close);
   const allowWireCodes = flags.allowWireCodes ?? false;
   const bad = checkCloseArgs(closeCode, flags.reason, clientCloseRule(allowWireCodes));
   if (bad) throw bad;
 
   const sends = rawSends.map((s) => toPayload(s));
-  const count = flags.count === undefined ? undefined : integer('--count', flags.count, 1);
-  const waitMs = flags.wait === undefined ? DEFAULT_WAIT_MS : integer('--wait', flags.wait, 0, MAX_TIMER_MS);
+  const count = flags.count === undefined ? undefined : integerArg('--count', flags.count, 1);
+  const waitMs =
+    flags.wait === undefined ? DEFAULT_WAIT_MS : integerArg('--wait', flags.wait, 0, MAX_TIMER_MS);
 
-  const headers: Record<string, string> = {};
-  for (const h of flags.header) {
-    const [name, value] = parseHeader(h);
-    const key = Object.keys(headers).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name;
-    headers[key] = headers[key] === undefined ? value : `${headers[key]}, ${value}`;
-  }
+  const headers = parseHeaders(flags.header);
   const seen = new Set<string>();
   for (const p of flags.protocol) {
     if (seen.has(p)) throw syntax(`Subprotocol "${p}" is given twice; offer each --protocol once.`);
@@ -147,7 +138,7 @@ export function planConnect(url: string, flags: ConnectFlags, rawSends: readonly
   if (flags.protocol.length > 0) options.protocols = flags.protocol;
   if (flags.origin !== undefined) options.origin = flags.origin;
   if (flags.handshakeTimeout !== undefined) {
-    options.handshakeTimeoutMs = integer('--handshake-timeout', flags.handshakeTimeout, 1);
+    options.handshakeTimeoutMs = integerArg('--handshake-timeout', flags.handshakeTimeout, 1);
   }
   if (flags.insecure || flags.ca !== undefined) {
     options.tls = {};
@@ -176,117 +167,149 @@ export function planConnect(url: string, flags: ConnectFlags, rawSends: readonly
 }
 
 /**
- * Builds the engine and opens the connection. The one place where engine
- * objects are made, so options such as recording hook in here.
+ * Runs the plan through the engine's commands, like the UI: connection.open,
+ * file.record, connection.send, connection.close. Printing follows the log
+ * (every entry, full payloads) and the connection.state events (open, close, errors).
  */
-export function openConnect(plan: ConnectPlan): ConnectSession {
-  const engine = new Engine();
-  const connection = engine.openConnection(plan.options);
-  if (plan.record !== undefined) {
-    try {
-      engine.sessions.recordToFile(connection.id, plan.record);
-    } catch (err) {
-      connection.terminate();
-      process.stderr.write(`duplex connect: ${toErrorInfo(err).message}\n`);
-      process.exit(2);
-    }
-  }
-  return { engine, connection };
-}
-
 export async function runConnect(plan: ConnectPlan): Promise<void> {
   const out = new Output(plan.json);
-  const { engine, connection: conn } = openConnect(plan);
+  const engine = new Engine({ flushMs: 1 });
+  let connectionId = '';
   let openedAt = 0;
   let received = 0;
   let failed = false;
   let closing = false;
+  let ended = false;
+  let opened = false;
   let idle: NodeJS.Timeout | undefined;
+  let reported: ErrorInfo | undefined;
+  // Lines are printed in log order; some wait for a command's answer (open needs the handshake).
+  const printer = new InOrder((err) => onError(toErrorInfo(err)));
+  const inOrder = (step: () => void | Promise<void>): void => printer.run(step);
 
+  const finish = (code: ExitCode): void => {
+    if (ended) return;
+    ended = true;
+    void engine.dispose().then(() => out.exit(code));
+  };
   const armIdle = (): void => {
     if (closing) return;
     if (idle) idle.refresh();
     else idle = setTimeout(closeNow, plan.waitMs);
   };
   const closeNow = (): void => {
-    if (closing) return;
+    if (closing || ended) return;
     closing = true;
     if (idle) clearTimeout(idle);
-    if (conn.readyState === ReadyState.OPEN)
-      conn.close(plan.closeCode, plan.closeReason, clientCloseRule(plan.allowWireCodes));
-    else if (conn.readyState === ReadyState.CONNECTING) conn.terminate();
+    void (async () => {
+      const { readyState } = await engine.call('connection.get', { connectionId });
+      // Closing while CONNECTING fails the connection, as in the browser; CLOSING or CLOSED needs nothing.
+      if (readyState !== ReadyState.OPEN && readyState !== ReadyState.CONNECTING) return;
+      await engine.call('connection.close', {
+        connectionId,
+        code: plan.closeCode,
+        reason: plan.closeReason,
+        allowWireCodes: plan.allowWireCodes,
+      });
+    })().catch((err: unknown) => onError(toErrorInfo(err)));
   };
   const onError = (info: ErrorInfo): void => {
+    if (reported && reported.code === info.code && reported.message === info.message) return;
+    reported = info;
     failed = true;
     out.error(info, 'duplex connect');
   };
-  const onClose = ({ code, reason, wasClean }: CloseEventInfo): void => {
-    if (idle) clearTimeout(idle);
-    out.emit(
-      { event: 'close', code, reason, wasClean },
-      () => `close ${code}${reason ? ` ${oneLine(reason)}` : ''} (${wasClean ? 'clean' : 'abnormal'})`,
-    );
-    void engine.dispose().then(() => out.exit(wasClean && !failed ? 0 : 1));
+  const onState = (info: ConnectionInfo): void => {
+    if (info.connectionId !== connectionId) return;
+    inOrder(() => {
+      if (info.error) onError(info.error);
+      if (info.readyState !== ReadyState.CLOSED || ended) return;
+      if (idle) clearTimeout(idle);
+      const code = info.closeCode ?? 1006;
+      const reason = info.closeReason ?? '';
+      const wasClean = info.wasClean ?? false;
+      out.emit(
+        { event: 'close', code, reason, wasClean },
+        () => `close ${code}${reason ? ` ${oneLine(reason)}` : ''} (${wasClean ? 'clean' : 'abnormal'})`,
+      );
+      finish(wasClean && !failed ? ExitCode.OK : ExitCode.FAILED);
+    });
   };
-
-  conn.log.on('entry', (entry: LogEntry) => {
-    // `t` counts from the log's own open entry: the same clock as the message entries.
-    if (entry.kind === 'open') openedAt = entry.t;
+  const onEntry = (entry: LogEntry): void => {
+    if (entry.kind === 'open') {
+      // `t` counts from the log's own open entry: the same clock as the message entries.
+      openedAt = entry.t;
+      opened = true;
+      const info = engine.call('connection.get', { connectionId });
+      inOrder(async () => printOpen(out, await info));
+      inOrder(async () => {
+        for (const payload of plan.sends) await engine.call('connection.send', { connectionId, payload });
+      });
+      inOrder(armIdle);
+      return;
+    }
     if (entry.kind !== 'text' && entry.kind !== 'binary') return;
     if (entry.dir === 'in') {
       // With --count, exactly N incoming messages are reported, even if more arrive while closing.
       if (plan.count !== undefined && received >= plan.count) return;
       received++;
     }
-    out.emit(
-      {
-        event: 'message',
-        dir: entry.dir,
-        type: entry.kind,
-        data: messageData(entry),
-        size: entry.size,
-        t: Math.max(0, entry.t - openedAt),
-      },
-      () => `${arrow(entry.dir)} ${describeMessage(entry)}`,
-    );
-    if (plan.count !== undefined && received >= plan.count) closeNow();
-    else armIdle();
-  });
-  conn.on('open', () => {
-    const hs = conn.handshake;
-    out.emit(
-      {
-        event: 'open',
-        url: conn.url,
-        protocol: conn.protocol,
-        status: hs?.status ?? 101,
-        headers: hs?.headers ?? {},
-      },
-      () =>
-        `open ${conn.url} (status ${hs?.status ?? 101}, ${conn.protocol ? `protocol ${conn.protocol}` : 'no protocol'})`,
-    );
-    for (const payload of plan.sends) {
-      try {
-        conn.send(payload);
-      } catch (err) {
-        onError(toErrorInfo(err));
-        break;
-      }
-    }
-    armIdle();
-  });
-  conn.on('error', onError);
-  conn.on('close', onClose);
+    // The line is made now, while the entry is at hand; printing it may wait for the open line.
+    const line = out.json
+      ? JSON.stringify({
+          event: 'message',
+          dir: entry.dir,
+          type: entry.kind,
+          data: messageData(entry),
+          size: entry.size,
+          t: Math.max(0, entry.t - openedAt),
+        })
+      : `${arrow(entry.dir)} ${describeMessage(entry)}`;
+    const countReached = entry.dir === 'in' && plan.count !== undefined && received >= plan.count;
+    inOrder(() => {
+      out.line(line);
+      if (countReached) closeNow();
+      else if (opened) armIdle();
+    });
+  };
 
-  // ws can refuse synchronously (inside openConnection), before the listeners above existed.
-  const info = conn.info();
-  if (info.readyState === ReadyState.CLOSED) {
-    if (info.error) onError(info.error);
-    onClose({ code: info.closeCode ?? 1006, reason: info.closeReason ?? '', wasClean: false });
-    return;
+  engine.subscribe((events) => {
+    for (const e of events) if (e.name === 'connection.state') onState(e.payload);
+  });
+  try {
+    connectionId = (await engine.call('connection.open', plan.options)).connectionId;
+    // The contract's events carry previews; the CLI prints whole payloads, so it follows the
+    // engine's log of the connection in-process: first what opening logged, then each new entry.
+    const log = engine.log(connectionId);
+    for (const entry of log.read(log.firstSeq, Number.MAX_SAFE_INTEGER)) onEntry(entry);
+    log.on('entry', onEntry);
+    if (plan.record !== undefined) {
+      await engine.call('file.record', { logId: connectionId, path: plan.record });
+    }
+  } catch (err) {
+    const info = toErrorInfo(err);
+    out.error(info, 'duplex connect');
+    ended = true;
+    await engine.dispose();
+    return out.exit(exitCodeFor(info.code));
   }
   process.on('SIGINT', closeNow);
   process.on('SIGTERM', closeNow);
+}
+
+function printOpen(out: Output, info: ConnectionInfo): void {
+  const hs = info.handshake;
+  out.emit(
+    {
+      event: 'open',
+      url: info.url,
+      protocol: info.protocol,
+      status: hs?.status ?? 101,
+      headers: hs?.headers ?? {},
+    },
+    () =>
+      `open ${info.url} (status ${hs?.status ?? 101}, ${info.protocol ? `protocol ${info.protocol}` : 'no protocol'})`,
+  );
 }
 
 function toPayload(send: RawSend): Payload {
@@ -308,38 +331,13 @@ function toPayload(send: RawSend): Payload {
   }
 }
 
-function parseHeader(text: string): [string, string] {
-  const colon = text.indexOf(':');
-  const name = colon > 0 ? text.slice(0, colon).trim() : '';
-  if (!name) {
-    throw syntax(
-      `--header ${JSON.stringify(text)} is not "Name: value"; write it like --header "Authorization: Bearer abc".`,
-    );
-  }
-  return [name, text.slice(colon + 1).trim()];
-}
-
-function integer(
-  flag: string,
-  value: string,
-  min = Number.MIN_SAFE_INTEGER,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
-  const n = Number(value);
-  if (!/^-?\d+$/.test(value.trim()) || n < min || n > max) {
-    if (flag === '--close') {
-      throw new DuplexError(
-        ErrorCodes.INVALID_ACCESS,
-        `Close code "${value}" is not allowed: use 1000 (normal closure) or an application code from 3000 to 4999.`,
-      );
-    }
-    const range = max === MAX_TIMER_MS ? `from ${min} to ${max}` : `of at least ${min}`;
-    throw new DuplexError(
-      ErrorCodes.INVALID_INPUT,
-      `${flag} ${JSON.stringify(value)}: expected a whole number ${range}.`,
-    );
-  }
-  return n;
+/** --close: a whole number, then the close rules decide (checkCloseArgs). */
+function closeCodeArg(value: string): number {
+  if (/^-?\d+$/.test(value.trim())) return Number(value);
+  throw new DuplexError(
+    ErrorCodes.INVALID_ACCESS,
+    `Close code "${value}" is not allowed: use 1000 (normal closure) or an application code from 3000 to 4999.`,
+  );
 }
 
 function readCa(file: string): string {
@@ -365,8 +363,4 @@ function describePath(path: readonly PropertyKey[]): string {
 
 function syntax(message: string): DuplexError {
   return new DuplexError(ErrorCodes.SYNTAX, message);
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }

@@ -1,17 +1,16 @@
 /**
  * `duplex import FILE.har [--out DIR]`: one session file per WebSocket entry of
  * a HAR file saved by browser developer tools. `duplex export SESSION --out
- * FILE.har`: the reverse, a HAR file those tools open. Exit 2 for a file that
- * cannot be read or parsed, 1 when a HAR has no WebSocket entries.
+ * FILE.har`: the reverse, a HAR file those tools open. Both run the engine's
+ * file.import / file.export commands. Exit USAGE for a file that cannot be
+ * read or parsed, FAILED when a HAR has no WebSocket entries.
  */
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { Command } from 'commander';
+import type { Command } from 'commander';
+import { Engine } from '../app/engine.js';
 import { toErrorInfo } from '../app/errors.js';
-import { exportHar, importHar } from '../app/sessions/har.js';
-import { readSessionFile } from '../app/sessions/session-reader.js';
-import { writeNewSession } from '../app/sessions/session-store.js';
-import { writeFileAtomic } from '../app/workspace/json-file.js';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { jsonOption } from './options.js';
+import { printError, printWarning } from './output.js';
 
 export function registerImport(program: Command): void {
   program
@@ -19,7 +18,7 @@ export function registerImport(program: Command): void {
     .description('Import the WebSocket traffic of a HAR file as session files (one per WebSocket)')
     .argument('<file>', 'HAR file saved from a browser Network panel')
     .option('--out <DIR>', 'folder for the session files', '.')
-    .option('--json', 'print one JSON object per written session')
+    .addOption(jsonOption('print one JSON object per written session'))
     .action(async (file: string, opts: { out: string; json?: boolean }) => {
       process.exitCode = await runImport(file, opts.out, opts.json ?? false);
     });
@@ -33,51 +32,49 @@ export function registerImport(program: Command): void {
     });
 }
 
-export async function runImport(file: string, outDir: string, json: boolean): Promise<number> {
+export async function runImport(file: string, outDir: string, json: boolean): Promise<ExitCode> {
+  const engine = new Engine();
   try {
-    const { sessions, skippedMessages } = importHar(await readFile(file, 'utf8'), file);
+    const { sessions, skippedMessages } = await engine.call('file.import', { file, outDir });
     if (sessions.length === 0) {
-      process.stderr.write(
-        `duplex import: ${file} has no WebSocket entries with _webSocketMessages; record the page with the Network panel open and the WS filter off.\n`,
+      printError(
+        'duplex import',
+        `${file} has no WebSocket entries with _webSocketMessages; record the page with the Network panel open and the WS filter off.`,
       );
-      return 1;
+      return ExitCode.FAILED;
     }
     for (const s of sessions) {
-      const path = resolve(outDir, await writeNewSession(resolve(outDir), s));
-      const messages = s.entries.length;
       process.stdout.write(
         json
-          ? JSON.stringify({ event: 'imported', path, url: s.header.url, messages }) + '\n'
-          : `${path}: ${s.header.url}, ${messages} messages\n`,
+          ? JSON.stringify({ event: 'imported', path: s.path, url: s.url, messages: s.messages }) + '\n'
+          : `${s.path}: ${s.url}, ${s.messages} messages\n`,
       );
     }
     if (skippedMessages > 0) {
-      process.stderr.write(
-        `duplex import: skipped ${skippedMessages} messages without time, opcode or data\n`,
-      );
+      printWarning('duplex import', `skipped ${skippedMessages} messages without time, opcode or data`);
     }
-    return 0;
+    return ExitCode.OK;
   } catch (err) {
-    process.stderr.write(`duplex import: ${readError(err, file)}\n`);
-    return 2;
+    const info = toErrorInfo(err);
+    printError('duplex import', info.message);
+    return exitCodeFor(info.code);
+  } finally {
+    await engine.dispose();
   }
 }
 
-export async function runExport(sessionFile: string, out: string): Promise<number> {
+export async function runExport(sessionFile: string, out: string): Promise<ExitCode> {
+  const engine = new Engine();
   try {
-    const session = await readSessionFile(sessionFile);
-    for (const w of session.warnings) process.stderr.write(`duplex export: warning: ${w.message}\n`);
-    await writeFileAtomic(resolve(out), JSON.stringify(exportHar(session), null, 2) + '\n');
-    process.stdout.write(`${resolve(out)}\n`);
-    return 0;
+    const { path, warnings } = await engine.call('file.export', { file: sessionFile, out });
+    for (const w of warnings) printWarning('duplex export', w.message);
+    process.stdout.write(`${path}\n`);
+    return ExitCode.OK;
   } catch (err) {
-    process.stderr.write(`duplex export: ${readError(err, sessionFile)}\n`);
-    return 2;
+    const info = toErrorInfo(err);
+    printError('duplex export', info.message);
+    return exitCodeFor(info.code);
+  } finally {
+    await engine.dispose();
   }
-}
-
-function readError(err: unknown, file: string): string {
-  const e = err as NodeJS.ErrnoException;
-  if (e.code === 'ENOENT') return `${file} does not exist; check the path.`;
-  return toErrorInfo(err).message;
 }

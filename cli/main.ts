@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * The `duplex` command. Thin over app/: each subcommand lives in its own file
- * and registers itself here. Bad arguments exit 2 with a one-line reason on
- * stderr, before any connection is made.
+ * and registers itself here, and each runs through the engine's commands
+ * (engine.call), like the UI. Bad arguments exit USAGE (2, cli/exit-codes.ts)
+ * with a one-line reason on stderr, before any connection is made.
  */
 import { Command, CommanderError } from 'commander';
 import { registerServe } from './serve.js';
@@ -10,10 +11,7 @@ import { registerConnect } from './connect.js';
 import { registerReplay } from './replay.js';
 import { registerImport } from './import.js';
 import { registerUi } from './ui.js';
-
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
+import { ExitCode } from './exit-codes.js';
 
 const program = new Command('duplex')
   .description('Duplex — WebSocket workbench: client, mock server and session recorder')
@@ -32,7 +30,7 @@ try {
 } catch (err) {
   if (err instanceof CommanderError) {
     // --help and --version arrive here too, with exit code 0.
-    process.exit(err.exitCode === 0 ? EXIT_OK : EXIT_USAGE);
+    process.exit(err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE);
   }
   throw err;
 }

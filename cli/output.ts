@@ -47,7 +47,7 @@ export class Output {
   error(info: ErrorInfo, prefix = 'duplex'): void {
     if (this.json) this.event({ event: 'error', code: info.code, message: info.message });
     this.flush();
-    process.stderr.write(`${prefix}: ${info.message}\n`);
+    printError(prefix, info.message);
   }
 
   flush(): void {
@@ -77,6 +77,64 @@ export class Output {
       });
     }
   }
+}
+
+/**
+ * Runs output steps in the order they were queued. A step that needs a
+ * command's answer (the handshake of an open, a client's address) holds back
+ * the steps after it; while none waits, a step runs at once, so a flood of
+ * frames costs no promise per frame.
+ */
+export class InOrder {
+  #tail: Promise<void> | undefined;
+  #waiting = 0;
+  readonly #onError: (err: unknown) => void;
+
+  constructor(onError: (err: unknown) => void) {
+    this.#onError = onError;
+  }
+
+  /** Runs `step` now, or after the steps still waiting. */
+  run(step: () => void | Promise<void>): void {
+    if (this.#waiting === 0) {
+      try {
+        const result = step();
+        if (result) this.#hold(result);
+      } catch (err) {
+        this.#onError(err);
+      }
+      return;
+    }
+    this.#hold(this.#tail!.then(step));
+  }
+
+  /** Resolves when every queued step has run. */
+  async idle(): Promise<void> {
+    while (this.#tail) await this.#tail;
+  }
+
+  #hold(promise: Promise<void>): void {
+    this.#waiting++;
+    const tail = promise.catch(this.#onError).finally(() => {
+      this.#waiting--;
+      if (this.#tail === tail) this.#tail = undefined;
+    });
+    this.#tail = tail;
+  }
+}
+
+/**
+ * One line on stderr: `duplex connect: message`. Line breaks inside the
+ * message (a server's error page, a file's text) are escaped, and the line
+ * always ends, so one error is one line for the person and for scripts.
+ */
+export function printError(prefix: string, message: string): void {
+  process.stderr.write(`${prefix}: ${oneLine(message.trimEnd())}\n`);
+}
+
+/** A warning line on stderr, like printError. */
+export function printWarning(prefix: string, message: string): void {
+  printError(`${prefix}: warning`, message);
 }
 
 /** `data` of a JSON message event: the text, or base64 for binary. */

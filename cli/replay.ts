@@ -1,15 +1,19 @@
 /**
  * `duplex replay FILE`: re-sends a recorded session's outgoing messages to the
  * recorded URL (or --url) at the recorded pace scaled by --speed, and with
- * --verify compares what comes back with the recording. Exit 0 = replayed and
- * (with --verify) everything matched, 1 = a mismatch or a connection failure,
- * 2 = bad arguments or an unreadable session file.
+ * --verify compares what comes back with the recording. Runs the engine's
+ * file.replay command. Exit codes (cli/exit-codes.ts): OK replayed and (with
+ * --verify) everything matched, FAILED a mismatch or a connection failure,
+ * USAGE bad arguments or an unreadable session file.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { DEFAULT_REPLAY_TIMEOUT_MS } from '../app/api.js';
-import { ErrorCodes, toErrorInfo } from '../app/errors.js';
-import { readSessionFile } from '../app/sessions/session-reader.js';
-import { formatReplayReport, replaySession, timingStats } from '../app/sessions/replay.js';
+import { Engine } from '../app/engine.js';
+import { toErrorInfo } from '../app/errors.js';
+import { formatReplayReport, timingStats } from '../app/sessions/replay.js';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { checkWebSocketUrl, collect, jsonOption, parseSpeed, wholeNumber } from './options.js';
+import { printError, printWarning } from './output.js';
 
 interface ReplayCliOptions {
   url?: string;
@@ -40,27 +44,23 @@ export function registerReplay(program: Command): void {
     .option(
       '--timeout <MS>',
       'how long --verify waits for each incoming message',
-      parseTimeout,
+      wholeNumber('the timeout (ms)', 1),
       DEFAULT_REPLAY_TIMEOUT_MS,
     )
     .option('--client <ID>', 'which client of a server recording to replay (default the first)')
-    .option('--json', 'print the report as one JSON object')
+    .addOption(jsonOption('print the report as one JSON object'))
     .action(async (file: string, opts: ReplayCliOptions) => {
       process.exitCode = await runReplay(file, opts);
     });
 }
 
-export async function runReplay(file: string, opts: ReplayCliOptions): Promise<number> {
-  let session;
+export async function runReplay(file: string, opts: ReplayCliOptions): Promise<ExitCode> {
+  const engine = new Engine();
   try {
-    session = await readSessionFile(file);
-  } catch (err) {
-    return fail(toErrorInfo(err).message, 2);
-  }
-  for (const w of session.warnings) process.stderr.write(`duplex replay: warning: ${w.message}\n`);
-  let report;
-  try {
-    report = await replaySession(session, {
+    // A malformed --url is a usage error, reported before the file is read.
+    if (opts.url !== undefined) checkWebSocketUrl(opts.url, '--url');
+    const { report, warnings } = await engine.call('file.replay', {
+      file,
       ...(opts.url !== undefined ? { url: opts.url } : {}),
       speed: opts.speed,
       verify: opts.verify ?? false,
@@ -68,43 +68,20 @@ export async function runReplay(file: string, opts: ReplayCliOptions): Promise<n
       timeoutMs: opts.timeout,
       ...(opts.client !== undefined ? { clientId: opts.client } : {}),
     });
+    for (const w of warnings) printWarning('duplex replay', w.message);
+    if (opts.json) {
+      const timing = report.deviationsMs.length > 0 ? timingStats(report.deviationsMs) : undefined;
+      process.stdout.write(JSON.stringify({ ...report, timing }) + '\n');
+    } else {
+      process.stdout.write(formatReplayReport(report) + '\n');
+    }
+    if (report.error) printError('duplex replay', report.error.message);
+    return report.ok ? ExitCode.OK : ExitCode.FAILED;
   } catch (err) {
     const info = toErrorInfo(err);
-    return fail(
-      info.message,
-      info.code === ErrorCodes.INVALID_INPUT || info.code === ErrorCodes.NOT_FOUND ? 2 : 1,
-    );
+    printError('duplex replay', info.message);
+    return exitCodeFor(info.code);
+  } finally {
+    await engine.dispose();
   }
-  if (opts.json) {
-    const timing = report.deviationsMs.length > 0 ? timingStats(report.deviationsMs) : undefined;
-    process.stdout.write(JSON.stringify({ ...report, timing }) + '\n');
-  } else {
-    process.stdout.write(formatReplayReport(report) + '\n');
-  }
-  if (report.error && report.error.code === ErrorCodes.SYNTAX) return 2; // malformed --url
-  return report.ok ? 0 : 1;
-}
-
-function fail(message: string, code: number): number {
-  process.stderr.write(`duplex replay: ${message}\n`);
-  return code;
-}
-
-function parseSpeed(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
-    throw new InvalidArgumentError('speed is a number ≥ 0 (1 = recorded pace, 0 = no waiting).');
-  }
-  return n;
-}
-
-function parseTimeout(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1)
-    throw new InvalidArgumentError('the timeout is a whole number of ms ≥ 1.');
-  return n;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }

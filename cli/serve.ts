@@ -3,14 +3,14 @@
  * listens, echoes every message by default, prints one line per client event,
  * and on SIGINT/SIGTERM closes its clients with 1001 and exits 0.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
+import type { ServerClientInfo, ServerInfo } from '../app/contract.js';
 import { Engine } from '../app/engine.js';
 import { ErrorCodes, toErrorInfo } from '../app/errors.js';
 import type { LogEntry } from '../app/log/message-log.js';
-import type { MockServer } from '../app/server/mock-server.js';
-import { Output, arrow, describeMessage, messageData, oneLine } from './output.js';
-import { readSessionFile } from '../app/sessions/session-reader.js';
-import { serveRecording } from '../app/sessions/mock-replay.js';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { collect, jsonOption, portOption } from './options.js';
+import { InOrder, Output, arrow, describeMessage, messageData, oneLine, printWarning } from './output.js';
 
 export const DEFAULT_PORT = 8080;
 
@@ -30,7 +30,7 @@ export interface ServeOptions {
 
 export interface ServeSession {
   engine: Engine;
-  server: MockServer;
+  server: ServerInfo;
 }
 
 export function registerServe(program: Command): void {
@@ -38,10 +38,10 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('Run a mock WebSocket server that echoes every message and prints each event')
     .option('--host <H>', 'address to listen on', '127.0.0.1')
-    .option('--port <N>', `port to listen on; 0 picks a free one`, parsePort, DEFAULT_PORT)
+    .addOption(portOption('port to listen on; 0 picks a free one', DEFAULT_PORT))
     .option('--path <P>', 'accept WebSocket clients only on this path (e.g. /socket)')
     .option('--protocol <P>', 'a subprotocol the server accepts (repeatable)', collect, [] as string[])
-    .option('--json', 'print one JSON object per line')
+    .addOption(jsonOption())
     .option('--record <FILE>', 'record the traffic to FILE (a session, see docs/session-format.md)')
     .option('--replay <FILE>', 'serve a recorded session: each client gets the recorded server messages')
     .option('--conversation', 'with --replay: wait for the client message that preceded each reply')
@@ -70,25 +70,31 @@ export function registerServe(program: Command): void {
     );
 }
 
-/**
- * Builds the engine and starts the mock server. The one place where engine
- * objects are made, so options such as recording or replay hook in here.
- */
+/** Starts the mock server through the engine's commands (server.start, or file.serve for --replay; file.record). */
 export async function startServe(options: ServeOptions): Promise<ServeSession> {
-  // A bad recording to serve is reported before anything listens.
-  const replay = options.replay === undefined ? undefined : await readSessionFile(options.replay);
-  for (const w of replay?.warnings ?? []) process.stderr.write(`duplex serve: warning: ${w.message}\n`);
   const engine = new Engine();
+  const serverOptions = {
+    host: options.host,
+    port: options.port,
+    ...(options.path !== undefined ? { path: options.path } : {}),
+    protocols: options.protocols,
+  };
   try {
-    const info = await engine.call('server.start', {
-      host: options.host,
-      port: options.port,
-      ...(options.path !== undefined ? { path: options.path } : {}),
-      protocols: options.protocols,
-    });
-    const server = engine.server(info.serverId);
-    if (replay) serveRecording(server, replay, { conversation: options.conversation ?? false });
-    if (options.record !== undefined) engine.sessions.recordToFile(info.serverId, options.record);
+    let server: ServerInfo;
+    if (options.replay === undefined) {
+      server = await engine.call('server.start', serverOptions);
+    } else {
+      const served = await engine.call('file.serve', {
+        ...serverOptions,
+        file: options.replay,
+        conversation: options.conversation ?? false,
+      });
+      for (const w of served.warnings) printWarning('duplex serve', w.message);
+      server = served.server;
+    }
+    if (options.record !== undefined) {
+      await engine.call('file.record', { logId: server.serverId, path: options.record });
+    }
     return { engine, server };
   } catch (err) {
     await engine.dispose();
@@ -105,28 +111,38 @@ export async function runServe(options: ServeOptions): Promise<void> {
     const info = toErrorInfo(err);
     out.error(info, 'duplex serve');
     // Bad options (e.g. a path without a leading /) are usage errors; a taken port is a failure.
-    return out.exit(info.code === ErrorCodes.INVALID_INPUT || info.code === ErrorCodes.FILE ? 2 : 1);
+    return out.exit(exitCodeFor(info.code));
   }
   const { engine, server } = session;
-  server.log.on('entry', (entry) => printServerEntry(out, server, entry));
+  // Whole payloads are printed, not the events' previews: the CLI follows the server's log in-process.
+  // Lines keep log order; a connection line waits for server.clients (the client's address).
+  const printer = new InOrder((err) => out.error(toErrorInfo(err), 'duplex serve'));
+  engine.log(server.serverId).on('entry', (entry: LogEntry) => {
+    if (entry.kind !== 'open') return printer.run(() => printServerEntry(out, entry));
+    const clients = engine.call('server.clients', { serverId: server.serverId });
+    printer.run(async () => printServerEntry(out, entry, await clients));
+  });
   out.emit({ event: 'listening', url: server.url }, () => `listening on ${server.url}`);
   out.flush();
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) return out.exit(0); // a second signal: do not wait for slow clients
+    if (stopping) return out.exit(ExitCode.OK); // a second signal: do not wait for slow clients
     stopping = true;
-    void engine.dispose().then(() => {
-      out.emit({ event: 'stopped', signal }, () => `stopped (${signal})`);
-      out.exit(0);
-    });
+    void engine
+      .dispose()
+      .then(() => printer.idle())
+      .then(() => {
+        out.emit({ event: 'stopped', signal }, () => `stopped (${signal})`);
+        out.exit(ExitCode.OK);
+      });
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
 
 /** One output line per client event of the server's log. */
-function printServerEntry(out: Output, server: MockServer, entry: LogEntry): void {
+function printServerEntry(out: Output, entry: LogEntry, clients?: ServerClientInfo[]): void {
   const clientId = entry.clientId;
   if (clientId === undefined) return; // server-level notes (listening, stopped)
   const tag = `[client ${clientId}]`;
@@ -145,7 +161,7 @@ function printServerEntry(out: Output, server: MockServer, entry: LogEntry): voi
         () => `${tag} ${arrow(entry.dir)} ${describeMessage(entry)}`,
       );
     case 'open': {
-      const info = clientInfo(server, clientId);
+      const info = clients?.find((c) => c.clientId === clientId);
       return out.emit(
         {
           event: 'connection',
@@ -180,24 +196,4 @@ function printServerEntry(out: Output, server: MockServer, entry: LogEntry): voi
     default:
       return;
   }
-}
-
-function clientInfo(server: MockServer, clientId: string) {
-  try {
-    return server.client(clientId).info;
-  } catch {
-    return undefined;
-  }
-}
-
-function parsePort(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65535) {
-    throw new InvalidArgumentError('a port is a whole number from 0 to 65535 (0 picks a free port).');
-  }
-  return n;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }

@@ -7,10 +7,13 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { startBridgeServer, type BridgeServer } from '../app/bridge/bridge-server.js';
 import { Engine } from '../app/engine.js';
 import { toErrorInfo } from '../app/errors.js';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { portOption } from './options.js';
+import { printError } from './output.js';
 
 export interface UiOptions {
   port: number;
@@ -28,7 +31,7 @@ export function registerUi(program: Command): void {
   program
     .command('ui')
     .description('Serve the workbench UI in your browser (127.0.0.1 only, with a per-run token)')
-    .option('--port <N>', 'port on 127.0.0.1; 0 picks a free one', parsePort, 0)
+    .addOption(portOption('port on 127.0.0.1; 0 picks a free one', 0))
     .option('--workspace <DIR>', 'folder of saved connections and templates', defaultWorkspaceDir())
     .option('--renderer <DIR>', 'the built UI to serve', defaultRendererDir())
     .action(async (opts: { port: number; workspace: string; renderer: string }) => {
@@ -55,22 +58,26 @@ export async function startUi(options: UiOptions): Promise<UiSession> {
 }
 
 async function runUi(options: UiOptions): Promise<void> {
+  // Serving a folder without the UI would answer every page with 503: say what to do instead.
   if (!existsSync(join(options.renderer, 'index.html'))) {
-    process.stderr.write(
-      `duplex ui: the UI is not built (${join(options.renderer, 'index.html')} is missing); run "npm run build" first.\n`,
+    printError(
+      'duplex ui',
+      `the UI is not built (${join(options.renderer, 'index.html')} is missing); run "npm run build:renderer" in the Duplex folder (npm install does it too), or pass --renderer DIR.`,
     );
+    process.exit(ExitCode.FAILED);
   }
   let session: UiSession;
   try {
     session = await startUi(options);
   } catch (err) {
-    process.stderr.write(`duplex ui: ${toErrorInfo(err).message}\n`);
-    process.exit(1);
+    const info = toErrorInfo(err);
+    printError('duplex ui', info.message);
+    process.exit(exitCodeFor(info.code));
   }
   process.stdout.write(`Duplex UI: ${session.bridge.url}\n`);
   process.stdout.write(`Workspace: ${options.workspace}\n`);
   const stop = (): void => {
-    void session.close().then(() => process.exit(0));
+    void session.close().then(() => process.exit(ExitCode.OK));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -94,12 +101,4 @@ function defaultRendererDir(): string {
     fileURLToPath(new URL(p, import.meta.url)),
   );
   return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]!;
-}
-
-function parsePort(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65535) {
-    throw new InvalidArgumentError('a port is a whole number from 0 to 65535 (0 picks a free one).');
-  }
-  return n;
 }

@@ -20,6 +20,7 @@ import {
   parseWebSocketUrl,
   NO_STATUS_CODE,
   type CloseCodeRule,
+  READY_STATE_NAMES,
 } from '../websocket-rules.js';
 
 const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
@@ -122,7 +123,7 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
     if (this.#readyState !== ReadyState.CLOSED) {
       throw new DuplexError(
         ErrorCodes.INVALID_STATE,
-        `Cannot reconnect: the connection is ${['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'][this.#readyState]}, not CLOSED. Disconnect first, or wait for the close.`,
+        `Cannot reconnect: the connection is ${READY_STATE_NAMES[this.#readyState]}, not CLOSED. Disconnect first, or wait for the close.`,
       );
     }
     this.#userClosed = false;
@@ -413,7 +414,7 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
     if (!ws || this.#readyState !== ReadyState.OPEN) {
       throw new DuplexError(
         ErrorCodes.INVALID_STATE,
-        `Cannot ${what}: the connection is ${['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'][this.#readyState]}, not OPEN.${this.#readyState === ReadyState.CONNECTING ? ' Wait for the open event.' : ' Connect again first.'}`,
+        `Cannot ${what}: the connection is ${READY_STATE_NAMES[this.#readyState]}, not OPEN.${this.#readyState === ReadyState.CONNECTING ? ' Wait for the open event.' : ' Connect again first.'}`,
       );
     }
     return ws;

@@ -38,7 +38,8 @@ import { EventEmitter } from 'node:events';
 import { utf8Decode, bytesToHex } from '../payload/codecs.js';
 import { listenerFlags } from './listener-flags.js';
 import { compileFilter } from './log-filter.js';
-import type { Direction, LogEntryView, LogFilter, LogKind } from '../contract.js';
+import type { LogEntryView, LogFilter } from '../contract.js';
+import { directions, logKinds, type Direction, type LogKind } from '../vocabulary.js';
 
 /**
  * Estimated bytes of bookkeeping per entry, counted against the budget: the
@@ -54,10 +55,10 @@ const MAX_SLAB = 4 * 1024 * 1024;
 const EMPTY = new Uint8Array(0);
 const INITIAL_SLOTS = 256;
 
-const DIRECTIONS: readonly Direction[] = ['in', 'out', 'none'];
+const DIRECTIONS: readonly Direction[] = directions;
 const NO_CHUNK = -1;
 const HAS_DETAILS = 0x80;
-const KINDS: readonly LogKind[] = ['text', 'binary', 'ping', 'pong', 'open', 'close', 'error', 'info'];
+const KINDS: readonly LogKind[] = logKinds;
 
 /*
  * The typed-array getters, called directly. `data.byteLength` on a Buffer looks

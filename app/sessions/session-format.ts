@@ -12,8 +12,7 @@ import { PREVIEW_BYTES, type LogEntry } from '../log/message-log.js';
 export const SESSION_FORMAT = 'duplex-session';
 /** The newest format version this build reads and writes. */
 export const SESSION_VERSION = 1;
-/** File name ending of session files in a workspace. */
-export const SESSION_EXT = '.jsonl';
+export { SESSION_EXT } from '../vocabulary.js';
 
 export const sessionRoles = ['client', 'server'] as const;
 export type SessionRole = (typeof sessionRoles)[number];

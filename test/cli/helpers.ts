@@ -7,7 +7,8 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const CLI_PATH = `${ROOT}dist/cli/main.js`;
+/** The built CLI; DUPLEX_CLI_PATH points the tests at another build (to check a test fails on an older one). */
+export const CLI_PATH = process.env['DUPLEX_CLI_PATH'] ?? `${ROOT}dist/cli/main.js`;
 
 export interface Exit {
   code: number | null;
@@ -124,6 +125,24 @@ export async function runDuplex(...args: string[]): Promise<CliProcess & { resul
   const p = duplex(...args);
   const result = await p.exit();
   return Object.assign(p, { result });
+}
+
+/** Runs `duplex ...args` to the end and returns its output exactly as written (line ends included). */
+export async function runDuplexRaw(
+  ...args: string[]
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI_PATH, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
 }
 
 /** Starts `duplex serve --port 0 --json ...args` and waits for its listening line. */

@@ -3,7 +3,7 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/sve
 import { tick } from 'svelte';
 import Composer from './Composer.svelte';
 import { ComposerState } from '../lib/composer.svelte.js';
-import { createFakeApi } from '../lib/fake-api.js';
+import { createFakeApi } from '../../test-support/fake-api.js';
 
 function setup() {
   const composer = new ComposerState(createFakeApi());
@@ -156,17 +156,18 @@ describe('Composer', () => {
 
   it('a saved connection keeps a template with itself or for the whole workspace, and offers both', async () => {
     const api = createFakeApi();
-    const composer = new ComposerState(api, 'saved-1');
+    const [one, two] = await savedConnections(api, 2);
+    const composer = new ComposerState(api, one);
     render(Composer, { composer, onsend: vi.fn(async () => true) });
     await saveAsTemplate('mine', 'own one', true);
     await saveAsTemplate('ours', 'shared one', false);
     const saves = api.calls.filter(([n]) => n === 'template.save').map(([, i]) => i);
-    expect(saves[0]).toMatchObject({ name: 'own one', savedConnectionId: 'saved-1' });
+    expect(saves[0]).toMatchObject({ name: 'own one', savedConnectionId: one });
     expect(saves[1]).not.toHaveProperty('savedConnectionId');
     expect(offered()).toEqual(['This connection: own one', 'Workspace: shared one']);
 
     // Another saved connection is offered only the workspace-wide one.
-    const other = new ComposerState(api, 'saved-2');
+    const other = new ComposerState(api, two);
     await other.loadTemplates();
     expect(other.templates.map((t) => t.name)).toEqual(['shared one']);
   });
@@ -174,7 +175,8 @@ describe('Composer', () => {
   it('renaming a workspace-wide template from a saved connection keeps it workspace-wide', async () => {
     const api = createFakeApi();
     await api.template.save({ name: 'shared', payload: { type: 'text', text: 'x' } });
-    const composer = new ComposerState(api, 'saved-1');
+    const [one] = await savedConnections(api, 1);
+    const composer = new ComposerState(api, one);
     render(Composer, { composer, onsend: vi.fn(async () => true) });
     await waitFor(() => expect(composer.templates.map((t) => t.name)).toEqual(['shared']));
     await fireEvent.click(screen.getByRole('button', { name: 'Manage' }));
@@ -190,3 +192,14 @@ describe('Composer', () => {
     );
   });
 });
+
+/** Saves `n` connections in the fake (a template's own connection must exist to keep it). */
+async function savedConnections(api: ReturnType<typeof createFakeApi>, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await api.savedConnection.save({ name: `c${i}`, options: { url: 'ws://127.0.0.1:9/' } });
+    if (!r.ok) throw new Error(r.error.message);
+    ids.push(r.value.id);
+  }
+  return ids;
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import MessageLog from './MessageLog.svelte';
 import { LogModel } from '../lib/log-model.svelte.js';
-import { createFakeApi } from '../lib/fake-api.js';
+import { createFakeApi } from '../../test-support/fake-api.js';
 
 function setup(count: number) {
   const api = createFakeApi();

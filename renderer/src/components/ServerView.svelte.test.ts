@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import type { ServerClientInfo } from '../../../app/contract.js';
 import App from '../App.svelte';
-import { createFakeApi } from '../lib/fake-api.js';
+import { createFakeApi } from '../../test-support/fake-api.js';
 
 const client: ServerClientInfo = {
   clientId: 'client-7',

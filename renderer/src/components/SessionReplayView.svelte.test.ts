@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import App from '../App.svelte';
-import { createFakeApi } from '../lib/fake-api.js';
+import { createFakeApi } from '../../test-support/fake-api.js';
 
 describe('replaying a session from the UI', () => {
   it('starts with the settings, then pause / step / resume call session.replayControl and the report shows', async () => {

@@ -80,8 +80,8 @@ export class ConnectionTab {
     return this.#info?.connectionId;
   }
   /** 0–3, or 3 (CLOSED) before the first connect. */
-  get readyState(): 0 | 1 | 2 | 3 {
-    return this.#info?.readyState ?? 3;
+  get readyState(): ReadyState {
+    return this.#info?.readyState ?? ReadyState.CLOSED;
   }
   get error(): string {
     return this.#error;
@@ -170,7 +170,7 @@ export class ConnectionTab {
       const previous = this.#info;
       const request = JSON.stringify(opts.value);
       // The same request again: the engine reconnects the same connection, so the log continues.
-      if (previous && previous.readyState === 3 && request === this.#openedWith) {
+      if (previous && previous.readyState === ReadyState.CLOSED && request === this.#openedWith) {
         const again = await this.#api.connection.reconnect({ connectionId: previous.connectionId });
         if (again.ok) {
           this.#info = again.value;
@@ -220,7 +220,7 @@ export class ConnectionTab {
     const payload = this.composer.build();
     const id = this.connectionId;
     if (!payload) return false;
-    if (!id || this.readyState !== 1) {
+    if (!id || this.readyState !== ReadyState.OPEN) {
       this.composer.reportError('Not connected: press Connect first, then send.');
       return false;
     }
@@ -234,7 +234,7 @@ export class ConnectionTab {
 
   async ping(): Promise<void> {
     const id = this.connectionId;
-    if (!id || this.readyState !== 1) {
+    if (!id || this.readyState !== ReadyState.OPEN) {
       this.composer.reportError('Not connected: press Connect first, then ping.');
       return;
     }
@@ -256,7 +256,7 @@ export class ConnectionTab {
   onState(info: ConnectionInfo): void {
     if (info.connectionId !== this.connectionId) return;
     this.#info = info;
-    if (info.error && info.readyState === 3) this.#error = info.error.message;
+    if (info.error && info.readyState === ReadyState.CLOSED) this.#error = info.error.message;
   }
 }
 

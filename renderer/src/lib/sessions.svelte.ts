@@ -1,13 +1,10 @@
 /** Recorded sessions in the workspace, listed in the sidebar: rename, delete, export to HAR, import HAR. */
 import type { WorkbenchApi } from '../../../app/api.js';
 import type { SessionSummary } from '../../../app/contract.js';
-
-const FILE_EXT = '.jsonl';
+import { withSessionExt, withoutSessionExt } from '../../../app/vocabulary.js';
 
 /** What a person calls a session: its file name without the extension (what rename changes). */
-export function sessionLabel(name: string): string {
-  return name.endsWith(FILE_EXT) ? name.slice(0, -FILE_EXT.length) : name;
-}
+export const sessionLabel = withoutSessionExt;
 
 export class Sessions {
   readonly #api: WorkbenchApi;
@@ -51,7 +48,7 @@ export class Sessions {
   /** Renames a session file; the new file name, or the error message. */
   async rename(name: string, newName: string): Promise<{ name: string } | { error: string }> {
     const trimmed = newName.trim();
-    const target = trimmed.endsWith(FILE_EXT) ? trimmed : `${trimmed}${FILE_EXT}`;
+    const target = withSessionExt(trimmed);
     if (target === name) return { name };
     const r = await this.#api.session.rename({ name, newName: target });
     if (!r.ok) return { error: r.error.message };

@@ -1,7 +1,7 @@
 /** The workbench state against the fake contract: what closing a tab asks of the engine. */
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '@testing-library/svelte';
-import { createFakeApi } from './fake-api.js';
+import { createFakeApi } from '../../test-support/fake-api.js';
 import type { ConnectionTab } from './connection-tab.svelte.js';
 import { Workbench } from './workbench.svelte.js';
 
@@ -63,7 +63,7 @@ describe('Workbench: a reloaded page or a second window', () => {
     await waitFor(() => expect(fromSaved.readyState).toBe(1));
     tab.composer.draft = 'before the reload';
     expect(await tab.send()).toBe(true);
-    await waitFor(() => expect(tab.log.total).toBe(3)); // open, out, echoed in
+    await waitFor(() => expect(tab.log.total).toBe(4)); // connecting, open, out, echoed in
     const server = first.newServer();
     await server.start();
     first.stop(); // the page goes away; the engine keeps it all running
@@ -78,8 +78,8 @@ describe('Workbench: a reloaded page or a second window', () => {
     expect(reopened.savedId).toBe(saved.value.id);
     expect(reopened.title).toBe('Echo');
     expect(reopened.dirty).toBe(false);
-    await waitFor(() => expect(adHoc.log.total).toBe(3));
-    await waitFor(() => expect(adHoc.log.rowAt(1)?.preview).toBe('before the reload'));
+    await waitFor(() => expect(adHoc.log.total).toBe(4));
+    await waitFor(() => expect(adHoc.log.rowAt(2)?.preview).toBe('before the reload'));
     expect(again.servers.map((s) => s.serverId)).toEqual([server.serverId]);
     await waitFor(() => expect(again.servers[0]!.log.total).toBe(1));
 

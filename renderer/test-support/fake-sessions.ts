@@ -16,9 +16,10 @@ import type {
   Result,
   SessionHeaderInfo,
   SessionSummary,
-} from '../../../app/contract.js';
-import { ErrorCodes, type ErrorInfo } from '../../../app/errors.js';
-import { utf8Encode } from '../../../app/payload/codecs.js';
+} from '../../app/contract.js';
+import { ErrorCodes, type ErrorInfo } from '../../app/errors.js';
+import { utf8Encode } from '../../app/payload/codecs.js';
+import { SESSION_EXT, withSessionExt } from '../../app/vocabulary.js';
 
 export interface FakeSessionInput {
   url?: string;
@@ -29,6 +30,8 @@ export interface FakeSessionInput {
   /** Makes session.open fail with this DUPLEX_ERR_FILE message (a corrupt or future-version file). */
   error?: string;
   warnings?: { line: number; message: string }[];
+  /** `har` for an imported session. */
+  source?: string;
 }
 
 interface FakeSession {
@@ -85,6 +88,7 @@ export function createFakeSessions(deps: FakeSessionDeps) {
       url,
     };
     if (input.error) summary.error = { code: ErrorCodes.FILE, message: input.error };
+    if (input.source !== undefined) summary.source = input.source;
     const header: SessionHeaderInfo = {
       version: 1,
       createdAt: new Date(startedAt).toISOString(),
@@ -94,6 +98,7 @@ export function createFakeSessions(deps: FakeSessionDeps) {
       headers: {},
       protocols: input.protocols ?? [],
     };
+    if (input.source !== undefined) header.source = input.source;
     const file: FakeSession = { summary, header, entries, warnings: input.warnings ?? [] };
     if (input.error) file.error = input.error;
     files.set(name, file);
@@ -190,14 +195,21 @@ export function createFakeSessions(deps: FakeSessionDeps) {
     },
     delete: async (input: { name: string }) => {
       deps.record('session.delete')(input);
-      files.delete(input.name);
+      if (!files.delete(input.name)) return missing(input.name);
       const i = deps.sessions.findIndex((x) => x.name === input.name);
       if (i >= 0) deps.sessions.splice(i, 1);
       return ok({ deleted: true });
     },
     import: async (input: { text: string; sourceName?: string }) => {
       deps.record('session.import')(input);
-      let har: { log?: { entries?: { request?: { url?: string }; _webSocketMessages?: unknown[] }[] } };
+      let har: {
+        log?: {
+          entries?: {
+            request?: { url?: string };
+            _webSocketMessages?: { type?: string; opcode?: number; data?: string }[];
+          }[];
+        };
+      };
       try {
         har = JSON.parse(input.text);
       } catch (err) {
@@ -213,9 +225,12 @@ export function createFakeSessions(deps: FakeSessionDeps) {
       }
       const created: SessionSummary[] = [];
       for (const [i, e] of ws.entries()) {
-        const name = `imported-${i + 1}.jsonl`;
-        add(name, { url: e.request?.url ?? '' });
-        created.push({ ...get(name)!.summary, source: 'har' });
+        const name = withSessionExt(`imported-${i + 1}`);
+        const messages = (e._webSocketMessages ?? [])
+          .filter((m) => m.opcode === 1 && typeof m.data === 'string')
+          .map((m) => ({ dir: m.type === 'send' ? ('out' as const) : ('in' as const), text: m.data! }));
+        add(name, { url: e.request?.url ?? '', messages, source: 'har' });
+        created.push(get(name)!.summary);
       }
       return ok({ sessions: created, skippedMessages: 0 });
     },
@@ -223,8 +238,16 @@ export function createFakeSessions(deps: FakeSessionDeps) {
       deps.record('session.export')(input);
       const s = get(input.name);
       if (!s) return missing(input.name);
-      const fileName = input.name.replace(/\.jsonl$/, '.har');
-      return ok({ fileName, har: JSON.stringify({ log: { version: '1.2', entries: [] } }) });
+      const fileName = input.name.slice(0, -SESSION_EXT.length) + '.har';
+      // One HAR entry for the WebSocket, its messages in Chromium's _webSocketMessages shape.
+      const messages = s.entries.map((e) => ({
+        type: e.view.dir === 'out' ? 'send' : 'receive',
+        time: e.view.t / 1000,
+        opcode: 1,
+        data: e.view.preview,
+      }));
+      const entry = { request: { method: 'GET', url: s.header.url }, _webSocketMessages: messages };
+      return ok({ fileName, har: JSON.stringify({ log: { version: '1.2', entries: [entry] } }) });
     },
     replay: async (input: {
       name: string;

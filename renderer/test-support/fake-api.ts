@@ -1,10 +1,10 @@
 /**
- * An in-memory WorkbenchApi for component tests and the offline demo
- * (`?demo`). It keeps the contract's shapes and rules (ready states, close
+ * An in-memory WorkbenchApi for component tests. Test support only: nothing
+ * under renderer/src imports it, so it stays out of the built UI. It keeps the contract's shapes and rules (ready states, close
  * code checks, log paging, payload ranges) but opens no sockets: a
  * connection echoes what it is sent, a server has no real clients.
  */
-import type { WorkbenchApi } from '../../../app/api.js';
+import type { WorkbenchApi } from '../../app/api.js';
 import type {
   ConnectOptions,
   ConnectionInfo,
@@ -22,11 +22,14 @@ import type {
   ServerClientInfo,
   ServerInfo,
   SessionSummary,
-} from '../../../app/contract.js';
-import { ErrorCodes, type ErrorInfo } from '../../../app/errors.js';
-import { bytesToHex, utf8Decode, utf8Encode } from '../../../app/payload/codecs.js';
-import { checkCloseArgs, clientCloseRule } from '../../../app/websocket-rules.js';
+} from '../../app/contract.js';
+import { ErrorCodes, type ErrorInfo } from '../../app/errors.js';
+import { bytesToHex, utf8Decode, utf8Encode } from '../../app/payload/codecs.js';
+import { checkCloseArgs, clientCloseRule } from '../../app/websocket-rules.js';
+import { binaryLogKinds, withSessionExt } from '../../app/vocabulary.js';
 import { createFakeSessions, type FakeSessionInput } from './fake-sessions.js';
+
+const EMPTY = new Uint8Array(0);
 
 interface FakeEntry {
   view: LogEntryView;
@@ -47,7 +50,7 @@ class FakeLog {
   append(dir: Direction, kind: LogKind, data: Uint8Array, extra: Partial<LogEntryView> = {}): FakeEntry {
     const seq = this.lastSeq + 1;
     this.nextSeq = seq + 1 - this.virtual;
-    const text = kind !== 'binary' && kind !== 'ping' && kind !== 'pong';
+    const text = !binaryLogKinds.includes(kind);
     const view: LogEntryView = {
       seq,
       t: Date.now(),
@@ -142,6 +145,10 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
     ok: false,
     error: { code, message },
   });
+  const noConnection = <T>(id: string) =>
+    fail<T>(ErrorCodes.NOT_FOUND, `No connection with id "${id}"; it may have been removed.`);
+  const badName = (name: string) =>
+    name.trim() === '' ? fail<never>(ErrorCodes.INVALID_INPUT, 'name: a name cannot be empty.') : undefined;
   const logOf = (logId: string): FakeLog => {
     let log = logs.get(logId);
     if (!log) logs.set(logId, (log = new FakeLog()));
@@ -178,7 +185,8 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
         attempt: 0,
       });
       logOf(info.connectionId);
-      appendAndEmit(info.connectionId, 'none', 'open', utf8Encode(`Connected to ${url}`));
+      appendAndEmit(info.connectionId, 'none', 'info', EMPTY, { note: `connecting to ${url}` });
+      appendAndEmit(info.connectionId, 'none', 'open', EMPTY, { note: 'open' });
       return info;
     },
     send: (connectionId, text) => {
@@ -208,6 +216,7 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
         };
         connections.set(connectionId, info);
         logOf(connectionId);
+        appendAndEmit(connectionId, 'none', 'info', EMPTY, { note: `connecting to ${input.url}` });
         if (input.url.includes('/reject')) {
           setTimeout(() => {
             const error = {
@@ -218,6 +227,9 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
               ...info,
               readyState: 3,
               handshake: { status: 401, headers: { 'content-type': 'text/plain' }, body: 'missing token' },
+              closeCode: 1006,
+              closeReason: '',
+              wasClean: false,
               error,
             });
             appendAndEmit(connectionId, 'none', 'error', utf8Encode(error.message));
@@ -225,19 +237,20 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
           return ok(info);
         }
         setTimeout(() => {
-          const open = setState({
+          setState({
             ...info,
             readyState: 1,
             handshake: { status: 101, headers: { upgrade: 'websocket', connection: 'Upgrade' } },
           });
-          appendAndEmit(connectionId, 'none', 'open', utf8Encode(`Connected to ${open.url}`));
+          appendAndEmit(connectionId, 'none', 'open', EMPTY, { note: 'open' });
         }, 5);
         return ok(info);
       },
       send: async (input: { connectionId: string; payload: Payload }) => {
         record('connection.send')(input);
         const c = connections.get(input.connectionId);
-        if (!c || c.readyState !== 1) return fail(ErrorCodes.INVALID_STATE, 'The connection is not open.');
+        if (!c) return noConnection(input.connectionId);
+        if (c.readyState !== 1) return fail(ErrorCodes.INVALID_STATE, 'The connection is not open.');
         const data = payloadBytes(input.payload);
         const kind = input.payload.type === 'text' ? 'text' : 'binary';
         const out = appendAndEmit(input.connectionId, 'out', kind, data);
@@ -246,6 +259,9 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
       },
       ping: async (input: { connectionId: string }) => {
         record('connection.ping')(input);
+        const c = connections.get(input.connectionId);
+        if (!c) return noConnection(input.connectionId);
+        if (c.readyState !== 1) return fail(ErrorCodes.INVALID_STATE, 'The connection is not open.');
         const out = appendAndEmit(input.connectionId, 'out', 'ping', new Uint8Array());
         setTimeout(() => appendAndEmit(input.connectionId, 'in', 'pong', new Uint8Array()), 2);
         return ok({ seq: out.seq });
@@ -257,22 +273,22 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
         allowWireCodes?: boolean;
       }) => {
         record('connection.close')(input);
+        const c = connections.get(input.connectionId);
+        if (!c) return noConnection(input.connectionId);
         const bad = checkCloseArgs(input.code, input.reason, clientCloseRule(input.allowWireCodes));
         if (bad) return fail(bad.code, bad.message);
-        const c = connections.get(input.connectionId);
-        if (!c) return fail(ErrorCodes.NOT_FOUND, 'No such connection.');
         const closing = setState({ ...c, readyState: 2 });
+        // The closing handshake: our close frame, then the peer's echo of it.
+        const frame = { code: input.code ?? 1005, reason: input.reason ?? '' };
+        appendAndEmit(input.connectionId, 'out', 'close', utf8Encode(frame.reason), frame);
         setTimeout(() => {
+          appendAndEmit(input.connectionId, 'in', 'close', utf8Encode(frame.reason), frame);
           setState({
             ...closing,
             readyState: 3,
-            closeCode: input.code ?? 1005,
-            closeReason: input.reason ?? '',
+            closeCode: frame.code,
+            closeReason: frame.reason,
             wasClean: true,
-          });
-          appendAndEmit(input.connectionId, 'none', 'close', utf8Encode(input.reason ?? ''), {
-            code: input.code ?? 1005,
-            reason: input.reason ?? '',
           });
         }, 5);
         return ok(closing);
@@ -280,26 +296,29 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
       reconnect: async (input: { connectionId: string }) => {
         record('connection.reconnect')(input);
         const c = connections.get(input.connectionId);
-        if (!c) return fail(ErrorCodes.NOT_FOUND, 'No such connection.');
+        if (!c) return noConnection(input.connectionId);
         if (c.readyState !== 3) return fail(ErrorCodes.INVALID_STATE, 'The connection is not CLOSED.');
         const { closeCode: _code, closeReason: _reason, wasClean: _clean, error: _error, ...rest } = c;
         const info = setState({ ...rest, readyState: 0, attempt: 0 });
-        appendAndEmit(input.connectionId, 'none', 'info', new Uint8Array(), { note: 'reconnecting' });
+        appendAndEmit(input.connectionId, 'none', 'info', EMPTY, { note: 'reconnecting' });
+        appendAndEmit(input.connectionId, 'none', 'info', EMPTY, { note: `connecting to ${info.url}` });
         setTimeout(() => {
           setState({ ...info, readyState: 1 });
-          appendAndEmit(input.connectionId, 'none', 'open', utf8Encode(`Connected to ${info.url}`));
+          appendAndEmit(input.connectionId, 'none', 'open', EMPTY, { note: 'open' });
         }, 5);
         return ok(info);
       },
       remove: async (input: { connectionId: string }) => {
         record('connection.remove')(input);
-        connections.delete(input.connectionId);
+        if (!connections.delete(input.connectionId)) return noConnection(input.connectionId);
+        logs.delete(input.connectionId);
         requests.delete(input.connectionId);
+        emit('connection.removed', { connectionId: input.connectionId });
         return ok({ removed: true });
       },
       get: async (input: { connectionId: string }) => {
         const c = connections.get(input.connectionId);
-        return c ? ok(c) : fail(ErrorCodes.NOT_FOUND, 'No such connection.');
+        return c ? ok(c) : noConnection(input.connectionId);
       },
       list: async () => ok([...connections.values()]),
     },
@@ -401,10 +420,13 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
       list: async () => ok([...saved.values()]),
       save: async (input: { id?: string; name: string; options: SavedConnection['options'] }) => {
         record('savedConnection.save')(input);
+        const bad = badName(input.name);
+        if (bad) return bad;
         const prev = input.id ? saved.get(input.id) : undefined;
+        if (input.id && !prev) return fail(ErrorCodes.NOT_FOUND, `No saved connection "${input.id}".`);
         const s: SavedConnection = {
           id: prev?.id ?? `saved-${nextId++}`,
-          name: input.name,
+          name: input.name.trim(),
           options: input.options,
           createdAt: prev?.createdAt ?? now(),
           updatedAt: now(),
@@ -414,9 +436,11 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
       },
       rename: async (input: { id: string; name: string }) => {
         record('savedConnection.rename')(input);
+        const bad = badName(input.name);
+        if (bad) return bad;
         const s = saved.get(input.id);
         if (!s) return fail(ErrorCodes.NOT_FOUND, 'No such saved connection.');
-        const renamed = { ...s, name: input.name, updatedAt: now() };
+        const renamed = { ...s, name: input.name.trim(), updatedAt: now() };
         saved.set(s.id, renamed);
         return ok(renamed);
       },
@@ -434,7 +458,8 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
       },
       delete: async (input: { id: string }) => {
         record('savedConnection.delete')(input);
-        return ok({ deleted: saved.delete(input.id) });
+        if (!saved.delete(input.id)) return fail(ErrorCodes.NOT_FOUND, 'No such saved connection.');
+        return ok({ deleted: true });
       },
     },
     session: {
@@ -443,7 +468,7 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
         record('session.recordStart')(input);
         return ok({
           logId: input.logId,
-          name: `${input.logId}.jsonl`,
+          name: withSessionExt(input.logId),
           path: '',
           startedAt: Date.now(),
           entries: 0,
@@ -452,14 +477,13 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
       },
       recordStop: async (input: { logId: string }) => {
         record('session.recordStop')(input);
-        const name = `${input.logId}.jsonl`;
-        sessions.push({
-          name,
-          path: `/workspace/sessions/${name}`,
-          size: 1024,
-          modifiedAt: Date.now(),
-          role: 'client',
-        });
+        const name = withSessionExt(input.logId);
+        const messages = logOf(input.logId)
+          .read(1, Number.MAX_SAFE_INTEGER)
+          .filter((e) => e.kind === 'text' && e.dir !== 'none')
+          .map((e) => ({ dir: e.dir, text: e.preview }));
+        const url = connections.get(input.logId)?.url ?? servers.get(input.logId)?.url ?? '';
+        fakeSessions.add(name, { url, role: servers.has(input.logId) ? 'server' : 'client', messages });
         return ok({
           logId: input.logId,
           name,
@@ -472,12 +496,16 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
       ...fakeSessions.commands,
     },
     template: {
-      list: async (input: { savedConnectionId?: string }) =>
-        ok(
-          [...templates.values()].filter(
-            (t) => !t.savedConnectionId || t.savedConnectionId === input.savedConnectionId,
-          ),
-        ),
+      // The engine's rule: the connection's own first, then the workspace-wide ones
+      // (a template whose connection is gone counts as workspace-wide).
+      list: async (input: { savedConnectionId?: string }) => {
+        const all = [...templates.values()];
+        const isOwn = (t: MessageTemplate): boolean =>
+          input.savedConnectionId !== undefined && t.savedConnectionId === input.savedConnectionId;
+        const isShared = (t: MessageTemplate): boolean =>
+          !isOwn(t) && (t.savedConnectionId === undefined || !saved.has(t.savedConnectionId));
+        return ok([...all.filter(isOwn), ...all.filter(isShared)]);
+      },
       save: async (input: { id?: string; name: string; savedConnectionId?: string; payload: Payload }) => {
         record('template.save')(input);
         const t: MessageTemplate = {
