@@ -19,13 +19,22 @@ import { JsonFile } from './json-file.js';
 export const WORKSPACE_FORMAT_VERSION = 1;
 
 const stamp = z.string().min(1);
-// Loose objects: fields this version does not know (hand edits, a newer Duplex) survive a rewrite.
+// Loose objects: fields this version does not know (hand edits, a newer Duplex) survive a rewrite,
+// in the options' nested objects too.
+const { tls, heartbeat, reconnect } = connectOptionsSchema.shape;
+const storedOptionsSchema = connectOptionsSchema
+  .extend({
+    tls: tls.unwrap().loose().optional(),
+    heartbeat: heartbeat.unwrap().loose().optional(),
+    reconnect: reconnect.unwrap().loose().optional(),
+  })
+  .loose();
 const savedConnectionFileSchema = z.looseObject({
   connections: z.array(
     z.looseObject({
       id: z.string().min(1),
       name: z.string(),
-      options: connectOptionsSchema.loose(),
+      options: storedOptionsSchema,
       createdAt: stamp,
       updatedAt: stamp,
     }),
@@ -90,7 +99,8 @@ export class Workspace {
         return { doc: { ...doc, connections: [...doc.connections, created] }, result: created };
       }
       const old = findOrThrow(doc.connections, input.id, 'saved connection');
-      const updated = { ...old, name: input.name, options: input.options, updatedAt: now };
+      const options = { ...unknownOptions(old.options), ...input.options };
+      const updated = { ...old, name: input.name, options, updatedAt: now };
       return { doc: { ...doc, connections: replace(doc.connections, updated) }, result: updated };
     });
   }
@@ -233,4 +243,10 @@ function toTemplate(stored: StoredTemplate): MessageTemplate {
       ? { type: 'text', text: stored.payload.text }
       : { type: 'binary', data: new Uint8Array(Buffer.from(stored.payload.base64, 'base64')) };
   return { ...stored, payload };
+}
+
+/** The options a saved connection holds that this version does not know: a save from the UI keeps them. */
+function unknownOptions(options: object): Record<string, unknown> {
+  const known = new Set(Object.keys(connectOptionsSchema.shape));
+  return Object.fromEntries(Object.entries(options).filter(([key]) => !known.has(key)));
 }

@@ -139,7 +139,11 @@ describe('saved connections', () => {
             id: 'a',
             name: 'Echo',
             color: 'teal',
-            options: { url: 'ws://a/', futureOption: { on: true } },
+            options: {
+              url: 'ws://a/',
+              futureOption: { on: true },
+              tls: { insecure: true, pfxPath: 'x.pfx' },
+            },
             createdAt: '2025-01-01T00:00:00.000Z',
             updatedAt: '2025-01-01T00:00:00.000Z',
           },
@@ -147,7 +151,7 @@ describe('saved connections', () => {
             id: 'b',
             name: 'Other',
             notes: ['kept'],
-            options: { url: 'ws://b/' },
+            options: { url: 'ws://b/', tls: { insecure: true }, laterOption: 1 },
             createdAt: '2025-01-01T00:00:00.000Z',
             updatedAt: '2025-01-01T00:00:00.000Z',
           },
@@ -167,9 +171,11 @@ describe('saved connections', () => {
     expect(byId.get('a')).toMatchObject({
       name: 'Renamed',
       color: 'teal',
-      options: { url: 'ws://a/', futureOption: { on: true } },
+      options: { url: 'ws://a/', futureOption: { on: true }, tls: { insecure: true, pfxPath: 'x.pfx' } },
     });
-    expect(byId.get('b')).toMatchObject({ notes: ['kept'], options: { url: 'ws://b2/' } });
+    // A save sets the options it knows (tls dropped here) and keeps the ones it does not.
+    expect(byId.get('b')).toMatchObject({ notes: ['kept'], options: { url: 'ws://b2/', laterOption: 1 } });
+    expect(byId.get('b')!['options']).not.toHaveProperty('tls');
     expect(byId.get(copy.id)).toMatchObject({ color: 'teal', options: { futureOption: { on: true } } });
 
     await writeFile(
