@@ -270,7 +270,12 @@ export function parseMockFile(text: string, file: string): ParsedMockFile {
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const problem = issueMessage(issue, valueAt(raw, issue.path) === undefined);
-    throw new MockFileError(file, { ...locate(issue.path), field: fieldName(issue.path) }, problem);
+    // An unknown key is best shown where it is written, not where its map starts.
+    const at =
+      issue.code === 'unrecognized_keys'
+        ? locateKey(doc, lineCounter, issue.path, issue.keys[0]!)
+        : locate(issue.path);
+    throw new MockFileError(file, { ...at, field: fieldName(issue.path) }, problem);
   }
   return { mock: result.data, locate };
 }
@@ -302,7 +307,6 @@ function locateIn(
     if (isMap(node)) {
       const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && item.key.value === key);
       if (!pair) break;
-      // For an unknown key the key itself is the place to point at.
       found = (pair.value as Node | null) ?? (pair.key as Node);
       node = pair.value;
     } else if (isSeq(node) && typeof key === 'number') {
@@ -314,6 +318,22 @@ function locateIn(
   }
   const offset = found?.range?.[0];
   if (offset === undefined) return {};
+  const pos = lines.linePos(offset);
+  return { line: pos.line, column: pos.col };
+}
+
+function locateKey(
+  doc: Document,
+  lines: LineCounter,
+  path: readonly PropertyKey[],
+  key: string,
+): { line?: number; column?: number } {
+  const map = doc.getIn(path as unknown[], true);
+  const pair = isMap(map)
+    ? map.items.find((item) => isScalar(item.key) && item.key.value === key)
+    : undefined;
+  const offset = (pair?.key as Node | undefined)?.range?.[0];
+  if (offset === undefined) return locateIn(doc, lines, path);
   const pos = lines.linePos(offset);
   return { line: pos.line, column: pos.col };
 }

@@ -294,7 +294,14 @@ describe('errors name the file, line and field', () => {
 
   it('an unknown field, a wrong type, an out-of-range number', () => {
     const unknown = loadError(oneRoute('    rulez: []\n'));
-    expect([unknown.field, unknown.line, unknown.problem]).toEqual(['routes[0]', 2, 'unknown field "rulez"']);
+    expect([unknown.field, unknown.line, unknown.column, unknown.problem]).toEqual([
+      'routes[0]',
+      3,
+      5,
+      'unknown field "rulez"',
+    ]);
+    const top = loadError('routes: [ { path: / } ]\nprot: 1\n');
+    expect([top.field, top.line, top.column, top.problem]).toEqual(['', 2, 1, 'unknown field "prot"']);
     const port = loadError('port: 70000\nroutes: [ { path: / } ]\n');
     expect([port.field, port.line]).toEqual(['port', 1]);
     const every = loadError(oneRoute('    streams:\n      - every: fast\n        send: x\n'));
@@ -454,5 +461,18 @@ describe('splitIntoFragments', () => {
     expect(splitIntoFragments({ kind: 'binary', bytes: new Uint8Array([1, 2]) }, 5)).toHaveLength(2);
     expect(splitIntoFragments({ kind: 'text', text: '' }, 4)).toEqual([new Uint8Array()]);
     expect(splitIntoFragments({ kind: 'text', text: 'ab' }, 1)).toHaveLength(1);
+  });
+});
+
+describe('docs/mock-format.md', () => {
+  it('every YAML example in the format document loads (a rules fragment inside one route)', async () => {
+    const doc = await readFile(fileURLToPath(new URL('../../docs/mock-format.md', import.meta.url)), 'utf8');
+    const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(blocks.length).toBeGreaterThanOrEqual(2);
+    for (const block of blocks) {
+      const whole = /^(port|routes):/m.test(block);
+      const text = whole ? block : `routes:\n  - path: /\n${block.replace(/^/gm, '    ')}`;
+      expect(() => loadMockText(text, 'docs/mock-format.md')).not.toThrow();
+    }
   });
 });
