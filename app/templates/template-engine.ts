@@ -97,7 +97,7 @@ export class Template {
     try {
       return this.#render(context);
     } catch (err) {
-      throw toTemplateError(err);
+      throw toTemplateError(err, 'render');
     }
   }
 }
@@ -147,10 +147,11 @@ export class TemplateEngine {
     let ast: hbs.AST.Program;
     try {
       ast = this.#env.parse(text);
+      refuseUnsupported(ast as unknown as AstNode);
       // compile() is lazy; precompile checks helpers and the rest of the program now, not at first use.
       this.#env.precompile(ast, COMPILE_OPTIONS);
     } catch (err) {
-      throw mapPosition(toTemplateError(err), inserts);
+      throw mapPosition(toTemplateError(err, 'syntax'), inserts);
     }
     const render = this.#env.compile(ast, COMPILE_OPTIONS);
     const roots = rootVariables(ast).map((root) => ({ ...root, column: originalColumn(root, inserts) }));
@@ -316,12 +317,29 @@ function rootVariables(program: hbs.AST.Program): RootVariable[] {
   return roots;
 }
 
+/** Partials and decorators need a registry a mock file does not have: refused when compiling. */
+function refuseUnsupported(node: AstNode | null | undefined): void {
+  if (!node) return;
+  if (node.type === 'Program') for (const statement of node.body as AstNode[]) refuseUnsupported(statement);
+  else if (node.type === 'BlockStatement') {
+    refuseUnsupported(node.program as AstNode);
+    refuseUnsupported(node.inverse as AstNode | undefined);
+  } else if (/^(Partial|Decorator)/.test(node.type)) {
+    const what = node.type.startsWith('Partial') ? 'Partials ({{> name}})' : 'Decorators ({{* name}})';
+    const start = node.loc?.start;
+    throw new TemplateError('syntax', `${what} are not supported in templates`, {
+      line: start?.line,
+      column: start === undefined ? undefined : start.column + 1,
+    });
+  }
+}
+
 function calleeName(node: AstNode): string | undefined {
   return node.type === 'PathExpression' ? (node.original as string) : undefined;
 }
 
 /** Turns what Handlebars throws into a TemplateError with the position in the template. */
-function toTemplateError(err: unknown): TemplateError {
+function toTemplateError(err: unknown, phase: 'syntax' | 'render'): TemplateError {
   if (err instanceof TemplateError) return err;
   const message = err instanceof Error ? err.message : String(err);
   const loc = (err as { parseLoc?: { first_line: number; first_column: number } }).parseLoc;
@@ -338,10 +356,21 @@ function toTemplateError(err: unknown): TemplateError {
     return new TemplateError('unknown-helper', `Unknown helper "${name}"`, lineOf(err));
   }
   // Inside each/with, Handlebars' strict lookups fail with the name but no position.
-  const inner = /search for '([^']+)' in|\(reading '([^']+)'\)/.exec(message);
-  if (inner) {
-    const name = inner[1] ?? inner[2]!;
-    return new TemplateError('unknown-variable', `Unknown variable ${name}`, { variable: name });
+  const inner = /search for '([^']+)' in/.exec(message);
+  if (inner)
+    return new TemplateError('unknown-variable', `Unknown variable ${inner[1]}`, { variable: inner[1] });
+  // `{{a.b}}` inside each/with, with no `a`: the engine only knows the part it failed to read.
+  const reading = /\(reading '([^']+)'\)/.exec(message);
+  if (reading) {
+    return new TemplateError('unknown-variable', `Unknown variable: nothing to read .${reading[1]} from`, {});
+  }
+  if (/^"[^"]+" not defined in (undefined|null)/.test(message)) {
+    const name = /^"([^"]+)"/.exec(message)![1];
+    return new TemplateError(
+      'unknown-variable',
+      `Unknown variable: nothing to read .${name} from`,
+      lineOf(err),
+    );
   }
   const notDefined = /^"([^"]+)" not defined in/.exec(message);
   if (notDefined) {
@@ -350,7 +379,7 @@ function toTemplateError(err: unknown): TemplateError {
       variable: notDefined[1],
     });
   }
-  return new TemplateError('syntax', `Template error: ${message.replace(/ - \d+:\d+$/, '')}`, lineOf(err));
+  return new TemplateError(phase, `Template error: ${message.replace(/ - \d+:\d+$/, '')}`, lineOf(err));
 }
 
 function lineOf(err: unknown): { line?: number; column?: number } {

@@ -5,7 +5,8 @@
  */
 export const TEMPLATE_ERROR_CODE = 'DUPLEX_ERR_TEMPLATE';
 
-export type TemplateErrorReason = 'syntax' | 'unknown-helper' | 'unknown-variable' | 'helper';
+/** `render`: Handlebars itself failed while rendering (e.g. `{{#each}}` given nothing to iterate). */
+export type TemplateErrorReason = 'syntax' | 'unknown-helper' | 'unknown-variable' | 'helper' | 'render';
 
 export class TemplateError extends Error {
   readonly code = TEMPLATE_ERROR_CODE;

@@ -184,6 +184,34 @@ describe('TemplateEngine: syntax errors and unknown helpers', () => {
     expect(thrown(() => t.render({ vars: {} })).column).toBe(20);
   });
 
+  it('refuses partials and decorators, and reports a mismatched block', () => {
+    const partial = thrown(() => engine().compile('a\n{{#each vars.l}} {{> row}}{{/each}}'));
+    expect([partial.reason, partial.line, partial.column]).toEqual(['syntax', 2, 18]);
+    expect(partial.message).toMatch(/^Partials/);
+    expect(thrown(() => engine().compile('{{*dec}}')).message).toMatch(/^Decorators/);
+    const mismatch = thrown(() => engine().compile('{{#if a}}{{/unless}}'));
+    expect([mismatch.reason, mismatch.message]).toEqual([
+      'syntax',
+      "Template error: if doesn't match unless (line 1, column 4)",
+    ]);
+  });
+
+  it('reports what Handlebars itself refuses while rendering', () => {
+    const err = thrown(() => engine().render('{{#each}}{{/each}}', {}));
+    expect([err.reason, err.message]).toEqual(['render', 'Template error: Must pass iterator to #each']);
+    const inner = thrown(() => engine().render('{{#with vars}}{{x.y}}{{/with}}', { vars: {} }));
+    expect([inner.reason, inner.variable, inner.message]).toEqual([
+      'unknown-variable',
+      undefined,
+      'Unknown variable: nothing to read .y from (line 1, column 17)',
+    ]);
+    const deeper = thrown(() => engine().render('{{#with vars}}{{x.y.z}}{{/with}}', { vars: {} }));
+    expect([deeper.variable, deeper.message]).toEqual([
+      undefined,
+      'Unknown variable: nothing to read .y from',
+    ]);
+  });
+
   it('refuses an unknown helper and the log helper when compiling', () => {
     const unknown = thrown(() => engine().compile('{{shout "x"}}'));
     expect(unknown.reason).toBe('unknown-helper');
