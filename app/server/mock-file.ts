@@ -114,7 +114,13 @@ const actionObject = z.strictObject({
     return z
       .strictObject({
         pick: z.enum(['sequence', 'random']).default('sequence'),
-        from: z.array(z.union([actionSchema, z.array(actionSchema)])).min(1),
+        from: z
+          .array(
+            z.union([actionSchema, z.array(actionSchema)], {
+              error: 'each item of from is an action or a list of actions',
+            }),
+          )
+          .min(1),
       })
       .optional();
   },
@@ -194,7 +200,11 @@ const routeSchema = z.strictObject({
         }),
     )
     .optional(),
-  otherwise: z.union([z.enum(['echo', 'none']), z.array(actionSchema)]).default('echo'),
+  otherwise: z
+    .union([z.enum(['echo', 'none']), z.array(actionSchema)], {
+      error: 'otherwise is echo, none, or a list of actions',
+    })
+    .default('echo'),
 });
 
 export const mockFileSchema = z.strictObject({

@@ -408,6 +408,114 @@ describe('errors name the file, line and field', () => {
     });
   });
 
+  it('every other field is checked, each error naming its field', () => {
+    const cases: [string, string, RegExp][] = [
+      ['routes: []\n', 'routes', /at least one route/],
+      ["host: ''\nroutes: [ { path: / } ]\n", 'host', /./],
+      ['vars: [1]\nroutes: [ { path: / } ]\n', 'vars', /./],
+      ['name: 5\nroutes: [ { path: / } ]\n', 'name', /string/],
+      [
+        oneRoute('    handshake: { reject: { status: 200 } }\n'),
+        'routes[0].handshake.reject.status',
+        /400|>=/,
+      ],
+      [
+        oneRoute('    handshake: { require: { header: { a: 1 } } }\n'),
+        'routes[0].handshake.require.header.a',
+        /string/,
+      ],
+      [
+        oneRoute('    handshake: { require: { cookie: {} } }\n'),
+        'routes[0].handshake.require',
+        /unknown field "cookie"/,
+      ],
+      [oneRoute('    onConnect: [ { sendFile: a, as: pdf } ]\n'), 'routes[0].onConnect[0].as', /text|binary/],
+      [oneRoute('    onConnect: [ { sendFile: "" } ]\n'), 'routes[0].onConnect[0].sendFile', /./],
+      [oneRoute('    onConnect: [ { broadcast: a, to: nobody } ]\n'), 'routes[0].onConnect[0].to', /room/],
+      [oneRoute('    onConnect: [ { send: a, fragments: 0 } ]\n'), 'routes[0].onConnect[0].fragments', /./],
+      [oneRoute('    onConnect: [ { delay: 4000000 } ]\n'), 'routes[0].onConnect[0].delay', /./],
+      [
+        oneRoute('    onConnect: [ { sendFile: a, template: false } ]\n'),
+        'routes[0].onConnect[0].template',
+        /goes with send/,
+      ],
+      [
+        oneRoute('    onConnect: [ { responses: { from: [] } } ]\n'),
+        'routes[0].onConnect[0].responses.from',
+        /./,
+      ],
+      [
+        oneRoute('    onConnect: [ { responses: { pick: odd, from: [ { drop: true } ] } } ]\n'),
+        'routes[0].onConnect[0].responses.pick',
+        /sequence/,
+      ],
+      [
+        oneRoute('    onConnect: [ { answerPings: maybe } ]\n'),
+        'routes[0].onConnect[0].answerPings',
+        /boolean/,
+      ],
+      [
+        oneRoute('    onConnect: [ { close: { code: 4000, why: x } } ]\n'),
+        'routes[0].onConnect[0].close',
+        /unknown field "why"/,
+      ],
+      [
+        oneRoute('    onConnect: [ { sendJson: { a: 1 }, fragments: 2, to: all } ]\n'),
+        'routes[0].onConnect[0].to',
+        /goes with broadcast/,
+      ],
+      [oneRoute('    rules: [ { when: { kind: text } } ]\n'), 'routes[0].rules[0].then', /required/],
+      [
+        oneRoute('    rules: [ { when: { kind: json }, then: [] } ]\n'),
+        'routes[0].rules[0].when.kind',
+        /text|binary/,
+      ],
+      [
+        oneRoute('    rules: [ { when: { text: { like: a } }, then: [] } ]\n'),
+        'routes[0].rules[0].when.text',
+        /unknown field "like"/,
+      ],
+      [
+        oneRoute('    rules: [ { when: { json: { equals: 1 } }, then: [] } ]\n'),
+        'routes[0].rules[0].when.json.path',
+        /required/,
+      ],
+      [
+        oneRoute('    rules: [ { when: { json: { path: $.a, exists: yes } }, then: [] } ]\n'),
+        'routes[0].rules[0].when.json.exists',
+        /boolean/,
+      ],
+      [oneRoute('    rules: [ { when: { not: [] }, then: [] } ]\n'), 'routes[0].rules[0].when.not', /object/],
+      [
+        oneRoute('    rules: [ { when: { all: [ { bogus: 1 } ] }, then: [] } ]\n'),
+        'routes[0].rules[0].when.all[0]',
+        /unknown field "bogus"/,
+      ],
+      [oneRoute('    rules: [ { when: {}, then: [] } ]\n'), 'routes[0].rules[0].when', /needs one of/],
+      [oneRoute('    streams: [ { every: 0, send: a } ]\n'), 'routes[0].streams[0].every', /./],
+      [oneRoute('    streams: [ { every: 5, to: some, send: a } ]\n'), 'routes[0].streams[0].to', /each|all/],
+      [oneRoute('    streams: [ { every: 5, count: 0, send: a } ]\n'), 'routes[0].streams[0].count', /./],
+      [oneRoute('    streams: [ { every: 5 } ]\n'), 'routes[0].streams[0]', /either send/],
+      [
+        oneRoute('    otherwise: reply\n'),
+        'routes[0].otherwise',
+        /^otherwise is echo, none, or a list of actions$/,
+      ],
+      [oneRoute('    otherwise: [ { sned: x } ]\n'), 'routes[0].otherwise[0]', /unknown field "sned"/],
+      [
+        oneRoute('    onConnect: [ { responses: { from: [ 5 ] } } ]\n'),
+        'routes[0].onConnect[0].responses.from[0]',
+        /action or a list/,
+      ],
+    ];
+    for (const [text, field, problem] of cases) {
+      const err = loadError(text);
+      expect(err.field, text).toBe(field);
+      expect(err.problem, text).toMatch(problem);
+      expect(err.line, text).toBeGreaterThan(0);
+    }
+  });
+
   it('the version, when given, must be one this build reads', () => {
     expect(loadError('version: 2\nroutes: [ { path: / } ]\n').field).toBe('version');
     expect(loadMockText('version: 1\nroutes: [ { path: / } ]\n', 'm.yaml').port).toBe(0);
