@@ -109,8 +109,10 @@ function jsonMatcher(spec: JsonMatcherSpec, path: (string | number)[]): Matcher 
     throw new MatcherError([...path, 'path'], 'a JSON path starts at $, e.g. "$.type"');
   }
   const jsonPath = JSONPath.toPathArray(spec.path);
+  const direct = directPath(jsonPath);
   const select = (msg: MessageView): unknown[] => {
     if (!msg.isJson) return [];
+    if (direct) return walk(msg.json, direct);
     try {
       return (
         (JSONPath({ path: jsonPath, json: msg.json as JsonValue, wrap: true, eval: 'safe' }) as unknown[]) ??
@@ -141,6 +143,35 @@ function binaryMatcher(spec: BinaryMatcherSpec, path: (string | number)[]): Matc
     return (msg) => msg.kind === 'binary' && startsWith(msg.bytes, expected);
   }
   return (msg) => msg.kind === 'binary' && msg.size === expected.length && startsWith(msg.bytes, expected);
+}
+
+/**
+ * The segments of a path made only of names and indexes (`$.a.b[0]`), which is most
+ * rule paths: those are read directly, at a small fraction of a JSONPath evaluation's
+ * cost, since every rule runs on every message. Anything else returns undefined.
+ */
+function directPath(path: string[]): string[] | undefined {
+  if (path[0] !== '$') return undefined;
+  const rest = path.slice(1);
+  return rest.every((segment) => segment !== '' && segment !== '..' && !/[*?()@~^`,:$]/.test(segment))
+    ? rest
+    : undefined;
+}
+
+/** What JSONPath selects for a direct path: the value if every step is an own property, else nothing. */
+function walk(value: unknown, segments: string[]): unknown[] {
+  for (const segment of segments) {
+    // Like jsonpath-plus: own properties, of a string too (`$.name.length`).
+    if (
+      value === null ||
+      value === undefined ||
+      !Object.prototype.hasOwnProperty.call(Object(value), segment)
+    ) {
+      return [];
+    }
+    value = (value as Record<string, unknown>)[segment];
+  }
+  return [value];
 }
 
 /** A regex is tested on a scalar's text (null as ""), and on each element of an array. */

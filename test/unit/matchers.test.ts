@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { compileMatcher, jsonEquals, MatcherError, type MatcherSpec } from '../../app/server/matchers.js';
+import { JSONPath } from 'jsonpath-plus';
+import {
+  compileMatcher,
+  jsonEquals,
+  MatcherError,
+  type JsonValue,
+  type MatcherSpec,
+} from '../../app/server/matchers.js';
 import { messageView } from '../../app/payload/message-view.js';
 
 const text = (s: string) => messageView(s);
@@ -152,6 +159,42 @@ describe('JSON path matchers', () => {
       'json',
       'regex',
     ]);
+  });
+});
+
+describe('JSON paths of names and indexes select what JSONPath selects', () => {
+  it('agrees with jsonpath-plus on direct and general paths alike', () => {
+    const doc = {
+      a: { b: [10, { c: 'x' }], 'odd key': 1, n: null },
+      list: [{ id: 1 }, { id: 2 }],
+      s: 'str',
+      $x: 3,
+    };
+    const msg = text(JSON.stringify(doc));
+    const paths = [
+      '$',
+      '$.a',
+      '$.a.b[0]',
+      '$.a.b[1].c',
+      "$.a['odd key']",
+      '$.a.n',
+      '$.a.missing',
+      '$.a.b[5]',
+      '$.s.length',
+      '$.list[*].id',
+      '$..id',
+      '$.list[?(@.id==2)].id',
+      "$['$x']",
+      '$.a.b.0',
+    ];
+    for (const path of paths) {
+      const expected = JSONPath({ path, json: doc, wrap: true }) as unknown[];
+      const exists = compileMatcher({ json: { path, exists: true } })(msg);
+      expect(exists, path).toBe(expected.length > 0);
+      for (const value of expected) {
+        expect(compileMatcher({ json: { path, equals: value as JsonValue } })(msg), path).toBe(true);
+      }
+    }
   });
 });
 
