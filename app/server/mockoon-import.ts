@@ -78,7 +78,13 @@ const environmentSchema = z.object({
     .loose()
     .default({ enabled: false }),
   headers: z.array(header).default([]),
-  data: z.array(z.unknown()).default([]),
+  data: z
+    .array(
+      z
+        .object({ id: z.string().default(''), uuid: z.string().default(''), value: z.string().default('') })
+        .loose(),
+    )
+    .default([]),
   callbacks: z.array(z.unknown()).default([]),
 });
 
@@ -138,8 +144,6 @@ export function importMockoon(environment: unknown, options: MockoonImportOption
     note('environment', 'response headers apply to HTTP responses; not carried over');
   if (env.latency > 0)
     note('environment', `global latency ${env.latency} ms applies to HTTP requests; not carried over`);
-  if (env.data.length > 0)
-    note('environment', `${env.data.length} data bucket(s): Duplex has no data buckets`);
   if (env.callbacks.length > 0) note('environment', `${env.callbacks.length} callback(s): not carried over`);
 
   const routes: Record<string, unknown>[] = [];
@@ -159,7 +163,7 @@ export function importMockoon(environment: unknown, options: MockoonImportOption
       );
       continue;
     }
-    routes.push(convertRoute(route, path, label, note, filePath));
+    routes.push(convertRoute(route, path, label, { note, filePath, buckets: env.data }));
   }
   if (routes.length === 0) {
     throw new MockoonImportError(
@@ -196,13 +200,20 @@ function joinPath(prefix: string, endpoint: string): string {
   return `/${prefix}/${endpoint}`.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
 }
 
+/** What converting a route needs from the environment and the caller. */
+interface ImportContext {
+  note: (where: string, what: string) => void;
+  filePath: (p: string) => string;
+  buckets: { id: string; uuid: string; value: string }[];
+}
+
 function convertRoute(
   route: MockoonRoute,
   path: string,
   label: string,
-  note: (where: string, what: string) => void,
-  filePath: (p: string) => string,
+  ctx: ImportContext,
 ): Record<string, unknown> {
+  const { note } = ctx;
   const out: Record<string, unknown> = { path };
   const responses = route.responses;
   if (responses.length === 0) {
@@ -216,8 +227,7 @@ function convertRoute(
   );
   const where = (i: number) =>
     `${label}, response ${i + 1}${responses[i]!.label ? ` "${responses[i]!.label}"` : ''}`;
-  const actionsOf = (i: number, inStream: boolean) =>
-    responseActions(responses[i]!, where(i), inStream, note, filePath);
+  const actionsOf = (i: number, inStream: boolean) => responseActions(responses[i]!, where(i), inStream, ctx);
   const pickAll = (pick: 'sequence' | 'random', inStream: boolean): Action[] => {
     if (responses.length === 1) return actionsOf(0, inStream);
     return [{ responses: { pick, from: responses.map((_, i) => actionsOf(i, inStream)) } }];
@@ -277,16 +287,32 @@ function responseActions(
   response: MockoonResponse,
   where: string,
   inStream: boolean,
-  note: (where: string, what: string) => void,
-  filePath: (p: string) => string,
+  ctx: ImportContext,
 ): Action[] {
+  const { note } = ctx;
   const actions: Action[] = [];
   if (response.callbacks.length > 0) note(where, 'callbacks are not carried over');
   // Mockoon waits `latency` before a reply, but not between the messages of a stream.
   if (response.latency > 0 && !inStream) actions.push({ delay: Math.round(response.latency) });
   if (response.bodyType === 'DATABUCKET') {
-    note(where, `sends data bucket "${response.databucketID}": Duplex has no data buckets; sends nothing`);
-    return [...actions, { drop: true }];
+    const bucket = ctx.buckets.find(
+      (b) => b.id === response.databucketID || b.uuid === response.databucketID,
+    );
+    if (!bucket) {
+      note(
+        where,
+        `sends data bucket "${response.databucketID}", which the environment does not have; sends nothing`,
+      );
+      return [...actions, { drop: true }];
+    }
+    // Mockoon renders a bucket once, when the server starts; its plain text is the same either way.
+    if (!TemplateEngine.isPlainText(bucket.value)) {
+      note(
+        where,
+        `data bucket "${response.databucketID}" is a template: sent as written, where Mockoon rendered it once at start`,
+      );
+    }
+    return [...actions, { send: bucket.value, template: false }];
   }
   if (response.bodyType === 'FILE') {
     if (response.filePath.includes('{{')) {
@@ -298,7 +324,7 @@ function responseActions(
     }
     if (!response.disableTemplating)
       note(where, 'the file is sent as it is: Duplex does not template file contents');
-    return [...actions, { sendFile: filePath(response.filePath), as: 'text' }];
+    return [...actions, { sendFile: ctx.filePath(response.filePath), as: 'text' }];
   }
   // Mockoon sends nothing for an empty body.
   if (response.body === '') return [...actions, { drop: true }];

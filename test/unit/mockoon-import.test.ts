@@ -167,8 +167,7 @@ describe('the chat demo environment', () => {
     expect(news.streams[0]).toMatchObject({ every: 10, to: 'all' });
     expect(sent(news.streams[0]!.then[0], {})).toMatch(/^\{"headline":"[A-Z].*\."\}$/);
   });
-
-  it('a file response becomes sendFile with the path mapped; a data bucket sends nothing', () => {
+  it('a file response becomes sendFile with the path mapped; a data bucket sends its value', () => {
     expect(route('/api/file').otherwise).toEqual([
       {
         type: 'sendFile',
@@ -177,21 +176,19 @@ describe('the chat demo environment', () => {
         fragments: 1,
       },
     ]);
-    expect(route('/api/bucket').otherwise).toEqual([{ type: 'drop' }]);
+    expect(sent((route('/api/bucket').otherwise as CompiledAction[])[0], {})).toBe('[]');
   });
 
   it('lists everything not carried over', () => {
     const listed = result.notes.map((n) => `${n.where}: ${n.what}`);
     const expected = [
       /^environment: response headers/,
-      /^environment: 1 data bucket/,
       /^route ws \/chat\/:room, response 1 "Pong": \{\{body 'id'\}\} became \{\{text msg\.json\.id\}\}/,
       /^route ws \/chat\/:room, response 4 "By header", rule 1: target "header"/,
       /^route ws \/sequence, response 3 "Third": \{\{oneOf \(array "a" "b"\)\}\}: no Duplex helper/,
       /^route ws \/ticker, response 2 "Tock": \{\{#repeat\}\}: no Duplex helper for this block/,
       /^route ws \/news: streaming interval 5 ms raised to 10 ms/,
       /^route http GET \/users: not a WebSocket route/,
-      /^route ws \/bucket, response 1 "Bucket": sends data bucket "abcd"/,
       /^route ws \/file, response 1 "File": the file is sent as it is/,
     ];
     expect(listed).toHaveLength(expected.length);
@@ -291,6 +288,25 @@ describe('response modes and rules', () => {
     expect(sent((r.otherwise as CompiledAction[])[0], {})).toBe('{{uuid}}');
     const empty = load(env({ responses: [response('', { default: true, latency: 20 })] }));
     expect(empty.otherwise).toEqual([{ type: 'delay', ms: 20 }, { type: 'drop' }]);
+  });
+  it('a data bucket: its value as written; a templated one and a missing one are listed', () => {
+    const bucket = (id: string, value: string) =>
+      importMockoon(
+        env(
+          { responses: [response('', { bodyType: 'DATABUCKET', databucketID: id, default: true })] },
+          { data: [{ uuid: 'b-uuid', id: 'b1', name: 'B', documentation: '', value }] },
+        ),
+      );
+    const plain = bucket('b1', '{"users":[]}');
+    expect(plain.notes).toEqual([]);
+    expect(sent((loadMockText(plain.yaml, 'm.yaml').routes[0]!.otherwise as CompiledAction[])[0], {})).toBe(
+      '{"users":[]}',
+    );
+    const templated = bucket('b-uuid', '{{faker "person.firstName"}}');
+    expect(templated.notes[0]!.what).toMatch(/is a template: sent as written/);
+    const missing = bucket('nope', '[]');
+    expect(missing.notes[0]!.what).toMatch(/which the environment does not have/);
+    expect(loadMockText(missing.yaml, 'm.yaml').routes[0]!.otherwise).toEqual([{ type: 'drop' }]);
   });
 
   it('a streaming route with rules sends its default response, and the note says so', () => {
