@@ -4,10 +4,19 @@
  * source and the UUID source, which the engine passes in so tests can fix them.
  */
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { HelperDelegate, HelperOptions } from 'handlebars';
-import { format as formatDate } from 'date-fns';
-import { faker } from '@faker-js/faker/locale/en';
+import { format as formatDate } from 'date-fns/format';
+import type { Faker } from '@faker-js/faker';
 import { TemplateError } from './template-error.js';
+
+// Faker's English data costs tens of milliseconds to load; most templates never use it,
+// so it is loaded on the first {{faker}} (a synchronous require of its ES module build).
+const require = createRequire(import.meta.url);
+let fakerEn: Faker | undefined;
+function faker(): Faker {
+  return (fakerEn ??= (require('@faker-js/faker/locale/en') as { faker: Faker }).faker);
+}
 
 export interface HelperSources {
   now: () => Date;
@@ -144,7 +153,7 @@ function fakerMethod(path: unknown, args: unknown[]): (...a: unknown[]) => unkno
         `with MODULE one of ${[...FAKER_MODULES].join(', ')}`,
     );
   }
-  const module = (faker as unknown as Record<string, Record<string, unknown>>)[moduleName!]!;
+  const module = (faker() as unknown as Record<string, Record<string, unknown>>)[moduleName!]!;
   const method = module[methodName!];
   if (typeof method !== 'function' || methodName === 'constructor') {
     throw helperError(args, `faker: "${moduleName}" has no method "${methodName}"`);
