@@ -638,7 +638,10 @@ export function findRule(route: CompiledRoute, msg: MessageView): CompiledRule |
   return undefined;
 }
 
-/** Whether a handshake passes the route's `require`; a failing one is answered with `reject`. */
+/**
+ * Whether a handshake passes the route's `require`; a failing one is answered with `reject`.
+ * Throws a TemplateError when a requirement reads a variable that is not set.
+ */
 export function handshakeAccepted(route: CompiledRoute, ctx: TemplateContext): boolean {
   const hs = route.handshake;
   if (!hs) return true;
@@ -652,13 +655,22 @@ export function handshakeAccepted(route: CompiledRoute, ctx: TemplateContext): b
   );
 }
 
-/** Splits a payload into `count` frames of near-equal size (the last may be shorter); at least one frame. */
+/**
+ * Splits a payload into `count` frames whose sizes differ by at most one byte; never an
+ * empty frame, except the single frame of an empty payload.
+ */
 export function splitIntoFragments(payload: RenderedPayload, count: number): Uint8Array[] {
   const bytes = payload.kind === 'text' ? utf8Encode(payload.text) : payload.bytes;
   const n = Math.max(1, Math.min(count, bytes.length || 1));
-  const size = Math.ceil(bytes.length / n);
+  const base = Math.floor(bytes.length / n);
+  const longer = bytes.length % n;
   const out: Uint8Array[] = [];
-  for (let i = 0; i < n; i++) out.push(bytes.subarray(i * size, Math.min(bytes.length, (i + 1) * size)));
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const size = base + (i < longer ? 1 : 0);
+    out.push(bytes.subarray(at, at + size));
+    at += size;
+  }
   return out;
 }
 

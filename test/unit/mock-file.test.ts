@@ -20,6 +20,7 @@ import {
 import { compileRoutePath } from '../../app/server/route-path.js';
 import { messageView } from '../../app/payload/message-view.js';
 import { TemplateEngine, type TemplateContext } from '../../app/templates/template-engine.js';
+import { TemplateError } from '../../app/templates/template-error.js';
 
 const chatFile = fileURLToPath(new URL('../fixtures/mocks/chat.yaml', import.meta.url));
 const client = {
@@ -69,6 +70,7 @@ describe('the example mock file', () => {
     expect(handshakeAccepted(found.route, ctx)).toBe(true);
     expect(handshakeAccepted(found.route, { ...ctx, vars: { token: 'other' } })).toBe(false);
     expect(handshakeAccepted(found.route, { ...ctx, client: { ...client, headers: {} } })).toBe(false);
+    expect(() => handshakeAccepted(found.route, { ...ctx, vars: {} })).toThrow(TemplateError);
   });
 
   it('renders the welcome, and each rule answers its message', () => {
@@ -565,7 +567,12 @@ describe('compileRoutePath', () => {
 describe('splitIntoFragments', () => {
   it('splits text bytes or binary into N near-equal frames', () => {
     const frames = splitIntoFragments({ kind: 'text', text: 'abcdefg' }, 3);
-    expect(frames.map((f) => Buffer.from(f).toString())).toEqual(['abc', 'def', 'g']);
+    expect(frames.map((f) => Buffer.from(f).toString())).toEqual(['abc', 'de', 'fg']);
+    const five = splitIntoFragments({ kind: 'binary', bytes: new Uint8Array([1, 2, 3, 4, 5]) }, 4);
+    expect(five.map((f) => [...f])).toEqual([[1, 2], [3], [4], [5]]);
+    expect(Buffer.concat(splitIntoFragments({ kind: 'text', text: 'héllo wörld' }, 4)).toString()).toBe(
+      'héllo wörld',
+    );
     expect(splitIntoFragments({ kind: 'binary', bytes: new Uint8Array([1, 2]) }, 5)).toHaveLength(2);
     expect(splitIntoFragments({ kind: 'text', text: '' }, 4)).toEqual([new Uint8Array()]);
     expect(splitIntoFragments({ kind: 'text', text: 'ab' }, 1)).toHaveLength(1);
