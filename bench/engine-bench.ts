@@ -3,7 +3,9 @@
  * - receive rate: a raw `ws` client vs a Duplex client connection as the app
  *   runs it (opened through the Engine, log on, a subscriber serializing every
  *   event batch as IPC or the browser bridge would), both receiving the same
- *   flood from the same server; and, for information, a bare ClientConnection
+ *   flood from the same server, over ws:// and over wss:// (TLS with a
+ *   certificate made for the run; both clients accept it as self-signed);
+ *   and, for information, a bare ClientConnection
  *   with a per-message 'message' listener (which the app does not use);
  * - echo rate: a raw `ws` client keeping a window of messages in flight against
  *   a bare `ws` echo server vs the Duplex MockServer (echo on, log on);
@@ -75,7 +77,8 @@ export const engineBench: BenchSection = {
         rows.push(await memoryConnectionRow(server.ports));
       }
       if (settings.only('receive'))
-        for (const c of CASES) rows.push(await receiveRow(server.ports, c, settings));
+        for (const scheme of ['ws', 'wss'] as const)
+          for (const c of CASES) rows.push(await receiveRow(server.ports, scheme, c, settings));
       if (settings.only('listener'))
         for (const c of CASES) rows.push(await listenerRow(server.ports, c, settings));
       if (settings.only('echo')) for (const c of CASES) rows.push(await echoRow(server.ports, c, settings));
@@ -90,23 +93,43 @@ export const engineBench: BenchSection = {
 
 // --- receive ---------------------------------------------------------------
 
-function floodUrl(ports: BenchServerPorts, c: MessageCase): string {
-  return `ws://127.0.0.1:${ports.flood}/?size=${c.size}&binary=${c.binary ? 1 : 0}`;
+type Scheme = 'ws' | 'wss';
+
+function floodUrl(ports: BenchServerPorts, c: MessageCase, scheme: Scheme = 'ws'): string | undefined {
+  const port = scheme === 'ws' ? ports.flood : ports.floodTls;
+  return port === undefined
+    ? undefined
+    : `${scheme}://127.0.0.1:${port}/?size=${c.size}&binary=${c.binary ? 1 : 0}`;
 }
 
-async function receiveRow(ports: BenchServerPorts, c: MessageCase, s: BenchSettings): Promise<BenchRow> {
-  const url = floodUrl(ports, c);
+async function receiveRow(
+  ports: BenchServerPorts,
+  scheme: Scheme,
+  c: MessageCase,
+  s: BenchSettings,
+): Promise<BenchRow> {
+  const name = `receive ${c.label} over ${scheme}:// (msg/s), Duplex connection via the Engine`;
+  const url = floodUrl(ports, c, scheme);
+  if (url === undefined)
+    return {
+      case: name,
+      raw: '—',
+      duplex: 'skipped: openssl could not make a certificate',
+      ratio: undefined,
+      target: '—',
+      ok: undefined,
+    };
   const result = await alternate(
     (ms) => receiveWithRawWs(url, ms),
     (ms) => receiveWithEngine(url, ms),
     s,
   );
-  return rateRow(`receive ${c.label} (msg/s), Duplex connection via the Engine`, result);
+  return rateRow(name, result);
 }
 
 /** For information: the ClientConnection with a per-message listener (an entry object and an event per frame). */
 async function listenerRow(ports: BenchServerPorts, c: MessageCase, s: BenchSettings): Promise<BenchRow> {
-  const url = floodUrl(ports, c);
+  const url = floodUrl(ports, c)!;
   const result = await alternate(
     (ms) => receiveWithRawWs(url, ms),
     (ms) => receiveWithClientConnection(url, ms),
@@ -119,9 +142,9 @@ async function listenerRow(ports: BenchServerPorts, c: MessageCase, s: BenchSett
   };
 }
 
-/** Messages per second a bare `ws` client receives during `ms`. */
+/** Messages per second a bare `ws` client receives during `ms` (accepting the run's self-signed certificate). */
 async function receiveWithRawWs(url: string, ms: number): Promise<number> {
-  const ws = new WebSocket(url, { perMessageDeflate: false });
+  const ws = new WebSocket(url, { perMessageDeflate: false, rejectUnauthorized: false });
   let count = 0;
   ws.on('message', () => count++);
   ws.on('error', () => undefined);
@@ -142,7 +165,11 @@ async function receiveWithEngine(url: string, ms: number): Promise<number> {
   engine.subscribe((events) => {
     serialized += JSON.stringify(events).length;
   });
-  const info = await engine.call('connection.open', { url, perMessageDeflate: false });
+  const info = await engine.call('connection.open', {
+    url,
+    perMessageDeflate: false,
+    tls: { insecure: true },
+  });
   const conn = engine.connection(info.connectionId);
   if (conn.readyState !== 1) await once(conn, 'open');
   const rate = await countFor(ms, () => conn.log.lastSeq);

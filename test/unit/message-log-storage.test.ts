@@ -212,16 +212,20 @@ describe('MessageLog: appendFrame and appendRepeat', () => {
 
 describe('MessageLog: a received payload is kept only when it owns its whole buffer', () => {
   it('copies a payload that is a view into a larger buffer: the entry does not hold that buffer', () => {
-    const log = new MessageLog({ budgetBytes: 1024 * 1024 }); // slabs of 64 KiB
-    const socketRead = new Uint8Array(256 * 1024); // larger than a slab, so a kept view would show
-    const payload = socketRead.subarray(1000, 1000 + 8 * KEEP_MIN_BYTES).fill(5);
+    const log = new MessageLog({ budgetBytes: 4 * 1024 * 1024 }); // slabs of 256 KiB
+    const socketRead = new Uint8Array(2 * 1024 * 1024); // larger than a slab, so a kept view would show
+    const payload = socketRead.subarray(1000, 1000 + KEEP_MIN_BYTES).fill(5);
     const seq = log.appendFrame('in', 'binary', payload);
-    const entry = log.get(seq)!;
-    expect(entry.payload.buffer).not.toBe(socketRead.buffer);
-    expect(entry.payload.buffer.byteLength).toBe(log.slabBytes);
+    expect(log.get(seq)!.payload.buffer).not.toBe(socketRead.buffer);
+    expect(log.get(seq)!.payload.buffer.byteLength).toBe(log.slabBytes);
+    // Larger than a slab: a copy of its own, of its size, not the buffer it was a view into.
+    const large = socketRead.subarray(100_000, 100_000 + log.slabBytes + 1).fill(6);
+    const largeSeq = log.appendFrame('in', 'binary', large);
+    expect(log.get(largeSeq)!.payload.buffer.byteLength).toBe(log.slabBytes + 1);
     socketRead.fill(0);
     expect(log.readPayload(seq)!.every((b) => b === 5)).toBe(true);
-    expect(log.bytes).toBe(log.slabBytes + ENTRY_OVERHEAD);
+    expect(log.readPayload(largeSeq)!.every((b) => b === 6)).toBe(true);
+    expect(log.bytes).toBe(2 * log.slabBytes + 1 + 2 * ENTRY_OVERHEAD);
   });
 
   it('copies a view that starts at 0 but stops short of its buffer’s end, and one that ends there', () => {
@@ -233,15 +237,16 @@ describe('MessageLog: a received payload is kept only when it owns its whole buf
   });
 
   it('keeps a payload that owns its whole ArrayBuffer, charged at its size, and never reuses it', () => {
-    const log = new MessageLog({ budgetBytes: 64 * 1024 }); // slabs of 4 KiB
+    const log = new MessageLog({ budgetBytes: 1024 * 1024 }); // slabs of 64 KiB
     const owned = Buffer.alloc(log.slabBytes, 9); // exactly a slab long: must still not become a spare slab
+    expect(owned.byteLength).toBeGreaterThanOrEqual(KEEP_MIN_BYTES);
     expect(owned.byteOffset === 0 && owned.byteLength === owned.buffer.byteLength).toBe(true);
     const seq = log.appendFrame('in', 'binary', owned);
     expect(log.get(seq)!.payload.buffer).toBe(owned.buffer);
     expect(log.bytes).toBe(log.slabBytes + ENTRY_OVERHEAD);
     // Evict it, then fill the log again: its memory is not written into.
     while (log.firstSeq <= seq) log.appendFrame('in', 'binary', new Uint8Array(100).fill(1));
-    for (let i = 0; i < 2000; i++) log.append('in', 'binary', new Uint8Array(500).fill(2));
+    for (let i = 0; i < 5000; i++) log.append('in', 'binary', new Uint8Array(500).fill(2));
     expect(owned.every((b) => b === 9)).toBe(true);
     expect(log.bytes).toBeLessThanOrEqual(log.budgetBytes);
   });
@@ -255,10 +260,10 @@ describe('MessageLog: a received payload is kept only when it owns its whole buf
 
   it('stays within the budget with kept payloads of every size among copied ones', () => {
     const rnd = random(11);
-    const log = new MessageLog({ budgetBytes: 256 * 1024 });
+    const log = new MessageLog({ budgetBytes: 2 * 1024 * 1024 });
     const model = new Map<number, Expected>();
     for (let i = 0; i < 5000; i++) {
-      const size = Math.floor(rnd() ** 2 * 40_000);
+      const size = Math.floor(rnd() ** 2 * 300_000);
       const fill = i & 0xff;
       const whole = rnd() < 0.5;
       const data = whole ? new Uint8Array(size) : new Uint8Array(size + 64).subarray(32, 32 + size);
