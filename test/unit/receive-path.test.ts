@@ -630,6 +630,10 @@ async function duplexOutcome(
   const info = await closed;
   const run = await finishedRun(server, 1);
   const entries = conn.log.read(0, Infinity).filter((e) => e.dir === 'in');
+  // Each payload lives in the log's own memory (a slab) or in a buffer exactly its size (kept, or
+  // copied alone): never a view into a larger buffer, such as a socket read, that would stay alive.
+  const retained = entries.filter((e) => ![conn.log.slabBytes, e.size].includes(e.payload.buffer.byteLength));
+  expect(retained.map((e) => `${e.kind} ${e.size} in ${e.payload.buffer.byteLength}`)).toEqual([]);
   const of = (kind: string): string[] =>
     entries.filter((e) => e.kind === kind).map((e) => describeBytes(e.payload));
   return {
