@@ -329,21 +329,21 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
 
   #onError(err: Error & { code?: string }): void {
     if (this.#failure) return; // already reported (e.g. a rejected handshake)
-    const msg = err.message;
-    let info: ErrorInfo | undefined;
-    if (/handshake has timed out/i.test(msg)) {
-      info = {
+    this.#fail(this.#describeError(err));
+  }
+
+  #describeError(err: Error & { code?: string }): ErrorInfo {
+    if (/handshake has timed out/i.test(err.message)) {
+      return {
         code: ErrorCodes.HANDSHAKE_TIMEOUT,
         message: `The server did not complete the WebSocket handshake within ${this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT} ms; check the URL and that a WebSocket server runs there, or raise the handshake timeout.`,
       };
-    } else if ((info = protocolFailure(err)) !== undefined) {
-      // Reported as soon as ws sees it: ws fails the connection with the close code in details.
-    } else if (this.#readyState === ReadyState.CONNECTING) {
-      info = connectFailure(this.url, err);
-    } else {
-      info = { code: ErrorCodes.CONNECTION_FAILED, message: msg };
     }
-    this.#fail(info);
+    // A protocol error comes as soon as ws sees it; ws then fails the connection with details.closeCode.
+    const protocol = protocolFailure(err);
+    if (protocol) return protocol;
+    if (this.#readyState === ReadyState.CONNECTING) return connectFailure(this.url, err);
+    return { code: ErrorCodes.CONNECTION_FAILED, message: err.message };
   }
 
   #fail(info: ErrorInfo, ws?: WebSocket): void {
