@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 
 export interface ScriptedFrame {
   opcode: number;
@@ -72,19 +73,24 @@ export interface RawFrameServer {
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-export async function rawFrameServer(script: Script): Promise<RawFrameServer> {
+/** With `tls` (a key and certificate, PEM), the same server over TLS: a wss:// URL. */
+export async function rawFrameServer(
+  script: Script,
+  tls?: { key: string | Buffer; cert: string | Buffer },
+): Promise<RawFrameServer> {
   const runs: ServerRun[] = [];
   const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
+  const onSocket = (socket: Socket): void => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     runs.push(serve(socket, script));
-  });
+  };
+  const server: Server = tls ? createTlsServer(tls, onSocket) : createServer(onSocket);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as { port: number }).port;
   return {
-    url: `ws://127.0.0.1:${port}/`,
+    url: `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/`,
     runs,
     close: async () => {
       for (const socket of sockets) socket.destroy();

@@ -7,9 +7,13 @@
  * and pongs, the same frames sent back, the same error and close, and a typed
  * Duplex error whose close code is the one that went out on the wire.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
   ClientConnection,
@@ -586,8 +590,8 @@ function describeSent(frames: ClientFrame[]): string[] {
   return frames.map((f) => `${f.opcode}${f.fin ? '' : ' (no FIN)'}: ${describeBytes(f.payload)}`);
 }
 
-function serverFor(script: Script): Promise<RawFrameServer> {
-  return rawFrameServer(script).then((server) => {
+function serverFor(script: Script, tls?: TlsFiles): Promise<RawFrameServer> {
+  return rawFrameServer(script, tls).then((server) => {
     cleanups.push(() => server.close());
     return server;
   });
@@ -652,31 +656,34 @@ async function duplexOutcome(
   };
 }
 
-describe('Receive path: Autobahn-style cases, Duplex against a plain ws client', () => {
-  for (const c of cases)
-    it(
-      `${c.id} ${c.title}`,
-      async () => {
-        const server = await serverFor(c.script);
-        // Large logs for the large cases, so that what is compared is still held.
-        const options: ConnectOptions = { url: server.url, logBudgetBytes: 256 * MiB, ...c.options };
-        const expected = await wsOutcome(server, options);
-        const { outcome, error, run } = await duplexOutcome(server, options);
-        expect(outcome).toEqual(expected);
+/** Plays a case to ws, then to Duplex, and checks that they end up alike, and as the case says. */
+async function compareWithWs(c: Case, tls?: TlsFiles): Promise<void> {
+  const server = await serverFor(c.script, tls);
+  // Large logs for the large cases, so that what is compared is still held.
+  const options: ConnectOptions = {
+    url: server.url,
+    logBudgetBytes: 256 * MiB,
+    ...(tls ? { tls: { insecure: true } } : {}),
+    ...c.options,
+  };
+  const expected = await wsOutcome(server, options);
+  const { outcome, error, run } = await duplexOutcome(server, options);
+  expect(outcome).toEqual(expected);
 
-        const firstClose = run.clientFrames.find((f) => f.opcode === CLOSE);
-        expect(firstClose && closeCodeOf(firstClose)).toBe(c.clientCloses);
-        if (c.fails) {
-          // A protocol failure: typed, with the close code that went out on the wire.
-          expect(error?.code).toBe(DUPLEX_CODE_OF_CLOSE[c.clientCloses]);
-          expect(error?.details?.closeCode).toBe(c.clientCloses);
-          expect(error?.message).toContain(String(c.clientCloses));
-        } else {
-          expect(error).toBeUndefined();
-        }
-      },
-      c.timeoutMs ?? 10_000,
-    );
+  const firstClose = run.clientFrames.find((f) => f.opcode === CLOSE);
+  expect(firstClose && closeCodeOf(firstClose)).toBe(c.clientCloses);
+  if (c.fails) {
+    // A protocol failure: typed, with the close code that went out on the wire.
+    expect(error?.code).toBe(DUPLEX_CODE_OF_CLOSE[c.clientCloses]);
+    expect(error?.details?.closeCode).toBe(c.clientCloses);
+    expect(error?.message).toContain(String(c.clientCloses));
+  } else {
+    expect(error).toBeUndefined();
+  }
+}
+
+describe('Receive path: Autobahn-style cases, Duplex against a plain ws client', () => {
+  for (const c of cases) it(`${c.id} ${c.title}`, () => compareWithWs(c), c.timeoutMs ?? 10_000);
 
   it('covers sections 1–7 and 9, and every close outcome', () => {
     const sections = new Set(cases.map((c) => c.id.split('.')[0]));
@@ -760,4 +767,50 @@ describe('Receive path: memory is charged for bytes received, not for what a hea
     expect(conn.log.bytes - bytesBefore).toBeLessThan(1024);
     expect(conn.log.bytes).toBeLessThan(conn.log.budgetBytes);
   });
+});
+
+interface TlsFiles {
+  key: Buffer;
+  cert: Buffer;
+}
+
+describe('Receive path over wss://: the same cases through TLS, Duplex against a plain ws client', () => {
+  const tls: TlsFiles = { key: Buffer.alloc(0), cert: Buffer.alloc(0) };
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'duplex-recv-tls-'));
+    execFileSync(
+      'openssl',
+      [
+        ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1'],
+        ...['-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
+      ],
+      { stdio: 'ignore' },
+    );
+    tls.key = readFileSync(join(dir, 'key.pem'));
+    tls.cert = readFileSync(join(dir, 'cert.pem'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  // A cross-section: framing, pings, a bad header, fragmentation, UTF-8, close, size, deflate.
+  const OVER_TLS = [
+    '1.1.3',
+    '1.2.7',
+    '1.1.8',
+    '2.10',
+    '3.2',
+    '4.x',
+    '5.19',
+    '6.3.1a',
+    '6.2b',
+    '7.5.1',
+    '7.9.2',
+    '9.1.3',
+    '9.x.1',
+    '12.x.3',
+  ];
+  for (const id of OVER_TLS) {
+    const c = cases.find((k) => k.id === id)!;
+    it(`${c.id} ${c.title}`, () => compareWithWs(c, tls), c.timeoutMs ?? 10_000);
+  }
 });
