@@ -26,8 +26,12 @@ export const ErrorCodes = {
   LISTEN_FAILED: 'DUPLEX_ERR_LISTEN_FAILED',
   /** An id (connection, server, client, log entry) that does not exist. */
   NOT_FOUND: 'DUPLEX_ERR_NOT_FOUND',
-  /** A protocol-level error reported by ws (bad frame, too large, bad UTF-8). */
+  /** The peer sent a malformed frame (reported by ws; close code 1002). */
   PROTOCOL: 'DUPLEX_ERR_PROTOCOL',
+  /** The peer sent text that is not UTF-8, or compressed data that does not inflate (close code 1007). */
+  INVALID_PAYLOAD: 'DUPLEX_ERR_INVALID_PAYLOAD',
+  /** The peer sent a message over the receiver's limit: size (1009) or fragment count (1008). */
+  MESSAGE_TOO_BIG: 'DUPLEX_ERR_MESSAGE_TOO_BIG',
   /** A file could not be read or parsed (session, workspace). */
   FILE: 'DUPLEX_ERR_FILE',
   /** A HAR file parsed but holds no WebSocket entries, so an import would create nothing. */

@@ -10,16 +10,27 @@
  *              measurement is limited by the client, not by this server.
  *              Without `count` it floods until the client goes away; with it, it
  *              sends exactly `count` messages and then closes with 1000.
+ * - floodTls:  the same flood over TLS (wss://), with a self-signed certificate
+ *              made for this run by openssl in a temporary folder; absent when
+ *              openssl is not there.
  * - wsEcho:    a bare `ws` echo server (the baseline).
  * - mockEcho:  the Duplex MockServer with echo on and its log on.
  */
-import { createServer } from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
 import { MockServer } from '../app/server/mock-server.js';
 
 export interface BenchServerPorts {
   flood: number;
+  /** The flood over TLS; undefined when no certificate could be made. */
+  floodTls: number | undefined;
   wsEcho: number;
   mockEcho: number;
 }
@@ -28,9 +39,37 @@ export interface BenchServerPorts {
 const FLOOD_BLOCK_BYTES = 256 * 1024;
 
 async function startFloodServer(): Promise<number> {
+  return listenFlood(createServer((_req, res) => res.writeHead(426).end()));
+}
+
+/** The flood on an HTTPS server whose self-signed certificate is made now (undefined without openssl). */
+async function startTlsFloodServer(): Promise<number | undefined> {
+  const dir = mkdtempSync(join(tmpdir(), 'duplex-bench-tls-'));
+  try {
+    execFileSync(
+      'openssl',
+      [
+        ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1'],
+        ...['-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
+      ],
+      { stdio: 'ignore' },
+    );
+    const https = createHttpsServer({
+      key: readFileSync(join(dir, 'key.pem')),
+      cert: readFileSync(join(dir, 'cert.pem')),
+    });
+    https.on('request', (_req, res) => res.writeHead(426).end());
+    return await listenFlood(https);
+  } catch {
+    return undefined;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function listenFlood(http: Server): Promise<number> {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
-  const http = createServer((_req, res) => res.writeHead(426).end());
-  http.on('upgrade', (req, socket, head) => {
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
     const size = Number(params.get('size') ?? 64);
     const binary = params.get('binary') === '1';
@@ -103,6 +142,7 @@ async function startMockEchoServer(): Promise<number> {
 
 const ports: BenchServerPorts = {
   flood: await startFloodServer(),
+  floodTls: await startTlsFloodServer(),
   wsEcho: await startWsEchoServer(),
   mockEcho: await startMockEchoServer(),
 };

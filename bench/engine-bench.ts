@@ -3,7 +3,9 @@
  * - receive rate: a raw `ws` client vs a Duplex client connection as the app
  *   runs it (opened through the Engine, log on, a subscriber serializing every
  *   event batch as IPC or the browser bridge would), both receiving the same
- *   flood from the same server; and, for information, a bare ClientConnection
+ *   flood from the same server, over ws:// and over wss:// (TLS with a
+ *   certificate made for the run; both clients accept it as self-signed);
+ *   and, for information, a bare ClientConnection
  *   with a per-message 'message' listener (which the app does not use);
  * - echo rate: a raw `ws` client keeping a window of messages in flight against
  *   a bare `ws` echo server vs the Duplex MockServer (echo on, log on);
@@ -30,6 +32,7 @@ import {
   collectGarbage,
   formatMiB,
   formatRate,
+  median,
   settingsFromEnv,
   type AbResult,
   type BenchSettings,
@@ -75,7 +78,8 @@ export const engineBench: BenchSection = {
         rows.push(await memoryConnectionRow(server.ports));
       }
       if (settings.only('receive'))
-        for (const c of CASES) rows.push(await receiveRow(server.ports, c, settings));
+        for (const scheme of ['ws', 'wss'] as const)
+          for (const c of CASES) rows.push(await receiveRow(server.ports, scheme, c, settings));
       if (settings.only('listener'))
         for (const c of CASES) rows.push(await listenerRow(server.ports, c, settings));
       if (settings.only('echo')) for (const c of CASES) rows.push(await echoRow(server.ports, c, settings));
@@ -90,23 +94,63 @@ export const engineBench: BenchSection = {
 
 // --- receive ---------------------------------------------------------------
 
-function floodUrl(ports: BenchServerPorts, c: MessageCase): string {
-  return `ws://127.0.0.1:${ports.flood}/?size=${c.size}&binary=${c.binary ? 1 : 0}`;
+type Scheme = 'ws' | 'wss';
+
+function floodUrl(ports: BenchServerPorts, c: MessageCase, scheme: Scheme = 'ws'): string | undefined {
+  const port = scheme === 'ws' ? ports.flood : ports.floodTls;
+  return port === undefined
+    ? undefined
+    : `${scheme}://127.0.0.1:${port}/?size=${c.size}&binary=${c.binary ? 1 : 0}`;
 }
 
-async function receiveRow(ports: BenchServerPorts, c: MessageCase, s: BenchSettings): Promise<BenchRow> {
-  const url = floodUrl(ports, c);
+async function receiveRow(
+  ports: BenchServerPorts,
+  scheme: Scheme,
+  c: MessageCase,
+  s: BenchSettings,
+): Promise<BenchRow> {
+  const name = `receive ${c.label} over ${scheme}:// (msg/s), Duplex connection via the Engine`;
+  const url = floodUrl(ports, c, scheme);
+  if (url === undefined)
+    return {
+      case: name,
+      raw: '—',
+      duplex: 'skipped: openssl could not make a certificate',
+      ratio: undefined,
+      target: '—',
+      ok: undefined,
+    };
+  const rawCpu: number[] = [];
+  const duplexCpu: number[] = [];
   const result = await alternate(
-    (ms) => receiveWithRawWs(url, ms),
-    (ms) => receiveWithEngine(url, ms),
+    (ms) => receiveWithRawWs(url, ms, rawCpu),
+    (ms) => receiveWithEngine(url, ms, duplexCpu),
     s,
   );
-  return rateRow(`receive ${c.label} (msg/s), Duplex connection via the Engine`, result);
+  return withCpu(rateRow(name, result), rawCpu, duplexCpu);
+}
+
+/**
+ * Adds the client's CPU time per message (median over the timed runs) to a
+ * receive row. On a shared machine the rates swing with what else runs; the
+ * CPU a message costs the client swings much less, so it says where a low
+ * ratio comes from: the client's own work, or the machine.
+ */
+function withCpu(row: BenchRow, rawCpu: number[], duplexCpu: number[]): BenchRow {
+  // The first sample of each side is its warm-up run.
+  const raw = median(rawCpu.slice(1));
+  const duplex = median(duplexCpu.slice(1));
+  return {
+    ...row,
+    raw: `${row.raw} · ${raw.toFixed(2)} µs CPU/msg`,
+    duplex: `${row.duplex} · ${duplex.toFixed(2)} µs CPU/msg (${(raw / duplex).toFixed(2)}×)`,
+    data: { ...row.data, cpuUsPerMessage: { raw: rawCpu.slice(1), duplex: duplexCpu.slice(1) } },
+  };
 }
 
 /** For information: the ClientConnection with a per-message listener (an entry object and an event per frame). */
 async function listenerRow(ports: BenchServerPorts, c: MessageCase, s: BenchSettings): Promise<BenchRow> {
-  const url = floodUrl(ports, c);
+  const url = floodUrl(ports, c)!;
   const result = await alternate(
     (ms) => receiveWithRawWs(url, ms),
     (ms) => receiveWithClientConnection(url, ms),
@@ -119,14 +163,14 @@ async function listenerRow(ports: BenchServerPorts, c: MessageCase, s: BenchSett
   };
 }
 
-/** Messages per second a bare `ws` client receives during `ms`. */
-async function receiveWithRawWs(url: string, ms: number): Promise<number> {
-  const ws = new WebSocket(url, { perMessageDeflate: false });
+/** Messages per second a bare `ws` client receives during `ms` (accepting the run's self-signed certificate). */
+async function receiveWithRawWs(url: string, ms: number, cpu?: number[]): Promise<number> {
+  const ws = new WebSocket(url, { perMessageDeflate: false, rejectUnauthorized: false });
   let count = 0;
   ws.on('message', () => count++);
   ws.on('error', () => undefined);
   await once(ws, 'open');
-  const rate = await countFor(ms, () => count);
+  const rate = await countFor(ms, () => count, cpu);
   ws.terminate();
   return rate;
 }
@@ -136,16 +180,20 @@ async function receiveWithRawWs(url: string, ms: number): Promise<number> {
  * `ms`, counted by its log (every received frame is an entry). The subscriber
  * serializes each batch, as main/ipc.ts and the browser bridge send them on.
  */
-async function receiveWithEngine(url: string, ms: number): Promise<number> {
+async function receiveWithEngine(url: string, ms: number, cpu?: number[]): Promise<number> {
   const engine = new Engine();
   let serialized = 0;
   engine.subscribe((events) => {
     serialized += JSON.stringify(events).length;
   });
-  const info = await engine.call('connection.open', { url, perMessageDeflate: false });
+  const info = await engine.call('connection.open', {
+    url,
+    perMessageDeflate: false,
+    tls: { insecure: true },
+  });
   const conn = engine.connection(info.connectionId);
   if (conn.readyState !== 1) await once(conn, 'open');
-  const rate = await countFor(ms, () => conn.log.lastSeq);
+  const rate = await countFor(ms, () => conn.log.lastSeq, cpu);
   await engine.dispose();
   if (serialized === 0) throw new Error('The engine published no events during the run.');
   return rate;
@@ -165,13 +213,20 @@ async function receiveWithClientConnection(url: string, ms: number): Promise<num
   return rate;
 }
 
-/** Waits `settleMs`, then `ms`, and returns how much `counter()` grew per second during the latter. */
-async function countFor(ms: number, counter: () => number): Promise<number> {
+/**
+ * Waits `settleMs`, then `ms`, and returns how much `counter()` grew per second
+ * during the latter; pushes this process's CPU time per count (µs) to `cpu`.
+ */
+async function countFor(ms: number, counter: () => number, cpu?: number[]): Promise<number> {
   await sleep(settings.settleMs);
   const start = counter();
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   await sleep(ms);
-  return ((counter() - start) * 1000) / (performance.now() - t0);
+  const used = process.cpuUsage(cpu0);
+  const counted = counter() - start;
+  cpu?.push((used.user + used.system) / Math.max(1, counted));
+  return (counted * 1000) / (performance.now() - t0);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -12,7 +12,7 @@ import { DuplexError, ErrorCodes, type ErrorInfo } from '../errors.js';
 import { listenerFlags } from '../log/listener-flags.js';
 import { MessageLog, type LogEntry } from '../log/message-log.js';
 import { utf8Encode } from '../payload/codecs.js';
-import { MAX_FRAME_BYTES, socketReaderConnection } from './socket-reader.js';
+import { protocolFailure } from './protocol-errors.js';
 import {
   ReadyState,
   checkCloseArgs,
@@ -25,6 +25,41 @@ import {
 
 const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 const MAX_BODY = 64 * 1024;
+/** Largest message accepted; a larger one fails the connection with 1009 as soon as its header arrives. */
+export const MAX_MESSAGE_BYTES = 100 * 1024 * 1024;
+
+/**
+ * The options of `ws` that decide what a received frame becomes, set here
+ * rather than left to its defaults, so that a new version of ws cannot change
+ * them unseen (client-connection-options.test.ts holds them).
+ */
+export const RECEIVE_OPTIONS = {
+  maxPayload: MAX_MESSAGE_BYTES,
+  /** Text and close reasons that are not UTF-8 fail the connection (1007), as in browsers. */
+  skipUTF8Validation: false,
+  /** Every message of one socket read is delivered in the same task: the log emits once for them. */
+  allowSynchronousEvents: true,
+  /** ws answers pings itself; the 'ping' handler logs the reply. */
+  autoPong: true,
+  /** A message in more fragments, or more chunks waiting for the rest of a frame, fails with 1008. */
+  maxFragments: 16 * 1024,
+  maxBufferedChunks: 256 * 1024,
+} as const satisfies WebSocket.ClientOptions;
+
+/** The options a connection hands to `new WebSocket(url, protocols, options)`. */
+export function wsClientOptions(o: ConnectOptions): WebSocket.ClientOptions {
+  const options: WebSocket.ClientOptions = {
+    ...RECEIVE_OPTIONS,
+    headers: { ...o.headers },
+    handshakeTimeout: o.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT,
+    perMessageDeflate: o.perMessageDeflate ?? true,
+    followRedirects: false,
+    rejectUnauthorized: !(o.tls?.insecure ?? false),
+  };
+  if (o.origin) options.origin = o.origin;
+  if (o.tls?.ca) options.ca = o.tls.ca;
+  return options;
+}
 
 export interface CloseEventInfo {
   code: number;
@@ -205,25 +240,7 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
 
   #open(): void {
     const o = this.options;
-    const headers: Record<string, string> = { ...o.headers };
-    const wsOptions: WebSocket.ClientOptions = {
-      headers,
-      handshakeTimeout: o.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT,
-      perMessageDeflate: o.perMessageDeflate ?? true,
-      followRedirects: false,
-      maxPayload: MAX_FRAME_BYTES,
-      rejectUnauthorized: !(o.tls?.insecure ?? false),
-    };
-    if (o.origin) wsOptions.origin = o.origin;
-    if (o.tls?.ca) wsOptions.ca = o.tls.ca;
-    if (this.url.startsWith('ws:')) {
-      // Plain TCP: read received frames straight into the log (see SocketReader).
-      wsOptions.createConnection = socketReaderConnection({
-        log: this.log,
-        framesWanted: () => this.#ws === ws && ws.readyState === WebSocket.OPEN && ws.extensions === '',
-      }) as WebSocket.ClientOptions['createConnection'];
-    }
-
+    const wsOptions = wsClientOptions(o);
     this.#handshake = undefined;
     this.#failure = undefined;
     this.#closeInfo = undefined;
@@ -265,6 +282,7 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       // The per-frame path: an entry object is made only for 'message' listeners.
+      // ws hands the payload over; the log keeps it or copies it (appendFrame).
       const seq = this.log.appendFrame('in', isBinary ? 'binary' : 'text', data);
       if (this.#listened.message) this.emit('message', this.log.get(seq)!);
     });
@@ -314,25 +332,21 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
 
   #onError(err: Error & { code?: string }): void {
     if (this.#failure) return; // already reported (e.g. a rejected handshake)
-    const msg = err.message;
-    let info: ErrorInfo;
-    if (/handshake has timed out/i.test(msg)) {
-      info = {
+    this.#fail(this.#describeError(err));
+  }
+
+  #describeError(err: Error & { code?: string }): ErrorInfo {
+    if (/handshake has timed out/i.test(err.message)) {
+      return {
         code: ErrorCodes.HANDSHAKE_TIMEOUT,
         message: `The server did not complete the WebSocket handshake within ${this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT} ms; check the URL and that a WebSocket server runs there, or raise the handshake timeout.`,
       };
-    } else if (err.code?.startsWith('WS_ERR_')) {
-      info = { code: ErrorCodes.PROTOCOL, message: `${msg} (${err.code})`, details: { wsCode: err.code } };
-    } else if (this.#readyState === ReadyState.CONNECTING) {
-      info = {
-        code: ErrorCodes.CONNECTION_FAILED,
-        message: `Could not connect to ${this.url}: ${msg}${hintForSocketError(err.code)}`,
-        details: err.code ? { syscall: err.code } : undefined,
-      };
-    } else {
-      info = { code: ErrorCodes.CONNECTION_FAILED, message: msg };
     }
-    this.#fail(info);
+    // A protocol error comes as soon as ws sees it; ws then fails the connection with details.closeCode.
+    const protocol = protocolFailure(err);
+    if (protocol) return protocol;
+    if (this.#readyState === ReadyState.CONNECTING) return connectFailure(this.url, err);
+    return { code: ErrorCodes.CONNECTION_FAILED, message: err.message };
   }
 
   #fail(info: ErrorInfo, ws?: WebSocket): void {
@@ -433,6 +447,35 @@ function hintForStatus(status: number): string {
   if (status >= 300 && status < 400) return ' — the server redirects; connect to the Location URL.';
   if (status === 426) return ' — the server wants a different protocol version.';
   return '';
+}
+
+/** A failure before the connection opened, with what it means and the fix where that is known. */
+function connectFailure(url: string, err: Error & { code?: string }): ErrorInfo {
+  const details: Record<string, unknown> | undefined = err.code ? { syscall: err.code } : undefined;
+  if (url.startsWith('wss:') && isNotTls(err)) {
+    return {
+      code: ErrorCodes.CONNECTION_FAILED,
+      message: `Could not connect to ${url}: the server does not speak TLS (it answered the TLS handshake with plain data). Use ws:// instead of wss:// for this server, or check the port.`,
+      details: { ...details, tlsError: err.message },
+    };
+  }
+  const hint =
+    url.startsWith('ws:') && err.code === 'ECONNRESET'
+      ? ' — the server closed the connection without an HTTP answer; if it serves TLS (https), use wss:// instead of ws://.'
+      : hintForSocketError(err.code);
+  return {
+    code: ErrorCodes.CONNECTION_FAILED,
+    message: `Could not connect to ${url}: ${err.message}${hint}`,
+    details,
+  };
+}
+
+/** OpenSSL's way of saying that the first bytes back were not a TLS record (e.g. "HTTP/1.1 400"). */
+function isNotTls(err: Error & { code?: string }): boolean {
+  return (
+    (err.code === 'EPROTO' || err.code === 'ERR_SSL_WRONG_VERSION_NUMBER') &&
+    /wrong version number|packet length too long|unknown protocol|record layer failure/i.test(err.message)
+  );
 }
 
 function hintForSocketError(code: string | undefined): string {

@@ -17,14 +17,10 @@
  *   buffer is freed at once (it may be a slice of a 64 KiB socket read and would
  *   pin all of it). Only payloads larger than a slab get memory of their own.
  *   The budget is charged with whole slabs (in use), so unused slab tails count.
- * - A connection can read its socket straight into the log (SocketReader):
- *   takeReadSlab() makes a slab the read slab, the kernel writes received bytes
- *   into it, and a frame appended (appendFrame) as a view of the read slab is
- *   not copied: the entry points at the bytes where they already are. Copying
- *   was the largest cost of a received frame (it reads and writes every byte,
- *   which raw ws never touches). Read slabs are released and reused like other
- *   slabs, except the current one, and except while ws may still hold views of
- *   them (the fragments of a message not yet complete: pinReadSlabs()).
+ * - A received payload (appendFrame) of at least KEEP_MIN_BYTES that owns its
+ *   whole ArrayBuffer is kept as it is: it pins nothing else, and the copy is
+ *   spared. A view into a larger buffer is always copied: keeping it would keep
+ *   the whole buffer alive.
  *
  * The rule that makes slab reuse safe: `entry.payload` is a view into the log's
  * memory, valid only while the entry is held (seq ≥ firstSeq). Use it at once
@@ -51,6 +47,14 @@ export const DEFAULT_LOG_BUDGET = 64 * 1024 * 1024;
 /** Characters of text, or bytes of binary, that travel with an event. */
 export const PREVIEW_BYTES = 2048;
 const MIN_SLAB = 1024;
+/**
+ * Smallest received payload kept in its own ArrayBuffer rather than copied.
+ * Keeping small ones costs more than the copy: each is an ArrayBuffer that
+ * lives until eviction, which the GC has to track (measured on 4 KiB frames
+ * over wss://, where a quarter of them own their buffer: ~30% more CPU per
+ * frame kept than copied).
+ */
+export const KEEP_MIN_BYTES = 64 * 1024;
 const MAX_SLAB = 4 * 1024 * 1024;
 const EMPTY = new Uint8Array(0);
 const INITIAL_SLOTS = 256;
@@ -187,15 +191,9 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
    */
   #chunks: (Uint8Array | undefined)[] = [];
   #chunkLastSeq: number[] = [];
-  /** Whether a chunk was a read slab (see takeReadSlab). */
-  #chunkRead: boolean[] = [];
+  /** Whether a chunk is a payload kept as it was received (appendFrame): never reused as a slab. */
+  #chunkKept: boolean[] = [];
   #chunkBase = 0;
-  /** The slab socket reads go into, and its chunk number; never released while it is this. */
-  #readBuffer: ArrayBufferLike = EMPTY.buffer;
-  #readOffset = 0;
-  #readSlabNo = NO_CHUNK;
-  /** Read slabs from this chunk number on may be referred to by ws: dropped when released, never reused. */
-  #readPinFrom = Infinity;
   /** The slab being filled, and its chunk number. */
   #slab: Uint8Array = EMPTY;
   #slabUsed = 0;
@@ -255,16 +253,25 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
 
   /**
    * Like append, but returns only the seq, so no entry object is made unless
-   * someone listens to 'entry': the per-frame path of sockets. A frame that is
-   * a view of the read slab (bytes a socket read into the log) is kept where it
-   * is instead of copied.
+   * someone listens to 'entry': the per-frame path of sockets. The caller hands
+   * `data` over (a received payload nobody writes to again): when it owns its
+   * whole ArrayBuffer it is kept instead of copied; any view into a larger
+   * buffer is copied.
    */
   appendFrame(dir: Direction, kind: LogKind, data: Uint8Array, extra?: AppendExtra): number {
     // Checked here rather than in #add, which sees every kind of payload: the
     // typed-array reads stay cheap when this site only ever sees ws's buffers.
-    if (bufferOf.call(data) === this.#readBuffer) {
-      const offset = byteOffsetOf.call(data) - this.#readOffset;
-      return this.#add(dir, kind, undefined, extra, this.#readSlabNo, byteLengthOf.call(data), offset);
+    const size = byteLengthOf.call(data);
+    if (
+      size >= KEEP_MIN_BYTES &&
+      byteOffsetOf.call(data) === 0 &&
+      size === (bufferOf.call(data) as ArrayBuffer).byteLength
+    ) {
+      this.#makeRoom(size + ENTRY_OVERHEAD);
+      this.#bytes += size;
+      this.#trimSpares();
+      const chunkNo = this.#addChunk(data, this.#nextSeq, true);
+      return this.#add(dir, kind, undefined, extra, chunkNo, size);
     }
     return this.#add(dir, kind, data, extra, NO_CHUNK, 0);
   }
@@ -285,43 +292,6 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
       this.#size[slot]!,
       this.#offset[slot]!,
     );
-  }
-
-  /**
-   * Memory for the socket's next reads: a slab of at least `minBytes` (memory of
-   * its own when that is more than a slab), charged like any slab. Payloads that
-   * are views of it are then kept where they are instead of copied. The caller
-   * may write into it only where no payload has been appended from yet (the
-   * kernel fills it front to back). The previous read slab becomes an ordinary
-   * chunk, released once its entries are gone.
-   */
-  takeReadSlab(minBytes: number): Uint8Array {
-    const previous = this.#readSlabNo;
-    this.#readBuffer = EMPTY.buffer;
-    this.#readSlabNo = NO_CHUNK;
-    if (previous !== NO_CHUNK) {
-      const index = previous - this.#chunkBase;
-      // No entry points into it (its last seq is -1), or all that did went while
-      // it was being read into: release it now, as no eviction will.
-      if (index >= 0 && this.#chunks[index] !== undefined && this.#chunkLastSeq[index]! < this.#firstSeq)
-        this.#releaseChunk(previous);
-    }
-    const memory = this.#takeMemory(Math.max(minBytes, this.slabBytes));
-    this.#readBuffer = memory.buffer;
-    this.#readOffset = memory.byteOffset;
-    this.#readSlabNo = this.#addChunk(memory, -1, true);
-    return memory;
-  }
-
-  /**
-   * Pins or unpins read slabs, from the current one on: while pinned, a read
-   * slab whose entries are all gone is dropped rather than reused, because ws
-   * still holds views of it (the fragments of a message it has not completed).
-   */
-  pinReadSlabs(pinned: boolean): void {
-    this.#readPinFrom = pinned
-      ? Math.min(this.#readPinFrom, this.#readSlabNo === NO_CHUNK ? this.#chunkBase : this.#readSlabNo)
-      : Infinity;
   }
 
   get(seq: number): LogEntry | undefined {
@@ -364,12 +334,7 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     this.#chunkBase += this.#chunks.length;
     this.#chunks = [];
     this.#chunkLastSeq = [];
-    this.#chunkRead = [];
-    // A socket reading into the old read slab goes on doing so; its payloads are
-    // copied until it takes a new one.
-    this.#readBuffer = EMPTY.buffer;
-    this.#readSlabNo = NO_CHUNK;
-    this.#readPinFrom = Infinity;
+    this.#chunkKept = [];
     // The memory goes too (clearing is how a person frees it); entries handed
     // out before keep their own bytes, since nothing is reused.
     this.#slab = EMPTY;
@@ -400,7 +365,7 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     const t = clock.now;
     if (data === undefined || (size = byteLengthOf.call(data)) === 0) {
       // No payload, or `size` bytes at `offset` of chunkNo (appendRepeat, or a
-      // frame in the read slab: appendFrame).
+      // payload kept as received: appendFrame).
     } else {
       let slab = this.#slab;
       offset = this.#slabUsed;
@@ -502,10 +467,10 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     while (spares.length > 0 && this.#bytes + spares.length * this.slabBytes > this.budgetBytes) spares.pop();
   }
 
-  #addChunk(memory: Uint8Array, seq: number, read = false): number {
+  #addChunk(memory: Uint8Array, seq: number, kept = false): number {
     this.#chunks.push(memory);
     this.#chunkLastSeq.push(seq);
-    this.#chunkRead.push(read);
+    this.#chunkKept.push(kept);
     return this.#chunkBase + this.#chunks.length - 1;
   }
 
@@ -579,23 +544,18 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     if (dead > 0) {
       this.#chunks.splice(0, dead);
       this.#chunkLastSeq.splice(0, dead);
-      this.#chunkRead.splice(0, dead);
+      this.#chunkKept.splice(0, dead);
       this.#chunkBase += dead;
     }
   }
 
-  /**
-   * Uncharges a chunk whose entries are all gone; a slab is kept for reuse. The
-   * read slab stays until the socket moves on (takeReadSlab releases it then).
-   */
+  /** Uncharges a chunk whose entries are all gone; a slab of the log's own is kept for reuse. */
   #releaseChunk(chunkNo: number): void {
-    if (chunkNo === this.#readSlabNo) return;
     const index = chunkNo - this.#chunkBase;
     const memory = this.#chunks[index]!;
     this.#chunks[index] = undefined;
     this.#bytes -= memory.byteLength;
-    const pinned = this.#chunkRead[index] && chunkNo >= this.#readPinFrom;
-    if (memory.byteLength === this.slabBytes && !pinned) this.#spareSlabs.push(memory);
+    if (memory.byteLength === this.slabBytes && !this.#chunkKept[index]) this.#spareSlabs.push(memory);
     // The slab being filled, with all its entries gone, is not filled further.
     if (chunkNo === this.#slabNo) {
       this.#slab = EMPTY;

@@ -513,4 +513,27 @@ describe('ClientConnection: TLS (wss) with a self-signed certificate', () => {
     const conn = await opened({ url, tls: { ca: cert } });
     expect(conn.readyState).toBe(1);
   });
+
+  it('ws:// to this TLS server: the message suggests wss://', async () => {
+    const conn = open({ url: url.replace('wss:', 'ws:') });
+    const err = await nextError(conn);
+    expect(err.code).toBe(ErrorCodes.CONNECTION_FAILED);
+    expect(err.message).toMatch(/if it serves TLS.*use wss:\/\//);
+  });
+});
+
+describe('ClientConnection: wss:// to a server that does not speak TLS', () => {
+  it('says so and says to use ws://, with OpenSSL’s text only in the details', async () => {
+    const plain = createHttpServer((_req, res) => res.end('plain HTTP'));
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => plain.close(r)));
+    const conn = open({ url: `wss://127.0.0.1:${(plain.address() as { port: number }).port}/` });
+    const [err, closed] = await Promise.all([nextError(conn), nextClose(conn)]);
+    expect(err.code).toBe(ErrorCodes.CONNECTION_FAILED);
+    expect(err.message).toMatch(/the server does not speak TLS/);
+    expect(err.message).toMatch(/Use ws:\/\/ instead of wss:\/\//);
+    expect(err.message).not.toMatch(/SSL routines|error:[0-9A-F]{8}/);
+    expect(String(err.details?.tlsError)).toMatch(/wrong version number/);
+    expect(closed.code).toBe(1006);
+  });
 });

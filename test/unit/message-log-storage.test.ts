@@ -1,10 +1,11 @@
 /**
  * MessageLog storage: the column ring (growth with wrap-around, eviction,
- * clear), payload slabs (copying, reuse after eviction, shared echo payloads)
- * and the byte accounting, checked against a plain model of what was appended.
+ * clear), payload slabs (copying, reuse after eviction, shared echo payloads),
+ * received payloads kept only when they own their whole buffer, and the byte
+ * accounting, checked against a plain model of what was appended.
  */
 import { describe, expect, it } from 'vitest';
-import { ENTRY_OVERHEAD, MessageLog, type LogEntry } from '../../app/log/message-log.js';
+import { ENTRY_OVERHEAD, KEEP_MIN_BYTES, MessageLog, type LogEntry } from '../../app/log/message-log.js';
 
 interface Expected {
   size: number;
@@ -187,8 +188,9 @@ describe('MessageLog: appendFrame and appendRepeat', () => {
     const log = new MessageLog({ budgetBytes: 1024 * 1024 });
     const slabs = new Set<ArrayBufferLike>();
     const kept = log.append('in', 'binary', new Uint8Array(1000).fill(1)).payload.slice();
+    const socketRead = new Uint8Array(4096); // views of it are copied, as ws's views of socket reads are
     for (let i = 0; i < 20_000; i++) {
-      const seq = log.appendFrame('in', 'binary', new Uint8Array(1 + (i % 3000)).fill(i & 0xff));
+      const seq = log.appendFrame('in', 'binary', socketRead.subarray(0, 1 + (i % 3000)).fill(i & 0xff));
       slabs.add(log.get(seq)!.payload.buffer);
       expect(log.bytes).toBeLessThanOrEqual(log.budgetBytes);
     }
@@ -208,80 +210,69 @@ describe('MessageLog: appendFrame and appendRepeat', () => {
   });
 });
 
-describe('MessageLog: read slabs (a socket reading into the log)', () => {
-  it('keeps payloads that are views of the read slab where they are, charged once', () => {
-    const log = new MessageLog({ budgetBytes: 64 * 1024 }); // slabs of 4 KiB
-    const before = log.bytes;
-    const slab = log.takeReadSlab(100);
-    expect(slab.byteLength).toBe(log.slabBytes);
-    slab.set(Buffer.from('helloworld'), 0);
-    const a = log.appendFrame('in', 'text', Buffer.from(slab.buffer, slab.byteOffset, 5));
-    const b = log.appendFrame('in', 'text', Buffer.from(slab.buffer, slab.byteOffset + 5, 5));
-    expect(log.get(a)!.payload.buffer).toBe(slab.buffer);
-    expect(new TextDecoder().decode(log.get(b)!.payload)).toBe('world');
-    expect(log.bytes - before).toBe(log.slabBytes + 2 * ENTRY_OVERHEAD);
-    // Bytes from anywhere else are still copied.
-    const other = Buffer.from('copied');
-    const c = log.appendFrame('in', 'text', other);
-    expect(log.get(c)!.payload.buffer).not.toBe(other.buffer);
+describe('MessageLog: a received payload is kept only when it owns its whole buffer', () => {
+  it('copies a payload that is a view into a larger buffer: the entry does not hold that buffer', () => {
+    const log = new MessageLog({ budgetBytes: 4 * 1024 * 1024 }); // slabs of 256 KiB
+    const socketRead = new Uint8Array(2 * 1024 * 1024); // larger than a slab, so a kept view would show
+    const payload = socketRead.subarray(1000, 1000 + KEEP_MIN_BYTES).fill(5);
+    const seq = log.appendFrame('in', 'binary', payload);
+    expect(log.get(seq)!.payload.buffer).not.toBe(socketRead.buffer);
+    expect(log.get(seq)!.payload.buffer.byteLength).toBe(log.slabBytes);
+    // Larger than a slab: a copy of its own, of its size, not the buffer it was a view into.
+    const large = socketRead.subarray(100_000, 100_000 + log.slabBytes + 1).fill(6);
+    const largeSeq = log.appendFrame('in', 'binary', large);
+    expect(log.get(largeSeq)!.payload.buffer.byteLength).toBe(log.slabBytes + 1);
+    socketRead.fill(0);
+    expect(log.readPayload(seq)!.every((b) => b === 5)).toBe(true);
+    expect(log.readPayload(largeSeq)!.every((b) => b === 6)).toBe(true);
+    expect(log.bytes).toBe(2 * log.slabBytes + 1 + 2 * ENTRY_OVERHEAD);
   });
 
-  it('reuses a read slab once its entries are gone, but never the current one', () => {
-    const log = new MessageLog({ budgetBytes: 32 * 1024 }); // slabs of 2 KiB
-    const first = log.takeReadSlab(1);
-    const seq = log.appendFrame('in', 'binary', new Uint8Array(first.buffer, first.byteOffset, 100));
-    // Evict everything, the first read slab's entry included: it is still the read slab, so kept.
-    for (let i = 0; i < 200; i++) log.append('in', 'binary', new Uint8Array(1000));
-    expect(log.get(seq)).toBeUndefined();
+  it('copies a view that starts at 0 but stops short of its buffer’s end, and one that ends there', () => {
+    const log = new MessageLog({ budgetBytes: 1024 * 1024 });
+    const buffer = new Uint8Array(4 * KEEP_MIN_BYTES).fill(3);
+    const head = log.appendFrame('in', 'binary', buffer.subarray(0, 2 * KEEP_MIN_BYTES));
+    const tail = log.appendFrame('in', 'binary', buffer.subarray(2 * KEEP_MIN_BYTES));
+    for (const seq of [head, tail]) expect(log.get(seq)!.payload.buffer).not.toBe(buffer.buffer);
+  });
+
+  it('keeps a payload that owns its whole ArrayBuffer, charged at its size, and never reuses it', () => {
+    const log = new MessageLog({ budgetBytes: 1024 * 1024 }); // slabs of 64 KiB
+    const owned = Buffer.alloc(log.slabBytes, 9); // exactly a slab long: must still not become a spare slab
+    expect(owned.byteLength).toBeGreaterThanOrEqual(KEEP_MIN_BYTES);
+    expect(owned.byteOffset === 0 && owned.byteLength === owned.buffer.byteLength).toBe(true);
+    const seq = log.appendFrame('in', 'binary', owned);
+    expect(log.get(seq)!.payload.buffer).toBe(owned.buffer);
+    expect(log.bytes).toBe(log.slabBytes + ENTRY_OVERHEAD);
+    // Evict it, then fill the log again: its memory is not written into.
+    while (log.firstSeq <= seq) log.appendFrame('in', 'binary', new Uint8Array(100).fill(1));
+    for (let i = 0; i < 5000; i++) log.append('in', 'binary', new Uint8Array(500).fill(2));
+    expect(owned.every((b) => b === 9)).toBe(true);
     expect(log.bytes).toBeLessThanOrEqual(log.budgetBytes);
-    // Moving on releases it; with nothing pinned it is reused.
-    const second = log.takeReadSlab(1);
-    const third = log.takeReadSlab(1);
-    expect([second.buffer, third.buffer]).toContain(first.buffer);
-    expect(log.bytes).toBeLessThanOrEqual(log.budgetBytes);
   });
 
-  it('does not reuse read slabs while pinned (ws still holds fragments of a message)', () => {
-    const log = new MessageLog({ budgetBytes: 32 * 1024 });
-    const seen = new Set<ArrayBufferLike>();
-    log.pinReadSlabs(true);
-    let slab = log.takeReadSlab(1);
-    seen.add(slab.buffer);
-    for (let round = 0; round < 40; round++) {
-      log.appendFrame('in', 'binary', new Uint8Array(slab.buffer, slab.byteOffset, 1500));
-      slab = log.takeReadSlab(1);
-      expect(seen.has(slab.buffer)).toBe(false);
-      seen.add(slab.buffer);
-      expect(log.bytes).toBeLessThanOrEqual(log.budgetBytes);
-    }
-    log.pinReadSlabs(false);
-    for (let round = 0; round < 40; round++) {
-      log.appendFrame('in', 'binary', new Uint8Array(slab.buffer, slab.byteOffset, 1500));
-      slab = log.takeReadSlab(1);
-    }
-    // Unpinned, released read slabs come back.
-    expect(seen.has(slab.buffer)).toBe(true);
+  it('copies an owned payload smaller than KEEP_MIN_BYTES', () => {
+    const log = new MessageLog();
+    const small = new Uint8Array(KEEP_MIN_BYTES - 1).fill(4);
+    const seq = log.appendFrame('in', 'binary', small);
+    expect(log.get(seq)!.payload.buffer).not.toBe(small.buffer);
   });
 
-  it('stays within the budget when taking a read slab, with payloads larger than a slab between', () => {
-    const log = new MessageLog({ budgetBytes: 64 * 1024 }); // slabs of 4 KiB
-    for (let i = 0; i < 3000; i++) {
-      // As a socket does: a slab, or memory of its own for a frame larger than one.
-      const size = i % 7 === 0 ? 20_000 + (i % 5) * 1000 : 1 + ((i * 37) % 3000);
-      const slab = log.takeReadSlab(size);
-      expect(log.bytes).toBeLessThanOrEqual(log.budgetBytes);
-      log.appendFrame('in', 'binary', new Uint8Array(slab.buffer, slab.byteOffset, size));
-      expect(log.bytes).toBeLessThanOrEqual(log.budgetBytes);
+  it('stays within the budget with kept payloads of every size among copied ones', () => {
+    const rnd = random(11);
+    const log = new MessageLog({ budgetBytes: 2 * 1024 * 1024 });
+    const model = new Map<number, Expected>();
+    for (let i = 0; i < 5000; i++) {
+      const size = Math.floor(rnd() ** 2 * 300_000);
+      const fill = i & 0xff;
+      const whole = rnd() < 0.5;
+      const data = whole ? new Uint8Array(size) : new Uint8Array(size + 64).subarray(32, 32 + size);
+      const seq = log.appendFrame('in', 'binary', data.fill(fill));
+      model.set(seq, { size, fill, dir: 'in', kind: 'binary' });
+      expect(log.bytes).toBeLessThanOrEqual(Math.max(log.budgetBytes, size + ENTRY_OVERHEAD));
     }
-  });
-
-  it('gives memory of its own for a frame larger than a slab, charged at its size', () => {
-    const log = new MessageLog({ budgetBytes: 64 * 1024 });
-    const big = log.takeReadSlab(10_000);
-    expect(big.byteLength).toBe(10_000);
-    big.fill(7);
-    const seq = log.appendFrame('in', 'binary', new Uint8Array(big.buffer, big.byteOffset, 10_000));
-    expect(log.get(seq)!.payload.buffer).toBe(big.buffer);
-    expect(log.bytes).toBe(10_000 + ENTRY_OVERHEAD);
+    expect(log.firstSeq).toBeGreaterThan(100);
+    checkAgainst(log, model);
+    expect(log.bytes).toBe(chargedBytes(log.read(log.firstSeq, Infinity)));
   });
 });
