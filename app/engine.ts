@@ -115,7 +115,7 @@ export class Engine {
   async dispose(): Promise<void> {
     for (const c of this.connections.values()) c.terminate();
     await Promise.all([...this.servers.values()].map((s) => s.stop()));
-    this.sessions.dispose(); // after the stops, so recordings include the closes
+    await this.sessions.dispose(); // after the stops, so recordings include the closes
     this.#flush();
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
   }
@@ -184,8 +184,24 @@ export class Engine {
     return this.#workspace;
   }
 
-  /** Recording, session files, HAR import/export and replay (app/sessions/). */
-  readonly sessions = new EngineSessions(this);
+  /** Recording, session files, HAR import/export and replay (app/sessions/), through a narrow host. */
+  readonly sessions = new EngineSessions({
+    workspaceDir: () => this.workspace().dir,
+    log: (logId) => this.log(logId),
+    logSource: (logId) => {
+      this.log(logId); // NOT_FOUND for an unknown id
+      const conn = this.connections.get(logId);
+      const server = this.servers.get(logId);
+      return {
+        role: server ? 'server' : 'client',
+        url: conn?.url ?? server?.url ?? '',
+        headers: conn?.options.headers ?? {},
+        protocols: conn?.options.protocols ?? server?.protocols ?? [],
+      };
+    },
+    openConnection: (options) => this.openConnection(options),
+    publish: (name, key, payload) => this.publish(name, key, payload),
+  });
 
   readonly #handlers: { [K in CommandName]: Handler<K> } = {
     ...this.sessions.handlers,

@@ -165,13 +165,12 @@ export function openConnect(plan: ConnectPlan): ConnectSession {
   const engine = new Engine();
   const connection = engine.openConnection(plan.options);
   if (plan.record !== undefined) {
-    try {
-      engine.sessions.recordToFile(connection.id, plan.record);
-    } catch (err) {
+    // The file opens in the background; the recording holds every entry from the first.
+    engine.sessions.recordToFile(connection.id, plan.record).catch((err: unknown) => {
       connection.terminate();
       process.stderr.write(`duplex connect: ${toErrorInfo(err).message}\n`);
       process.exit(2);
-    }
+    });
   }
   return { engine, connection };
 }

@@ -4,14 +4,10 @@
  * FILE.har`: the reverse, a HAR file those tools open. Exit 2 for a file that
  * cannot be read or parsed, 1 when a HAR has no WebSocket entries.
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { toErrorInfo } from '../app/errors.js';
-import { exportHar, importHar } from '../app/sessions/har.js';
-import { readSessionFile } from '../app/sessions/session-reader.js';
-import { writeNewSession } from '../app/sessions/session-store.js';
-import { writeFileAtomic } from '../app/workspace/json-file.js';
+import { exportHarFile, importHarToFolder } from '../app/sessions/session-store.js';
 
 export function registerImport(program: Command): void {
   program
@@ -35,7 +31,7 @@ export function registerImport(program: Command): void {
 
 export async function runImport(file: string, outDir: string, json: boolean): Promise<number> {
   try {
-    const { sessions, skippedMessages } = importHar(await readFile(file, 'utf8'), file);
+    const { sessions, skippedMessages } = await importHarToFolder(file, resolve(outDir));
     if (sessions.length === 0) {
       process.stderr.write(
         `duplex import: ${file} has no WebSocket entries with _webSocketMessages; record the page with the Network panel open and the WS filter off.\n`,
@@ -43,8 +39,8 @@ export async function runImport(file: string, outDir: string, json: boolean): Pr
       return 1;
     }
     for (const s of sessions) {
-      const path = resolve(outDir, await writeNewSession(resolve(outDir), s));
-      const messages = s.entries.length;
+      const path = resolve(outDir, s.name);
+      const messages = s.entries;
       process.stdout.write(
         json
           ? JSON.stringify({ event: 'imported', path, url: s.header.url, messages }) + '\n'
@@ -65,9 +61,8 @@ export async function runImport(file: string, outDir: string, json: boolean): Pr
 
 export async function runExport(sessionFile: string, out: string): Promise<number> {
   try {
-    const session = await readSessionFile(sessionFile);
-    for (const w of session.warnings) process.stderr.write(`duplex export: warning: ${w.message}\n`);
-    await writeFileAtomic(resolve(out), JSON.stringify(exportHar(session), null, 2) + '\n');
+    const warnings = await exportHarFile(sessionFile, resolve(out));
+    for (const w of warnings) process.stderr.write(`duplex export: warning: ${w.message}\n`);
     process.stdout.write(`${resolve(out)}\n`);
     return 0;
   } catch (err) {

@@ -8,7 +8,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_REPLAY_TIMEOUT_MS } from '../app/api.js';
 import { ErrorCodes, toErrorInfo } from '../app/errors.js';
-import { readSessionFile } from '../app/sessions/session-reader.js';
+import { openSessionSource } from '../app/sessions/session-reader.js';
 import { formatReplayReport, replaySession, timingStats } from '../app/sessions/replay.js';
 
 interface ReplayCliOptions {
@@ -53,11 +53,10 @@ export function registerReplay(program: Command): void {
 export async function runReplay(file: string, opts: ReplayCliOptions): Promise<number> {
   let session;
   try {
-    session = await readSessionFile(file);
+    session = await openSessionSource(file);
   } catch (err) {
     return fail(toErrorInfo(err).message, 2);
   }
-  for (const w of session.warnings) process.stderr.write(`duplex replay: warning: ${w.message}\n`);
   let report;
   try {
     report = await replaySession(session, {
@@ -72,9 +71,15 @@ export async function runReplay(file: string, opts: ReplayCliOptions): Promise<n
     const info = toErrorInfo(err);
     return fail(
       info.message,
-      info.code === ErrorCodes.INVALID_INPUT || info.code === ErrorCodes.NOT_FOUND ? 2 : 1,
+      info.code === ErrorCodes.INVALID_INPUT ||
+        info.code === ErrorCodes.NOT_FOUND ||
+        info.code === ErrorCodes.FILE
+        ? 2
+        : 1,
     );
   }
+  // The file streams through the replay, so what it tolerated is known at the end.
+  for (const w of session.warnings) process.stderr.write(`duplex replay: warning: ${w.message}\n`);
   if (opts.json) {
     const timing = report.deviationsMs.length > 0 ? timingStats(report.deviationsMs) : undefined;
     process.stdout.write(JSON.stringify({ ...report, timing }) + '\n');

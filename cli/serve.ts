@@ -88,7 +88,7 @@ export async function startServe(options: ServeOptions): Promise<ServeSession> {
     });
     const server = engine.server(info.serverId);
     if (replay) serveRecording(server, replay, { conversation: options.conversation ?? false });
-    if (options.record !== undefined) engine.sessions.recordToFile(info.serverId, options.record);
+    if (options.record !== undefined) await engine.sessions.recordToFile(info.serverId, options.record);
     return { engine, server };
   } catch (err) {
     await engine.dispose();
