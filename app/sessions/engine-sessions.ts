@@ -12,6 +12,7 @@ import type {
   CommandName,
   CommandOutput,
   LogEntryView,
+  LogFilter,
   RecordingInfo,
   ReplayReport,
   SessionIndexInfo,
@@ -202,7 +203,8 @@ export class EngineSessions {
       const out: LogEntryView[] = [];
       let lastRead = 0;
       // A filtered read is a streaming scan from fromSeq until `count` matches or the end.
-      for await (const batch of index.entries(fromSeq ? { seq: fromSeq } : undefined)) {
+      const from = fromSeq ? { seq: fromSeq } : undefined;
+      for await (const batch of index.entries(from, [], filter ? quickReject(filter) : undefined)) {
         for (const e of batch) {
           lastRead = e.seq;
           if (!match || match(e)) out.push(toSessionEntryView(e, index.header.startedAt));
@@ -362,6 +364,18 @@ export class EngineSessions {
       return slot.report;
     },
   };
+}
+
+/**
+ * A test on the raw line that rejects most lines a search cannot match, before
+ * they are parsed. JSON.stringify escapes only quotes, backslashes and control
+ * characters, so a needle without them appears in a matching line as it is;
+ * binary and base64 payloads are searched decoded, so those lines always pass.
+ */
+function quickReject(filter: LogFilter): ((raw: string) => boolean) | undefined {
+  if (!filter.search || /["\\\u0000-\u001f]/.test(filter.search)) return undefined;
+  const needle = filter.search.toLowerCase();
+  return (raw) => raw.toLowerCase().includes(needle) || raw.includes('"b64":');
 }
 
 function delay(ms: number): Promise<void> {

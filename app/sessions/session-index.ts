@@ -12,6 +12,7 @@ import { lineToEntry, type SessionEntry, type SessionHeader, type SessionWarning
 import {
   readHeaderLine,
   scanLines,
+  type ScanOptions,
   type ScanStart,
   type ScannedLine,
   type SessionSource,
@@ -117,7 +118,8 @@ export class SessionIndex {
       return;
     }
     this.#complete = false;
-    for await (const batch of scanLines(this.path, this.#next, this.#warnings, { leaveTail: true })) {
+    const options = { leaveTail: true, peek: true };
+    for await (const batch of scanLines(this.path, this.#next, this.#warnings, options)) {
       for (const l of batch) this.#add(l);
       const last = batch[batch.length - 1]!;
       this.#next = { offset: last.end, line: last.lineNo + 1, lastSeq: last.line.seq };
@@ -177,20 +179,14 @@ export class SessionIndex {
   async *entries(
     from: { seq: number } | { t: number } | undefined = undefined,
     warnings: SessionWarning[] = [],
+    prefilter?: (raw: string) => boolean,
   ): AsyncGenerator<SessionEntry[]> {
     const cp = from ? this.startFor(from) : undefined;
     const start = cp?.start ?? this.#bodyStart;
-    let reached: ((l: ScannedLine) => boolean) | undefined;
-    if (from && 'seq' in from) reached = (l) => l.line.seq >= from.seq;
-    else if (from) reached = (l) => l.line.t >= from.t;
-    for await (const batch of scanLines(this.path, start, warnings)) {
-      let lines = batch;
-      if (reached) {
-        const i = lines.findIndex(reached);
-        if (i === -1) continue;
-        lines = i === 0 ? lines : lines.slice(i);
-        reached = undefined;
-      }
+    const options: ScanOptions = {};
+    if (from) options.seek = from;
+    if (prefilter) options.prefilter = prefilter;
+    for await (const lines of scanLines(this.path, start, warnings, options)) {
       yield lines.map((l) => lineToEntry(l.line));
     }
   }

@@ -90,12 +90,32 @@ export async function readSessionFile(path: string): Promise<ReadSession> {
  * With `leaveTail`, an unfinished last line (a recording still writing it) is
  * neither read nor reported, so a later scan can continue before it.
  */
+export interface ScanOptions {
+  /** Leave an unfinished last line (a recording still writing it) unread and unreported. */
+  leaveTail?: boolean;
+  /**
+   * Read only seq, t, dir, kind and client of lines written in Duplex's own
+   * field order (the index needs no payloads); other lines are parsed whole.
+   */
+  peek?: boolean;
+  /** Lines for which this is false are passed over without being parsed (a search's quick reject). */
+  prefilter?: (raw: string) => boolean;
+  /** Start yielding at the first line with seq ≥ `seq` (or t ≥ `t`); the lines before are only peeked at. */
+  seek?: { seq: number } | { t: number };
+}
+
+function isBefore(line: SessionLine, target: { seq: number } | { t: number }): boolean {
+  return 'seq' in target ? line.seq < target.seq : line.t < target.t;
+}
+
 export async function* scanLines(
   path: string,
   start: ScanStart,
   warnings: SessionWarning[],
-  options: { leaveTail?: boolean } = {},
+  options: ScanOptions = {},
 ): AsyncGenerator<ScannedLine[]> {
+  const { peek, prefilter } = options;
+  let seek = options.seek;
   let lastSeq = start.lastSeq;
   let lineNo = start.line - 1;
   try {
@@ -105,7 +125,14 @@ export async function* scanLines(
         lineNo++;
         if (!raw.complete && options.leaveTail) break;
         if (isBlank(raw.text)) continue;
-        const checked = checkEventLine(raw.text, lastSeq);
+        // Lines before a seek target, and lines a search rejects, are only peeked at (or not parsed at all).
+        const quick = raw.complete && (peek || seek) ? peekEventLine(raw.text, lastSeq) : undefined;
+        if (seek && quick && isBefore(quick, seek)) {
+          lastSeq = quick.seq;
+          continue;
+        }
+        if (prefilter && raw.complete && !prefilter(raw.text)) continue;
+        const checked = (peek && quick) || checkEventLine(raw.text, lastSeq);
         if (typeof checked === 'string') {
           addWarning(warnings, {
             line: lineNo,
@@ -115,6 +142,11 @@ export async function* scanLines(
           });
           continue;
         }
+        if (seek && isBefore(checked, seek)) {
+          lastSeq = checked.seq;
+          continue;
+        }
+        seek = undefined;
         lastSeq = checked.seq;
         out.push({ line: checked, offset: raw.offset, end: raw.offset + raw.bytes, lineNo });
       }
@@ -177,6 +209,29 @@ export function checkEventLine(raw: string, lastSeq: number): SessionLine | stri
     return `seq ${parsed.data.seq} does not follow seq ${lastSeq}; lines are out of order or repeated`;
   }
   return parsed.data;
+}
+
+const PEEK =
+  /^\{"seq":(\d{1,15}),"t":(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?),"dir":"(in|out|none)","kind":"(text|binary|ping|pong|open|close|error|info)"(?:,"client":"((?:[^"\\]|\\.)*)")?[,}]/;
+
+/**
+ * The head of a line as entryToLine writes it, without parsing the payload;
+ * undefined when the line does not look like that (it is then parsed whole).
+ */
+function peekEventLine(raw: string, lastSeq: number): SessionLine | undefined {
+  if (raw.charCodeAt(raw.length - 1) !== 0x7d) return undefined;
+  const m = PEEK.exec(raw);
+  if (!m) return undefined;
+  const seq = Number(m[1]);
+  if (seq <= lastSeq || seq < 1) return undefined;
+  const line: SessionLine = {
+    seq,
+    t: Number(m[2]),
+    dir: m[3] as SessionLine['dir'],
+    kind: m[4] as SessionLine['kind'],
+  };
+  if (m[5] !== undefined) line.client = m[5].includes('\\') ? (JSON.parse(`"${m[5]}"`) as string) : m[5];
+  return line;
 }
 
 /** Reads only the header line (for listings), without loading the whole file. */
