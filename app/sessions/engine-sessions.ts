@@ -373,8 +373,9 @@ export class EngineSessions {
  * binary and base64 payloads are searched decoded, so those lines always pass.
  */
 function quickReject(filter: LogFilter): ((raw: string) => boolean) | undefined {
-  if (!filter.search || /["\\\u0000-\u001f]/.test(filter.search)) return undefined;
-  const needle = filter.search.toLowerCase();
+  const search = filter.search;
+  if (!search || [...search].some((c) => c === '"' || c === '\\' || c.charCodeAt(0) < 0x20)) return undefined;
+  const needle = search.toLowerCase();
   return (raw) => raw.toLowerCase().includes(needle) || raw.includes('"b64":');
 }
 
