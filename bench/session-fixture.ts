@@ -17,6 +17,8 @@ export interface FixtureOptions {
   badLineAfter?: number;
   /** A word that only this event's text contains (seq), for search. */
   needleAt?: number;
+  /** Filler characters per message (default 120): larger means fewer, bigger lines. */
+  padChars?: number;
 }
 
 export const NEEDLE = 'needle-7f3a';
@@ -25,8 +27,7 @@ export const NEEDLE = 'needle-7f3a';
 export async function writeSessionFixture(
   o: FixtureOptions,
 ): Promise<{ size: number; events: number; reused: boolean }> {
-  const marker = `${o.path}`;
-  const existing = await stat(marker).catch(() => undefined);
+  const existing = await stat(o.path).catch(() => undefined);
   if (existing && existing.size >= o.bytes && existing.size < o.bytes + 1024 * 1024) {
     return { size: existing.size, events: -1, reused: true };
   }
@@ -41,17 +42,18 @@ export async function writeSessionFixture(
     let size = 0;
     let seq = 0;
     let t = 0;
-    const pad = 'x'.repeat(120);
+    const pad = 'x'.repeat(o.padChars ?? 120);
     chunk +=
       entryToLine({ seq: ++seq, t, dir: 'none', kind: 'open', data: new Uint8Array(0), note: 'open' }) + '\n';
     while (size + chunk.length < o.bytes) {
-      for (let i = 0; i < 2000; i++) {
+      for (let i = 0; i < 200; i++) {
         t += 0.25;
         const text = `{"op":"tick","i":${seq},"word":"${seq === o.needleAt ? NEEDLE : 'hay'}","pad":"${pad}"}`;
         const data = utf8Encode(text);
         chunk += entryToLine({ seq: ++seq, t, dir: 'out', kind: 'text', data }) + '\n';
         chunk += entryToLine({ seq: ++seq, t: t + 0.1, dir: 'in', kind: 'text', data }) + '\n';
         if (o.badLineAfter !== undefined && seq >= o.badLineAfter && seq - 2 < o.badLineAfter) {
+          // One line of garbage in the middle: readers warn about it and read on.
           chunk += '{"seq": this is not json\n';
         }
       }

@@ -58,12 +58,15 @@ export class EngineSessions {
   }
 
   /** Records the log of a connection or server into a new session file of the workspace. */
-  recordStart(logId: string, name?: string, includeExisting = false): Promise<RecordingInfo> {
+  async recordStart(logId: string, name?: string, includeExisting = false): Promise<RecordingInfo> {
     const store = this.store();
     const url = this.#host.logSource(logId).url;
     const file = name ? (name.endsWith(SESSION_EXT) ? name : name + SESSION_EXT) : undefined;
     const fileName =
-      file ?? store.freeName(`${url}-${new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')}`);
+      file ??
+      (await store.freeNameAsync(
+        `${url}-${new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')}`,
+      ));
     return this.#record(logId, store.pathOf(fileName), fileName, includeExisting, 'wx');
   }
 

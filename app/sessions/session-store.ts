@@ -159,6 +159,12 @@ export class SessionStore {
     return { fileName: name.slice(0, -SESSION_EXT.length) + '.har', har: parts.join('') };
   }
 
+  /** A free file name, found by listing the folder without blocking (for recordings). */
+  async freeNameAsync(base: string): Promise<string> {
+    const names = new Set(await readdir(this.dir).catch(() => [] as string[]));
+    return freeNameAmong(base, (name) => names.has(name));
+  }
+
   /** A free file name in the folder for a new recording or import. */
   freeName(base: string): string {
     return freeName(this.dir, base);
@@ -254,10 +260,14 @@ class NewSessionFile {
 }
 
 export function freeName(dir: string, base: string, taken: Set<string> = new Set()): string {
+  return freeNameAmong(base, (name) => taken.has(name) || existsSync(join(dir, name)));
+}
+
+function freeNameAmong(base: string, used: (name: string) => boolean): string {
   const clean = slug(base) || 'session';
   for (let i = 1; ; i++) {
     const name = `${clean}${i === 1 ? '' : `-${i}`}${SESSION_EXT}`;
-    if (!taken.has(name) && !existsSync(join(dir, name))) return name;
+    if (!used(name)) return name;
   }
 }
 
