@@ -50,6 +50,8 @@ export class JsonScanner {
   #started = false;
   /** Bytes consumed so far (for error messages). */
   #offset = 0;
+  #bsBuf: Buffer | undefined;
+  #bsAt = -1;
 
   constructor(handlers: JsonScannerHandlers) {
     this.#h = handlers;
@@ -171,6 +173,12 @@ export class JsonScanner {
     for (; i < n; i++) {
       const c = buf[i]!;
       if (p.inString) {
+        if (!p.escape && c !== 0x5c && c !== 0x22) {
+          // Most of a document is string contents: jump to the next quote or backslash.
+          const q = this.#nextQuoteOrBackslash(buf, i + 1, n);
+          i = q - 1;
+          continue;
+        }
         if (p.escape) p.escape = false;
         else if (c === 0x5c) p.escape = true;
         else if (c === 0x22) {
@@ -232,6 +240,17 @@ export class JsonScanner {
     const top = this.#stack[this.#stack.length - 1];
     if (top) top.state = 'next';
     else this.#done = true;
+  }
+
+  /** Where the next `"` or `\\` of this chunk is (the backslash position is cached: they are rare). */
+  #nextQuoteOrBackslash(buf: Buffer, from: number, n: number): number {
+    if (this.#bsBuf !== buf || (this.#bsAt !== -1 && this.#bsAt < from)) {
+      this.#bsBuf = buf;
+      this.#bsAt = buf.indexOf(0x5c, from);
+    }
+    const q = buf.indexOf(0x22, from);
+    const end = q === -1 ? n : q;
+    return this.#bsAt !== -1 && this.#bsAt < end ? this.#bsAt : end;
   }
 
   #error(i: number, what: string): JsonSyntaxError {
