@@ -48,6 +48,8 @@ export const commandNames = [
   'session.list',
   'session.open',
   'session.read',
+  'session.info',
+  'session.locate',
   'session.payload',
   'session.rename',
   'session.delete',

@@ -254,6 +254,26 @@ export interface SessionView {
   clients: string[];
   /** Tolerated problems, e.g. a torn last line of a recording that was killed. */
   warnings: { line: number; message: string }[];
+  /**
+   * False while the file's index is still being built in the background: then
+   * total, lastSeq, clients and warnings cover only the part scanned so far
+   * (follow them with session.info).
+   */
+  complete?: boolean;
+}
+
+/** How far the background index of an open session has got (session.info). */
+export interface SessionIndexInfo {
+  name: string;
+  total: number;
+  firstSeq: number;
+  lastSeq: number;
+  clients: string[];
+  warnings: { line: number; message: string }[];
+  complete: boolean;
+  /** Bytes of the file the index covers, and the file's size. */
+  scannedBytes: number;
+  size: number;
 }
 
 export interface RecordingInfo {
@@ -450,6 +470,19 @@ export const commands = {
     output: {} as SessionView,
   },
   'session.read': { input: z.object({ name: sessionName, ...entryRange }), output: {} as LogPage },
+  /** The index of an open session: totals, clients, warnings, and whether the scan is complete. */
+  'session.info': { input: z.object({ name: sessionName }), output: {} as SessionIndexInfo },
+  /** The first entry at or after a seq, or at or after a time (ms after the recording started). */
+  'session.locate': {
+    input: z
+      .object({
+        name: sessionName,
+        seq: z.number().int().min(1).optional(),
+        offsetMs: z.number().min(0).optional(),
+      })
+      .refine((i) => (i.seq === undefined) !== (i.offsetMs === undefined), 'give either seq or offsetMs'),
+    output: {} as { seq: number; t: number },
+  },
   'session.payload': { input: z.object({ name: sessionName, ...payloadRange }), output: {} as PayloadSlice },
   'session.rename': {
     input: z.object({ name: sessionName, newName: sessionName }),

@@ -146,7 +146,7 @@ export class Engine {
   async dispose(): Promise<void> {
     for (const c of [...this.connections.values(), ...this.#closing]) c.terminate();
     await Promise.all([...this.servers.values()].map((s) => s.stop()));
-    this.sessions.dispose(); // after the stops, so recordings include the closes
+    await this.sessions.dispose(); // after the stops, so recordings include the closes
     this.#flush();
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
   }
@@ -215,8 +215,24 @@ export class Engine {
     return this.#workspace;
   }
 
-  /** Recording, session files, HAR import/export and replay (app/sessions/). */
-  readonly sessions = new EngineSessions(this);
+  /** Recording, session files, HAR import/export and replay (app/sessions/), through a narrow host. */
+  readonly sessions = new EngineSessions({
+    workspaceDir: () => this.workspace().dir,
+    log: (logId) => this.log(logId),
+    logSource: (logId) => {
+      this.log(logId); // NOT_FOUND for an unknown id
+      const conn = this.connections.get(logId);
+      const server = this.servers.get(logId);
+      return {
+        role: server ? 'server' : 'client',
+        url: conn?.url ?? server?.url ?? '',
+        headers: conn?.options.headers ?? {},
+        protocols: conn?.options.protocols ?? server?.protocols ?? [],
+      };
+    },
+    openConnection: (options) => this.openConnection(options),
+    publish: (name, key, payload) => this.publish(name, key, payload),
+  });
 
   readonly #handlers: { [K in AnyCommandName]: Handler<K> } = {
     ...this.sessions.handlers,
@@ -238,7 +254,7 @@ export class Engine {
       return c.info();
     },
     'connection.reconnect': ({ connectionId }) => this.connection(connectionId).reconnect().info(),
-    'connection.remove': ({ connectionId }) => {
+    'connection.remove': async ({ connectionId }) => {
       const c = this.connection(connectionId);
       // A closing handshake under way (Disconnect, or a tab closing) is let finish, so the
       // server's close frame is read rather than cut by a reset; ws ends it within its
@@ -255,7 +271,7 @@ export class Engine {
       }
       // A recording of a connection nobody can reach any more would hold its session file forever.
       if (this.sessions.isRecording(connectionId)) {
-        this.sessions.recordStop(connectionId);
+        await this.sessions.recordStop(connectionId);
         this.#workspaceChanged('sessions');
       }
       this.connections.delete(connectionId);

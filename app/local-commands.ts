@@ -4,17 +4,14 @@
  * export — reached through Engine.call like every other command. They take
  * paths on this machine, so the transports do not offer them.
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { LocalCommandName } from './contract.js';
 import type { Engine, Handler } from './engine.js';
 import { DuplexError, ErrorCodes } from './errors.js';
-import { exportHar, importHar } from './sessions/har.js';
 import { serveRecording } from './sessions/mock-replay.js';
 import { replaySession } from './sessions/replay.js';
-import { readSessionFile } from './sessions/session-reader.js';
-import { writeNewSession } from './sessions/session-store.js';
-import { writeFileAtomic } from './workspace/json-file.js';
+import { openSessionSource, readSessionFile } from './sessions/session-reader.js';
+import { exportHarFile, importHarToFolder } from './sessions/session-store.js';
 import { parseWebSocketUrl } from './websocket-rules.js';
 
 export function localHandlers(engine: Engine): { [K in LocalCommandName]: Handler<K> } {
@@ -30,7 +27,8 @@ export function localHandlers(engine: Engine): { [K in LocalCommandName]: Handle
     },
 
     'file.replay': async ({ file, ...options }) => {
-      const session = await readSessionFile(file);
+      // The file streams through the replay; what it tolerated is known at the end.
+      const session = await openSessionSource(file);
       // A malformed --url is the caller's mistake, not a replay that went wrong.
       if (options.url !== undefined) parseWebSocketUrl(options.url);
       const report = await replaySession(session, {
@@ -41,23 +39,22 @@ export function localHandlers(engine: Engine): { [K in LocalCommandName]: Handle
     },
 
     'file.import': async ({ file, outDir }) => {
-      const { sessions, skippedMessages } = importHar(await readText(file), file);
       const dir = resolve(outDir);
-      const written = [];
-      for (const s of sessions) {
-        const path = resolve(dir, await writeNewSession(dir, s).catch(writeFailed(dir)));
-        written.push({ path, url: s.header.url, messages: s.entries.length });
-      }
-      return { sessions: written, skippedMessages };
+      const { sessions, skippedMessages } = await importHarToFolder(file, dir).catch(writeFailed(dir));
+      return {
+        sessions: sessions.map((s) => ({
+          path: resolve(dir, s.name),
+          url: s.header.url,
+          messages: s.entries,
+        })),
+        skippedMessages,
+      };
     },
 
     'file.export': async ({ file, out }) => {
-      const session = await readSessionFile(file);
       const path = resolve(out);
-      await writeFileAtomic(path, JSON.stringify(exportHar(session), null, 2) + '\n').catch(
-        writeFailed(path),
-      );
-      return { path, warnings: session.warnings };
+      const warnings = await exportHarFile(file, path).catch(writeFailed(path));
+      return { path, warnings };
     },
   };
 }
@@ -68,16 +65,4 @@ function writeFailed(path: string): (err: unknown) => never {
     if (err instanceof DuplexError) throw err;
     throw new DuplexError(ErrorCodes.FILE, `Cannot write ${path}: ${(err as Error).message}.`);
   };
-}
-
-async function readText(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new DuplexError(
-      ErrorCodes.FILE,
-      e.code === 'ENOENT' ? `${file} does not exist; check the path.` : `Cannot read ${file}: ${e.message}.`,
-    );
-  }
 }

@@ -8,15 +8,24 @@
 import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { z } from 'zod';
-import type { CommandName, CommandOutput, RecordingInfo, ReplayReport, commands } from '../contract.js';
-import type { Engine } from '../engine.js';
+import type {
+  CommandName,
+  CommandOutput,
+  LogEntryView,
+  LogFilter,
+  RecordingInfo,
+  ReplayReport,
+  SessionIndexInfo,
+  commands,
+} from '../contract.js';
 import { DuplexError, ErrorCodes, toErrorInfo } from '../errors.js';
 import { compileFilter } from '../log/log-filter.js';
 import { SESSION_EXT, toSessionEntryView, type SessionEntry } from './session-format.js';
+import type { SessionHost } from './session-host.js';
+import type { SessionIndex } from './session-index.js';
 import { SessionWriter } from './session-writer.js';
 import { SessionStore } from './session-store.js';
 import { ReplayControl, replaySession } from './replay.js';
-import { sessionClients } from './session-script.js';
 import { revealInFileManager } from './reveal.js';
 
 type SessionCommand = Extract<CommandName, `session.${string}`>;
@@ -27,32 +36,37 @@ type SessionHandlers = {
 };
 
 const PAGE = 500;
+/** How long session.open waits for the index of a small file before answering with what it has. */
+const OPEN_WAIT_MS = 150;
 
 export class EngineSessions {
-  readonly #engine: Engine;
+  readonly #host: SessionHost;
   readonly #recordings = new Map<string, { writer: SessionWriter; name: string }>();
   readonly #replays = new Map<string, { report: ReplayReport; control: ReplayControl }>();
   #nextReplay = 1;
   #store: SessionStore | undefined;
 
-  constructor(engine: Engine) {
-    this.#engine = engine;
+  constructor(host: SessionHost) {
+    this.#host = host;
   }
 
   /** The sessions folder of the workspace (throws FILE without a workspace). */
   store(): SessionStore {
-    const dir = join(this.#engine.workspace().dir, 'sessions');
+    const dir = join(this.#host.workspaceDir(), 'sessions');
     if (this.#store?.dir !== dir) this.#store = new SessionStore(dir);
     return this.#store;
   }
 
   /** Records the log of a connection or server into a new session file of the workspace. */
-  recordStart(logId: string, name?: string, includeExisting = false): RecordingInfo {
+  async recordStart(logId: string, name?: string, includeExisting = false): Promise<RecordingInfo> {
     const store = this.store();
-    const url = this.#urlOf(logId);
+    const url = this.#host.logSource(logId).url;
     const file = name ? (name.endsWith(SESSION_EXT) ? name : name + SESSION_EXT) : undefined;
     const fileName =
-      file ?? store.freeName(`${url}-${new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')}`);
+      file ??
+      (await store.freeNameAsync(
+        `${url}-${new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')}`,
+      ));
     return this.#record(logId, store.pathOf(fileName), fileName, includeExisting, 'wx');
   }
 
@@ -60,53 +74,53 @@ export class EngineSessions {
    * Records into any file (the CLI's --record FILE), from the log's first entry
    * on, replacing the file if it exists. Stopped by recordStop or dispose.
    */
-  recordToFile(logId: string, path: string): RecordingInfo {
+  recordToFile(logId: string, path: string): Promise<RecordingInfo> {
     return this.#record(logId, path, basename(path), true, 'w');
   }
 
-  #record(
+  async #record(
     logId: string,
     path: string,
     name: string,
     includeExisting: boolean,
     flags: 'w' | 'wx',
-  ): RecordingInfo {
+  ): Promise<RecordingInfo> {
     if (this.#recordings.has(logId)) {
       throw new DuplexError(
         ErrorCodes.INVALID_STATE,
         `${logId} is already being recorded; stop that recording first.`,
       );
     }
-    const log = this.#engine.log(logId);
-    const conn = this.#engine.connections.get(logId);
-    const server = this.#engine.servers.get(logId);
+    const log = this.#host.log(logId);
+    const source = this.#host.logSource(logId);
+    // Attached at once, so nothing logged while the file opens is missed.
     const writer = new SessionWriter({
       path,
       flags,
       header: {
-        role: server ? 'server' : 'client',
-        url: this.#urlOf(logId),
-        headers: conn?.options.headers ?? {},
-        protocols: conn?.options.protocols ?? server?.protocols ?? [],
+        ...source,
         source: 'duplex',
         // Existing entries count from the first of them, so no time is negative.
         startedAt: (includeExisting ? log.read(log.firstSeq, 1)[0]?.t : undefined) ?? Date.now(),
       },
     }).attach(log, includeExisting);
-    this.#recordings.set(logId, { writer, name });
-    return this.#info(logId);
+    const rec = { writer, name };
+    this.#recordings.set(logId, rec);
+    try {
+      await writer.ready;
+    } catch (err) {
+      if (this.#recordings.get(logId) === rec) this.#recordings.delete(logId);
+      throw err;
+    }
+    // A short connection may already have stopped it (dispose) while the file opened.
+    return this.#info(logId, rec);
   }
 
-  #urlOf(logId: string): string {
-    this.#engine.log(logId); // NOT_FOUND for an unknown id
-    return this.#engine.connections.get(logId)?.url ?? this.#engine.servers.get(logId)?.url ?? '';
-  }
-
-  recordStop(logId: string): RecordingInfo {
+  async recordStop(logId: string): Promise<RecordingInfo> {
     const rec = this.#recordings.get(logId);
     if (!rec) throw new DuplexError(ErrorCodes.NOT_FOUND, `${logId} is not being recorded.`);
-    rec.writer.stop();
     this.#recordings.delete(logId);
+    await rec.writer.stop();
     return { ...this.#info(logId, rec), recording: false };
   }
 
@@ -115,9 +129,9 @@ export class EngineSessions {
     return this.#recordings.has(logId);
   }
 
-  /** Stops every recording (flushed and closed) — called by Engine.dispose. */
-  dispose(): void {
-    for (const logId of [...this.#recordings.keys()]) this.recordStop(logId);
+  /** Stops every recording (appended, fsynced and closed) — called by Engine.dispose. */
+  async dispose(): Promise<void> {
+    await Promise.all([...this.#recordings.keys()].map((logId) => this.recordStop(logId)));
   }
 
   #info(logId: string, rec = this.#recordings.get(logId)!): RecordingInfo {
@@ -131,6 +145,26 @@ export class EngineSessions {
     };
   }
 
+  #indexInfo(name: string, index: SessionIndex): SessionIndexInfo {
+    return {
+      name,
+      total: index.count,
+      firstSeq: index.firstSeq,
+      lastSeq: index.lastSeq,
+      clients: index.clients,
+      warnings: [...index.warnings],
+      complete: index.complete,
+      scannedBytes: index.scannedBytes,
+      size: index.size,
+    };
+  }
+
+  /** The first entry with seq ≥ `seq`, streamed from the index's nearest checkpoint. */
+  async #entryAt(index: SessionIndex, seq: number): Promise<SessionEntry | undefined> {
+    for await (const batch of index.entries({ seq })) return batch[0];
+    return undefined;
+  }
+
   readonly handlers: SessionHandlers = {
     'session.recordStart': ({ logId, name, includeExisting }) =>
       this.recordStart(logId, name, includeExisting),
@@ -138,45 +172,78 @@ export class EngineSessions {
     'session.recordings': () => [...this.#recordings.keys()].map((logId) => this.#info(logId)),
     'session.list': () => this.store().list(),
     'session.open': async ({ name, count }) => {
-      const s = await this.store().open(name);
-      const { version, createdAt, startedAt, role, url, headers, protocols } = s.header;
+      const index = await this.store().index(name);
+      // The first rows come straight from the start of the file; the index builds meanwhile.
+      const entries: LogEntryView[] = [];
+      const want = count ?? PAGE;
+      for await (const batch of index.entries()) {
+        for (const e of batch) {
+          if (entries.length === want) break;
+          entries.push(toSessionEntryView(e, index.header.startedAt));
+        }
+        if (entries.length === want) break;
+      }
+      await Promise.race([index.build().catch(() => undefined), delay(OPEN_WAIT_MS)]);
+      const { version, createdAt, startedAt, role, url, headers, protocols } = index.header;
       const header = { version, createdAt, startedAt, role, url, headers, protocols };
-      if (s.header.name !== undefined) Object.assign(header, { name: s.header.name });
-      if (s.header.source !== undefined) Object.assign(header, { source: s.header.source });
+      if (index.header.name !== undefined) Object.assign(header, { name: index.header.name });
+      if (index.header.source !== undefined) Object.assign(header, { source: index.header.source });
+      const info = this.#indexInfo(name, index);
+      const lastRead = entries[entries.length - 1]?.seq ?? 0;
       return {
         name,
-        path: s.path,
+        path: index.path,
         header,
-        total: s.entries.length,
-        firstSeq: s.entries[0]?.seq ?? 1,
-        lastSeq: s.entries[s.entries.length - 1]?.seq ?? 0,
-        entries: s.entries.slice(0, count ?? PAGE).map((e) => toSessionEntryView(e, s.header.startedAt)),
-        clients: sessionClients(s),
-        warnings: s.warnings,
+        total: Math.max(info.total, entries.length),
+        firstSeq: entries[0]?.seq ?? info.firstSeq,
+        lastSeq: Math.max(info.lastSeq, lastRead),
+        entries,
+        clients: info.clients,
+        warnings: info.warnings,
+        complete: info.complete,
       };
     },
+    'session.info': async ({ name }) => this.#indexInfo(name, await this.store().index(name)),
     'session.read': async ({ name, fromSeq, count, filter }) => {
-      const s = await this.store().open(name);
+      const index = await this.store().index(name);
       const match = filter ? compileFilter<SessionEntry>(filter, (e) => e.data) : undefined;
-      const out = [];
-      for (
-        let i = lowerBound(s.entries, fromSeq ?? 0);
-        i < s.entries.length && out.length < (count ?? PAGE);
-        i++
-      ) {
-        const e = s.entries[i]!;
-        if (!match || match(e)) out.push(toSessionEntryView(e, s.header.startedAt));
+      const want = count ?? PAGE;
+      const out: LogEntryView[] = [];
+      let lastRead = 0;
+      // A filtered read is a streaming scan from fromSeq until `count` matches or the end.
+      const from = fromSeq ? { seq: fromSeq } : undefined;
+      for await (const batch of index.entries(from, [], filter ? quickReject(filter) : undefined)) {
+        for (const e of batch) {
+          lastRead = e.seq;
+          if (!match || match(e)) out.push(toSessionEntryView(e, index.header.startedAt));
+          if (out.length === want) break;
+        }
+        if (out.length === want) break;
       }
       return {
         logId: name,
         entries: out,
-        firstSeq: s.entries[0]?.seq ?? 1,
-        lastSeq: s.entries[s.entries.length - 1]?.seq ?? 0,
+        firstSeq: index.firstSeq,
+        lastSeq: Math.max(index.lastSeq, lastRead),
       };
     },
+    'session.locate': async ({ name, seq, offsetMs }) => {
+      const index = await this.store().index(name);
+      const target = seq !== undefined ? { seq } : { t: offsetMs! };
+      for await (const batch of index.entries(target)) {
+        const e = batch[0]!;
+        return { seq: e.seq, t: index.header.startedAt + e.t };
+      }
+      throw new DuplexError(
+        ErrorCodes.NOT_FOUND,
+        seq !== undefined
+          ? `Session ${name} has no entry at or after seq ${seq}; its last is ${index.lastSeq}.`
+          : `Session ${name} has no entry ${offsetMs} ms or later after its start.`,
+      );
+    },
     'session.payload': async ({ name, seq, offset, length }) => {
-      const s = await this.store().open(name);
-      const e = s.entries[lowerBound(s.entries, seq)];
+      const index = await this.store().index(name);
+      const e = await this.#entryAt(index, seq);
       if (!e || e.seq !== seq)
         throw new DuplexError(ErrorCodes.NOT_FOUND, `Session ${name} has no entry ${seq}.`);
       const from = Math.min(offset ?? 0, e.data.byteLength);
@@ -220,12 +287,12 @@ export class EngineSessions {
     },
     'session.export': ({ name }) => this.store().exportHar(name),
     'session.replay': async ({ name, url, speed, verify, ignore, timeoutMs, clientId, startPaused }) => {
-      const session = await this.store().open(name);
+      const session = (await this.store().index(name)).source();
       const replayId = `replay-${this.#nextReplay++}`;
       let connectionId = '';
       const control = new ReplayControl({ paused: startPaused ?? false });
       const publish = (): void =>
-        this.#engine.publish('session.replayProgress', replayId, { replayId, report: slot.report });
+        this.#host.publish('session.replayProgress', replayId, { replayId, report: slot.report });
       const slot: { report: ReplayReport; control: ReplayControl } = {
         control,
         report: {
@@ -244,6 +311,8 @@ export class EngineSessions {
           paused: control.paused,
         },
       };
+      let connected!: () => void;
+      const opened = new Promise<void>((resolve) => (connected = resolve));
       const running = replaySession(session, {
         url,
         speed,
@@ -253,8 +322,9 @@ export class EngineSessions {
         clientId,
         control,
         connect: (options) => {
-          const conn = this.#engine.openConnection(options);
+          const conn = this.#host.openConnection(options);
           connectionId = conn.id;
+          connected();
           return conn;
         },
         onProgress: (report) => {
@@ -270,8 +340,9 @@ export class EngineSessions {
         .finally(() => {
           if (this.#replays.has(replayId)) publish();
         });
+      // The replay reads the file once to plan before it connects; a failure before that is the answer.
+      await Promise.race([opened, running.catch(() => undefined)]);
       if (!connectionId) {
-        // Failed before connecting (bad ignore path, unknown client): report it now.
         const report = await running;
         if (report.error) throw new DuplexError(report.error.code, report.error.message);
       }
@@ -307,15 +378,21 @@ export class EngineSessions {
   };
 }
 
-function lowerBound(entries: SessionEntry[], seq: number): number {
-  let lo = 0;
-  let hi = entries.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (entries[mid]!.seq < seq) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+/**
+ * A test on the raw line that rejects most lines a search cannot match, before
+ * they are parsed. JSON.stringify escapes only quotes, backslashes and control
+ * characters, so a needle without them appears in a matching line as it is;
+ * binary and base64 payloads are searched decoded, so those lines always pass.
+ */
+function quickReject(filter: LogFilter): ((raw: string) => boolean) | undefined {
+  const search = filter.search;
+  if (!search || [...search].some((c) => c === '"' || c === '\\' || c.charCodeAt(0) < 0x20)) return undefined;
+  const needle = search.toLowerCase();
+  return (raw) => raw.toLowerCase().includes(needle) || raw.includes('"b64":');
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /** An import that would create nothing is an error, not an empty success. */

@@ -13,8 +13,12 @@ import { ClientConnection } from '../connections/client-connection.js';
 import { DuplexError, ErrorCodes, toErrorInfo } from '../errors.js';
 import { utf8Decode } from '../payload/codecs.js';
 import type { Session } from './session-format.js';
+import type { SessionSource } from './session-reader.js';
 import { compareMessages, parseJsonPath, type Message } from './session-compare.js';
-import { scriptOf } from './session-script.js';
+import { clientSteps, planClientReplay } from './session-script.js';
+
+/** Bytes queued on the socket above which a fast replay waits for them to drain. */
+const HIGH_WATER_BYTES = 4 * 1024 * 1024;
 
 export interface ReplayOptions {
   /** Target URL; default the recorded one. */
@@ -131,7 +135,14 @@ export class ReplayControl {
 
 export type { ReplayReport, ReplayMismatch } from '../contract.js';
 
-export async function replaySession(session: Session, options: ReplayOptions = {}): Promise<ReplayReport> {
+/**
+ * Replays a session held in memory or streamed from its file (a SessionSource:
+ * one pass to plan, one to send; memory does not grow with the file).
+ */
+export async function replaySession(
+  session: Session | SessionSource,
+  options: ReplayOptions = {},
+): Promise<ReplayReport> {
   const speed = options.speed ?? 1;
   if (!(speed >= 0) || !Number.isFinite(speed)) {
     throw new DuplexError(
@@ -143,7 +154,10 @@ export async function replaySession(session: Session, options: ReplayOptions = {
   const timeoutMs = options.timeoutMs ?? DEFAULT_REPLAY_TIMEOUT_MS;
   const maxMismatches = options.maxMismatches ?? 10;
   const verify = options.verify ?? false;
-  const script = scriptOf(session, 'client', options.clientId);
+  const entries = (): AsyncIterable<Session['entries'][number]> | Session['entries'] =>
+    typeof session.entries === 'function' ? session.entries() : session.entries;
+  const role = session.header.role;
+  const plan = await planClientReplay(entries(), role, options.clientId);
   const url = options.url ?? session.header.url;
   const report: ReplayReport = {
     url,
@@ -151,9 +165,9 @@ export async function replaySession(session: Session, options: ReplayOptions = {
     ok: false,
     speed,
     verify,
-    toSend: script.steps.filter((s) => s.action === 'send').length,
+    toSend: plan.toSend,
     sent: 0,
-    expected: script.steps.filter((s) => s.action === 'receive').length,
+    expected: plan.expected,
     compared: 0,
     matched: 0,
     mismatches: [],
@@ -163,7 +177,9 @@ export async function replaySession(session: Session, options: ReplayOptions = {
   if (Object.keys(session.header.headers).length > 0) connectOptions.headers = session.header.headers;
   if (session.header.protocols.length > 0) connectOptions.protocols = session.header.protocols;
 
+  // Received messages not compared yet (only with verify); `receivedBefore` were compared and dropped.
   const received: Message[] = [];
+  let receivedBefore = 0;
   let wake: (() => void) | undefined;
   let closed = false;
   let conn: ClientConnection | undefined;
@@ -186,7 +202,7 @@ export async function replaySession(session: Session, options: ReplayOptions = {
     report.connectionId = conn.id;
     conn.on('error', () => undefined); // failures arrive as the close before open, or in the report
     conn.on('message', (entry) => {
-      if (entry.kind === 'text' || entry.kind === 'binary') {
+      if (verify && (entry.kind === 'text' || entry.kind === 'binary')) {
         received.push({ kind: entry.kind, data: entry.payload.slice() });
         wake?.();
       }
@@ -199,7 +215,7 @@ export async function replaySession(session: Session, options: ReplayOptions = {
     options.onProgress?.(report); // connected: the totals are known
     let t0 = performance.now();
     let incoming = 0;
-    for (const step of script.steps) {
+    for await (const step of clientSteps(entries(), role, plan)) {
       if (control?.stopped) break;
       if (step.action === 'receive') {
         if (!verify) continue;
@@ -208,7 +224,7 @@ export async function replaySession(session: Session, options: ReplayOptions = {
         const pausedBefore = control?.pausedMs() ?? 0;
         const due = performance.now() + timeoutMs;
         const left = (): number => due + (control?.pausedMs() ?? 0) - pausedBefore - performance.now();
-        while (received.length <= index && !closed && !control?.stopped && left() > 0) {
+        while (receivedBefore + received.length <= index && !closed && !control?.stopped && left() > 0) {
           let timer: NodeJS.Timeout | undefined;
           await new Promise<void>((resolve) => {
             wake = resolve;
@@ -217,7 +233,7 @@ export async function replaySession(session: Session, options: ReplayOptions = {
           clearTimeout(timer);
           wake = undefined;
         }
-        const got = received[index];
+        const got = received[index - receivedBefore];
         if (!got && control?.stopped) break;
         if (!got) {
           report.mismatches.push({
@@ -232,6 +248,8 @@ export async function replaySession(session: Session, options: ReplayOptions = {
           });
           break;
         }
+        received.shift();
+        receivedBefore++;
         report.compared++;
         const problems = compareMessages({ kind: step.entry.kind, data: step.entry.data }, got, ignore);
         if (problems.length === 0) report.matched++;
@@ -260,12 +278,20 @@ export async function replaySession(session: Session, options: ReplayOptions = {
       );
       report.sent++;
       options.onProgress?.(report);
+      // At speed 0 the file reads faster than the socket sends: wait for the queue to drain.
+      while (conn.bufferedAmount > HIGH_WATER_BYTES && conn.readyState === 1 && !control?.stopped) {
+        await sleep(1);
+      }
     }
     if (verify && report.mismatches.length === 0 && !control?.stopped) {
       // Anything beyond the recording that is already on its way counts as a difference.
       await sleep(50);
-      for (let i = report.expected; i < received.length && report.mismatches.length < maxMismatches; i++) {
-        const extra = received[i]!;
+      for (
+        let i = Math.max(report.expected, receivedBefore);
+        i < receivedBefore + received.length && report.mismatches.length < maxMismatches;
+        i++
+      ) {
+        const extra = received[i - receivedBefore]!;
         report.mismatches.push({
           index: i + 1,
           seq: 0,

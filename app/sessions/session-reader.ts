@@ -1,10 +1,13 @@
 /**
- * Reads a session file. A torn last line (a recording killed mid-write) is
- * reported as a warning and skipped; any other bad line, a missing or foreign
- * header, or a newer format version is a DUPLEX_ERR_FILE error naming the line
- * and the problem. The file is only ever read, never rewritten.
+ * Reads session files as streams, line by line, so a file of any size reads in
+ * bounded memory. The header (line 1) must be there and be ours: a missing or
+ * foreign header or a newer format version is a DUPLEX_ERR_FILE error naming
+ * line 1. A bad event line anywhere (invalid JSON, an unknown dir/kind, a seq
+ * that does not increase) is skipped and reported as a warning with its line
+ * number, so the rest stays readable; so is a torn last line (a recording
+ * killed mid-write). The file is only ever read, never rewritten.
  */
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { DuplexError, ErrorCodes } from '../errors.js';
 import {
   SESSION_FORMAT,
@@ -14,9 +17,15 @@ import {
   sessionLineSchema,
   type SessionEntry,
   type SessionHeader,
+  type SessionLine,
   type SessionWarning,
 } from './session-format.js';
+import { readLines } from './session-lines.js';
 
+/** Warnings kept per read; a file of garbage does not grow the list without end. */
+export const MAX_WARNINGS = 100;
+
+/** A whole session in memory: for small files (tests, a mock serving a recording). */
 export interface ReadSession {
   path: string;
   header: SessionHeader;
@@ -24,31 +33,141 @@ export interface ReadSession {
   warnings: SessionWarning[];
 }
 
-export async function readSessionFile(path: string): Promise<ReadSession> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new DuplexError(
-      ErrorCodes.FILE,
-      (err as NodeJS.ErrnoException).code === 'ENOENT'
-        ? `Session file ${path} does not exist; check the path.`
-        : `Cannot read session file ${path}: ${(err as Error).message}.`,
-    );
-  }
-  return { path, ...parseSession(text, path) };
+/** Where a scan of the event lines starts: a line start, its number, and the seq before it. */
+export interface ScanStart {
+  offset: number;
+  line: number;
+  lastSeq: number;
 }
 
-/** Parses the text of a session file; `where` names it in errors. */
+/** One valid event line of a scan. */
+export interface ScannedLine {
+  line: SessionLine;
+  /** Byte offset of the line, and of the line after it. */
+  offset: number;
+  end: number;
+  lineNo: number;
+}
+
+/**
+ * A session file opened for streaming: the header is read and checked, the
+ * events are read by each call of entries() (one pass over the file each).
+ * `warnings` holds the problems of the latest pass.
+ */
+export interface SessionSource {
+  path: string;
+  header: SessionHeader;
+  warnings: SessionWarning[];
+  entries(): AsyncIterable<SessionEntry>;
+}
+
+export async function openSessionSource(path: string): Promise<SessionSource> {
+  const { header, bodyOffset } = await readHeaderLine(path);
+  const warnings: SessionWarning[] = [];
+  return {
+    path,
+    header,
+    warnings,
+    async *entries() {
+      warnings.length = 0;
+      for await (const batch of scanLines(path, { offset: bodyOffset, line: 2, lastSeq: 0 }, warnings)) {
+        for (const l of batch) yield lineToEntry(l.line);
+      }
+    },
+  };
+}
+
+/** Reads a whole session into memory. Only for files known to be small; the rest streams. */
+export async function readSessionFile(path: string): Promise<ReadSession> {
+  const source = await openSessionSource(path);
+  const entries: SessionEntry[] = [];
+  for await (const e of source.entries()) entries.push(e);
+  return { path, header: source.header, entries, warnings: source.warnings };
+}
+
+/**
+ * The valid event lines from `start` on, in batches. Bad lines go to `warnings`.
+ * With `leaveTail`, an unfinished last line (a recording still writing it) is
+ * neither read nor reported, so a later scan can continue before it.
+ */
+export interface ScanOptions {
+  /** Leave an unfinished last line (a recording still writing it) unread and unreported. */
+  leaveTail?: boolean;
+  /**
+   * Read only seq, t, dir, kind and client of lines written in Duplex's own
+   * field order (the index needs no payloads); other lines are parsed whole.
+   */
+  peek?: boolean;
+  /** Lines for which this is false are passed over without being parsed (a search's quick reject). */
+  prefilter?: (raw: string) => boolean;
+  /** Start yielding at the first line with seq ≥ `seq` (or t ≥ `t`); the lines before are only peeked at. */
+  seek?: { seq: number } | { t: number };
+}
+
+function isBefore(line: SessionLine, target: { seq: number } | { t: number }): boolean {
+  return 'seq' in target ? line.seq < target.seq : line.t < target.t;
+}
+
+export async function* scanLines(
+  path: string,
+  start: ScanStart,
+  warnings: SessionWarning[],
+  options: ScanOptions = {},
+): AsyncGenerator<ScannedLine[]> {
+  const { peek, prefilter } = options;
+  let seek = options.seek;
+  let lastSeq = start.lastSeq;
+  let lineNo = start.line - 1;
+  try {
+    for await (const batch of readLines(path, { start: start.offset })) {
+      const out: ScannedLine[] = [];
+      for (const raw of batch) {
+        lineNo++;
+        if (!raw.complete && options.leaveTail) break;
+        if (isBlank(raw.text)) continue;
+        // Lines before a seek target, and lines a search rejects, are only peeked at (or not parsed at all).
+        const quick = raw.complete && (peek || seek) ? peekEventLine(raw.text, lastSeq) : undefined;
+        if (seek && quick && isBefore(quick, seek)) {
+          lastSeq = quick.seq;
+          continue;
+        }
+        if (prefilter && raw.complete && !prefilter(raw.text)) continue;
+        const checked = (peek && quick) || checkEventLine(raw.text, lastSeq);
+        if (typeof checked === 'string') {
+          addWarning(warnings, {
+            line: lineNo,
+            message: raw.complete
+              ? `line ${lineNo}: ${checked}; the line was skipped`
+              : `line ${lineNo} is incomplete (${raw.bytes} bytes, no line end): the recording was cut off while writing it; it was skipped`,
+          });
+          continue;
+        }
+        if (seek && isBefore(checked, seek)) {
+          lastSeq = checked.seq;
+          continue;
+        }
+        seek = undefined;
+        lastSeq = checked.seq;
+        out.push({ line: checked, offset: raw.offset, end: raw.offset + raw.bytes, lineNo });
+      }
+      if (out.length > 0) yield out;
+    }
+  } catch (err) {
+    if (err instanceof DuplexError) throw err;
+    throw readFailure(path, err);
+  }
+}
+
+/** Parses the text of a whole session held in memory (small inputs only); `where` names it. */
 export function parseSession(
   text: string,
   where = 'session',
 ): { header: SessionHeader; entries: SessionEntry[]; warnings: SessionWarning[] } {
   const lines = text.split('\n');
-  // A file that ends with a newline splits into a last empty string; one that does not has a torn tail.
+  // A text that ends with a newline splits into a last empty string; one that does not has a torn tail.
   const tornTail = lines[lines.length - 1] !== '';
   if (!tornTail) lines.pop();
-  if (lines.length === 0 || (lines.length === 1 && lines[0]!.trim() === '')) {
+  if (lines.length === 0 || (lines.length === 1 && isBlank(lines[0]!))) {
     throw fileError(where, 1, 'the file is empty; a session starts with a header line');
   }
   const header = parseHeader(lines[0]!, where, tornTail && lines.length === 1);
@@ -58,41 +177,72 @@ export function parseSession(
   for (let i = 1; i < lines.length; i++) {
     const raw = lines[i]!;
     const lineNo = i + 1;
-    const isLast = i === lines.length - 1;
-    if (raw.trim() === '') continue;
-    let problem: string | undefined;
-    let entry: SessionEntry | undefined;
-    try {
-      const parsed = sessionLineSchema.safeParse(JSON.parse(raw));
-      if (parsed.success) entry = lineToEntry(parsed.data);
-      else problem = describeIssues(parsed.error.issues);
-    } catch (err) {
-      problem = err instanceof DuplexError ? err.message : `not valid JSON (${(err as Error).message})`;
+    if (isBlank(raw)) continue;
+    const checked = checkEventLine(raw, lastSeq);
+    if (typeof checked === 'string') {
+      const torn = tornTail && i === lines.length - 1;
+      addWarning(warnings, {
+        line: lineNo,
+        message: torn
+          ? `line ${lineNo} is incomplete (${raw.length} characters, no line end): the recording was cut off while writing it; it was skipped`
+          : `line ${lineNo}: ${checked}; the line was skipped`,
+      });
+      continue;
     }
-    if (entry && entry.seq <= lastSeq) {
-      problem = `seq ${entry.seq} does not follow seq ${lastSeq}; lines are out of order or repeated`;
-      entry = undefined;
-    }
-    if (problem !== undefined) {
-      if (isLast && tornTail) {
-        warnings.push({
-          line: lineNo,
-          message: `line ${lineNo} is incomplete (${raw.length} characters, no line end): the recording was cut off while writing it; it was skipped`,
-        });
-        continue;
-      }
-      throw fileError(where, lineNo, problem);
-    }
-    lastSeq = entry!.seq;
-    entries.push(entry!);
+    lastSeq = checked.seq;
+    entries.push(lineToEntry(checked));
   }
   return { header, entries, warnings };
 }
 
+/** The checked line, or what is wrong with it. */
+export function checkEventLine(raw: string, lastSeq: number): SessionLine | string {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (err) {
+    return `not valid JSON (${(err as Error).message})`;
+  }
+  const parsed = sessionLineSchema.safeParse(json);
+  if (!parsed.success) return describeIssues(parsed.error.issues);
+  if (parsed.data.seq <= lastSeq) {
+    return `seq ${parsed.data.seq} does not follow seq ${lastSeq}; lines are out of order or repeated`;
+  }
+  return parsed.data;
+}
+
+const PEEK =
+  /^\{"seq":(\d{1,15}),"t":(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?),"dir":"(in|out|none)","kind":"(text|binary|ping|pong|open|close|error|info)"(?:,"client":"((?:[^"\\]|\\.)*)")?[,}]/;
+
+/**
+ * The head of a line as entryToLine writes it, without parsing the payload;
+ * undefined when the line does not look like that (it is then parsed whole).
+ */
+function peekEventLine(raw: string, lastSeq: number): SessionLine | undefined {
+  if (raw.charCodeAt(raw.length - 1) !== 0x7d) return undefined;
+  const m = PEEK.exec(raw);
+  if (!m) return undefined;
+  const seq = Number(m[1]);
+  if (seq <= lastSeq || seq < 1) return undefined;
+  const line: SessionLine = {
+    seq,
+    t: Number(m[2]),
+    dir: m[3] as SessionLine['dir'],
+    kind: m[4] as SessionLine['kind'],
+  };
+  if (m[5] !== undefined) line.client = m[5].includes('\\') ? (JSON.parse(`"${m[5]}"`) as string) : m[5];
+  return line;
+}
+
 /** Reads only the header line (for listings), without loading the whole file. */
 export async function readSessionHeader(path: string): Promise<SessionHeader> {
-  const handle = await open(path, 'r').catch((err: Error) => {
-    throw new DuplexError(ErrorCodes.FILE, `Cannot read session file ${path}: ${err.message}.`);
+  return (await readHeaderLine(path)).header;
+}
+
+/** The checked header and the byte offset of line 2. */
+export async function readHeaderLine(path: string): Promise<{ header: SessionHeader; bodyOffset: number }> {
+  const handle = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
+    throw readFailure(path, err);
   });
   try {
     const chunks: Buffer[] = [];
@@ -109,12 +259,26 @@ export async function readSessionHeader(path: string): Promise<SessionHeader> {
     const all = Buffer.concat(chunks);
     const nl = all.indexOf(10);
     const first = all.subarray(0, nl === -1 ? all.length : nl).toString('utf8');
-    if (first.trim() === '')
-      throw fileError(path, 1, 'the file is empty; a session starts with a header line');
-    return parseHeader(first, path, nl === -1);
+    if (isBlank(first)) throw fileError(path, 1, 'the file is empty; a session starts with a header line');
+    const header = parseHeader(first, path, nl === -1);
+    return { header, bodyOffset: nl === -1 ? all.length : nl + 1 };
   } finally {
     await handle.close();
   }
+}
+
+export function addWarning(warnings: SessionWarning[], w: SessionWarning): void {
+  if (warnings.length < MAX_WARNINGS) warnings.push(w);
+  else if (warnings.length === MAX_WARNINGS) {
+    warnings.push({
+      line: w.line,
+      message: `more bad lines from line ${w.line} on; only the first ${MAX_WARNINGS} are listed`,
+    });
+  }
+}
+
+function isBlank(text: string): boolean {
+  return text.length === 0 || (text.charCodeAt(0) <= 32 && text.trim() === '');
 }
 
 function parseHeader(raw: string, where: string, torn: boolean): SessionHeader {
@@ -156,6 +320,15 @@ function describeIssues(issues: { path: PropertyKey[]; message: string }[]): str
     .slice(0, 3)
     .map((i) => `${i.path.map(String).join('.') || 'line'}: ${i.message}`)
     .join('; ');
+}
+
+function readFailure(path: string, err: unknown): DuplexError {
+  return new DuplexError(
+    ErrorCodes.FILE,
+    (err as NodeJS.ErrnoException).code === 'ENOENT'
+      ? `Session file ${path} does not exist; check the path.`
+      : `Cannot read session file ${path}: ${(err as Error).message}.`,
+  );
 }
 
 function fileError(where: string, line: number, problem: string): DuplexError {

@@ -1,24 +1,35 @@
 /**
  * The sessions folder of a workspace (`<workspace>/sessions/`): lists session
- * files with their headers, opens them read-only (parsed once, re-read when the
- * file changes), renames, deletes, imports HAR into new files and exports HAR.
- * Sessions are named by file name; names never leave the folder.
+ * files with their headers, opens them read-only through an offset index
+ * (built in the background on first open, extended as a recording grows),
+ * renames, deletes, imports HAR into new files and exports HAR. Sessions are
+ * named by file name; names never leave the folder.
  */
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SessionSummary } from '../contract.js';
 import { DuplexError, ErrorCodes, toErrorInfo } from '../errors.js';
-import { writeFileAtomic } from '../workspace/json-file.js';
-import { SESSION_EXT, sessionToText, type Session } from './session-format.js';
-import { readSessionFile, readSessionHeader, type ReadSession } from './session-reader.js';
-import { exportHar, importHar } from './har.js';
+import { AtomicStreamFile } from './atomic-stream.js';
+import {
+  SESSION_EXT,
+  entryToLine,
+  type Session,
+  type SessionHeader,
+  type SessionWarning,
+} from './session-format.js';
+import { openSessionSource, readSessionHeader } from './session-reader.js';
+import { SessionIndex } from './session-index.js';
+import { exportHarChunks, importHar, importHarFile } from './har.js';
+
+/** Largest session session.export turns into one HAR text (the CLI's `duplex export` streams any size). */
+export const EXPORT_TEXT_MAX_BYTES = 64 * 1024 * 1024;
 
 export type { SessionSummary } from '../contract.js';
 
 export class SessionStore {
   readonly dir: string;
-  readonly #cache = new Map<string, { mtimeMs: number; size: number; session: ReadSession }>();
+  readonly #indexes = new Map<string, { ino: number; index: SessionIndex }>();
 
   constructor(dir: string) {
     this.dir = dir;
@@ -70,17 +81,29 @@ export class SessionStore {
     return summary;
   }
 
-  /** The parsed session (cached until the file changes, e.g. while it is still recording). */
-  async open(name: string): Promise<ReadSession> {
+  /**
+   * The session's index: the header is read now, the scan of its events runs
+   * in the background (build() waits for it). A file that grew since (a
+   * recording) is scanned on from where the index stopped.
+   */
+  async index(name: string): Promise<SessionIndex> {
     const path = this.pathOf(name);
     const st = await stat(path).catch(() => {
       throw notFound(name, this.dir);
     });
-    const hit = this.#cache.get(name);
-    if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.session;
-    const session = await readSessionFile(path);
-    this.#cache.set(name, { mtimeMs: st.mtimeMs, size: st.size, session });
-    return session;
+    const hit = this.#indexes.get(name);
+    let index = hit && hit.ino === st.ino && st.size >= hit.index.scannedBytes ? hit.index : undefined;
+    if (!index) {
+      index = await SessionIndex.open(path);
+      this.#indexes.set(name, { ino: st.ino, index });
+    }
+    if (!index.complete || st.size > index.scannedBytes) {
+      const built = index;
+      void built.build().catch(() => {
+        if (this.#indexes.get(name)?.index === built) this.#indexes.delete(name);
+      });
+    }
+    return index;
   }
 
   async rename(name: string, newName: string): Promise<SessionSummary> {
@@ -95,7 +118,7 @@ export class SessionStore {
       );
     }
     await rename(from, to);
-    this.#cache.delete(name);
+    this.#indexes.delete(name);
     return this.summary(target);
   }
 
@@ -103,7 +126,7 @@ export class SessionStore {
     const path = this.pathOf(name);
     if (!existsSync(path)) throw notFound(name, this.dir);
     await rm(path);
-    this.#cache.delete(name);
+    this.#indexes.delete(name);
   }
 
   /** Writes each WebSocket entry of a HAR text as a new session file. */
@@ -120,12 +143,26 @@ export class SessionStore {
     return { sessions: written, skippedMessages };
   }
 
+  /** The session as one HAR text, for sessions up to EXPORT_TEXT_MAX_BYTES. */
   async exportHar(name: string): Promise<{ fileName: string; har: string }> {
-    const session = await this.open(name);
-    return {
-      fileName: name.slice(0, -SESSION_EXT.length) + '.har',
-      har: JSON.stringify(exportHar(session), null, 2) + '\n',
-    };
+    const index = await this.index(name);
+    const { size } = await stat(index.path);
+    if (size > EXPORT_TEXT_MAX_BYTES) {
+      throw new DuplexError(
+        ErrorCodes.INVALID_INPUT,
+        `${name} is ${(size / 1024 / 1024).toFixed(0)} MiB, too large to export in the window; run "duplex export ${index.path} --out FILE.har", which streams it.`,
+      );
+    }
+    const source = index.source();
+    const parts: string[] = [];
+    for await (const chunk of exportHarChunks(source.header, () => source.entries())) parts.push(chunk);
+    return { fileName: name.slice(0, -SESSION_EXT.length) + '.har', har: parts.join('') };
+  }
+
+  /** A free file name, found by listing the folder without blocking (for recordings). */
+  async freeNameAsync(base: string): Promise<string> {
+    const names = new Set(await readdir(this.dir).catch(() => [] as string[]));
+    return freeNameAmong(base, (name) => names.has(name));
   }
 
   /** A free file name in the folder for a new recording or import. */
@@ -136,17 +173,101 @@ export class SessionStore {
 
 /** Writes a session as a new file in `dir` (atomically, never over an existing file); returns its name. */
 export async function writeNewSession(dir: string, session: Session): Promise<string> {
-  const stamp = session.header.createdAt.replace(/[:.]/g, '-').replace(/Z$/, '');
-  const name = freeName(dir, `${slug(session.header.name ?? session.header.url)}-${stamp}`);
-  await writeFileAtomic(join(dir, name), sessionToText(session));
-  return name;
+  const file = new NewSessionFile(dir, session.header);
+  for (const e of session.entries) await file.add(e);
+  await file.commit();
+  return file.name;
 }
 
-export function freeName(dir: string, base: string): string {
+/**
+ * Imports a HAR file into `dir` as it streams: one new session file per
+ * WebSocket entry, each written to a temporary file and renamed into place.
+ */
+export async function importHarToFolder(
+  path: string,
+  dir: string,
+): Promise<{
+  sessions: { name: string; header: SessionHeader; entries: number }[];
+  skippedMessages: number;
+}> {
+  const files: NewSessionFile[] = [];
+  try {
+    const { skippedMessages } = await importHarFile(path, {
+      start: (header) => {
+        const f = new NewSessionFile(dir, header, new Set(files.map((x) => x.name)));
+        files.push(f);
+        return f;
+      },
+      add: (f, e) => f.add(e),
+      end: (f) => f.commit(),
+    });
+    return {
+      sessions: files.map((f) => ({ name: f.name, header: f.header, entries: f.entries })),
+      skippedMessages,
+    };
+  } catch (err) {
+    await Promise.all(files.map((f) => f.abort()));
+    throw err;
+  }
+}
+
+/** Exports a session file as a HAR file, streaming both; returns the reader's warnings. */
+export async function exportHarFile(sessionPath: string, out: string): Promise<SessionWarning[]> {
+  const source = await openSessionSource(sessionPath);
+  const file = new AtomicStreamFile(out);
+  try {
+    for await (const chunk of exportHarChunks(source.header, () => source.entries())) {
+      await file.write(chunk);
+    }
+    await file.commit();
+  } catch (err) {
+    await file.abort();
+    throw err;
+  }
+  return source.warnings;
+}
+
+/** A session file being written in one go (import): header line first, then its entries. */
+class NewSessionFile {
+  readonly name: string;
+  readonly header: SessionHeader;
+  readonly #file: AtomicStreamFile;
+  entries = 0;
+  #committed = false;
+
+  constructor(dir: string, header: SessionHeader, taken: Set<string> = new Set()) {
+    const stamp = header.createdAt.replace(/[:.]/g, '-').replace(/Z$/, '');
+    this.name = freeName(dir, `${slug(header.name ?? header.url)}-${stamp}`, taken);
+    this.header = header;
+    this.#file = new AtomicStreamFile(join(dir, this.name));
+    this.#file.write(JSON.stringify(header) + '\n');
+  }
+
+  add(e: Session['entries'][number]): Promise<void> | undefined {
+    this.entries++;
+    return this.#file.write(entryToLine(e) + '\n');
+  }
+
+  async commit(): Promise<void> {
+    await this.#file.commit();
+    this.#committed = true;
+  }
+
+  async abort(): Promise<void> {
+    if (this.#committed) await rm(this.#file.path, { force: true });
+    else await this.#file.abort();
+  }
+}
+
+export function freeName(dir: string, base: string, taken: Set<string> = new Set()): string {
+  return freeNameAmong(base, (name) => taken.has(name) || existsSync(join(dir, name)));
+}
+
+function freeNameAmong(base: string, used: (name: string) => boolean): string {
   const clean = slug(base) || 'session';
   for (let i = 1; ; i++) {
     const name = `${clean}${i === 1 ? '' : `-${i}`}${SESSION_EXT}`;
-    if (!existsSync(join(dir, name))) return name;
+    if (!used(name)) return name;
   }
 }
 

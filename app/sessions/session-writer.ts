@@ -1,20 +1,23 @@
 /**
  * The recorder: appends the events of a MessageLog to a session file as they
- * happen. The header line is written and fsynced when recording starts; event
- * lines are serialized at once (the log's payload memory is reused) and
- * appended on a short cadence (every FLUSH_MS, or sooner when much is pending),
- * so a killed process leaves every line up to the last flush and at most one
- * torn line after it. stop() flushes, fsyncs and closes.
+ * happen, without synchronous file I/O (the engine's thread also serves the
+ * window). The file is opened and the header line written and fsynced in the
+ * background as soon as the writer is made; `ready` settles when that is done
+ * (and rejects when the file cannot be made). Event lines are serialized at
+ * once (the log's payload memory is reused) and appended on a short cadence
+ * (every FLUSH_MS, or sooner when much is pending), one write at a time, so a
+ * killed process leaves every line up to the last append and at most one torn
+ * line after it. stop() appends the rest, fsyncs and closes.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DuplexError, ErrorCodes } from '../errors.js';
 import type { LogEntry, MessageLog } from '../log/message-log.js';
 import { entryToLine, fromLogEntry, makeHeader, type SessionHeader } from './session-format.js';
 
-/** Longest time an event waits in memory before it is written (the issue allows ≤ 100 ms). */
+/** Longest time an event waits in memory before its append starts (durability stays within 100 ms). */
 export const FLUSH_MS = 50;
-/** Pending bytes that trigger an early flush. */
+/** Pending bytes that trigger an early append. */
 const FLUSH_BYTES = 1024 * 1024;
 
 export interface SessionWriterOptions {
@@ -28,9 +31,14 @@ export interface SessionWriterOptions {
 export class SessionWriter {
   readonly path: string;
   readonly header: SessionHeader;
-  #fd: number | undefined;
+  /** Settles once the file is open and its header is on disk; rejects with DUPLEX_ERR_FILE. */
+  readonly ready: Promise<void>;
+  #handle: FileHandle | undefined;
+  #open = true;
   #pending: string[] = [];
   #pendingBytes = 0;
+  /** The append in progress; appends never overlap, so lines stay whole and in order. */
+  #writing: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #nextSeq = 1;
   #detach: (() => void) | undefined;
@@ -39,23 +47,34 @@ export class SessionWriter {
   constructor(options: SessionWriterOptions) {
     this.path = options.path;
     this.header = makeHeader(options.header);
+    this.ready = this.#start(options.flags ?? 'wx');
+    this.#writing = this.ready.catch(() => undefined);
+    this.#timer = setInterval(() => void this.flush(), options.flushMs ?? FLUSH_MS);
+    this.#timer.unref();
+  }
+
+  async #start(flags: 'w' | 'wx'): Promise<void> {
+    let handle: FileHandle | undefined;
     try {
-      mkdirSync(dirname(this.path), { recursive: true });
-      this.#fd = openSync(this.path, options.flags ?? 'wx', 0o644);
-      writeSync(this.#fd, JSON.stringify(this.header) + '\n');
-      fsyncSync(this.#fd);
+      await mkdir(dirname(this.path), { recursive: true });
+      handle = await open(this.path, flags, 0o644);
+      await handle.write(JSON.stringify(this.header) + '\n');
+      await handle.sync();
+      this.#handle = handle;
     } catch (err) {
-      if (this.#fd !== undefined) closeSync(this.#fd);
+      await handle?.close().catch(() => undefined);
       const code = (err as NodeJS.ErrnoException).code;
-      throw new DuplexError(
+      this.#failure = new DuplexError(
         ErrorCodes.FILE,
         code === 'EEXIST'
           ? `Cannot record to ${this.path}: the file already exists. Choose another name or delete it first.`
           : `Cannot record to ${this.path}: ${(err as Error).message}. Check that the folder is writable.`,
       );
+      this.#stopTimer();
+      this.#detach?.();
+      this.#open = false;
+      throw this.#failure;
     }
-    this.#timer = setInterval(() => this.flush(), options.flushMs ?? FLUSH_MS);
-    this.#timer.unref();
   }
 
   /** Events written or waiting to be written. */
@@ -64,7 +83,7 @@ export class SessionWriter {
   }
 
   get recording(): boolean {
-    return this.#fd !== undefined;
+    return this.#open;
   }
 
   /** The first write error, if the disk failed during recording. */
@@ -82,50 +101,63 @@ export class SessionWriter {
   }
 
   append(entry: LogEntry): void {
-    if (this.#fd === undefined) return;
+    if (!this.#open) return;
     const line = entryToLine(fromLogEntry(entry, this.#nextSeq++, this.header.startedAt)) + '\n';
     this.#pending.push(line);
     this.#pendingBytes += line.length;
-    if (this.#pendingBytes >= FLUSH_BYTES) this.flush();
+    if (this.#pendingBytes >= FLUSH_BYTES) void this.flush();
   }
 
-  /** Writes what is pending (whole lines only). */
-  flush(): void {
-    if (this.#fd === undefined || this.#pending.length === 0) return;
+  /** Starts an append of what is pending (whole lines only); resolves when it is written. */
+  flush(): Promise<void> {
+    if (this.#pending.length === 0) return this.#writing;
     const chunk = this.#pending.join('');
     this.#pending = [];
     this.#pendingBytes = 0;
-    try {
-      writeSync(this.#fd, chunk);
-    } catch (err) {
-      this.#failure ??= new DuplexError(
-        ErrorCodes.FILE,
-        `Recording to ${this.path} failed: ${(err as Error).message}. The file holds the events before the failure.`,
-      );
-      this.#close();
-    }
+    this.#writing = this.#writing.then(async () => {
+      if (!this.#handle) return;
+      try {
+        await this.#handle.write(chunk);
+      } catch (err) {
+        this.#failure ??= new DuplexError(
+          ErrorCodes.FILE,
+          `Recording to ${this.path} failed: ${(err as Error).message}. The file holds the events before the failure.`,
+        );
+        this.#open = false;
+        await this.#close();
+      }
+    });
+    return this.#writing;
   }
 
-  /** Stops recording: detaches, flushes, fsyncs and closes. Idempotent. */
-  stop(): { path: string; entries: number } {
+  /** Stops recording: detaches, appends the rest, fsyncs and closes. Idempotent. */
+  async stop(): Promise<{ path: string; entries: number }> {
     this.#detach?.();
     this.#detach = undefined;
-    this.flush();
-    if (this.#fd !== undefined) {
+    this.#stopTimer();
+    await this.flush();
+    this.#open = false;
+    await this.#writing;
+    if (this.#handle) {
       try {
-        fsyncSync(this.#fd);
+        await this.#handle.sync();
       } catch {
         // The data is written; only durability against power loss is in doubt.
       }
     }
-    this.#close();
+    await this.#close();
     return { path: this.path, entries: this.entries };
   }
 
-  #close(): void {
+  #stopTimer(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
-    if (this.#fd !== undefined) closeSync(this.#fd);
-    this.#fd = undefined;
+  }
+
+  async #close(): Promise<void> {
+    this.#stopTimer();
+    const handle = this.#handle;
+    this.#handle = undefined;
+    await handle?.close().catch(() => undefined);
   }
 }

@@ -143,7 +143,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   await syncFolder(dir);
 }
 
-async function syncFolder(dir: string): Promise<void> {
+export async function syncFolder(dir: string): Promise<void> {
   // Makes the rename durable; folders cannot be opened for fsync on Windows.
   if (process.platform === 'win32') return;
   const handle = await open(dir, 'r').catch(() => undefined);

@@ -163,6 +163,38 @@ export function createFakeSessions(deps: FakeSessionDeps) {
         .map((e) => e.view);
       return ok({ logId: input.name, entries, firstSeq: 1, lastSeq: s.entries.length });
     },
+    info: async (input: { name: string }) => {
+      deps.record('session.info')(input);
+      const s = get(input.name);
+      if (!s) return missing(input.name);
+      const clients = [
+        ...new Set(s.entries.flatMap((e) => (e.view.clientId === undefined ? [] : [e.view.clientId]))),
+      ];
+      const n = s.entries.length;
+      const size = s.summary.size;
+      return ok({
+        name: input.name,
+        total: n,
+        firstSeq: 1,
+        lastSeq: n,
+        clients,
+        warnings: s.warnings,
+        complete: true,
+        scannedBytes: size,
+        size,
+      });
+    },
+    locate: async (input: { name: string; seq?: number; offsetMs?: number }) => {
+      deps.record('session.locate')(input);
+      const s = get(input.name);
+      if (!s) return missing(input.name);
+      const start = s.header.startedAt;
+      const e = s.entries.find((x) =>
+        input.seq !== undefined ? x.view.seq >= input.seq : x.view.t - start >= (input.offsetMs ?? 0),
+      );
+      if (!e) return fail(ErrorCodes.NOT_FOUND, `Session ${input.name} has no entry there.`);
+      return ok({ seq: e.view.seq, t: e.view.t });
+    },
     payload: async (input: { name: string; seq: number; offset?: number; length?: number }) => {
       deps.record('session.payload')(input);
       const e = get(input.name)?.entries[input.seq - 1];

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { exportHar, importHar } from '../../app/sessions/har.js';
+import { JsonScanner } from '../../app/sessions/json-scanner.js';
 import { makeHeader, type Session } from '../../app/sessions/session-format.js';
 import { utf8Decode, utf8Encode } from '../../app/payload/codecs.js';
 
@@ -113,5 +114,37 @@ describe('HAR import (Chrome format, _webSocketMessages)', () => {
   it('a file that is not HAR is a clear FILE error', () => {
     expect(() => importHar('{"log":{}}', 'x.har')).toThrow(/x.har has no log.entries list/);
     expect(() => importHar('nope', 'x.har')).toThrow(/x.har is not valid JSON/);
+  });
+});
+
+describe('incremental JSON scanner', () => {
+  const doc =
+    '{"log":{"skip":{"a":"}]\\"x"},"entries":[{"k":"va\\\\\\"l\\\\","n":-1.5e3},{"k":"\\u00e9✓"}]}}';
+
+  it('reports the routed values whatever the chunk borders, escapes included', () => {
+    for (const size of [1, 2, 3, 7, doc.length]) {
+      const values: unknown[] = [];
+      const scanner = new JsonScanner({
+        route: (p) => (p.length < 3 ? 'descend' : p.length === 3 ? 'descend' : 'value'),
+        onValue: (p, v) => values.push([p.join('.'), v]),
+      });
+      const bytes = Buffer.from(doc);
+      for (let i = 0; i < bytes.length; i += size) scanner.write(bytes.subarray(i, i + size));
+      scanner.end();
+      expect(values).toEqual([
+        ['log.skip.a', '}]"x'],
+        ['log.entries.0.k', 'va\\"l\\'],
+        ['log.entries.0.n', -1500],
+        ['log.entries.1.k', 'é✓'],
+      ]);
+    }
+  });
+
+  it('refuses a document that breaks off or has trailing garbage', () => {
+    const cut = new JsonScanner({ route: () => 'descend' });
+    cut.write(Buffer.from(doc.slice(0, 30)));
+    expect(() => cut.end()).toThrow(/ends in the middle/);
+    const extra = new JsonScanner({ route: () => 'skip' });
+    expect(() => extra.write(Buffer.from('{} x'))).toThrow(/after the end/);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import App from '../App.svelte';
 import { createFakeApi } from '../../test-support/fake-api.js';
+import { parseGoTo } from '../lib/sessions-tab.svelte.js';
 
 function setup() {
   const api = createFakeApi();
@@ -105,5 +106,36 @@ describe('a session opened read-only', () => {
       expect(within(sidebar).getByRole('alert').textContent).toMatch(/^page\.har: .*no WebSocket entries/),
     );
     expect(within(sidebar).queryByRole('status')?.textContent ?? '').not.toMatch(/Imported/);
+  });
+});
+
+describe('going to an entry of a session', () => {
+  it('jumps to a seq or a time into the recording and selects that row; bad input is explained', async () => {
+    const { api, sidebar } = setup();
+    await fireEvent.click(await within(sidebar).findByRole('button', { name: 'Open session echo.jsonl' }));
+    const input = await screen.findByLabelText('Go to seq or time');
+    await waitFor(() =>
+      expect(screen.getByRole('log', { name: 'Messages' }).querySelectorAll('button.row').length).toBe(4),
+    );
+    await fireEvent.input(input, { target: { value: '3' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Go to' }));
+    await waitFor(() => expect(api.calls.some((c) => c[0] === 'session.locate')).toBe(true));
+    await fireEvent.input(input, { target: { value: 'soon' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Go to' }));
+    expect((await screen.findByRole('alert')).textContent).toMatch(/neither a seq .* nor a time/);
+  });
+});
+
+describe('parseGoTo', () => {
+  it('reads seqs and times into the recording', () => {
+    expect(parseGoTo('1234')).toEqual({ seq: 1234 });
+    expect(parseGoTo('#7')).toEqual({ seq: 7 });
+    expect(parseGoTo('90s')).toEqual({ offsetMs: 90_000 });
+    expect(parseGoTo('250ms')).toEqual({ offsetMs: 250 });
+    expect(parseGoTo('1.5m')).toEqual({ offsetMs: 90_000 });
+    expect(parseGoTo('1:30')).toEqual({ offsetMs: 90_000 });
+    expect(parseGoTo('01:02:03.5')).toEqual({ offsetMs: 3_723_500 });
+    expect(parseGoTo('0')).toBeUndefined();
+    expect(parseGoTo('later')).toBeUndefined();
   });
 });

@@ -69,6 +69,7 @@ export class LogModel {
   #selected = $state.raw<LogEntryView | undefined>(undefined);
   #error = $state('');
   #recording = $state.raw<RecordingInfo | undefined>(undefined);
+  #jump = $state.raw<{ index: number } | undefined>(undefined);
 
   constructor(api: WorkbenchApi, logId?: string, clientId?: string) {
     this.#api = api;
@@ -161,6 +162,29 @@ export class LogModel {
     this.#firstSeq = Math.max(this.#firstSeq, first.value.firstSeq);
     this.#lastSeq = Math.max(this.#lastSeq, first.value.lastSeq);
     if (this.#lastSeq >= this.#firstSeq) void this.#readPage(pageOf(this.#lastSeq));
+  }
+
+  /** The row the list should scroll to and select (set by jumpToSeq; a new object each time). */
+  get jumpRequest(): { index: number } | undefined {
+    return this.#jump;
+  }
+
+  /** Asks the list to show the first row at or after `seq` (a session's "Go to"). */
+  jumpToSeq(seq: number): void {
+    let index = seq - this.#firstSeq;
+    if (this.filtered) {
+      index = 0;
+      for (const chunk of this.#chunks) {
+        const i = chunk.findIndex((e) => e.seq >= seq);
+        if (i !== -1) {
+          index += i;
+          break;
+        }
+        index += chunk.length;
+      }
+    }
+    // Not clamped to count: a session's rows may still be arriving.
+    this.#jump = { index: Math.max(0, index) };
   }
 
   select(entry: LogEntryView | undefined): void {

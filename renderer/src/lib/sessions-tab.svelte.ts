@@ -1,8 +1,10 @@
 /**
- * A session file opened read-only in a tab: its header, warnings (a torn last
- * line), and a LogModel whose data source is the file (session.read and
+ * A session file opened read-only in a tab: its header, warnings (bad or torn
+ * lines), and a LogModel whose data source is the file (session.read and
  * session.payload) instead of a live engine log, so the same log, filter,
- * search, detail and hex views show it.
+ * search, detail and hex views show it. The list pages through the file; while
+ * the engine still indexes a large file, the totals grow as session.info
+ * reports them. "Go to" jumps to a seq or a time into the recording.
  */
 import type { WorkbenchApi } from '../../../app/api.js';
 import type { SessionView } from '../../../app/contract.js';
@@ -10,6 +12,7 @@ import { ErrorCodes } from '../../../app/errors.js';
 import { LogModel } from './log-model.svelte.js';
 
 let nextSessionTab = 1;
+const INDEX_POLL_MS = 300;
 
 export class SessionTab {
   readonly kind = 'session' as const;
@@ -22,6 +25,9 @@ export class SessionTab {
   #view = $state.raw<SessionView | undefined>(undefined);
   #error = $state('');
   #loading = $state(false);
+  /** Share of the file indexed so far (1 when complete). */
+  #indexed = $state(1);
+  #openToken = 0;
 
   constructor(api: WorkbenchApi, name: string) {
     this.#api = api;
@@ -46,6 +52,9 @@ export class SessionTab {
   get loading(): boolean {
     return this.#loading;
   }
+  get indexed(): number {
+    return this.#indexed;
+  }
 
   /** Reads the header and the first page; the log reads the rest as it scrolls. */
   async open(): Promise<void> {
@@ -61,9 +70,42 @@ export class SessionTab {
       this.#view = r.value;
       this.log.attach(`session:${this.#name}`);
       this.log.onAppended({ entries: r.value.entries, firstSeq: r.value.firstSeq, lastSeq: r.value.lastSeq });
+      this.#indexed = r.value.complete === false ? 0 : 1;
+      if (r.value.complete === false) void this.#followIndex(++this.#openToken);
     } finally {
       this.#loading = false;
     }
+  }
+
+  /** Polls the background index of a large file until it is complete, growing the totals. */
+  async #followIndex(token: number): Promise<void> {
+    while (token === this.#openToken && this.#view) {
+      await new Promise((resolve) => setTimeout(resolve, INDEX_POLL_MS));
+      const r = await this.#api.session.info({ name: this.#name });
+      if (token !== this.#openToken || !this.#view) return;
+      if (!r.ok) {
+        this.#error = r.error.message;
+        return;
+      }
+      const { total, lastSeq, firstSeq, clients, warnings, complete, scannedBytes, size } = r.value;
+      this.#view = { ...this.#view, total, lastSeq, clients, warnings, complete };
+      this.#indexed = complete ? 1 : size > 0 ? scannedBytes / size : 0;
+      this.log.onAppended({ entries: [], firstSeq, lastSeq });
+      if (complete) return;
+    }
+  }
+
+  /**
+   * Jumps to an entry: `1234` or `#1234` is a seq; `90s`, `1.5m`, `250ms`,
+   * `1:30` or `01:02:03.5` is a time into the recording. Returns an error message, or ''.
+   */
+  async goTo(where: string): Promise<string> {
+    const target = parseGoTo(where);
+    if (!target) return `"${where}" is neither a seq (1234) nor a time into the recording (90s, 1:30).`;
+    const r = await this.#api.session.locate({ name: this.#name, ...target });
+    if (!r.ok) return r.error.message;
+    this.log.jumpToSeq(r.value.seq);
+    return '';
   }
 
   /** The file was renamed (from the sidebar): follow it. */
@@ -100,6 +142,23 @@ export function sessionLogApi(api: WorkbenchApi, name: () => string): WorkbenchA
     }),
   };
   return { ...api, log };
+}
+
+/** A seq (`1234`, `#1234`) or an offset into the recording (`90s`, `1.5m`, `250ms`, `1:30`, `01:02:03.5`). */
+export function parseGoTo(text: string): { seq: number } | { offsetMs: number } | undefined {
+  const t = text.trim();
+  const seq = /^#?(\d+)$/.exec(t);
+  if (seq) return Number(seq[1]) >= 1 ? { seq: Number(seq[1]) } : undefined;
+  const unit = /^(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)$/.exec(t);
+  if (unit) {
+    const factor = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 }[unit[2] as 'ms'];
+    return { offsetMs: Number(unit[1]) * factor };
+  }
+  const clock = /^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)$/.exec(t);
+  if (clock) {
+    return { offsetMs: ((Number(clock[1] ?? 0) * 60 + Number(clock[2])) * 60 + Number(clock[3])) * 1000 };
+  }
+  return undefined;
 }
 
 function replaceBase(path: string, name: string): string {
