@@ -5,24 +5,13 @@ import Composer from './Composer.svelte';
 import { ComposerState } from '../lib/composer.svelte.js';
 import { highlightingFor } from '@codemirror/language';
 import { forceLinting } from '@codemirror/lint';
-import { EditorView } from '@codemirror/view';
+import type { EditorView } from '@codemirror/view';
 import { tags } from '@lezer/highlight';
+import { composerEditor, typeInComposer } from '../lib/code-editor-testing.js';
 import { createFakeApi } from '../lib/fake-api.js';
 
-/** The composer's CodeMirror view (it lives in a shadow root, out of reach of screen queries). */
-function editor(): EditorView {
-  const content = document.querySelector('.code-editor')?.shadowRoot?.querySelector('.cm-content');
-  const view = content instanceof HTMLElement ? EditorView.findFromDOM(content) : null;
-  if (!view) throw new Error('No composer editor is mounted.');
-  return view;
-}
-
-/** Replaces the draft as typing does: one user input transaction. */
-async function type(text: string): Promise<void> {
-  const view = editor();
-  view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text }, userEvent: 'input.type' });
-  await tick();
-}
+const editor = (): EditorView => composerEditor();
+const type = (text: string): Promise<void> => typeInComposer(text);
 
 /** The text under each lint marker in the editor. */
 function markers(): string[] {

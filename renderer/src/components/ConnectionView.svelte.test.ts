@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import App from '../App.svelte';
 import { createFakeApi } from '../lib/fake-api.js';
+import { typeInComposer } from '../lib/code-editor-testing.js';
 
 async function connectedTab(url = 'ws://127.0.0.1:9/echo') {
   const api = createFakeApi();
@@ -25,7 +26,7 @@ async function disconnect(): Promise<void> {
 describe('ConnectionView', () => {
   it('Disconnect then Connect reconnects the same connection: the log keeps its messages', async () => {
     const api = await connectedTab();
-    await fireEvent.input(screen.getByRole('textbox', { name: 'Message' }), { target: { value: 'first' } });
+    await typeInComposer('first');
     await fireEvent.click(screen.getByRole('button', { name: 'Send' }));
     await waitFor(() => expect(textRows().length).toBe(2));
     await disconnect();
@@ -36,7 +37,7 @@ describe('ConnectionView', () => {
     expect(callNames(api)).toContain('connection.reconnect');
     expect(callNames(api)).not.toContain('connection.remove');
 
-    await fireEvent.input(screen.getByRole('textbox', { name: 'Message' }), { target: { value: 'second' } });
+    await typeInComposer('second');
     await fireEvent.click(screen.getByRole('button', { name: 'Send' }));
     await waitFor(() => expect(textRows().length).toBe(4));
     const log = screen.getByRole('log', { name: 'Messages' }).textContent ?? '';
