@@ -36,7 +36,7 @@ describe('Icon', () => {
     await fireEvent.input(screen.getByRole('textbox', { name: 'URL' }), {
       target: { value: 'ws://127.0.0.1:9/' },
     });
-    await fireEvent.click(screen.getByRole('button', { name: 'Save', exact: true }));
+    await fireEvent.click(screen.getByRole('button', { name: /^Save$/ }));
     await waitFor(() => expect(within(sidebar).getAllByRole('button', { name: /^Rename / }).length).toBe(1));
     await fireEvent.click(screen.getByRole('tab', { name: 'Headers' }));
     await fireEvent.click(screen.getByRole('button', { name: /Add header/ }));
