@@ -92,6 +92,31 @@ describe('Composer', () => {
     expect(markers()).toEqual([]);
   });
 
+  it('applies typing over a selection itself, so the browser copies no style onto the line', async () => {
+    setup();
+    await type('{"a": 12}');
+    const view = editor();
+    view.dispatch({ selection: { anchor: 6, head: 8 } }); // "12"
+    const event = new InputEvent('beforeinput', {
+      inputType: 'insertText',
+      data: '7',
+      cancelable: true,
+      bubbles: true,
+    });
+    view.contentDOM.dispatchEvent(event);
+    expect(event.defaultPrevented).toBe(true);
+    expect(view.state.doc.toString()).toBe('{"a": 7}');
+    // Typing at a caret is left to the browser (and read back by CodeMirror).
+    const atCaret = new InputEvent('beforeinput', {
+      inputType: 'insertText',
+      data: '8',
+      cancelable: true,
+      bubbles: true,
+    });
+    view.contentDOM.dispatchEvent(atCaret);
+    expect(atCaret.defaultPrevented).toBe(false);
+  });
+
   it('validates JSON, formats it, and refuses to send invalid JSON', async () => {
     const { composer, onsend } = setup();
     await fireEvent.click(screen.getByRole('button', { name: 'JSON' }));

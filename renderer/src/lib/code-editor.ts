@@ -87,6 +87,21 @@ const theme = EditorView.theme({
   '&[data-invalid="true"]': { borderColor: 'var(--danger)' },
 });
 
+/**
+ * Typing over a selection is applied here, not by the browser: Chromium's native edit copies
+ * the look of the replaced text (a token colour, a lint underline) onto the line as a style
+ * attribute, which the page's CSP refuses with a console error. The result is the same.
+ */
+const replaceSelectionOnInput = EditorView.domEventHandlers({
+  beforeinput(event, view) {
+    if (event.inputType !== 'insertText' || event.data === null || view.composing) return false;
+    if (view.state.selection.ranges.every((r) => r.empty)) return false;
+    event.preventDefault();
+    view.dispatch(view.state.replaceSelection(event.data), { userEvent: 'input.type', scrollIntoView: true });
+    return true;
+  },
+});
+
 /** The draft's problem as a marker; JSON errors without a position are placed by the syntax tree. */
 export function draftDiagnostics(state: EditorState, mode: ComposerMode): Diagnostic[] {
   const text = state.doc.toString();
@@ -153,6 +168,7 @@ export function createCodeEditor(options: CodeEditorOptions): CodeEditor {
         syntaxHighlighting(highlight),
         keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
         EditorView.contentAttributes.of({ 'aria-label': options.label, spellcheck: 'false' }),
+        replaceSelectionOnInput,
         EditorView.updateListener.of((update) => {
           if (update.docChanged && !applying) options.onchange(update.state.doc.toString());
         }),
