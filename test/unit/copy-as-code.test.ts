@@ -220,6 +220,11 @@ describe('Python websockets', () => {
     expect(code).toContain('from websockets.asyncio.client import connect');
     expect(code).toContain('additional_headers={"X-Note": ');
     expect(code).toContain('ssl=insecure');
+    // JSON reads better in single quotes; the parse above proves both quotings.
+    expect(requestAsCode('python', { url: 'ws://h/', message: '{"a": 1}' })).toContain(
+      `await ws.send('{"a": 1}')`,
+    );
+    expect(pythonStrings(requestAsCode('python', { url: 'ws://h/', message: `"it's"` }))).toContain(`"it's"`);
     expect(code).toContain('insecure.verify_mode = ssl.CERT_NONE');
   });
 

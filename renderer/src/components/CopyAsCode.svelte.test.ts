@@ -30,13 +30,13 @@ describe('CopyAsCode', () => {
       ['Python (websockets)', 'python'],
     ] as const) {
       await fireEvent.click(within(group).getByRole('button', { name: label }));
-      const shown = within(panel).getByLabelText('Code').textContent;
+      const shown = within(panel).getByLabelText('Generated code').textContent;
       expect(shown).toBe(requestAsCode(target, request));
       await fireEvent.click(within(panel).getByRole('button', { name: 'Copy' }));
       expect(copy).toHaveBeenLastCalledWith(shown);
       expect(within(panel).getByRole('status').textContent).toBe(`Copied as ${label}.`);
     }
-    expect(within(panel).getByLabelText('Code').textContent).toContain(
+    expect(within(panel).getByLabelText('Generated code').textContent).toContain(
       'additional_headers={"Authorization": "Bearer t"}',
     );
   });

@@ -56,36 +56,38 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-function command(words: string[]): string {
-  // One option per line once it gets long, as people paste these into a terminal.
-  const line = words.join(' ');
-  return line.length <= 100 ? line : words.join(' \\\n  ');
+/** Parts are the program, then an option with its value each; one part per line once the line gets long. */
+function command(parts: string[]): string {
+  const line = parts.join(' ');
+  return line.length <= 100 ? line : parts.join(' \\\n  ');
 }
 
 function wscat(r: CodeRequest): string {
-  const words = ['wscat', '-c', shellQuote(r.url)];
-  for (const [name, value] of Object.entries(r.headers ?? {}))
-    words.push('-H', shellQuote(`${name}: ${value}`));
-  for (const p of r.protocols ?? []) words.push('-s', shellQuote(p));
-  if (r.origin) words.push('-o', shellQuote(r.origin));
-  if (r.insecure) words.push('-n');
+  const parts = [`wscat -c ${shellQuote(r.url)}`];
+  for (const [name, value] of Object.entries(r.headers ?? {})) {
+    parts.push(`-H ${shellQuote(`${name}: ${value}`)}`);
+  }
+  for (const p of r.protocols ?? []) parts.push(`-s ${shellQuote(p)}`);
+  if (r.origin) parts.push(`-o ${shellQuote(r.origin)}`);
+  if (r.insecure) parts.push('-n');
   // -x sends once connected; -w -1 then keeps the connection open to print replies.
-  if (r.message !== undefined) words.push('-x', shellQuote(r.message), '-w', '-1');
-  return command(words);
+  if (r.message !== undefined) parts.push(`-x ${shellQuote(r.message)}`, '-w -1');
+  return command(parts);
 }
 
 function websocat(r: CodeRequest): string {
-  const words = ['websocat'];
-  for (const [name, value] of Object.entries(r.headers ?? {}))
-    words.push('-H', shellQuote(`${name}: ${value}`));
-  if (r.protocols?.length) words.push('--protocol', shellQuote(r.protocols.join(', ')));
-  if (r.origin) words.push('--origin', shellQuote(r.origin));
-  if (r.insecure) words.push('-k');
-  if (r.message === undefined) return command([...words, shellQuote(r.url)]);
+  const parts = ['websocat'];
+  for (const [name, value] of Object.entries(r.headers ?? {})) {
+    parts.push(`-H ${shellQuote(`${name}: ${value}`)}`);
+  }
+  if (r.protocols?.length) parts.push(`--protocol ${shellQuote(r.protocols.join(', '))}`);
+  if (r.origin) parts.push(`--origin ${shellQuote(r.origin)}`);
+  if (r.insecure) parts.push('-k');
+  if (r.message === undefined) return command([...parts, shellQuote(r.url)]);
   // websocat sends each line of its input as one message; a message of several lines is
   // ended with NUL instead (-0). -n keeps the connection open for replies after the input ends.
   const lines = r.message.includes('\n');
-  const run = command([...words, ...(lines ? ['-0'] : []), '-n', shellQuote(r.url)]);
+  const run = command([...parts, ...(lines ? ['-0'] : []), '-n', shellQuote(r.url)]);
   return `printf ${lines ? "'%s\\0'" : "'%s\\n'"} ${shellQuote(r.message)} | ${run}`;
 }
 
@@ -180,13 +182,14 @@ function jsString(value: string): string {
     .replace(/\u2029/g, '\\u2029')}'`;
 }
 
-/** A Python str literal: double quotes; backslash, quote and control characters escaped. */
+/** A Python str literal: double quotes (single when the text has double and no single quotes); escapes as needed. */
 function pyString(value: string): string {
-  let out = '"';
+  const quote = value.includes('"') && !value.includes("'") ? "'" : '"';
+  let out = quote;
   for (const ch of value) {
     const cp = ch.codePointAt(0)!;
     if (ch === '\\') out += '\\\\';
-    else if (ch === '"') out += '\\"';
+    else if (ch === quote) out += `\\${quote}`;
     else if (ch === '\n') out += '\\n';
     else if (ch === '\r') out += '\\r';
     else if (ch === '\t') out += '\\t';
@@ -194,5 +197,5 @@ function pyString(value: string): string {
     else if (cp >= 0xd800 && cp <= 0xdfff) out += `\\u${cp.toString(16)}`;
     else out += ch;
   }
-  return `${out}"`;
+  return out + quote;
 }
