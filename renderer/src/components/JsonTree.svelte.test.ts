@@ -1,7 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
 import JsonTree from './JsonTree.svelte';
-import { childPath, CHILD_PAGE, JsonTreeModel, type JsonValue } from '../lib/json-tree.svelte.js';
+import {
+  childPath,
+  CHILD_PAGE,
+  EXPAND_ALL_ROWS,
+  JsonTreeModel,
+  type JsonValue,
+} from '../lib/json-tree.svelte.js';
 
 function setup(value: JsonValue) {
   const copy = vi.fn(async (_text: string) => undefined);
@@ -96,6 +102,8 @@ describe('JsonTree', () => {
     expect(activePath()).toBe('Copy path $');
     await fireEvent.keyDown(tree, { key: 'ArrowDown' });
     expect(activePath()).toBe('Copy path $.a');
+    const described = document.getElementById(tree.getAttribute('aria-activedescendant') ?? '');
+    expect(described?.getAttribute('data-path')).toBe('$.a');
     await fireEvent.keyDown(tree, { key: 'ArrowLeft' });
     expect(item('$.a').getAttribute('aria-expanded')).toBe('false');
     await fireEvent.keyDown(tree, { key: 'ArrowRight' });
@@ -127,6 +135,28 @@ describe('JsonTree', () => {
     // The view renders only what fits (jsdom's fallback height), not 200 rows.
     expect(items().length).toBeLessThan(40);
     expect(tree.querySelectorAll('[role=treeitem]')[1]!.textContent).toContain('{…} 2 keys');
+  });
+
+  it('"Expand all" on a deep, wide payload stops near the row budget', () => {
+    // 200 × 200 × 200 leaves if everything opened: eight million rows.
+    const level = (depth: number): JsonValue =>
+      depth === 0 ? 1 : Array.from({ length: 200 }, () => level(depth - 1));
+    const started = performance.now();
+    const model = new JsonTreeModel(level(3));
+    model.expandAll();
+    expect(model.rows.length).toBeGreaterThan(EXPAND_ALL_ROWS / 2);
+    expect(model.rows.length).toBeLessThan(EXPAND_ALL_ROWS + 2 * CHILD_PAGE);
+    expect(performance.now() - started).toBeLessThan(3000);
+  });
+
+  it('a million-item array opens with a first page of rows, at once', () => {
+    const million = Array.from({ length: 1_000_000 }, (_, i) => i);
+    const started = performance.now();
+    const model = new JsonTreeModel(million);
+    expect(model.rows).toHaveLength(CHILD_PAGE + 2);
+    model.toggle('$');
+    expect(model.rows).toHaveLength(1);
+    expect(performance.now() - started).toBeLessThan(200);
   });
 
   it('"Show more" adds the next page of children', async () => {

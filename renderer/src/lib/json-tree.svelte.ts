@@ -41,6 +41,8 @@ export const CHILD_PAGE = 200;
 export const INITIAL_ROWS = 200;
 /** Depth below which nothing is opened at first. */
 export const INITIAL_DEPTH = 3;
+/** "Expand all" stops opening containers once about this many rows are visible. */
+export const EXPAND_ALL_ROWS = 5000;
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
@@ -97,14 +99,21 @@ export class JsonTreeModel {
     this.shown = next;
   }
 
-  /** Opens everything down to `depth` levels below the root (children still come a page at a time). */
+  /**
+   * Opens containers down to `depth` levels below the root, in document order, until about
+   * EXPAND_ALL_ROWS rows are visible (children still come a page at a time): a deep payload
+   * opens as far as can be read, not into millions of rows.
+   */
   expandAll(depth = Infinity): void {
     const next = new Set<string>();
+    let visible = 1;
     const walk = (value: JsonValue, path: string, level: number): void => {
-      if (level >= depth || !isContainer(value) || this.#size(value) === 0) return;
+      if (level >= depth || visible >= EXPAND_ALL_ROWS || !isContainer(value) || this.#size(value) === 0)
+        return;
       next.add(path);
       const limit = this.shown.get(path) ?? CHILD_PAGE;
-      this.#children(value, path, limit, (child, childPathText) => walk(child, childPathText, level + 1));
+      visible += Math.min(limit, this.#size(value));
+      this.#children(value, path, limit, (child, p) => walk(child, p, level + 1));
     };
     walk(this.root, '$', 0);
     this.expanded = next;
