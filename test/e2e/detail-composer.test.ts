@@ -12,6 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { missingPrerequisite } from './browser-harness.js';
 import { connectToNewEchoServer, useWorkbench } from './workbench-fixture.js';
 
@@ -151,5 +152,79 @@ describe.skipIf(missing)(
 
       expect(pageErrors).toEqual([]);
     }, 60_000);
+
+    it('a 16 MiB JSON message pages as text and opens as a tree that scrolls and folds without long tasks', async () => {
+      const { page, pageErrors } = workbench;
+      const serverUrl = await connectToNewEchoServer(page);
+      // A peer outside the workbench sends the big message to the mock server.
+      const items = Array.from({ length: 160_000 }, (_, i) => ({
+        id: i,
+        name: `item ${i}`,
+        tags: ['a', 'b'],
+        ok: i % 2 === 0,
+      }));
+      let text = JSON.stringify({ kind: 'bulk', items });
+      text =
+        text.slice(0, -1) + `, "pad": "${'x'.repeat(Math.max(0, 16 * 1024 * 1024 - text.length - 12))}"}`;
+      const peer = new WebSocket(serverUrl);
+      await new Promise((resolve, reject) => peer.once('open', resolve).once('error', reject));
+      peer.send(text);
+
+      const sidebar = page.getByRole('navigation', { name: 'Workspace' });
+      const port = new URL(serverUrl).port;
+      await sidebar.getByRole('button', { name: new RegExp(`Mock :${port}\\b`) }).click();
+      const log = page.getByRole('log', { name: 'Messages' });
+      await log.locator('button.row.in.k-text').first().click();
+      // It looks like JSON, so the JSON view offers the tree; the text view pages.
+      const views = page.getByRole('group', { name: 'Payload view' });
+      await page.getByRole('button', { name: 'Open as tree' }).waitFor();
+      await views.getByRole('button', { name: 'Text' }).click();
+      const pages = page.getByRole('navigation', { name: 'Pages of the payload' });
+      await expect.poll(() => pages.getByRole('status').textContent()).toMatch(/^Page 1 of 16 · /);
+      await pages.getByRole('button', { name: 'Next' }).click();
+      await expect.poll(() => pages.getByRole('status').textContent()).toMatch(/^Page 2 of 16 · /);
+      await views.getByRole('button', { name: 'JSON' }).click();
+
+      const started = Date.now();
+      await page.getByRole('button', { name: 'Open as tree' }).click();
+      const tree = page.getByRole('tree', { name: 'JSON' });
+      await tree.waitFor({ timeout: 30_000 });
+      const openMs = Date.now() - started;
+      expect(await tree.locator('[data-path="$.items"]').textContent()).toContain('"items": [');
+      // Only the rows in view exist, whatever is open.
+      const rendered = () => tree.getByRole('treeitem').count();
+
+      // From here on the main thread stays free: no task over 100 ms while scrolling and folding.
+      await page.evaluate(() => {
+        const w = window as unknown as { longTasks: number[] };
+        w.longTasks = [];
+        new PerformanceObserver((list) => {
+          for (const e of list.getEntries()) w.longTasks.push(Math.round(e.duration));
+        }).observe({ type: 'longtask' });
+      });
+      // 160,000 items do not fit the first row budget: the array starts closed.
+      await tree.getByRole('button', { name: 'Expand $.items', exact: true }).click();
+      for (let i = 0; i < 10; i++) await tree.evaluate((el, top) => el.scrollTo({ top }), i * 400);
+      await tree.evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
+      await tree.getByRole('button', { name: 'Show 200 more' }).click();
+      await expect.poll(() => tree.getByText('(400 of 160000 shown)').count()).toBe(1);
+      await tree.evaluate((el) => el.scrollTo({ top: 0 }));
+      await tree.getByRole('button', { name: 'Collapse $.items', exact: true }).click();
+      await page.getByRole('button', { name: 'Expand all' }).click();
+      expect(await rendered()).toBeLessThan(60);
+      await page.getByRole('button', { name: 'Collapse all' }).click();
+      await page.waitForTimeout(300);
+      const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+      expect(
+        longTasks.filter((ms) => ms > 100),
+        `opened in ${openMs} ms; long tasks ${longTasks.join(', ')}`,
+      ).toEqual([]);
+      console.log(
+        `16 MiB JSON: tree open in ${openMs} ms (read + parse); long tasks after: [${longTasks.join(', ')}]`,
+      );
+      await shoot(page, 'detail-json-tree-16mib');
+      peer.close();
+      expect(pageErrors).toEqual([]);
+    }, 120_000);
   },
 );
