@@ -212,6 +212,7 @@ describe.skipIf(missing)(
       await tree.getByRole('button', { name: 'Collapse $.items', exact: true }).click();
       await page.getByRole('button', { name: 'Expand all' }).click();
       expect(await rendered()).toBeLessThan(60);
+      await shoot(page, 'detail-json-tree-16mib');
       await page.getByRole('button', { name: 'Collapse all' }).click();
       await page.waitForTimeout(300);
       const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
@@ -222,7 +223,6 @@ describe.skipIf(missing)(
       console.log(
         `16 MiB JSON: tree open in ${openMs} ms (read + parse); long tasks after: [${longTasks.join(', ')}]`,
       );
-      await shoot(page, 'detail-json-tree-16mib');
       peer.close();
       expect(pageErrors).toEqual([]);
     }, 120_000);
