@@ -8,3 +8,11 @@ class NoLayoutResizeObserver {
   disconnect(): void {}
 }
 globalThis.ResizeObserver ??= NoLayoutResizeObserver as unknown as typeof ResizeObserver;
+
+/** CodeMirror measures text through Range rectangles; jsdom has no layout, so they are empty. */
+Range.prototype.getClientRects ??= function getClientRects(): DOMRectList {
+  return Object.assign([], { item: () => null }) as unknown as DOMRectList;
+};
+Range.prototype.getBoundingClientRect ??= function getBoundingClientRect(): DOMRect {
+  return new DOMRect(0, 0, 0, 0);
+};

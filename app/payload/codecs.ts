@@ -19,25 +19,74 @@ export function utf8ByteLength(text: string): number {
   return encoder.encode(text).byteLength;
 }
 
-/** Parses hex such as `00 ff 10`, `00ff10`, `0x00,0xff` (whitespace, commas, `0x` allowed). */
+/** Where hex input goes wrong: a message naming the character, and its offset (UTF-16 index) and length. */
+export interface HexProblem {
+  message: string;
+  offset: number;
+  length: number;
+}
+
+/**
+ * Reads hex such as `00 ff 10`, `00ff10`, `0x00,0xff` (whitespace, commas,
+ * colons and `0x` prefixes allowed): its digits, or the first problem, located.
+ */
+export function scanHex(hex: string): { digits: string; problem?: undefined } | { problem: HexProblem } {
+  let digits = '';
+  let lastDigitAt = -1;
+  for (let i = 0; i < hex.length; i++) {
+    const c = hex[i]!;
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === ',' || c === ':') continue;
+    if (c === '0' && (hex[i + 1] === 'x' || hex[i + 1] === 'X')) {
+      i++;
+      continue;
+    }
+    if (/[0-9a-fA-F]/.test(c)) {
+      digits += c;
+      lastDigitAt = i;
+      continue;
+    }
+    const cp = hex.codePointAt(i)!;
+    const char = String.fromCodePoint(cp);
+    return {
+      problem: {
+        message: `Hex input has "${char}" ${where(hex, i)}, which is not a hex digit; use 0-9 and a-f.`,
+        offset: i,
+        length: char.length,
+      },
+    };
+  }
+  if (digits.length % 2 !== 0) {
+    return {
+      problem: {
+        message: `Hex input has an odd number of digits (${digits.length}): the "${hex[lastDigitAt]}" ${where(hex, lastDigitAt)} has no pair; every byte needs two digits, e.g. "0a" not "a".`,
+        offset: lastDigitAt,
+        length: 1,
+      },
+    };
+  }
+  return { digits };
+}
+
+/** Parses hex (see scanHex); a SYNTAX error names the bad character and where it is (details.offset). */
 export function hexToBytes(hex: string): Uint8Array {
-  const clean = hex.replace(/0x/gi, '').replace(/[\s,:]/g, '');
-  if (clean.length % 2 !== 0) {
-    throw new DuplexError(
-      ErrorCodes.SYNTAX,
-      `Hex input has an odd number of digits (${clean.length}); every byte needs two digits, e.g. "0a" not "a".`,
-    );
+  const scan = scanHex(hex);
+  if (scan.problem) {
+    const { message, offset, length } = scan.problem;
+    throw new DuplexError(ErrorCodes.SYNTAX, message, { offset, length });
   }
-  const bad = /[^0-9a-fA-F]/.exec(clean);
-  if (bad) {
-    throw new DuplexError(
-      ErrorCodes.SYNTAX,
-      `Hex input contains "${bad[0]}", which is not a hex digit; use 0-9 and a-f.`,
-    );
-  }
+  const clean = scan.digits;
   const out = new Uint8Array(clean.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(i * 2, i * 2 + 2), 16);
   return out;
+}
+
+/** "at column 5", or "at line 2, column 3" in text of several lines (1-based, as editors count). */
+function where(text: string, offset: number): string {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const column = offset - lineStart + 1;
+  if (!text.includes('\n')) return `at column ${column}`;
+  const line = text.slice(0, offset).split('\n').length;
+  return `at line ${line}, column ${column}`;
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));

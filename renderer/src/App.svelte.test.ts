@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import App from './App.svelte';
 import { createFakeApi } from '../test-support/fake-api.js';
+import { typeInComposer } from '../test-support/code-editor-testing.js';
 
 async function openConnection(url: string) {
   const api = createFakeApi();
@@ -17,7 +18,7 @@ describe('App with the fake contract', () => {
   it('connects, shows the state badge, sends, and refuses close code 999 inline', async () => {
     const { api } = await openConnection('ws://127.0.0.1:9/echo');
     await waitFor(() => expect(screen.getByRole('status', { name: 'Connection state: OPEN' })).toBeTruthy());
-    await fireEvent.input(screen.getByRole('textbox', { name: 'Message' }), { target: { value: 'ping me' } });
+    await typeInComposer('ping me');
     await fireEvent.click(screen.getByRole('button', { name: 'Send' }));
     await waitFor(() =>
       expect(screen.getByRole('log', { name: 'Messages' }).querySelectorAll('button.row.k-text').length).toBe(

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { missingPrerequisite, ROOT } from './browser-harness.js';
-import { SHOTS, useWorkbench } from './workbench-fixture.js';
+import { connectToNewEchoServer, SHOTS, useWorkbench } from './workbench-fixture.js';
 
 const missing = missingPrerequisite();
 
@@ -26,15 +26,7 @@ describe.skipIf(missing)(
       await page.getByRole('heading', { name: 'Duplex' }).waitFor();
 
       // An echo mock server and a connection to it, recorded.
-      await sidebar.getByRole('button', { name: 'New mock server' }).click();
-      await page.getByRole('textbox', { name: 'Port' }).fill('0');
-      await page.getByRole('button', { name: 'Start server' }).click();
-      await page.getByRole('button', { name: 'Stop server' }).waitFor();
-      const serverUrl = (await page.locator('code.url').first().textContent())!.trim();
-      await sidebar.getByRole('button', { name: 'New connection', exact: true }).click();
-      await page.getByRole('textbox', { name: 'URL' }).fill(serverUrl);
-      await page.getByRole('button', { name: 'Connect', exact: true }).click();
-      await page.getByRole('status', { name: 'Connection state: OPEN' }).waitFor();
+      const serverUrl = await connectToNewEchoServer(page);
       await page.getByRole('button', { name: 'Record', exact: true }).click();
       await page.getByRole('button', { name: 'Stop recording' }).waitFor();
       const message = page.getByRole('textbox', { name: 'Message' });

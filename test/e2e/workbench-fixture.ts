@@ -26,6 +26,24 @@ export interface WorkbenchFixture {
   readonly pageErrors: string[];
 }
 
+/**
+ * From the sidebar: starts an echo mock server on a free port, opens a new
+ * connection to it and waits until it is OPEN. Returns the server's URL.
+ */
+export async function connectToNewEchoServer(page: Page): Promise<string> {
+  const sidebar = page.getByRole('navigation', { name: 'Workspace' });
+  await sidebar.getByRole('button', { name: 'New mock server' }).click();
+  await page.getByRole('textbox', { name: 'Port' }).fill('0');
+  await page.getByRole('button', { name: 'Start server' }).click();
+  await page.getByRole('button', { name: 'Stop server' }).waitFor();
+  const serverUrl = (await page.locator('code.url').first().textContent())!.trim();
+  await sidebar.getByRole('button', { name: 'New connection', exact: true }).click();
+  await page.getByRole('textbox', { name: 'URL' }).fill(serverUrl);
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await page.getByRole('status', { name: 'Connection state: OPEN' }).waitFor();
+  return serverUrl;
+}
+
 /** Call inside a describe: registers its beforeAll / afterAll and returns what they make. */
 export function useWorkbench(options: { acceptDownloads?: boolean } = {}): WorkbenchFixture {
   let ui: UiProcess | undefined;

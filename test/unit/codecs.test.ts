@@ -8,6 +8,7 @@ import {
   bytesToHex,
   formatJson,
   hexToBytes,
+  scanHex,
   looksLikeJson,
   utf8ByteLength,
   utf8Decode,
@@ -54,6 +55,27 @@ describe('hex', () => {
     expect(syntaxError(() => hexToBytes('0 ff'))).toContain('odd');
     expect(syntaxError(() => hexToBytes('zz'))).toContain('"z"');
     expect(syntaxError(() => hexToBytes('12 3g'))).toContain('"g"');
+  });
+
+  it('names the bad character and where it is, so an editor can mark it', () => {
+    expect(syntaxError(() => hexToBytes('00 zz'))).toBe(
+      'Hex input has "z" at column 4, which is not a hex digit; use 0-9 and a-f.',
+    );
+    expect(syntaxError(() => hexToBytes('00 ff\n10 q1'))).toContain('"q" at line 2, column 4');
+    expect(syntaxError(() => hexToBytes('00 ff 1'))).toBe(
+      'Hex input has an odd number of digits (5): the "1" at column 7 has no pair; every byte needs two digits, e.g. "0a" not "a".',
+    );
+    // A character outside the BMP is named whole, not as half a surrogate pair.
+    expect(scanHex('0a 😀')).toEqual({
+      problem: expect.objectContaining({ offset: 3, length: 2, message: expect.stringContaining('"😀"') }),
+    });
+    expect(scanHex('0x0a, 0xfF')).toEqual({ digits: '0afF' });
+    try {
+      hexToBytes('ab cd eg');
+      expect.unreachable();
+    } catch (err) {
+      expect((err as DuplexError).details).toEqual({ offset: 7, length: 1 });
+    }
   });
 
   it('formats bytes as hex with an optional separator and round-trips', () => {

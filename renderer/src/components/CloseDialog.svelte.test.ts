@@ -18,6 +18,38 @@ describe('CloseDialog', () => {
     expect(onclose).not.toHaveBeenCalled();
   });
 
+  it('says that "abc" is not a number instead of calling it NaN, and sends nothing', async () => {
+    const onclose = vi.fn(async () => '');
+    render(CloseDialog, { onclose, oncancel: () => undefined });
+    const code = screen.getByRole('textbox', { name: 'Close code' });
+    const submit = screen.getByRole('button', { name: 'Close connection' }) as HTMLButtonElement;
+    for (const value of ['abc', '1e3', '10 00', '4000.5']) {
+      await fireEvent.input(code, { target: { value } });
+      expect(screen.getByRole('alert').textContent, value).toBe(
+        `Close code "${value}" is not a number: type a code such as 1000 or 4000.`,
+      );
+      expect(screen.getByRole('alert').textContent).not.toMatch(/NaN/);
+      expect(code.getAttribute('aria-invalid')).toBe('true');
+      expect(submit.disabled).toBe(true);
+    }
+    await fireEvent.submit(submit.form!);
+    expect(onclose).not.toHaveBeenCalled();
+    await fireEvent.input(code, { target: { value: ' 4000 ' } });
+    expect(screen.getByRole('alert').textContent).toBe('');
+    await fireEvent.click(submit);
+    expect(onclose).toHaveBeenCalledWith(4000, '', false);
+  });
+
+  it('pre-fills 1000 for a client as for a server', () => {
+    for (const side of ['client', 'server'] as const) {
+      const { unmount } = render(CloseDialog, { side, onclose: async () => '', oncancel: () => undefined });
+      const code = screen.getByRole('textbox', { name: 'Close code' }) as HTMLInputElement;
+      expect(code.value, side).toBe('1000');
+      expect(screen.getByRole('alert').textContent).toBe('');
+      unmount();
+    }
+  });
+
   it('a client refuses 1011 by default and sends it once "any code valid on the wire" is ticked', async () => {
     const onclose = vi.fn(async () => '');
     render(CloseDialog, { onclose, oncancel: () => undefined });

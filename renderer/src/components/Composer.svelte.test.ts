@@ -4,12 +4,25 @@ import { tick } from 'svelte';
 import Composer from './Composer.svelte';
 import { ComposerState } from '../lib/composer.svelte.js';
 import { createFakeApi } from '../../test-support/fake-api.js';
+import { highlightingFor } from '@codemirror/language';
+import { forceLinting } from '@codemirror/lint';
+import type { EditorView } from '@codemirror/view';
+import { tags } from '@lezer/highlight';
+import { composerEditor, typeInComposer } from '../../test-support/code-editor-testing.js';
+
+const editor = (): EditorView => composerEditor();
+const type = (text: string): Promise<void> => typeInComposer(text);
+
+/** The text under each lint marker in the editor. */
+function markers(): string[] {
+  return [...editor().contentDOM.querySelectorAll('.cm-lintRange-error')].map((m) => m.textContent ?? '');
+}
 
 function setup() {
   const composer = new ComposerState(createFakeApi());
   const onsend = vi.fn(async () => true);
   render(Composer, { composer, onsend, onping: () => undefined });
-  return { composer, onsend, textbox: () => screen.getByRole('textbox', { name: 'Message' }) };
+  return { composer, onsend };
 }
 
 describe('Composer', () => {
@@ -21,23 +34,95 @@ describe('Composer', () => {
   });
 
   it('shows an inline error for bad hex and builds bytes from good hex', async () => {
-    const { composer, textbox } = setup();
+    const { composer } = setup();
     await fireEvent.click(screen.getByRole('button', { name: 'Hex' }));
-    await fireEvent.input(textbox(), { target: { value: '00 ff 1' } });
+    await type('00 ff 1');
     expect(screen.getByRole('alert').textContent).toMatch(/odd number of digits/);
-    await fireEvent.input(textbox(), { target: { value: '00 zz' } });
-    expect(screen.getByRole('alert').textContent).toMatch(/"z", which is not a hex digit/);
-    await fireEvent.input(textbox(), { target: { value: '00 ff 10' } });
+    await type('00 zz');
+    expect(screen.getByRole('alert').textContent).toBe(
+      'Hex input has "z" at column 4, which is not a hex digit; use 0-9 and a-f.',
+    );
+    await type('00 ff 10');
     expect(screen.getByRole('alert').textContent).toBe('');
     expect(composer.build()).toEqual({ type: 'binary', data: new Uint8Array([0, 255, 16]) });
   });
 
-  it('validates JSON, formats it, and refuses to send invalid JSON', async () => {
-    const { composer, onsend, textbox } = setup();
+  it('marks the bad hex character in the editor, and clears the marker once the hex is fixed', async () => {
+    setup();
+    await fireEvent.click(screen.getByRole('button', { name: 'Hex' }));
+    await type('00 ff\n1g 2a');
+    expect(screen.getByRole('alert').textContent).toMatch(/^Hex input has "g" at line 2, column 2,/);
+    forceLinting(editor());
+    await waitFor(() => expect(markers()).toEqual(['g']));
+    expect(editor().contentDOM.getAttribute('aria-invalid')).toBe('true');
+    await type('00 ff 10 2');
+    forceLinting(editor());
+    await waitFor(() => expect(markers()).toEqual(['2']));
+    await type('00 ff 10 2a');
+    forceLinting(editor());
+    await waitFor(() => expect(markers()).toEqual([]));
+    expect(editor().contentDOM.getAttribute('aria-invalid')).toBe('false');
+  });
+
+  it('highlights JSON and marks where it stops being valid', async () => {
+    setup();
     await fireEvent.click(screen.getByRole('button', { name: 'JSON' }));
-    await fireEvent.input(textbox(), { target: { value: '{"a": 1,' } });
+    await type('{"type": "tick", "n": 1, "ok": true,}');
+    const state = editor().state;
+    const keyClass = highlightingFor(state, [tags.propertyName]);
+    const stringClass = highlightingFor(state, [tags.string]);
+    expect(keyClass).toBeTruthy();
+    expect(keyClass).not.toBe(stringClass);
+    const span = (text: string) =>
+      [...editor().contentDOM.querySelectorAll('span')].find((s) => s.textContent === text);
+    expect(span('"type"')?.className).toContain(keyClass);
+    expect(span('"tick"')?.className).toContain(stringClass);
+    forceLinting(editor());
+    // The parser stops at the closing brace after the trailing comma.
+    await waitFor(() => expect(markers()).toEqual(['}']));
+    // A parser message without a position ("Unexpected token") is placed by the syntax tree.
+    await type('{"ok": tru}');
+    expect(screen.getByRole('alert').textContent).not.toMatch(/position/);
+    forceLinting(editor());
+    await waitFor(() => expect(markers()).toEqual(['t']));
+    // Text mode has neither highlighting nor markers.
+    await fireEvent.click(screen.getByRole('button', { name: 'Text' }));
+    await tick();
+    expect(span('"type"')).toBeUndefined();
+    expect(markers()).toEqual([]);
+  });
+
+  it('applies typing over a selection itself, so the browser copies no style onto the line', async () => {
+    setup();
+    await type('{"a": 12}');
+    const view = editor();
+    view.dispatch({ selection: { anchor: 6, head: 8 } }); // "12"
+    const event = new InputEvent('beforeinput', {
+      inputType: 'insertText',
+      data: '7',
+      cancelable: true,
+      bubbles: true,
+    });
+    view.contentDOM.dispatchEvent(event);
+    expect(event.defaultPrevented).toBe(true);
+    expect(view.state.doc.toString()).toBe('{"a": 7}');
+    // Typing at a caret is left to the browser (and read back by CodeMirror).
+    const atCaret = new InputEvent('beforeinput', {
+      inputType: 'insertText',
+      data: '8',
+      cancelable: true,
+      bubbles: true,
+    });
+    view.contentDOM.dispatchEvent(atCaret);
+    expect(atCaret.defaultPrevented).toBe(false);
+  });
+
+  it('validates JSON, formats it, and refuses to send invalid JSON', async () => {
+    const { composer, onsend } = setup();
+    await fireEvent.click(screen.getByRole('button', { name: 'JSON' }));
+    await type('{"a": 1,');
     expect(screen.getByRole('alert').textContent).toMatch(/^Invalid JSON/);
-    await fireEvent.input(textbox(), { target: { value: '{"a":[1,2]}' } });
+    await type('{"a":[1,2]}');
     expect(screen.getByRole('alert').textContent).toBe('');
     await fireEvent.click(screen.getByRole('button', { name: 'Format' }));
     expect(composer.draft).toBe('{\n  "a": [\n    1,\n    2\n  ]\n}');
@@ -45,16 +130,16 @@ describe('Composer', () => {
   });
 
   it('flags bad base64', async () => {
-    const { textbox } = setup();
+    setup();
     await fireEvent.click(screen.getByRole('button', { name: 'Base64' }));
-    await fireEvent.input(textbox(), { target: { value: 'abc$' } });
+    await type('abc$');
     expect(screen.getByRole('alert').textContent).toMatch(/Base64 input contains characters/);
   });
 
   it('sends with Ctrl+Enter and with the Send button', async () => {
-    const { onsend, textbox } = setup();
-    await fireEvent.input(textbox(), { target: { value: 'hello' } });
-    await fireEvent.keyDown(textbox(), { key: 'Enter', ctrlKey: true });
+    const { onsend } = setup();
+    await type('hello');
+    await fireEvent.keyDown(editor().contentDOM, { key: 'Enter', ctrlKey: true });
     await tick();
     expect(onsend).toHaveBeenCalledTimes(1);
     await fireEvent.click(screen.getByRole('button', { name: 'Send' }));
@@ -65,7 +150,7 @@ describe('Composer', () => {
   it('file mode asks for a file before sending', async () => {
     const { composer } = setup();
     await fireEvent.click(screen.getByRole('button', { name: 'File' }));
-    expect(screen.queryByRole('textbox', { name: 'Message' })).toBeNull();
+    expect(document.querySelector('.code-editor')).toBeNull();
     expect(composer.build()).toBeUndefined();
     await tick();
     expect(screen.getByRole('alert').textContent).toMatch(/Choose a file/);
@@ -75,8 +160,7 @@ describe('Composer', () => {
     const api = createFakeApi();
     const composer = new ComposerState(api);
     render(Composer, { composer, onsend: vi.fn(async () => true) });
-    const textbox = () => screen.getByRole('textbox', { name: 'Message' });
-    await fireEvent.input(textbox(), { target: { value: 'subscribe' } });
+    await type('subscribe');
     await fireEvent.click(screen.getByRole('button', { name: 'Save as template' }));
     await fireEvent.input(screen.getByRole('textbox', { name: 'Template name' }), {
       target: { value: 'sub' },
@@ -94,7 +178,7 @@ describe('Composer', () => {
     await waitFor(() => expect(composer.templates.map((t) => t.name)).toEqual(['subscribe ticker']));
     expect(composer.templates[0]).toMatchObject({ id, payload: { type: 'text', text: 'subscribe' } });
 
-    await fireEvent.input(textbox(), { target: { value: 'unsubscribe' } });
+    await type('unsubscribe');
     await fireEvent.click(within(panel).getByRole('button', { name: 'Replace with draft' }));
     await waitFor(() =>
       expect(composer.templates[0]).toMatchObject({
@@ -120,7 +204,7 @@ describe('Composer', () => {
 
   /** Saves the draft as a template through the form; `own` sets "Only this connection" (undefined: not offered). */
   async function saveAsTemplate(draft: string, name: string, own?: boolean): Promise<void> {
-    await fireEvent.input(screen.getByRole('textbox', { name: 'Message' }), { target: { value: draft } });
+    await type(draft);
     await fireEvent.click(screen.getByRole('button', { name: 'Save as template' }));
     await fireEvent.input(screen.getByRole('textbox', { name: 'Template name' }), {
       target: { value: name },

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import App from '../App.svelte';
 import { createFakeApi } from '../../test-support/fake-api.js';
+import { composerEditor, typeInComposer } from '../../test-support/code-editor-testing.js';
 
 async function connectedTab(url = 'ws://127.0.0.1:9/echo') {
   const api = createFakeApi();
@@ -23,9 +24,49 @@ async function disconnect(): Promise<void> {
 }
 
 describe('ConnectionView', () => {
+  it('copies the request as code: its URL, headers and the text draft', async () => {
+    await connectedTab('ws://127.0.0.1:9/feed?x=1');
+    await fireEvent.click(screen.getByRole('tab', { name: 'Headers' }));
+    await fireEvent.click(screen.getByRole('button', { name: /add header/i }));
+    await fireEvent.input(screen.getByRole('textbox', { name: 'Header 1 name' }), {
+      target: { value: 'X-Key' },
+    });
+    await fireEvent.input(screen.getByRole('textbox', { name: 'Header 1 value' }), {
+      target: { value: "it's" },
+    });
+    await fireEvent.click(screen.getByRole('tab', { name: 'Message' }));
+    await typeInComposer('hello there');
+    await fireEvent.click(screen.getByRole('button', { name: 'Copy as code' }));
+    expect(screen.getByLabelText('Generated code').textContent).toBe(
+      `wscat -c 'ws://127.0.0.1:9/feed?x=1' -H 'X-Key: it'\\''s' -x 'hello there' -w -1`,
+    );
+  });
+
+  it(
+    'edit and resend puts a logged JSON message back in the composer, in JSON mode',
+    { timeout: 15_000 },
+    async () => {
+      const api = await connectedTab();
+      await fireEvent.click(screen.getByRole('button', { name: 'JSON' }));
+      await typeInComposer('{"op":"sub","n":1}');
+      await fireEvent.click(screen.getByRole('button', { name: 'Send' }));
+      await waitFor(() => expect(textRows().length).toBe(2));
+      await typeInComposer('');
+      await fireEvent.click(screen.getByRole('button', { name: 'Text' }));
+      await fireEvent.click(textRows()[1]!);
+      await fireEvent.click(screen.getByRole('button', { name: 'Edit and resend' }));
+      await waitFor(() => expect(composerEditor().state.doc.toString()).toBe('{"op":"sub","n":1}'));
+      const format = screen.getByRole('group', { name: 'Message format' });
+      expect(within(format).getByRole('button', { name: 'JSON' }).getAttribute('aria-pressed')).toBe('true');
+      await fireEvent.click(screen.getByRole('button', { name: 'Send' }));
+      await waitFor(() => expect(textRows().length).toBe(4));
+      expect(api.calls.filter(([n]) => n === 'connection.send')).toHaveLength(2);
+    },
+  );
+
   it('Disconnect then Connect reconnects the same connection: the log keeps its messages', async () => {
     const api = await connectedTab();
-    await fireEvent.input(screen.getByRole('textbox', { name: 'Message' }), { target: { value: 'first' } });
+    await typeInComposer('first');
     await fireEvent.click(screen.getByRole('button', { name: 'Send' }));
     await waitFor(() => expect(textRows().length).toBe(2));
     await disconnect();
@@ -36,7 +77,7 @@ describe('ConnectionView', () => {
     expect(callNames(api)).toContain('connection.reconnect');
     expect(callNames(api)).not.toContain('connection.remove');
 
-    await fireEvent.input(screen.getByRole('textbox', { name: 'Message' }), { target: { value: 'second' } });
+    await typeInComposer('second');
     await fireEvent.click(screen.getByRole('button', { name: 'Send' }));
     await waitFor(() => expect(textRows().length).toBe(4));
     const log = screen.getByRole('log', { name: 'Messages' }).textContent ?? '';

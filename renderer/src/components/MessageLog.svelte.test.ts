@@ -44,7 +44,9 @@ describe('MessageLog', () => {
 
     await fireEvent.click(out!);
     expect(log.selected?.seq).toBe(1);
-    expect(screen.getByLabelText('Payload as JSON').textContent).toBe('{\n  "hello": "world"\n}');
+    const tree = screen.getByRole('tree', { name: 'JSON' });
+    expect(tree.textContent).toContain('"hello": "world"');
+    expect(tree.querySelector('[aria-label="Copy path $.hello"]')).not.toBeNull();
     await fireEvent.click(bin!);
     const hex = screen.getByRole('region', { name: 'Hex view' });
     await waitFor(() => expect(hex.textContent).toContain('00000000  00 ff 10'));

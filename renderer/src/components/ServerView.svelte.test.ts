@@ -3,6 +3,7 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/sve
 import type { ServerClientInfo } from '../../../app/contract.js';
 import App from '../App.svelte';
 import { createFakeApi } from '../../test-support/fake-api.js';
+import { typeInComposer } from '../../test-support/code-editor-testing.js';
 
 const client: ServerClientInfo = {
   clientId: 'client-7',
@@ -125,7 +126,7 @@ describe('ServerView client details', () => {
 
   it('a template saved in a mock-server tab is offered again in a new connection tab', async () => {
     await runningServer();
-    await fireEvent.input(screen.getByRole('textbox', { name: 'Message' }), { target: { value: 'tick' } });
+    await typeInComposer('tick');
     await fireEvent.click(screen.getByRole('button', { name: 'Save as template' }));
     await fireEvent.input(screen.getByRole('textbox', { name: 'Template name' }), {
       target: { value: 'tick' },

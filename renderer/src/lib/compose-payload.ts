@@ -3,7 +3,7 @@
  * message saying what is wrong with it. Runtime-free codecs only.
  */
 import type { Payload } from '../../../app/contract.js';
-import { base64ToBytes, formatJson, hexToBytes } from '../../../app/payload/codecs.js';
+import { base64ToBytes, formatJson, hexToBytes, scanHex } from '../../../app/payload/codecs.js';
 import { checkWellFormed } from '../../../app/websocket-rules.js';
 
 export const composerModes = ['text', 'json', 'hex', 'base64', 'file'] as const;
@@ -49,6 +49,33 @@ export function draftError(mode: ComposerMode, draft: string): string {
   if (mode === 'file' || draft === '') return '';
   const result = composePayload(mode, draft);
   return result.ok ? '' : result.error;
+}
+
+/** What is wrong with a draft, and where when that is known (offsets into the draft), for the editor's marker. */
+export interface DraftProblem {
+  message: string;
+  from?: number;
+  to?: number;
+}
+
+/** The draft's problem with its place: the bad hex or base64 character, the JSON parser's position. */
+export function draftProblem(mode: ComposerMode, draft: string): DraftProblem | undefined {
+  const message = draftError(mode, draft);
+  if (!message) return undefined;
+  if (mode === 'hex') {
+    const scan = scanHex(draft);
+    if (scan.problem)
+      return { message, from: scan.problem.offset, to: scan.problem.offset + scan.problem.length };
+  }
+  if (mode === 'base64') {
+    const bad = /[^A-Za-z0-9+/=_\-\s]/.exec(draft);
+    if (bad) return { message, from: bad.index, to: bad.index + bad[0].length };
+  }
+  if (mode === 'json') {
+    const at = /at position (\d+)/.exec(message);
+    if (at) return { message, from: Number(at[1]) };
+  }
+  return { message };
 }
 
 /** The codecs allocate plain ArrayBuffer-backed arrays; the contract's type says so explicitly. */

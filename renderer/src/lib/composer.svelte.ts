@@ -156,12 +156,17 @@ export class ComposerState {
 
   /** Loads a template into the draft (binary as hex). */
   useTemplate(t: MessageTemplate): void {
-    if (t.payload.type === 'text') {
-      this.#mode = looksJson(t.payload.text) ? 'json' : 'text';
-      this.#draft = t.payload.text;
+    this.loadPayload(t.payload);
+  }
+
+  /** Puts a message into the draft to edit and send again: text (JSON mode when it looks like JSON), binary as hex. */
+  loadPayload(payload: Payload): void {
+    if (payload.type === 'text') {
+      this.#mode = looksJson(payload.text) ? 'json' : 'text';
+      this.#draft = payload.text;
     } else {
       this.#mode = 'hex';
-      this.#draft = bytesToHex(t.payload.data, ' ');
+      this.#draft = bytesToHex(payload.data, ' ');
     }
     this.#sendError = '';
   }
