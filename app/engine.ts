@@ -283,8 +283,9 @@ export class Engine {
     'log.read': ({ logId, fromSeq, count, filter }) => {
       const log = this.log(logId);
       const entries = log.read(fromSeq ?? log.firstSeq, count ?? 500, filter).map((e) => toEntryView(e));
-      return { logId, entries, firstSeq: log.firstSeq, lastSeq: log.lastSeq };
+      return { logId, entries, firstSeq: log.firstSeq, lastSeq: log.lastSeq, kindCounts: log.kindCounts() };
     },
+    'log.export': ({ logId, format, filter, name }) => this.sessions.exportLog(logId, format, filter, name),
     'log.payload': ({ logId, seq, offset, length }) => {
       const log = this.log(logId);
       const entry = log.get(seq);
@@ -370,7 +371,13 @@ export class Engine {
       const views: LogEntryView[] = log.read(from, this.#maxEntries).map((e) => toEntryView(e));
       events.push({
         name: 'log.appended',
-        payload: { logId, entries: views, firstSeq: log.firstSeq, lastSeq: log.lastSeq },
+        payload: {
+          logId,
+          entries: views,
+          firstSeq: log.firstSeq,
+          lastSeq: log.lastSeq,
+          kindCounts: log.kindCounts(),
+        },
       });
     }
     this.#dirtyLogs = [];
@@ -392,6 +399,7 @@ const workspaceChanges: Partial<Record<CommandName, WorkspacePart>> = {
   'session.rename': 'sessions',
   'session.delete': 'sessions',
   'session.import': 'sessions',
+  'log.export': 'sessions',
 };
 
 /** A log the engine publishes: the last seq sent in a batch. */

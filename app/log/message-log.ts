@@ -38,7 +38,7 @@ import { EventEmitter } from 'node:events';
 import { utf8Decode, bytesToHex } from '../payload/codecs.js';
 import { listenerFlags } from './listener-flags.js';
 import { compileFilter } from './log-filter.js';
-import type { Direction, LogEntryView, LogFilter, LogKind } from '../contract.js';
+import type { Direction, KindCounts, LogEntryView, LogFilter, LogKind } from '../contract.js';
 
 /**
  * Estimated bytes of bookkeeping per entry, counted against the budget: the
@@ -212,6 +212,8 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
   /** code / reason / note, by seq, for the few entries that have them. */
   #details = new Map<number, EntryDetails>();
   #clientIds: string[] = [];
+  /** Entries held, by kind code. */
+  #kindCounts = new Float64Array(KINDS.length);
   #clientIndex = new Map<string, number>();
   #lastClient: string | undefined;
   #lastClientNo = 0;
@@ -323,6 +325,14 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
       : Infinity;
   }
 
+  /** Entries held of each kind (kinds with none are left out). */
+  kindCounts(): KindCounts {
+    const counts: KindCounts = {};
+    for (let i = 0; i < KINDS.length; i++)
+      if (this.#kindCounts[i]! > 0) counts[KINDS[i]!] = this.#kindCounts[i]!;
+    return counts;
+  }
+
   get(seq: number): LogEntry | undefined {
     return this.#holds(seq) ? this.#entry(seq) : undefined;
   }
@@ -377,6 +387,7 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     this.#slabNo = NO_CHUNK;
     this.#spareSlabs = [];
     this.#details = new Map();
+    this.#kindCounts = new Float64Array(KINDS.length);
     this.emit('cleared');
   }
 
@@ -419,7 +430,9 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
       if (chunkNo === this.#slabNo) this.#slabUsed = offset + size;
     }
     if (chunkNo !== NO_CHUNK) this.#chunkLastSeq[chunkNo - this.#chunkBase] = seq;
-    let meta = (directionCode(dir) << 4) | kindCode(kind);
+    const kindNo = kindCode(kind);
+    this.#kindCounts[kindNo]!++;
+    let meta = (directionCode(dir) << 4) | kindNo;
     let clientNo = 0;
     if (extra !== undefined) {
       if (extra.clientId !== undefined) clientNo = this.#clientNumber(extra.clientId);
@@ -565,6 +578,7 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
       const seq = this.#firstSeq++;
       const slot = seq & mask;
       this.#bytes -= ENTRY_OVERHEAD;
+      this.#kindCounts[this.#meta[slot]! & 0xf]!--;
       const chunkNo = this.#chunkNo[slot]!;
       if (chunkNo !== NO_CHUNK && this.#chunkLastSeq[chunkNo - this.#chunkBase] === seq) {
         this.#releaseChunk(chunkNo);

@@ -8,11 +8,27 @@
 import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { z } from 'zod';
-import type { CommandName, CommandOutput, RecordingInfo, ReplayReport, commands } from '../contract.js';
+import type {
+  CommandName,
+  CommandOutput,
+  LogExport,
+  LogFilter,
+  RecordingInfo,
+  ReplayReport,
+  commands,
+} from '../contract.js';
 import type { Engine } from '../engine.js';
 import { DuplexError, ErrorCodes, toErrorInfo } from '../errors.js';
 import { compileFilter } from '../log/log-filter.js';
-import { SESSION_EXT, toSessionEntryView, type SessionEntry } from './session-format.js';
+import {
+  SESSION_EXT,
+  fromLogEntry,
+  makeHeader,
+  toSessionEntryView,
+  type SessionEntry,
+  type SessionHeader,
+} from './session-format.js';
+import { exportHar } from './har.js';
 import { SessionWriter } from './session-writer.js';
 import { SessionStore } from './session-store.js';
 import { ReplayControl, replaySession } from './replay.js';
@@ -78,23 +94,78 @@ export class EngineSessions {
       );
     }
     const log = this.#engine.log(logId);
-    const conn = this.#engine.connections.get(logId);
-    const server = this.#engine.servers.get(logId);
     const writer = new SessionWriter({
       path,
       flags,
-      header: {
-        role: server ? 'server' : 'client',
-        url: this.#urlOf(logId),
-        headers: conn?.options.headers ?? {},
-        protocols: conn?.options.protocols ?? server?.protocols ?? [],
-        source: 'duplex',
-        // Existing entries count from the first of them, so no time is negative.
-        startedAt: (includeExisting ? log.read(log.firstSeq, 1)[0]?.t : undefined) ?? Date.now(),
-      },
+      // Existing entries count from the first of them, so no time is negative.
+      header: this.#headerOf(
+        logId,
+        (includeExisting ? log.read(log.firstSeq, 1)[0]?.t : undefined) ?? Date.now(),
+      ),
     }).attach(log, includeExisting);
     this.#recordings.set(logId, { writer, name });
     return this.#info(logId);
+  }
+
+  /** The session header of a connection's or server's log. */
+  #headerOf(logId: string, startedAt: number): Omit<SessionHeader, 'format' | 'version' | 'createdAt'> {
+    const conn = this.#engine.connections.get(logId);
+    const server = this.#engine.servers.get(logId);
+    return {
+      role: server ? 'server' : 'client',
+      url: this.#urlOf(logId),
+      headers: conn?.options.headers ?? {},
+      protocols: conn?.options.protocols ?? server?.protocols ?? [],
+      source: 'duplex',
+      startedAt,
+    };
+  }
+
+  /**
+   * The entries of a live log that pass `filter`, written as a new session file of the
+   * workspace (with the recorder's writer) or returned as a HAR document; nothing is recorded.
+   */
+  async exportLog(
+    logId: string,
+    format: 'session' | 'har',
+    filter?: LogFilter,
+    name?: string,
+  ): Promise<LogExport> {
+    const log = this.#engine.log(logId);
+    const entries = log.read(log.firstSeq, Infinity, filter);
+    if (entries.length === 0) {
+      throw new DuplexError(
+        ErrorCodes.INVALID_STATE,
+        `No entries of ${logId} pass the filter, so there is nothing to export.`,
+      );
+    }
+    const startedAt = entries[0]!.t;
+    const url = this.#urlOf(logId);
+    const base = `${url}-${new Date(startedAt).toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')}`;
+    if (format === 'har') {
+      const header = makeHeader(this.#headerOf(logId, startedAt));
+      const session = { header, entries: entries.map((e, i) => fromLogEntry(e, i + 1, startedAt)) };
+      const fileName =
+        (name ? name.replace(/\.(jsonl|har)$/, '') : base.replace(/[^A-Za-z0-9._-]+/g, '-')) + '.har';
+      return {
+        format,
+        fileName,
+        har: JSON.stringify(exportHar(session), null, 2) + '\n',
+        entries: entries.length,
+      };
+    }
+    const store = this.store();
+    const fileName = name ? (name.endsWith(SESSION_EXT) ? name : name + SESSION_EXT) : store.freeName(base);
+    const writer = new SessionWriter({
+      path: store.pathOf(fileName),
+      flags: 'wx',
+      header: this.#headerOf(logId, startedAt),
+    });
+    // Entries are written at once: their payloads are views the log reuses later.
+    for (const e of entries) writer.append(e);
+    writer.stop();
+    if (writer.failure) throw writer.failure;
+    return { format, session: await store.summary(fileName), entries: entries.length };
   }
 
   #urlOf(logId: string): string {

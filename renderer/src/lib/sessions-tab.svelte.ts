@@ -98,6 +98,13 @@ export function sessionLogApi(api: WorkbenchApi, name: () => string): WorkbenchA
         message: 'A session file is read-only; it cannot be cleared.',
       },
     }),
+    export: async () => ({
+      ok: false,
+      error: {
+        code: ErrorCodes.INVALID_STATE,
+        message: 'This is a session file already; export it as HAR from the session list.',
+      },
+    }),
   };
   return { ...api, log };
 }
