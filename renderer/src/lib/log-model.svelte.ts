@@ -11,7 +11,23 @@
  * mutated, so an append costs one page copy, not a copy of the log.
  */
 import type { WorkbenchApi } from '../../../app/api.js';
-import type { Direction, LogEntryView, LogFilter, LogKind, RecordingInfo } from '../../../app/contract.js';
+import type {
+  Direction,
+  KindCounts,
+  LogEntryView,
+  LogExport,
+  LogFilter,
+  LogKind,
+  RecordingInfo,
+  SearchMode,
+} from '../../../app/contract.js';
+import {
+  compileSearch,
+  compileViewFilter,
+  messageKinds,
+  type SearchMatcher,
+} from '../../../app/log/log-filter.js';
+import { formatOffset, formatTime } from './format.js';
 
 export const PAGE_SIZE = 256;
 const MAX_PAGES = 48;
@@ -22,14 +38,24 @@ const SCAN_BATCH = 5000;
 
 export interface LogViewFilter {
   dir: Direction | '';
+  /** Only these kinds (empty: all). */
   kinds: LogKind[];
+  /** Not these kinds. */
+  hideKinds: LogKind[];
   search: string;
+  searchMode: SearchMode;
+  /** Only pinned entries. */
+  pinnedOnly: boolean;
 }
+
+/** What the time column shows: the clock time, the time since the connection opened, or since the row before. */
+export type TimeMode = 'absolute' | 'open' | 'delta';
 
 interface AppendBatch {
   entries: LogEntryView[];
   firstSeq: number;
   lastSeq: number;
+  kindCounts?: KindCounts | undefined;
 }
 
 /** Entries waiting for the next frame before they are applied at once. */
@@ -55,7 +81,26 @@ export class LogModel {
   #pending = new Set<number>();
   /** Page at the middle of what the list shows; the cache keeps pages near it and near the end. */
   #viewPage = 0;
-  #filter = $state<LogViewFilter>({ dir: '', kinds: [], search: '' });
+  #filter = $state<LogViewFilter>({
+    dir: '',
+    kinds: [],
+    hideKinds: [],
+    search: '',
+    searchMode: 'text',
+    pinnedOnly: false,
+  });
+  /** The compiled filter of new entries (the engine's matcher, over previews), and the search's. */
+  #viewMatch: ((e: LogEntryView) => boolean) | undefined;
+  #search = $state.raw<SearchMatcher | undefined>(undefined);
+  #searchError = $state('');
+  #kindCounts = $state.raw<KindCounts>({});
+  #pinned = $state.raw<ReadonlySet<number>>(new Set());
+  #follow = $state(true);
+  /** Rows the list had when following stopped; rows past it are "new". */
+  #seenCount = $state(0);
+  /** Times of the open events seen, ascending (the "relative to open" time column). */
+  #opens = $state.raw<readonly number[]>([]);
+  timeMode = $state<TimeMode>('absolute');
   #clientId = $state<string | undefined>(undefined);
   #chunks = $state.raw<readonly (readonly LogEntryView[])[]>([]);
   #matchCount = $state(0);
@@ -91,7 +136,76 @@ export class LogModel {
   }
   get filtered(): boolean {
     const f = this.#filter;
-    return f.dir !== '' || f.kinds.length > 0 || f.search !== '' || this.clientId !== undefined;
+    return (
+      f.dir !== '' ||
+      f.kinds.length > 0 ||
+      f.hideKinds.length > 0 ||
+      (f.search !== '' && this.#searchError === '') ||
+      f.pinnedOnly ||
+      this.clientId !== undefined
+    );
+  }
+  /** Entries of each kind the log holds (unfiltered; live logs only). */
+  get kindCounts(): KindCounts {
+    return this.#kindCounts;
+  }
+  /** WebSocket messages (text and binary) the log holds, not control frames or events; undefined when unknown. */
+  get messageCount(): number | undefined {
+    const counts = this.#kindCounts;
+    if (Object.keys(counts).length === 0) return this.total === 0 ? 0 : undefined;
+    return messageKinds.reduce((n, k) => n + (counts[k] ?? 0), 0);
+  }
+  /** The compiled search, for highlighting matches; undefined without one. */
+  get search(): SearchMatcher | undefined {
+    return this.#search;
+  }
+  /** Why the search text cannot be used (a bad regex or JSON path). */
+  get searchError(): string {
+    return this.#searchError;
+  }
+
+  /** Whether the list keeps the newest row in view. Stopping remembers what was seen, for "N new". */
+  get follow(): boolean {
+    return this.#follow;
+  }
+  set follow(on: boolean) {
+    if (!on && this.#follow) this.#seenCount = this.count;
+    this.#follow = on;
+  }
+  /** Rows that arrived since following stopped. */
+  get newCount(): number {
+    return this.#follow || this.#scanning ? 0 : Math.max(0, this.count - this.#seenCount);
+  }
+
+  get pinned(): ReadonlySet<number> {
+    return this.#pinned;
+  }
+  isPinned(seq: number): boolean {
+    return this.#pinned.has(seq);
+  }
+  togglePin(seq: number): void {
+    const next = new Set(this.#pinned);
+    if (!next.delete(seq)) next.add(seq);
+    this.#pinned = next;
+    if (this.#filter.pinnedOnly) this.#rescan();
+  }
+
+  /** The time column's text for a row: clock time, +s since the open before it, or +ms since the row before. */
+  timeLabel(index: number, e: LogEntryView): string {
+    if (this.timeMode === 'absolute') return formatTime(e.t);
+    if (this.timeMode === 'delta') {
+      const prev = index > 0 ? this.rowAt(index - 1) : undefined;
+      return index === 0 ? '+0 ms' : prev ? formatOffset(e.t - prev.t) : '…';
+    }
+    const opens = this.#opens;
+    let at: number | undefined;
+    for (let i = opens.length - 1; i >= 0; i--) {
+      if (opens[i]! <= e.t) {
+        at = opens[i];
+        break;
+      }
+    }
+    return at === undefined ? '—' : formatOffset(e.t - at);
   }
   /** Rows the list shows. */
   get count(): number {
@@ -118,12 +232,15 @@ export class LogModel {
     return this.#recording;
   }
 
-  /** Starts or stops recording this log to a session file in the workspace. */
-  async record(on: boolean): Promise<RecordingInfo | undefined> {
+  /**
+   * Starts recording this log to a session file in the workspace, from now on, or
+   * with `includeHistory` from the oldest entry the log holds; or stops it.
+   */
+  async record(on: boolean, includeHistory = false): Promise<RecordingInfo | undefined> {
     const logId = this.#logId;
     if (!logId) return undefined;
     const r = on
-      ? await this.#api.session.recordStart({ logId, includeExisting: true })
+      ? await this.#api.session.recordStart({ logId, includeExisting: includeHistory })
       : await this.#api.session.recordStop({ logId });
     if (!r.ok) {
       this.#error = r.error.message;
@@ -134,11 +251,34 @@ export class LogModel {
     return r.value;
   }
 
+  /**
+   * Writes the rows the view shows (the filter applied, or the pinned ones) as a new
+   * session file, or returns them as HAR text; the log need not have been recorded.
+   */
+  async exportShown(format: 'session' | 'har'): Promise<LogExport | undefined> {
+    const logId = this.#logId;
+    if (!logId) return undefined;
+    const filter = this.#engineFilter();
+    const r = await this.#api.log.export({
+      logId,
+      format,
+      ...(Object.keys(filter).length > 0 ? { filter } : {}),
+    });
+    if (!r.ok) {
+      this.#error = r.error.message;
+      return undefined;
+    }
+    this.#error = '';
+    return r.value;
+  }
+
   /** Points the model at a (new) engine log, e.g. after reconnecting. */
   attach(logId: string | undefined): void {
     if (logId === this.#logId) return;
     this.#recording = undefined;
     this.#logId = logId;
+    this.#pinned = new Set();
+    this.#kindCounts = {};
     this.#reset(1, 0);
     this.#selected = undefined;
   }
@@ -160,6 +300,7 @@ export class LogModel {
     // Batches may have arrived meanwhile: the extent only grows (firstSeq moves up on eviction or clear).
     this.#firstSeq = Math.max(this.#firstSeq, first.value.firstSeq);
     this.#lastSeq = Math.max(this.#lastSeq, first.value.lastSeq);
+    if (first.value.kindCounts) this.#kindCounts = first.value.kindCounts;
     if (this.#lastSeq >= this.#firstSeq) void this.#readPage(pageOf(this.#lastSeq));
   }
 
@@ -169,7 +310,24 @@ export class LogModel {
 
   setFilter(filter: Partial<LogViewFilter>): void {
     this.#filter = { ...this.#filter, ...filter };
+    const f = this.#filter;
+    try {
+      this.#search = f.search ? compileSearch(f.search, f.searchMode) : undefined;
+      this.#searchError = '';
+    } catch (err) {
+      // A half-typed regex or path: say why, and filter as if there were no search.
+      this.#search = undefined;
+      this.#searchError = (err as Error).message;
+    }
     this.#rescan();
+  }
+
+  /** Shows or hides one kind (a hidden kind stays hidden until shown again). */
+  toggleHidden(kind: LogKind): void {
+    const hidden = this.#filter.hideKinds;
+    this.setFilter({
+      hideKinds: hidden.includes(kind) ? hidden.filter((k) => k !== kind) : [...hidden, kind],
+    });
   }
 
   /** Restricts a server log to one client (undefined = all clients). */
@@ -235,13 +393,19 @@ export class LogModel {
     let entries = batches.length === 1 ? last.entries : batches.flatMap((b) => b.entries);
     // Only the newest few pages can be on screen while following; older rows are read on demand.
     if (entries.length > MAX_QUEUED) entries = entries.slice(-MAX_QUEUED);
-    this.#apply({ entries, firstSeq: last.firstSeq, lastSeq: Math.max(...batches.map((b) => b.lastSeq)) });
+    this.#apply({
+      entries,
+      firstSeq: last.firstSeq,
+      lastSeq: Math.max(...batches.map((b) => b.lastSeq)),
+      kindCounts: last.kindCounts,
+    });
   }
 
   #apply(batch: AppendBatch): void {
     const seenUpTo = this.#lastSeq;
     this.#firstSeq = batch.firstSeq;
     this.#lastSeq = Math.max(this.#lastSeq, batch.lastSeq);
+    if (batch.kindCounts) this.#kindCounts = batch.kindCounts;
     if (batch.entries.length > 0) this.#storeEntries(batch.entries);
     if (this.filtered && !this.#scanning) {
       const fresh = batch.entries.filter((e) => e.seq > this.#scanSeq && this.#matches(e));
@@ -260,6 +424,8 @@ export class LogModel {
 
   /** A `log.cleared` event for this log. */
   onCleared(): void {
+    this.#pinned = new Set();
+    this.#kindCounts = {};
     this.#reset(this.#lastSeq + 1, this.#lastSeq);
     this.#selected = undefined;
   }
@@ -284,6 +450,7 @@ export class LogModel {
   }
 
   #storeEntries(entries: readonly LogEntryView[]): void {
+    this.#noteOpens(entries);
     const pages: Pages = new Map(this.#pages);
     let current = -1;
     let copy: (LogEntryView | undefined)[] = [];
@@ -313,6 +480,7 @@ export class LogModel {
       }
       this.#firstSeq = r.value.firstSeq;
       this.#lastSeq = Math.max(this.#lastSeq, r.value.lastSeq);
+      if (r.value.kindCounts) this.#kindCounts = r.value.kindCounts;
       const inPage = r.value.entries.filter((e) => pageOf(e.seq) === p);
       this.#storeEntries(inPage);
     } finally {
@@ -325,7 +493,11 @@ export class LogModel {
     this.#chunks = [];
     this.#matchCount = 0;
     this.#scanSeq = 0;
-    if (!this.filtered || !this.#logId) return;
+    this.#viewMatch = this.filtered ? compileViewFilter<LogEntryView>(this.#engineFilter()) : undefined;
+    if (!this.filtered || !this.#logId) {
+      this.#seenCount = this.count;
+      return;
+    }
     void this.#scan(this.#firstSeq, Infinity, token);
   }
 
@@ -352,7 +524,11 @@ export class LogModel {
         from = lastRead + 1;
       }
     } finally {
-      if (token === this.#scanToken) this.#scanning = false;
+      if (token === this.#scanToken) {
+        // What a new filter shows at once is not "new"; what arrives after it is.
+        if (this.#scanning) this.#seenCount = this.#matchCount;
+        this.#scanning = false;
+      }
     }
   }
 
@@ -361,24 +537,30 @@ export class LogModel {
     const filter: LogFilter = {};
     if (f.dir) filter.dir = f.dir;
     if (f.kinds.length > 0) filter.kinds = [...f.kinds];
-    if (f.search) filter.search = f.search;
+    if (f.hideKinds.length > 0) filter.hideKinds = [...f.hideKinds];
+    if (f.search && !this.#searchError) {
+      filter.search = f.search;
+      if (f.searchMode !== 'text') filter.searchMode = f.searchMode;
+    }
+    if (f.pinnedOnly) filter.seqs = [...this.#pinned].slice(-10_000);
     if (this.clientId !== undefined) filter.clientId = this.clientId;
     return filter;
   }
 
   /** Client-side match of a new entry, on its preview (the engine's search covers whole payloads). */
   #matches(e: LogEntryView): boolean {
-    const f = this.#filter;
-    if (f.dir && e.dir !== f.dir) return false;
-    if (f.kinds.length > 0 && !f.kinds.includes(e.kind)) return false;
-    if (this.clientId !== undefined && e.clientId !== this.clientId) return false;
-    if (f.search) {
-      const needle = f.search.toLowerCase();
-      if (!e.preview.toLowerCase().includes(needle) && !(e.note ?? '').toLowerCase().includes(needle)) {
-        return false;
-      }
+    return this.#viewMatch ? this.#viewMatch(e) : true;
+  }
+
+  /** Remembers the open events among entries (for the time column relative to open). */
+  #noteOpens(entries: readonly LogEntryView[]): void {
+    let opens: number[] | undefined;
+    for (const e of entries) {
+      if (e.kind !== 'open' || this.#opens.includes(e.t)) continue;
+      opens ??= [...this.#opens];
+      opens.push(e.t);
     }
-    return true;
+    if (opens) this.#opens = opens.sort((a, b) => a - b);
   }
 
   #appendMatches(entries: readonly LogEntryView[]): void {
