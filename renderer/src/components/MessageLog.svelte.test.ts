@@ -269,7 +269,7 @@ describe('MessageLog: rows', () => {
     ]);
     await fireEvent.click(screen.getByRole('button', { name: 'Pinned (2)' }));
     await waitFor(() => expect(list.querySelectorAll('button.row').length).toBe(2));
-    await fireEvent.click(screen.getByRole('button', { name: 'Save as session' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Session' }));
     expect((await screen.findByRole('status')).textContent).toBe('Saved 2 entries as conn-x.jsonl.');
     expect(api.calls.filter(([n]) => n === 'log.export')).toEqual([
       ['log.export', { logId: 'conn-x', format: 'session', filter: { seqs: [2, 4] } }],
