@@ -273,6 +273,16 @@ export interface SessionView {
   warnings: { line: number; message: string }[];
 }
 
+/** The entries of a log that pass a filter, as seqs: what a filtered view pages through. */
+export interface LogMatches {
+  logId: string;
+  /** Seqs of the matching entries, ascending, as uint32 in the machine's byte order (both ends run on it). */
+  seqs: Uint8Array;
+  firstSeq: number;
+  /** The last seq looked at: entries after it are matched as they arrive. */
+  lastSeq: number;
+}
+
 export type LogExport =
   | { format: 'session'; session: SessionSummary; entries: number }
   | { format: 'har'; fileName: string; har: string; entries: number };
@@ -418,6 +428,11 @@ export const commands = {
   'log.read': { input: z.object({ logId: id, ...entryRange }), output: {} as LogPage },
   'log.payload': { input: z.object({ logId: id, ...payloadRange }), output: {} as PayloadSlice },
   'log.clear': { input: z.object({ logId: id }), output: {} as { cleared: boolean } },
+  /** The seqs of every entry from fromSeq on that passes the filter, in one answer (a million fit in 4 MiB). */
+  'log.match': {
+    input: z.object({ logId: id, filter: logFilterSchema, fromSeq: z.number().int().min(0).optional() }),
+    output: {} as LogMatches,
+  },
   /**
    * Writes the entries of a live log that pass `filter` (what the view shows) as a new
    * session file in the workspace, or returns them as a HAR document; no recording needed.

@@ -285,6 +285,17 @@ export class Engine {
       const entries = log.read(fromSeq ?? log.firstSeq, count ?? 500, filter).map((e) => toEntryView(e));
       return { logId, entries, firstSeq: log.firstSeq, lastSeq: log.lastSeq, kindCounts: log.kindCounts() };
     },
+    'log.match': ({ logId, filter, fromSeq }) => {
+      const log = this.log(logId);
+      const lastSeq = log.lastSeq;
+      const seqs = log.match(filter, fromSeq ?? log.firstSeq);
+      return {
+        logId,
+        seqs: new Uint8Array(seqs.buffer, seqs.byteOffset, seqs.byteLength),
+        firstSeq: log.firstSeq,
+        lastSeq,
+      };
+    },
     'log.export': ({ logId, format, filter, name }) => this.sessions.exportLog(logId, format, filter, name),
     'log.payload': ({ logId, seq, offset, length }) => {
       const log = this.log(logId);

@@ -38,6 +38,11 @@ export class SearchSyntaxError extends Error {
 /** A compiled search: whether a text matches, and where (for highlighting). */
 export interface SearchMatcher {
   readonly mode: SearchMode;
+  /**
+   * Text every matching text contains (lower case when `caseless`), so a store can skip
+   * entries without decoding them; `orBackslash`: a text with a \\ may match anyway (JSON escapes).
+   */
+  readonly mustContain?: { text: string; caseless: boolean; orBackslash: boolean } | undefined;
   test(text: string): boolean;
   /** [start, end) ranges of the matches in `text`, in order, not overlapping. */
   ranges(text: string): [number, number][];
@@ -105,6 +110,7 @@ function textSearch(query: string): SearchMatcher {
   const needle = query.toLowerCase();
   return {
     mode: 'text',
+    mustContain: needle ? { text: needle, caseless: true, orBackslash: false } : undefined,
     test: (text) => needle === '' || text.toLowerCase().includes(needle),
     ranges: (text) => {
       const out: [number, number][] = [];
@@ -175,6 +181,7 @@ function jsonPathSearch(query: string): SearchMatcher {
   const matching = (text: string): unknown[] => (valuesOf(text) ?? []).filter(compare);
   return {
     mode: 'jsonpath',
+    mustContain: mustContain ? { text: mustContain, caseless: false, orBackslash: true } : undefined,
     test: (text) => matching(text).length > 0,
     ranges: (text) => {
       const out: [number, number][] = [];

@@ -198,3 +198,56 @@ describe('events that did not come from the peer', () => {
     });
   });
 });
+
+describe('log.match', () => {
+  it('finds the same entries as reading with the filter, as uint32 seqs', async () => {
+    const e = engine();
+    const server = await e.call('server.start', {});
+    const { connectionId } = await e.call('connection.open', { url: server.url });
+    await until(() => e.connection(connectionId).readyState === 1);
+    const sent = [
+      '{"type":"tick","n":1}',
+      '{"type":"TICK","n":2}',
+      '{"type":"\\u0074ick","n":3}',
+      'grüße {"type":"tick"}',
+      '{"type":"trade","note":"naïve tick"}',
+    ];
+    for (const text of sent)
+      await e.call('connection.send', { connectionId, payload: { type: 'text', text } });
+    await e.call('connection.send', {
+      connectionId,
+      payload: { type: 'binary', data: new Uint8Array([0x74, 0x69]) },
+    });
+    // The server's log holds echoes that point back at the bytes they repeat.
+    await until(() => e.log(server.serverId).read(1, 100, { dir: 'out' }).length === 6);
+    const filters = [
+      { search: 'tick' },
+      { search: 'TiCk' },
+      { search: 'grüße' },
+      { search: '74 69' },
+      { search: 'closed' },
+      { search: '$.type == "tick"', searchMode: 'jsonpath' as const },
+      { search: 't[iI]ck"', searchMode: 'regex' as const },
+      { hideKinds: ['open' as const], dir: 'out' as const },
+      { seqs: [2, 4, 99] },
+    ];
+    for (const logId of [connectionId, server.serverId]) {
+      for (const filter of filters) {
+        const r = await e.call('log.match', { logId, filter });
+        const seqs = [...new Uint32Array(r.seqs.buffer, r.seqs.byteOffset, r.seqs.byteLength / 4)];
+        const expected = e
+          .log(logId)
+          .read(1, Infinity, filter)
+          .map((x) => x.seq);
+        expect({ logId, filter, seqs }).toEqual({ logId, filter, seqs: expected });
+        expect(r.lastSeq).toBe(e.log(logId).lastSeq);
+      }
+    }
+    // The JSON escape is found although its text has no "tick" in it.
+    const escaped = await e.call('log.match', {
+      logId: connectionId,
+      filter: { search: '$.type == "tick"', searchMode: 'jsonpath', dir: 'out' },
+    });
+    expect(escaped.seqs.byteLength / 4).toBe(2);
+  });
+});

@@ -65,7 +65,7 @@ describe('MessageLog', () => {
     await fireEvent.click(screen.getByRole('button', { name: '↓ In' }));
     await waitFor(() => expect(log.count).toBe(3));
     expect(
-      api.calls.some(([n, input]) => n === 'log.read' && JSON.stringify(input).includes('"dir":"in"')),
+      api.calls.some(([n, input]) => n === 'log.match' && JSON.stringify(input).includes('"dir":"in"')),
     ).toBe(true);
     api.appendEntry('conn-x', 'in', { type: 'text', text: 'later' });
     api.appendEntry('conn-x', 'out', { type: 'text', text: 'not shown' });

@@ -405,6 +405,14 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
           kindCounts: kindCountsOf(log),
         });
       },
+      match: async (input: { logId: string; filter: LogFilter; fromSeq?: number }) => {
+        record('log.match')(input);
+        const log = logOf(input.logId);
+        const lastSeq = log.lastSeq;
+        const seqs = log.read(input.fromSeq ?? log.firstSeq, Infinity, input.filter).map((e) => e.seq);
+        const bytes = new Uint8Array(Uint32Array.from(seqs).buffer);
+        return ok({ logId: input.logId, seqs: bytes, firstSeq: log.firstSeq, lastSeq });
+      },
       export: async (input: {
         logId: string;
         format: 'session' | 'har';

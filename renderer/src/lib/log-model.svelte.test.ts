@@ -70,7 +70,7 @@ describe('LogModel: kinds', () => {
     await waitFor(() => expect(seqsShown(log)).toEqual([1, 4]));
     expect(
       api.calls.some(
-        ([n, input]) => n === 'log.read' && JSON.stringify(input).includes('"hideKinds":["ping","pong"]'),
+        ([n, input]) => n === 'log.match' && JSON.stringify(input).includes('"hideKinds":["ping","pong"]'),
       ),
     ).toBe(true);
     // New entries are matched by the same filter as they arrive.

@@ -31,10 +31,8 @@ import { formatOffset, formatTime } from './format.js';
 
 export const PAGE_SIZE = 256;
 const MAX_PAGES = 48;
-const CHUNK = 4096;
-/** A filtered view keeps at most this many matches (the newest). */
-export const MAX_MATCHES = 200_000;
-const SCAN_BATCH = 5000;
+/** Rows of a filtered view read at once, by seq (log.read with the seqs in view). */
+const ROW_BATCH = 512;
 
 export interface LogViewFilter {
   dir: Direction | '';
@@ -102,8 +100,13 @@ export class LogModel {
   #opens = $state.raw<readonly number[]>([]);
   timeMode = $state<TimeMode>('absolute');
   #clientId = $state<string | undefined>(undefined);
-  #chunks = $state.raw<readonly (readonly LogEntryView[])[]>([]);
+  /** A filtered view: seqs of the matches in [0, #matchCount), ascending; capacity grows by doubling. */
+  #matchSeqs = new Uint32Array(0);
   #matchCount = $state(0);
+  /** Bumped when #matchSeqs changes in place or is replaced, so rows read again. */
+  #matchVersion = $state(0);
+  /** Seqs of a filtered view being read (log.read by seq). */
+  #pendingSeqs = new Set<number>();
   #scanning = $state(false);
   #scanSeq = 0;
   #scanToken = 0;
@@ -336,19 +339,26 @@ export class LogModel {
     this.#rescan();
   }
 
+  /** The seq of row `index` (a filtered view's rows are its matches). */
+  seqAt(index: number): number | undefined {
+    if (!this.filtered) return index < this.total ? this.#firstSeq + index : undefined;
+    void this.#matchVersion;
+    return index >= 0 && index < this.#matchCount ? this.#matchSeqs[index] : undefined;
+  }
+
   /** The row at `index`, or undefined while its page is being read. */
   rowAt(index: number): LogEntryView | undefined {
-    if (this.filtered) {
-      const chunk = this.#chunks[Math.floor(index / CHUNK)];
-      return chunk?.[index % CHUNK];
-    }
-    const seq = this.#firstSeq + index;
-    return this.#pages.get(pageOf(seq))?.[(seq - 1) % PAGE_SIZE];
+    const seq = this.seqAt(index);
+    return seq === undefined ? undefined : this.#pages.get(pageOf(seq))?.[(seq - 1) % PAGE_SIZE];
   }
 
   /** Reads the pages of rows [start, end) that are not cached yet. */
   ensureRange(start: number, end: number): void {
-    if (this.filtered || !this.#logId) return;
+    if (!this.#logId) return;
+    if (this.filtered) {
+      this.#ensureMatches(start, end);
+      return;
+    }
     const from = pageOf(this.#firstSeq + Math.max(0, start));
     const to = pageOf(this.#firstSeq + Math.max(start, end - 1));
     this.#viewPage = Math.floor((from + to) / 2);
@@ -407,17 +417,19 @@ export class LogModel {
     this.#lastSeq = Math.max(this.#lastSeq, batch.lastSeq);
     if (batch.kindCounts) this.#kindCounts = batch.kindCounts;
     if (batch.entries.length > 0) this.#storeEntries(batch.entries);
+    if (this.filtered) this.#dropEvictedMatches();
     if (this.filtered && !this.#scanning) {
-      const fresh = batch.entries.filter((e) => e.seq > this.#scanSeq && this.#matches(e));
-      const firstNew = batch.entries[0]?.seq ?? batch.lastSeq + 1;
-      if (firstNew > Math.max(seenUpTo, this.#scanSeq) + 1) {
-        // The batch skipped entries (a flood): read the gap with the filter.
-        void this.#scan(Math.max(seenUpTo, this.#scanSeq) + 1, firstNew - 1, this.#scanToken);
+      const fresh = batch.entries.filter((e) => e.seq > this.#scanSeq);
+      const firstNew = fresh[0]?.seq ?? batch.lastSeq + 1;
+      // A batch that skipped entries (a flood), or previews cut short of what a search may find:
+      // the engine matches them, over whole payloads.
+      const skipped = firstNew > Math.max(seenUpTo, this.#scanSeq) + 1;
+      if (skipped || (this.#search && fresh.some((e) => e.truncated))) {
+        void this.#scan(this.#scanSeq + 1, this.#scanToken);
+        return;
       }
-      if (fresh.length > 0) {
-        this.#appendMatches(fresh);
-        this.#scanSeq = Math.max(this.#scanSeq, fresh[fresh.length - 1]!.seq);
-      }
+      const matched = fresh.filter((e) => this.#matches(e));
+      if (matched.length > 0) this.#appendMatches(matched.map((e) => e.seq));
       this.#scanSeq = Math.max(this.#scanSeq, batch.lastSeq);
     }
   }
@@ -443,8 +455,7 @@ export class LogModel {
     this.#lastSeq = lastSeq;
     this.#pages = new Map();
     this.#pending.clear();
-    this.#chunks = [];
-    this.#matchCount = 0;
+    this.#clearMatches();
     this.#scanSeq = lastSeq;
     if (this.filtered) this.#rescan();
   }
@@ -490,19 +501,21 @@ export class LogModel {
 
   #rescan(): void {
     const token = ++this.#scanToken;
-    this.#chunks = [];
-    this.#matchCount = 0;
+    this.#clearMatches();
     this.#scanSeq = 0;
     this.#viewMatch = this.filtered ? compileViewFilter<LogEntryView>(this.#engineFilter()) : undefined;
     if (!this.filtered || !this.#logId) {
       this.#seenCount = this.count;
       return;
     }
-    void this.#scan(this.#firstSeq, Infinity, token);
+    void this.#scan(this.#firstSeq, token);
   }
 
-  /** Reads matches from `fromSeq` up to `toSeq` (or the end) with the filter, appending them. */
-  async #scan(fromSeq: number, toSeq: number, token: number): Promise<void> {
+  /**
+   * Asks the engine for the matches from `fromSeq` on (one answer, seqs only), then for
+   * what arrived meanwhile, until the view has caught up with the log.
+   */
+  async #scan(fromSeq: number, token: number): Promise<void> {
     const logId = this.#logId;
     if (!logId) return;
     this.#scanning = true;
@@ -510,18 +523,20 @@ export class LogModel {
     let from = fromSeq;
     try {
       while (token === this.#scanToken) {
-        const r = await this.#api.log.read({ logId, fromSeq: from, count: SCAN_BATCH, filter });
+        const r = await this.#api.log.match({ logId, filter, fromSeq: from });
         if (token !== this.#scanToken) return;
         if (!r.ok) {
           this.#error = r.error.message;
           return;
         }
-        const got = r.value.entries.filter((e) => e.seq <= toSeq && e.seq > this.#scanSeq);
-        if (got.length > 0) this.#appendMatches(got);
-        const lastRead = r.value.entries[r.value.entries.length - 1]?.seq;
-        this.#scanSeq = Math.max(this.#scanSeq, Math.min(toSeq, r.value.lastSeq));
-        if (r.value.entries.length < SCAN_BATCH || lastRead === undefined || lastRead >= toSeq) return;
-        from = lastRead + 1;
+        const seqs = seqsOf(r.value.seqs);
+        let first = 0;
+        while (first < seqs.length && seqs[first]! <= this.#scanSeq) first++;
+        if (first < seqs.length) this.#appendMatches(seqs.subarray(first));
+        this.#scanSeq = Math.max(this.#scanSeq, r.value.lastSeq);
+        this.#lastSeq = Math.max(this.#lastSeq, r.value.lastSeq);
+        if (this.#lastSeq <= this.#scanSeq) return;
+        from = this.#scanSeq + 1;
       }
     } finally {
       if (token === this.#scanToken) {
@@ -529,6 +544,35 @@ export class LogModel {
         if (this.#scanning) this.#seenCount = this.#matchCount;
         this.#scanning = false;
       }
+    }
+  }
+
+  /** Reads the rows of matches [start, end) that are not cached, by seq. */
+  #ensureMatches(start: number, end: number): void {
+    const logId = this.#logId;
+    if (!logId) return;
+    const missing: number[] = [];
+    for (let i = Math.max(0, start); i < Math.min(end, this.#matchCount); i++) {
+      const seq = this.#matchSeqs[i]!;
+      if (seq < this.#firstSeq || this.#pendingSeqs.has(seq)) continue;
+      if (!this.#pages.get(pageOf(seq))?.[(seq - 1) % PAGE_SIZE]) missing.push(seq);
+    }
+    const mid = this.#matchSeqs[Math.floor((start + Math.min(end, this.#matchCount)) / 2)];
+    if (mid !== undefined) this.#viewPage = pageOf(mid);
+    for (let i = 0; i < missing.length; i += ROW_BATCH) {
+      const seqs = missing.slice(i, i + ROW_BATCH);
+      for (const seq of seqs) this.#pendingSeqs.add(seq);
+      void this.#api.log
+        .read({ logId, fromSeq: seqs[0]!, count: seqs.length, filter: { seqs } })
+        .then((r) => {
+          for (const seq of seqs) this.#pendingSeqs.delete(seq);
+          if (logId !== this.#logId) return;
+          if (!r.ok) {
+            this.#error = r.error.message;
+            return;
+          }
+          this.#storeEntries(r.value.entries);
+        });
     }
   }
 
@@ -563,24 +607,41 @@ export class LogModel {
     if (opens) this.#opens = opens.sort((a, b) => a - b);
   }
 
-  #appendMatches(entries: readonly LogEntryView[]): void {
-    const chunks = [...this.#chunks];
-    let last = chunks.length > 0 ? [...chunks.pop()!] : [];
-    for (const e of entries) {
-      if (last.length === CHUNK) {
-        chunks.push(last);
-        last = [];
-      }
-      last.push(e);
+  #appendMatches(seqs: ArrayLike<number>): void {
+    let store = this.#matchSeqs;
+    const count = this.#matchCount + seqs.length;
+    if (count > store.length) {
+      store = new Uint32Array(Math.max(count, store.length * 2, 1024));
+      store.set(this.#matchSeqs.subarray(0, this.#matchCount));
     }
-    chunks.push(last);
-    let count = this.#matchCount + entries.length;
-    while (count > MAX_MATCHES && chunks.length > 1) {
-      count -= chunks.shift()!.length;
-    }
-    this.#chunks = chunks;
+    store.set(seqs, this.#matchCount);
+    this.#matchSeqs = store;
     this.#matchCount = count;
+    this.#matchVersion++;
   }
+
+  #clearMatches(): void {
+    this.#matchSeqs = new Uint32Array(0);
+    this.#matchCount = 0;
+    this.#matchVersion++;
+    this.#pendingSeqs.clear();
+  }
+
+  /** Matches the log no longer holds (evicted for its memory budget) leave the view. */
+  #dropEvictedMatches(): void {
+    let drop = 0;
+    while (drop < this.#matchCount && this.#matchSeqs[drop]! < this.#firstSeq) drop++;
+    if (drop === 0) return;
+    this.#matchSeqs = this.#matchSeqs.slice(drop);
+    this.#matchCount -= drop;
+    this.#matchVersion++;
+  }
+}
+
+/** The seqs of a log.match answer (uint32 bytes; copied when not aligned to 4). */
+function seqsOf(bytes: Uint8Array): Uint32Array {
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  return new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
 }
 
 function pageOf(seq: number): number {

@@ -5,7 +5,7 @@
  * search, detail and hex views show it.
  */
 import type { WorkbenchApi } from '../../../app/api.js';
-import type { SessionView } from '../../../app/contract.js';
+import type { LogFilter, LogMatches, Result, SessionView } from '../../../app/contract.js';
 import { ErrorCodes } from '../../../app/errors.js';
 import { LogModel } from './log-model.svelte.js';
 
@@ -91,6 +91,7 @@ export function sessionLogApi(api: WorkbenchApi, name: () => string): WorkbenchA
       void logId;
       return api.session.payload({ ...rest, name: name() });
     },
+    match: ({ logId, filter, fromSeq }) => matchSession(api, name(), logId, filter, fromSeq),
     clear: async () => ({
       ok: false,
       error: {
@@ -107,6 +108,32 @@ export function sessionLogApi(api: WorkbenchApi, name: () => string): WorkbenchA
     }),
   };
   return { ...api, log };
+}
+
+/** log.match over a session file: its filtered pages, read through, as seqs. */
+async function matchSession(
+  api: WorkbenchApi,
+  name: string,
+  logId: string,
+  filter: LogFilter,
+  fromSeq = 0,
+): Promise<Result<LogMatches>> {
+  const seqs: number[] = [];
+  let from = fromSeq;
+  for (;;) {
+    const r = await api.session.read({ name, fromSeq: from, count: 10_000, filter });
+    if (!r.ok) return r;
+    for (const e of r.value.entries) seqs.push(e.seq);
+    const last = r.value.entries.at(-1);
+    if (r.value.entries.length < 10_000 || !last) {
+      const bytes = new Uint8Array(Uint32Array.from(seqs).buffer);
+      return {
+        ok: true,
+        value: { logId, seqs: bytes, firstSeq: r.value.firstSeq, lastSeq: r.value.lastSeq },
+      };
+    }
+    from = last.seq + 1;
+  }
 }
 
 function replaceBase(path: string, name: string): string {
