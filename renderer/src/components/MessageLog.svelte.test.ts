@@ -207,6 +207,15 @@ describe('MessageLog: search', () => {
     await waitFor(() =>
       expect([...list.querySelectorAll('button.row mark')].map((m) => m.textContent)).toEqual(['101', '202']),
     );
+    // Enter applies what is typed at once, without the typing pause.
+    await fireEvent.input(box, { target: { value: '2\\d2' } });
+    await fireEvent.keyDown(box, { key: 'Enter' });
+    expect(
+      api.calls.some(([n, input]) => n === 'log.match' && JSON.stringify(input).includes('"2\\\\d2"')),
+    ).toBe(true);
+    await waitFor(() =>
+      expect([...list.querySelectorAll('button.row mark')].map((m) => m.textContent)).toEqual(['202']),
+    );
     await fireEvent.input(box, { target: { value: '[0-' } });
     expect((await screen.findByRole('alert')).textContent).toMatch(/^Not a regular expression/);
     expect(box.getAttribute('aria-invalid')).toBe('true');
