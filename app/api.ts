@@ -34,6 +34,8 @@ export const commandNames = [
   'log.read',
   'log.payload',
   'log.clear',
+  'log.match',
+  'log.export',
   'savedConnection.list',
   'savedConnection.save',
   'savedConnection.rename',

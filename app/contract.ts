@@ -32,11 +32,21 @@ export type Payload = z.infer<typeof payloadSchema>;
 
 export { directions, logKinds, type Direction, type LogKind };
 
+/** How a log search reads its text: plain (case-insensitive), a regular expression, or a JSON path filter. */
+export const searchModes = ['text', 'regex', 'jsonpath'] as const;
+export type SearchMode = (typeof searchModes)[number];
+
 export const logFilterSchema = z.object({
   dir: z.enum(directions).optional(),
+  /** Only these kinds (empty or absent: every kind). */
   kinds: z.array(z.enum(logKinds)).optional(),
+  /** Not these kinds. */
+  hideKinds: z.array(z.enum(logKinds)).optional(),
   search: z.string().max(1000).optional(),
+  searchMode: z.enum(searchModes).optional(),
   clientId: id.optional(),
+  /** Only these entries (the pinned ones). */
+  seqs: z.array(z.number().int().min(1)).max(10_000).optional(),
 });
 export type LogFilter = z.infer<typeof logFilterSchema>;
 
@@ -173,11 +183,16 @@ export interface LogEntryView {
   note?: string;
 }
 
+/** Entries of each kind a log holds (absent kinds: none). */
+export type KindCounts = Partial<Record<LogKind, number>>;
+
 export interface LogPage {
   logId: string;
   entries: LogEntryView[];
   firstSeq: number;
   lastSeq: number;
+  /** Live logs: entries of each kind held, unfiltered. */
+  kindCounts?: KindCounts;
 }
 
 // ---------------------------------------------------------------------------
@@ -275,6 +290,20 @@ export interface SessionIndexInfo {
   scannedBytes: number;
   size: number;
 }
+
+/** The entries of a log that pass a filter, as seqs: what a filtered view pages through. */
+export interface LogMatches {
+  logId: string;
+  /** Seqs of the matching entries, ascending, as uint32 in the machine's byte order (both ends run on it). */
+  seqs: Uint8Array;
+  firstSeq: number;
+  /** The last seq looked at: entries after it are matched as they arrive. */
+  lastSeq: number;
+}
+
+export type LogExport =
+  | { format: 'session'; session: SessionSummary; entries: number }
+  | { format: 'har'; fileName: string; har: string; entries: number };
 
 export interface RecordingInfo {
   /** The connection or server id being recorded. */
@@ -427,6 +456,24 @@ export const commands = {
   'log.read': { input: z.object({ logId: id, ...entryRange }), output: {} as LogPage },
   'log.payload': { input: z.object({ logId: id, ...payloadRange }), output: {} as PayloadSlice },
   'log.clear': { input: z.object({ logId: id }), output: {} as { cleared: boolean } },
+  /** The seqs of every entry from fromSeq on that passes the filter, in one answer (a million fit in 4 MiB). */
+  'log.match': {
+    input: z.object({ logId: id, filter: logFilterSchema, fromSeq: z.number().int().min(0).optional() }),
+    output: {} as LogMatches,
+  },
+  /**
+   * Writes the entries of a live log that pass `filter` (what the view shows) as a new
+   * session file in the workspace, or returns them as a HAR document; no recording needed.
+   */
+  'log.export': {
+    input: z.object({
+      logId: id,
+      filter: logFilterSchema.optional(),
+      format: z.enum(['session', 'har']),
+      name: sessionName.optional(),
+    }),
+    output: {} as LogExport,
+  },
 
   'savedConnection.list': { input: z.object({}), output: {} as SavedConnection[] },
   /** Creates (no id) or updates (id of an existing one) a saved connection. */
@@ -590,7 +637,13 @@ export interface EventPayloads {
    * New log entries. In a flood only the newest `entries` are sent; `lastSeq`
    * tells the UI how many exist, and it reads older ones with log.read.
    */
-  'log.appended': { logId: string; entries: LogEntryView[]; firstSeq: number; lastSeq: number };
+  'log.appended': {
+    logId: string;
+    entries: LogEntryView[];
+    firstSeq: number;
+    lastSeq: number;
+    kindCounts?: KindCounts;
+  };
   'log.cleared': { logId: string };
   /** A replay sent, compared, paused, resumed or finished (coalesced per batch: the latest report). */
   'session.replayProgress': { replayId: string; report: ReplayReport };

@@ -314,8 +314,20 @@ export class Engine {
     'log.read': ({ logId, fromSeq, count, filter }) => {
       const log = this.log(logId);
       const entries = log.read(fromSeq ?? log.firstSeq, count ?? 500, filter).map((e) => toEntryView(e));
-      return { logId, entries, firstSeq: log.firstSeq, lastSeq: log.lastSeq };
+      return { logId, entries, firstSeq: log.firstSeq, lastSeq: log.lastSeq, kindCounts: log.kindCounts() };
     },
+    'log.match': ({ logId, filter, fromSeq }) => {
+      const log = this.log(logId);
+      const lastSeq = log.lastSeq;
+      const seqs = log.match(filter, fromSeq ?? log.firstSeq);
+      return {
+        logId,
+        seqs: new Uint8Array(seqs.buffer, seqs.byteOffset, seqs.byteLength),
+        firstSeq: log.firstSeq,
+        lastSeq,
+      };
+    },
+    'log.export': ({ logId, format, filter, name }) => this.sessions.exportLog(logId, format, filter, name),
     'log.payload': ({ logId, seq, offset, length }) => {
       const log = this.log(logId);
       const entry = log.get(seq);
@@ -401,7 +413,13 @@ export class Engine {
       const views: LogEntryView[] = log.read(from, this.#maxEntries).map((e) => toEntryView(e));
       events.push({
         name: 'log.appended',
-        payload: { logId, entries: views, firstSeq: log.firstSeq, lastSeq: log.lastSeq },
+        payload: {
+          logId,
+          entries: views,
+          firstSeq: log.firstSeq,
+          lastSeq: log.lastSeq,
+          kindCounts: log.kindCounts(),
+        },
       });
     }
     this.#dirtyLogs = [];
@@ -423,6 +441,7 @@ const workspaceChanges: Partial<Record<AnyCommandName, WorkspacePart>> = {
   'session.rename': 'sessions',
   'session.delete': 'sessions',
   'session.import': 'sessions',
+  'log.export': 'sessions',
 };
 
 /** A log the engine publishes: the last seq sent in a batch. */

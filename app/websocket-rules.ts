@@ -34,6 +34,15 @@ export function isAllowedCloseCode(code: number, rule: CloseCodeRule): boolean {
   return rule === 'wire' && code >= 1001 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006;
 }
 
+/**
+ * Whether a close code reports a failure: 1006 (no close frame), a protocol or
+ * server error (1002, 1003, 1007–1015). 1000, 1001, 1005 (no code) and the
+ * application's 3000–4999 are ordinary ends of a connection.
+ */
+export function isFailureCloseCode(code: number | undefined): boolean {
+  return code !== undefined && code >= 1002 && code <= 1015 && code !== NO_STATUS_CODE;
+}
+
 /** Returns the error close(code, reason) would throw under the side's rule, or undefined when valid. */
 export function checkCloseArgs(
   code?: number,

@@ -6,15 +6,21 @@
  * latency of key presses typed into the Message box while it streams
  * (keydown → next frame), and the JS heap at the end.
  */
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
+import type { Page } from 'playwright-core';
 import { launchChromium, startUi } from '../test/e2e/browser-harness.js';
+import { decodeBridgeMessage, encodeBridgeMessage, type BridgeResponse } from '../app/bridge-codec.js';
 
 const RATE = Number(process.env['UI_BENCH_RATE'] ?? 20_000);
 const SECONDS = Number(process.env['UI_BENCH_SECONDS'] ?? 10);
 /** A renderer build to serve instead of out/renderer (e.g. an unminified one for profiling). */
 const RENDERER = process.env['UI_BENCH_RENDERER'];
+/** Rows in the log the filter row measures over (0 skips it). */
+const FILTER_ROWS = Number(process.env['UI_BENCH_FILTER_ROWS'] ?? 1_000_000);
+/** How long a filter over FILTER_ROWS may take to apply (the issue's target). */
+const FILTER_TARGET_MS = 200;
 
 interface PageStats {
   longTasks: number[];
@@ -35,6 +41,15 @@ declare const window: {
   MessageChannel: new () => { port1: { onmessage: () => void }; port2: { postMessage(v: unknown): void } };
   performance: { now(): number };
 };
+declare const document: {
+  querySelector(selector: string): { textContent: string | null } | null;
+  addEventListener(
+    type: string,
+    cb: (e: { key?: string; target?: { tagName?: string } }) => void,
+    options: { capture: boolean },
+  ): void;
+};
+declare const requestAnimationFrame: (cb: () => void) => void;
 
 async function main(): Promise<void> {
   const loadBefore = loadavg()[0]!;
@@ -172,11 +187,156 @@ async function main(): Promise<void> {
       `  machine load average: ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after (${cpus().length} cores; other processes skew these figures)`,
     ];
     console.log(lines.join('\n'));
+    if (FILTER_ROWS > 0) console.log((await filterBench(page, ui.url)).join('\n'));
   } finally {
     await browser.close();
     await ui.stop();
     client?.terminate();
     floodServer.close();
+  }
+}
+
+/**
+ * The filter row: a connection whose log holds FILTER_ROWS messages (opened through
+ * the bridge with a log budget that holds them all, then shown by reloading the
+ * page, which reattaches to it), and the time from applying a filter (a click, or
+ * Enter in the search box) until the count of matching rows is final.
+ */
+async function filterBench(page: Page, uiUrl: string): Promise<string[]> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise((r) => server.once('listening', r));
+  const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  server.on('connection', (ws) => {
+    let i = 0;
+    const burst = (): void => {
+      const end = Math.min(FILTER_ROWS, i + 5000);
+      for (; i < end; i++) {
+        ws.send(
+          JSON.stringify({
+            seq: i,
+            type: i % 10 === 0 ? 'tick' : 'trade',
+            symbol: 'DUPX',
+            price: 100 + (i % 997) / 10,
+          }),
+        );
+      }
+      if (i < FILTER_ROWS) setTimeout(burst, ws.bufferedAmount > 4 * 1024 * 1024 ? 5 : 0);
+    };
+    burst();
+  });
+  try {
+    const bridgeUrl = uiUrl.replace(/^http:\/\/([^/]+)\/.*[?&]token=([^&]+).*$/, 'ws://$1/bridge?token=$2');
+    await bridgeCall(bridgeUrl, 'connection.open', { url, logBudgetBytes: 1024 * 1024 * 1024 });
+    page.on('crash', () => console.error('filter bench: the page crashed'));
+    page.on('pageerror', (err) => console.error(`filter bench: page error: ${err.message}`));
+    await page.reload();
+    // The reloaded page shows every live connection again; the filter runs in this one's tab.
+    await page.getByRole('tab', { name: new RegExp(url.replace(/[./]/g, '\\$&')) }).click();
+    const count = page.locator('.count').first();
+    const started = Date.now();
+    await page.waitForFunction(
+      (rows) =>
+        document.querySelector('.count')?.textContent?.replace(/\s+/g, ' ').includes(`${rows} messages`),
+      FILTER_ROWS.toLocaleString('en-US'),
+      { timeout: 120_000, polling: 100 },
+    );
+    const loadSeconds = (Date.now() - started) / 1000;
+    const box = page.getByRole('searchbox', { name: 'Search messages' });
+    const mode = page.getByRole('combobox', { name: 'Search mode' });
+    const rows: [string, number, string][] = [];
+    const measure = async (
+      label: string,
+      apply: () => Promise<void>,
+      reset: () => Promise<void>,
+    ): Promise<void> => {
+      await page.evaluate(() => {
+        const w = window as unknown as { __filterStart: number };
+        w.__filterStart = 0;
+        // Timed from the Enter that applies a search, or the click on a filter button.
+        const start = (e: { key?: string; target?: { tagName?: string } }): void => {
+          if (e.key === 'Enter' || e.target?.tagName === 'BUTTON') w.__filterStart ||= performance.now();
+        };
+        document.addEventListener('keydown', start, { capture: true });
+        document.addEventListener('click', start, { capture: true });
+      });
+      await apply();
+      const ms = await page.evaluate(
+        () =>
+          new Promise<number>((done) => {
+            const w = window as unknown as { __filterStart: number };
+            const settled = (): boolean => {
+              const text = document.querySelector('.count')?.textContent?.replace(/\s+/g, ' ') ?? '';
+              return /shown of [\d,]+/.test(text) && !text.includes('searching');
+            };
+            // A filter that never settles is reported as NaN after a minute, not waited for forever.
+            setTimeout(() => done(NaN), 60_000);
+            const check = (): void =>
+              settled() ? done(performance.now() - w.__filterStart) : requestAnimationFrame(check);
+            check();
+          }),
+      );
+      rows.push([label, ms, (await count.textContent())!.replace(/\s+/g, ' ').trim()]);
+      await reset();
+      await page.waitForFunction(() => !document.querySelector('.count')?.textContent?.includes('shown'));
+    };
+    await measure(
+      'hide pings (kinds)',
+      () => page.getByRole('button', { name: 'Hide pings' }).click(),
+      () => page.getByRole('button', { name: 'Show pings' }).click(),
+    );
+    const search = async (m: string, text: string): Promise<void> => {
+      await mode.selectOption(m);
+      await box.fill(text);
+      // fill() starts the typing pause; Enter applies at once and is what is timed.
+      await page.waitForTimeout(300);
+      await page.waitForFunction(() => !document.querySelector('.count')?.textContent?.includes('searching'));
+      await box.fill('');
+      await page.waitForTimeout(300);
+      await box.fill(text);
+      await box.press('Enter');
+    };
+    const clear = async (): Promise<void> => {
+      await box.fill('');
+      await box.press('Enter');
+    };
+    await measure('search text "tick"', () => search('text', 'tick'), clear);
+    await measure('search regex "price":1\\d\\d\\.5', () => search('regex', '"price":1\\d\\d\\.5'), clear);
+    await measure('JSON path $.type == "tick"', () => search('jsonpath', '$.type == "tick"'), clear);
+    return [
+      `Filter over ${FILTER_ROWS.toLocaleString()} rows (loaded in ${loadSeconds.toFixed(1)} s; target ≤ ${FILTER_TARGET_MS} ms from applying to the final count):`,
+      ...rows.map(
+        ([label, ms, shown]) =>
+          `  ${label.padEnd(34)} ${ms.toFixed(0).padStart(5)} ms  ${ms <= FILTER_TARGET_MS ? 'met' : 'MISSED'}  (${shown})`,
+      ),
+    ];
+  } finally {
+    for (const c of server.clients) c.terminate();
+    server.close();
+  }
+}
+
+/** Runs one command through the UI's bridge, as the page would. */
+async function bridgeCall(bridgeUrl: string, name: string, input: unknown): Promise<unknown> {
+  const ws = new WebSocket(bridgeUrl);
+  await new Promise((ok, fail) => {
+    ws.once('open', ok);
+    ws.once('error', fail);
+  });
+  try {
+    const reply = new Promise<BridgeResponse>((ok) =>
+      ws.on('message', (data: Buffer, isBinary: boolean) => {
+        const msg = decodeBridgeMessage(isBinary ? new Uint8Array(data) : data.toString()) as {
+          type: string;
+        };
+        if (msg.type === 'response') ok(msg as BridgeResponse);
+      }),
+    );
+    ws.send(encodeBridgeMessage({ type: 'request', id: 1, name: name as never, input }));
+    const r = await reply;
+    if (!r.result.ok) throw new Error(`${name}: ${r.result.error.message}`);
+    return r.result.value;
+  } finally {
+    ws.close();
   }
 }
 

@@ -177,7 +177,7 @@ function printServerEntry(out: Output, entry: LogEntry, clients?: ServerClientIn
       );
     }
     case 'close':
-      if (entry.dir !== 'in') return; // the closing handshake ends with the peer's close
+      if (entry.dir === 'out') return; // the closing handshake ends with the peer's close (or a 1006)
       return out.emit(
         { event: 'disconnect', clientId, code: entry.code ?? 1005, reason: entry.reason ?? '' },
         () => `${tag} disconnected: ${entry.code ?? 1005}${entry.reason ? ` ${oneLine(entry.reason)}` : ''}`,

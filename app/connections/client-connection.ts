@@ -360,7 +360,8 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
     this.#stopTimers();
     const wasClean = code !== 1006 && !this.#failure;
     this.#closeInfo = { code, reason, wasClean };
-    this.log.append('in', 'close', reason ? utf8Encode(reason) : undefined, {
+    // 1006 is detected here (no close frame came): an event of Duplex, not something the peer sent.
+    this.log.append(code === 1006 ? 'none' : 'in', 'close', reason ? utf8Encode(reason) : undefined, {
       code,
       reason,
       note: wasClean ? 'closed cleanly' : 'closed abnormally',

@@ -33,8 +33,8 @@
 import { EventEmitter } from 'node:events';
 import { utf8Decode, bytesToHex } from '../payload/codecs.js';
 import { listenerFlags } from './listener-flags.js';
-import { compileFilter } from './log-filter.js';
-import type { LogEntryView, LogFilter } from '../contract.js';
+import { compileFilter, compileSearch, searchableText } from './log-filter.js';
+import type { KindCounts, LogEntryView, LogFilter } from '../contract.js';
 import { directions, logKinds, type Direction, type LogKind } from '../vocabulary.js';
 
 /**
@@ -211,6 +211,8 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
   /** code / reason / note, by seq, for the few entries that have them. */
   #details = new Map<number, EntryDetails>();
   #clientIds: string[] = [];
+  /** Entries held, by kind code. */
+  #kindCounts = new Float64Array(KINDS.length);
   #clientIndex = new Map<string, number>();
   #lastClient: string | undefined;
   #lastClientNo = 0;
@@ -294,6 +296,14 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     );
   }
 
+  /** Entries held of each kind (kinds with none are left out). */
+  kindCounts(): KindCounts {
+    const counts: KindCounts = {};
+    for (let i = 0; i < KINDS.length; i++)
+      if (this.#kindCounts[i]! > 0) counts[KINDS[i]!] = this.#kindCounts[i]!;
+    return counts;
+  }
+
   get(seq: number): LogEntry | undefined {
     return this.#holds(seq) ? this.#entry(seq) : undefined;
   }
@@ -302,6 +312,19 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
   read(fromSeq: number, count: number, filter?: LogFilter): LogEntry[] {
     const out: LogEntry[] = [];
     const match = filter ? compileFilter<LogEntry>(filter, (e) => e.payload) : undefined;
+    if (filter?.seqs) {
+      // Named entries (a page of a filtered view, the pinned ones): read those, not the log between them.
+      const from = Math.max(Math.ceil(fromSeq), this.#firstSeq);
+      const wanted = [...new Set(filter.seqs)]
+        .filter((s) => s >= from && this.#holds(s))
+        .sort((a, b) => a - b);
+      for (const seq of wanted) {
+        if (out.length >= count) break;
+        const entry = this.#entry(seq);
+        if (match!(entry)) out.push(entry);
+      }
+      return out;
+    }
     for (
       let seq = Math.max(Math.ceil(fromSeq), this.#firstSeq);
       seq < this.#nextSeq && out.length < count;
@@ -311,6 +334,75 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
       if (!match || match(entry)) out.push(entry);
     }
     return out;
+  }
+
+  /**
+   * The seqs of the held entries from `fromSeq` on that pass `filter`, found over the
+   * columns: an entry refused on its direction, kind, client or seq costs no object, and
+   * a search that names text every match contains reads payloads where they are, a
+   * chunk at a time, decoding only entries that contain it.
+   */
+  match(filter: LogFilter, fromSeq = this.#firstSeq): Uint32Array {
+    const from = Math.max(Math.ceil(fromSeq), this.#firstSeq);
+    const to = this.#nextSeq;
+    let out = new Uint32Array(Math.min(4096, Math.max(0, to - from)));
+    let n = 0;
+    const dirNo = filter.dir ? directionCode(filter.dir) : -1;
+    let kindMask = 0xff;
+    if (filter.kinds && filter.kinds.length > 0) {
+      kindMask = 0;
+      for (const k of filter.kinds) kindMask |= 1 << kindCode(k);
+    }
+    for (const k of filter.hideKinds ?? []) kindMask &= ~(1 << kindCode(k));
+    const clientNo = filter.clientId === undefined ? -1 : (this.#clientIndex.get(filter.clientId) ?? 0);
+    if (clientNo === 0) return new Uint32Array(0);
+    const seqs = filter.seqs ? new Set(filter.seqs) : undefined;
+    const search = filter.search ? compileSearch(filter.search, filter.searchMode) : undefined;
+    const must =
+      search?.mustContain && /^[\x20-\x7e]+$/.test(search.mustContain.text) ? search.mustContain : undefined;
+    const searchNotes = search !== undefined && search.mode !== 'jsonpath';
+    const needle = must ? new ChunkCursor(must.text, must.caseless) : undefined;
+    const backslash = must?.orBackslash ? new ChunkCursor('\\', false) : undefined;
+    const texts = new ChunkText();
+    const mask = this.#mask;
+    for (let seq = from; seq < to; seq++) {
+      const slot = seq & mask;
+      const meta = this.#meta[slot]!;
+      if (dirNo >= 0 && ((meta >> 4) & 3) !== dirNo) continue;
+      if (!(kindMask & (1 << (meta & 0xf)))) continue;
+      if (clientNo > 0 && this.#client[slot] !== clientNo) continue;
+      if (seqs && !seqs.has(seq)) continue;
+      if (search) {
+        const kind = KINDS[meta & 0xf]!;
+        const chunkNo = this.#chunkNo[slot]!;
+        const memory = chunkNo === NO_CHUNK ? undefined : this.#chunks[chunkNo - this.#chunkBase];
+        const offset = this.#offset[slot]!;
+        const size = this.#size[slot]!;
+        let hit: boolean;
+        if (needle && kind !== 'binary' && memory) {
+          hit =
+            (needle.within(chunkNo, memory, offset, size) ||
+              !!backslash?.within(chunkNo, memory, offset, size)) &&
+            (search.mode === 'text' || search.test(texts.of(chunkNo, memory, offset, size)));
+        } else if (kind !== 'binary' && memory) {
+          hit = search.test(texts.of(chunkNo, memory, offset, size));
+        } else {
+          hit = search.test(searchableText(kind, memory ? memory.subarray(offset, offset + size) : EMPTY));
+        }
+        if (!hit && searchNotes && meta & HAS_DETAILS) {
+          const note = this.#details.get(seq)?.note;
+          hit = note !== undefined && search.test(note);
+        }
+        if (!hit) continue;
+      }
+      if (n === out.length) {
+        const grown = new Uint32Array(Math.min(Math.max(1, to - from), out.length * 2 || 1));
+        grown.set(out);
+        out = grown;
+      }
+      out[n++] = seq;
+    }
+    return out.subarray(0, n);
   }
 
   /** A copy of `length` bytes of an entry's payload from `offset`. */
@@ -343,6 +435,7 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     this.#slabNo = NO_CHUNK;
     this.#spareSlabs = [];
     this.#details = new Map();
+    this.#kindCounts = new Float64Array(KINDS.length);
     this.emit('cleared');
   }
 
@@ -385,7 +478,9 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
       if (chunkNo === this.#slabNo) this.#slabUsed = offset + size;
     }
     if (chunkNo !== NO_CHUNK) this.#chunkLastSeq[chunkNo - this.#chunkBase] = seq;
-    let meta = (directionCode(dir) << 4) | kindCode(kind);
+    const kindNo = kindCode(kind);
+    this.#kindCounts[kindNo]!++;
+    let meta = (directionCode(dir) << 4) | kindNo;
     let clientNo = 0;
     if (extra !== undefined) {
       if (extra.clientId !== undefined) clientNo = this.#clientNumber(extra.clientId);
@@ -531,6 +626,7 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
       const seq = this.#firstSeq++;
       const slot = seq & mask;
       this.#bytes -= ENTRY_OVERHEAD;
+      this.#kindCounts[this.#meta[slot]! & 0xf]!--;
       const chunkNo = this.#chunkNo[slot]!;
       if (chunkNo !== NO_CHUNK && this.#chunkLastSeq[chunkNo - this.#chunkBase] === seq) {
         this.#releaseChunk(chunkNo);
@@ -563,6 +659,69 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
       this.#slabEnd = 0;
       this.#slabNo = NO_CHUNK;
     }
+  }
+}
+
+/**
+ * Finds a text in the payload memory of a log chunk, read as Latin-1 (one
+ * character a byte, so string offsets are byte offsets) once per chunk. It
+ * remembers the next occurrence, so a run of entries in one chunk is one pass.
+ * The text is ASCII: its bytes are the same in UTF-8.
+ */
+class ChunkCursor {
+  readonly #text: string;
+  /** Case-insensitive search: a regex over the chunk (four times faster than lower-casing it first). */
+  readonly #caseless: RegExp | undefined;
+  #chunkNo = NO_CHUNK;
+  #hay = '';
+  /** Where the last search started, and the occurrence it found (-1: none after it). */
+  #from = 0;
+  #at = -1;
+
+  constructor(text: string, caseless: boolean) {
+    this.#text = text;
+    this.#caseless = caseless ? new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi') : undefined;
+  }
+
+  /** Whether the text occurs within bytes [offset, offset + size) of the chunk. */
+  within(chunkNo: number, memory: Uint8Array, offset: number, size: number): boolean {
+    if (size < this.#text.length) return false;
+    if (chunkNo !== this.#chunkNo) {
+      this.#hay = Buffer.from(memory.buffer, memory.byteOffset, memory.byteLength).toString('latin1');
+      this.#chunkNo = chunkNo;
+      this.#from = Infinity;
+    }
+    // Entries mostly come in the order of their bytes; one that points back (an echo's repeat) searches again.
+    if (offset < this.#from || (this.#at >= 0 && this.#at < offset)) {
+      this.#from = offset;
+      const re = this.#caseless;
+      if (re) {
+        re.lastIndex = offset;
+        this.#at = re.exec(this.#hay)?.index ?? -1;
+      } else this.#at = this.#hay.indexOf(this.#text, offset);
+    }
+    return this.#at >= 0 && this.#at + this.#text.length <= offset + size;
+  }
+}
+
+/**
+ * The text of payloads in a chunk: when the chunk holds only ASCII bytes (most
+ * JSON traffic), slices of one Latin-1 string of it, which V8 makes without
+ * copying; otherwise each payload decoded as UTF-8.
+ */
+class ChunkText {
+  #chunkNo = NO_CHUNK;
+  #ascii: string | undefined;
+
+  of(chunkNo: number, memory: Uint8Array, offset: number, size: number): string {
+    if (chunkNo !== this.#chunkNo) {
+      this.#chunkNo = chunkNo;
+      const latin1 = Buffer.from(memory.buffer, memory.byteOffset, memory.byteLength).toString('latin1');
+      this.#ascii = /[\x80-\xff]/.test(latin1) ? undefined : latin1;
+    }
+    return this.#ascii !== undefined
+      ? this.#ascii.slice(offset, offset + size)
+      : utf8Decode(memory.subarray(offset, offset + size));
   }
 }
 

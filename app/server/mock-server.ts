@@ -258,9 +258,10 @@ export class MockServer extends EventEmitter<MockServerEvents> {
       },
     };
     this.#clients.set(clientId, client);
-    this.log.append('in', 'open', undefined, {
+    // An open is an event, as in a client's log (the peer sent no frame).
+    this.log.append('none', 'open', undefined, {
       clientId,
-      note: `client ${clientId} connected from ${client.info.remoteAddress}:${client.info.remotePort}${ws.protocol ? `, protocol ${ws.protocol}` : ''}`,
+      note: `open, client ${clientId} from ${client.info.remoteAddress}:${client.info.remotePort}${ws.protocol ? `, protocol ${ws.protocol}` : ''}`,
     });
     const tag = { clientId };
     ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -287,7 +288,8 @@ export class MockServer extends EventEmitter<MockServerEvents> {
     );
     ws.on('close', (code: number, reason: Buffer) => {
       const text = reason.toString('utf8');
-      this.log.append('in', 'close', reason.length ? reason : undefined, {
+      // 1006: no close frame came; the server noticed the connection end, the client sent nothing.
+      this.log.append(code === 1006 ? 'none' : 'in', 'close', reason.length ? reason : undefined, {
         clientId,
         code,
         reason: text,

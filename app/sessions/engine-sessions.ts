@@ -12,6 +12,7 @@ import type {
   CommandName,
   CommandOutput,
   LogEntryView,
+  LogExport,
   LogFilter,
   RecordingInfo,
   ReplayReport,
@@ -20,7 +21,15 @@ import type {
 } from '../contract.js';
 import { DuplexError, ErrorCodes, toErrorInfo } from '../errors.js';
 import { compileFilter } from '../log/log-filter.js';
-import { SESSION_EXT, toSessionEntryView, type SessionEntry } from './session-format.js';
+import { withSessionExt } from '../vocabulary.js';
+import { exportHarChunks } from './har.js';
+import {
+  fromLogEntry,
+  makeHeader,
+  toSessionEntryView,
+  type SessionEntry,
+  type SessionHeader,
+} from './session-format.js';
 import type { SessionHost } from './session-host.js';
 import type { SessionIndex } from './session-index.js';
 import { SessionWriter } from './session-writer.js';
@@ -61,7 +70,7 @@ export class EngineSessions {
   async recordStart(logId: string, name?: string, includeExisting = false): Promise<RecordingInfo> {
     const store = this.store();
     const url = this.#host.logSource(logId).url;
-    const file = name ? (name.endsWith(SESSION_EXT) ? name : name + SESSION_EXT) : undefined;
+    const file = name ? withSessionExt(name) : undefined;
     const fileName =
       file ??
       (await store.freeNameAsync(
@@ -114,6 +123,58 @@ export class EngineSessions {
     }
     // A short connection may already have stopped it (dispose) while the file opened.
     return this.#info(logId, rec);
+  }
+
+  /** The session header of a connection's or server's log. */
+  #headerOf(logId: string, startedAt: number): Omit<SessionHeader, 'format' | 'version' | 'createdAt'> {
+    return { ...this.#host.logSource(logId), source: 'duplex', startedAt };
+  }
+
+  /**
+   * The entries of a live log that pass `filter`, written as a new session file of the
+   * workspace (with the recorder's writer) or returned as a HAR document; nothing is recorded.
+   */
+  async exportLog(
+    logId: string,
+    format: 'session' | 'har',
+    filter?: LogFilter,
+    name?: string,
+  ): Promise<LogExport> {
+    const log = this.#host.log(logId);
+    const entries = log.read(log.firstSeq, Infinity, filter);
+    if (entries.length === 0) {
+      throw new DuplexError(
+        ErrorCodes.INVALID_STATE,
+        `No entries of ${logId} pass the filter, so there is nothing to export.`,
+      );
+    }
+    const startedAt = entries[0]!.t;
+    const url = this.#host.logSource(logId).url;
+    const base = `${url}-${new Date(startedAt).toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')}`;
+    if (format === 'har') {
+      const header = makeHeader(this.#headerOf(logId, startedAt));
+      const sessionEntries = entries.map((e, i) => fromLogEntry(e, i + 1, startedAt));
+      const fileName =
+        (name ? name.replace(/\.(jsonl|har)$/, '') : base.replace(/[^A-Za-z0-9._-]+/g, '-')) + '.har';
+      return {
+        format,
+        fileName,
+        har: await collect(exportHarChunks(header, () => iterate(sessionEntries))),
+        entries: entries.length,
+      };
+    }
+    const store = this.store();
+    const fileName = name ? withSessionExt(name) : await store.freeNameAsync(base);
+    const writer = new SessionWriter({
+      path: store.pathOf(fileName),
+      flags: 'wx',
+      header: this.#headerOf(logId, startedAt),
+    });
+    // Entries are serialized as they are appended: their payloads are memory the log reuses later.
+    for (const e of entries) writer.append(e);
+    await writer.stop();
+    if (writer.failure) throw writer.failure;
+    return { format, session: await store.summary(fileName), entries: entries.length };
   }
 
   async recordStop(logId: string): Promise<RecordingInfo> {
@@ -401,4 +462,14 @@ function noWebSocketEntries(where: string): DuplexError {
     ErrorCodes.HAR_NO_WEBSOCKET,
     `${where} has no WebSocket entries (_webSocketMessages), so nothing was imported. Record the page with the Network panel open and the WS filter off, then save it as HAR again.`,
   );
+}
+
+async function collect(chunks: AsyncIterable<string>): Promise<string> {
+  let text = '';
+  for await (const c of chunks) text += c;
+  return text;
+}
+
+async function* iterate<T>(items: readonly T[]): AsyncGenerator<T> {
+  yield* items;
 }

@@ -11,6 +11,7 @@ import type {
   Direction,
   EventName,
   EventPayloads,
+  KindCounts,
   LogEntryView,
   LogFilter,
   LiveConnection,
@@ -27,6 +28,7 @@ import { ErrorCodes, type ErrorInfo } from '../../app/errors.js';
 import { bytesToHex, utf8Decode, utf8Encode } from '../../app/payload/codecs.js';
 import { checkCloseArgs, clientCloseRule } from '../../app/websocket-rules.js';
 import { binaryLogKinds, withSessionExt } from '../../app/vocabulary.js';
+import { compileViewFilter } from '../../app/log/log-filter.js';
 import { createFakeSessions, type FakeSessionInput } from './fake-sessions.js';
 
 const EMPTY = new Uint8Array(0);
@@ -98,13 +100,16 @@ function virtualEntry(seq: number): FakeEntry {
   };
 }
 
+/** The engine's filter, over the fake's entries (their previews are their whole payloads here). */
 function matches(v: LogEntryView, f?: LogFilter): boolean {
-  if (!f) return true;
-  if (f.dir && v.dir !== f.dir) return false;
-  if (f.kinds && f.kinds.length > 0 && !f.kinds.includes(v.kind)) return false;
-  if (f.clientId !== undefined && v.clientId !== f.clientId) return false;
-  if (f.search && !v.preview.toLowerCase().includes(f.search.toLowerCase())) return false;
-  return true;
+  return !f || compileViewFilter(f)(v);
+}
+
+/** Entries of each kind, as the engine counts them (generated entries are text). */
+function kindCountsOf(log: FakeLog): KindCounts {
+  const counts: KindCounts = log.virtual > 0 ? { text: log.virtual - log.firstSeq + 1 } : {};
+  for (const e of log.entries) counts[e.view.kind] = (counts[e.view.kind] ?? 0) + 1;
+  return counts;
 }
 
 export interface FakeApi extends WorkbenchApi {
@@ -116,6 +121,14 @@ export interface FakeApi extends WorkbenchApi {
   fillLog(logId: string, count: number): void;
   /** Appends one entry to a log and emits it. */
   appendEntry(logId: string, dir: Direction, payload: Payload): LogEntryView;
+  /** Appends an entry of any kind (ping, close, info…) with its details, and emits it. */
+  appendEvent(
+    logId: string,
+    dir: Direction,
+    kind: LogKind,
+    extra?: Partial<LogEntryView>,
+    text?: string,
+  ): LogEntryView;
   /** Adds a session file to the workspace (one with `error` fails to open, like a corrupt file). */
   addSession(name: string, session: FakeSessionInput): void;
 }
@@ -157,7 +170,13 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
   const appendAndEmit = (logId: string, dir: Direction, kind: LogKind, data: Uint8Array, extra = {}) => {
     const log = logOf(logId);
     const entry = log.append(dir, kind, data, extra);
-    emit('log.appended', { logId, entries: [entry.view], firstSeq: log.firstSeq, lastSeq: log.lastSeq });
+    emit('log.appended', {
+      logId,
+      entries: [entry.view],
+      firstSeq: log.firstSeq,
+      lastSeq: log.lastSeq,
+      kindCounts: kindCountsOf(log),
+    });
     return entry.view;
   };
   const payloadBytes = (p: Payload): Uint8Array => (p.type === 'text' ? utf8Encode(p.text) : p.data);
@@ -397,7 +416,47 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
         record('log.read')(input);
         const log = logOf(input.logId);
         const entries = log.read(input.fromSeq ?? log.firstSeq, input.count ?? 500, input.filter);
-        return ok({ logId: input.logId, entries, firstSeq: log.firstSeq, lastSeq: log.lastSeq });
+        return ok({
+          logId: input.logId,
+          entries,
+          firstSeq: log.firstSeq,
+          lastSeq: log.lastSeq,
+          kindCounts: kindCountsOf(log),
+        });
+      },
+      match: async (input: { logId: string; filter: LogFilter; fromSeq?: number }) => {
+        record('log.match')(input);
+        const log = logOf(input.logId);
+        const lastSeq = log.lastSeq;
+        const seqs = log.read(input.fromSeq ?? log.firstSeq, Infinity, input.filter).map((e) => e.seq);
+        const bytes = new Uint8Array(Uint32Array.from(seqs).buffer);
+        return ok({ logId: input.logId, seqs: bytes, firstSeq: log.firstSeq, lastSeq });
+      },
+      export: async (input: {
+        logId: string;
+        format: 'session' | 'har';
+        filter?: LogFilter;
+        name?: string;
+      }) => {
+        record('log.export')(input);
+        const log = logOf(input.logId);
+        const entries = log.read(log.firstSeq, Infinity, input.filter);
+        if (entries.length === 0) return fail(ErrorCodes.INVALID_STATE, 'No entries pass the filter.');
+        if (input.format === 'har') {
+          const har = JSON.stringify({
+            log: { entries: [{ _webSocketMessages: entries.map((e) => e.preview) }] },
+          });
+          return ok({
+            format: 'har' as const,
+            fileName: `${input.name ?? input.logId}.har`,
+            har,
+            entries: entries.length,
+          });
+        }
+        const name = withSessionExt(input.name ?? input.logId);
+        const session = { name, path: `/fake/sessions/${name}`, size: 0, modifiedAt: Date.now() };
+        sessions.push(session);
+        return ok({ format: 'session' as const, session, entries: entries.length });
       },
       payload: async (input: { logId: string; seq: number; offset?: number; length?: number }) => {
         record('log.payload')(input);
@@ -558,5 +617,7 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
     addSession: (name, session) => fakeSessions.add(name, session),
     appendEntry: (logId, dir, payload) =>
       appendAndEmit(logId, dir, payload.type === 'text' ? 'text' : 'binary', payloadBytes(payload)),
+    appendEvent: (logId, dir, kind, extra = {}, text = '') =>
+      appendAndEmit(logId, dir, kind, utf8Encode(text), extra),
   };
 }

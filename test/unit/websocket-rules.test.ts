@@ -10,6 +10,7 @@ import {
   ReadyState,
   checkCloseArgs,
   checkWellFormed,
+  isFailureCloseCode,
   clientCloseRule,
   isAllowedCloseCode,
   parseWebSocketUrl,
@@ -152,5 +153,15 @@ describe('parseWebSocketUrl', () => {
     expect(thrown(() => parseWebSocketUrl('ws://')).code).toBe(ErrorCodes.SYNTAX);
     expect(thrown(() => parseWebSocketUrl('ftp://example.com/')).message).toContain('ftp://');
     expect(thrown(() => parseWebSocketUrl('ws://example.com/#frag')).message).toContain('#frag');
+  });
+});
+
+describe('isFailureCloseCode', () => {
+  it('is a failure for 1006 and protocol or server errors, not for normal, no-code or application closes', () => {
+    for (const code of [1002, 1003, 1006, 1007, 1008, 1009, 1010, 1011, 1015]) {
+      expect(isFailureCloseCode(code)).toBe(true);
+    }
+    for (const code of [1000, 1001, 1005, 3000, 4000, 4999, undefined])
+      expect(isFailureCloseCode(code)).toBe(false);
   });
 });

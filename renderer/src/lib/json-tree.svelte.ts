@@ -202,3 +202,29 @@ export class JsonTreeModel {
 function isContainer(value: JsonValue): value is JsonContainer {
   return typeof value === 'object' && value !== null;
 }
+
+/** What marks the matches of a log search in the tree's keys and values, or undefined for none. */
+export function treeMarks(
+  search: { mode: string; ranges(text: string): [number, number][] } | undefined,
+  value: JsonValue,
+): { ranges(text: string): [number, number][] } | undefined {
+  if (!search || search.mode !== 'jsonpath') return search;
+  // A JSON path matches the document, not a row: mark the values it selected wherever a row shows them.
+  const whole = JSON.stringify(value);
+  const needles = [...new Set(search.ranges(whole).map(([a, b]) => whole.slice(a, b)))];
+  if (needles.length === 0) return undefined;
+  return {
+    ranges(text) {
+      const out: [number, number][] = [];
+      for (const needle of needles) {
+        for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + needle.length)) {
+          out.push([at, at + needle.length]);
+        }
+      }
+      out.sort((a, b) => a[0] - b[0]);
+      const merged: [number, number][] = [];
+      for (const r of out) if (merged.length === 0 || r[0] >= merged.at(-1)![1]) merged.push(r);
+      return merged;
+    },
+  };
+}

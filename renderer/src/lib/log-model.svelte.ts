@@ -11,25 +11,49 @@
  * mutated, so an append costs one page copy, not a copy of the log.
  */
 import type { WorkbenchApi } from '../../../app/api.js';
-import type { Direction, LogEntryView, LogFilter, LogKind, RecordingInfo } from '../../../app/contract.js';
+import type {
+  Direction,
+  KindCounts,
+  LogEntryView,
+  LogExport,
+  LogFilter,
+  LogKind,
+  RecordingInfo,
+  SearchMode,
+} from '../../../app/contract.js';
+import {
+  compileSearch,
+  compileViewFilter,
+  messageKinds,
+  type SearchMatcher,
+} from '../../../app/log/log-filter.js';
+import { formatOffset, formatTime } from './format.js';
 
 export const PAGE_SIZE = 256;
 const MAX_PAGES = 48;
-const CHUNK = 4096;
-/** A filtered view keeps at most this many matches (the newest). */
-export const MAX_MATCHES = 200_000;
-const SCAN_BATCH = 5000;
+/** Rows of a filtered view read at once, by seq (log.read with the seqs in view). */
+const ROW_BATCH = 512;
 
 export interface LogViewFilter {
   dir: Direction | '';
+  /** Only these kinds (empty: all). */
   kinds: LogKind[];
+  /** Not these kinds. */
+  hideKinds: LogKind[];
   search: string;
+  searchMode: SearchMode;
+  /** Only pinned entries. */
+  pinnedOnly: boolean;
 }
+
+/** What the time column shows: the clock time, the time since the connection opened, or since the row before. */
+export type TimeMode = 'absolute' | 'open' | 'delta';
 
 interface AppendBatch {
   entries: LogEntryView[];
   firstSeq: number;
   lastSeq: number;
+  kindCounts?: KindCounts | undefined;
 }
 
 /** Entries waiting for the next frame before they are applied at once. */
@@ -55,10 +79,34 @@ export class LogModel {
   #pending = new Set<number>();
   /** Page at the middle of what the list shows; the cache keeps pages near it and near the end. */
   #viewPage = 0;
-  #filter = $state<LogViewFilter>({ dir: '', kinds: [], search: '' });
+  #filter = $state<LogViewFilter>({
+    dir: '',
+    kinds: [],
+    hideKinds: [],
+    search: '',
+    searchMode: 'text',
+    pinnedOnly: false,
+  });
+  /** The compiled filter of new entries (the engine's matcher, over previews), and the search's. */
+  #viewMatch: ((e: LogEntryView) => boolean) | undefined;
+  #search = $state.raw<SearchMatcher | undefined>(undefined);
+  #searchError = $state('');
+  #kindCounts = $state.raw<KindCounts>({});
+  #pinned = $state.raw<ReadonlySet<number>>(new Set());
+  #follow = $state(true);
+  /** Rows the list had when following stopped; rows past it are "new". */
+  #seenCount = $state(0);
+  /** Times of the open events seen, ascending (the "relative to open" time column). */
+  #opens = $state.raw<readonly number[]>([]);
+  timeMode = $state<TimeMode>('absolute');
   #clientId = $state<string | undefined>(undefined);
-  #chunks = $state.raw<readonly (readonly LogEntryView[])[]>([]);
+  /** A filtered view: seqs of the matches in [0, #matchCount), ascending; capacity grows by doubling. */
+  #matchSeqs = new Uint32Array(0);
   #matchCount = $state(0);
+  /** Bumped when #matchSeqs changes in place or is replaced, so rows read again. */
+  #matchVersion = $state(0);
+  /** Seqs of a filtered view being read (log.read by seq). */
+  #pendingSeqs = new Set<number>();
   #scanning = $state(false);
   #scanSeq = 0;
   #scanToken = 0;
@@ -92,7 +140,76 @@ export class LogModel {
   }
   get filtered(): boolean {
     const f = this.#filter;
-    return f.dir !== '' || f.kinds.length > 0 || f.search !== '' || this.clientId !== undefined;
+    return (
+      f.dir !== '' ||
+      f.kinds.length > 0 ||
+      f.hideKinds.length > 0 ||
+      (f.search !== '' && this.#searchError === '') ||
+      f.pinnedOnly ||
+      this.clientId !== undefined
+    );
+  }
+  /** Entries of each kind the log holds (unfiltered; live logs only). */
+  get kindCounts(): KindCounts {
+    return this.#kindCounts;
+  }
+  /** WebSocket messages (text and binary) the log holds, not control frames or events; undefined when unknown. */
+  get messageCount(): number | undefined {
+    const counts = this.#kindCounts;
+    if (Object.keys(counts).length === 0) return this.total === 0 ? 0 : undefined;
+    return messageKinds.reduce((n, k) => n + (counts[k] ?? 0), 0);
+  }
+  /** The compiled search, for highlighting matches; undefined without one. */
+  get search(): SearchMatcher | undefined {
+    return this.#search;
+  }
+  /** Why the search text cannot be used (a bad regex or JSON path). */
+  get searchError(): string {
+    return this.#searchError;
+  }
+
+  /** Whether the list keeps the newest row in view. Stopping remembers what was seen, for "N new". */
+  get follow(): boolean {
+    return this.#follow;
+  }
+  set follow(on: boolean) {
+    if (!on && this.#follow) this.#seenCount = this.count;
+    this.#follow = on;
+  }
+  /** Rows that arrived since following stopped. */
+  get newCount(): number {
+    return this.#follow || this.#scanning ? 0 : Math.max(0, this.count - this.#seenCount);
+  }
+
+  get pinned(): ReadonlySet<number> {
+    return this.#pinned;
+  }
+  isPinned(seq: number): boolean {
+    return this.#pinned.has(seq);
+  }
+  togglePin(seq: number): void {
+    const next = new Set(this.#pinned);
+    if (!next.delete(seq)) next.add(seq);
+    this.#pinned = next;
+    if (this.#filter.pinnedOnly) this.#rescan();
+  }
+
+  /** The time column's text for a row: clock time, +s since the open before it, or +ms since the row before. */
+  timeLabel(index: number, e: LogEntryView): string {
+    if (this.timeMode === 'absolute') return formatTime(e.t);
+    if (this.timeMode === 'delta') {
+      const prev = index > 0 ? this.rowAt(index - 1) : undefined;
+      return index === 0 ? '+0 ms' : prev ? formatOffset(e.t - prev.t) : '…';
+    }
+    const opens = this.#opens;
+    let at: number | undefined;
+    for (let i = opens.length - 1; i >= 0; i--) {
+      if (opens[i]! <= e.t) {
+        at = opens[i];
+        break;
+      }
+    }
+    return at === undefined ? '—' : formatOffset(e.t - at);
   }
   /** Rows the list shows. */
   get count(): number {
@@ -119,12 +236,15 @@ export class LogModel {
     return this.#recording;
   }
 
-  /** Starts or stops recording this log to a session file in the workspace. */
-  async record(on: boolean): Promise<RecordingInfo | undefined> {
+  /**
+   * Starts recording this log to a session file in the workspace, from now on, or
+   * with `includeHistory` from the oldest entry the log holds; or stops it.
+   */
+  async record(on: boolean, includeHistory = false): Promise<RecordingInfo | undefined> {
     const logId = this.#logId;
     if (!logId) return undefined;
     const r = on
-      ? await this.#api.session.recordStart({ logId, includeExisting: true })
+      ? await this.#api.session.recordStart({ logId, includeExisting: includeHistory })
       : await this.#api.session.recordStop({ logId });
     if (!r.ok) {
       this.#error = r.error.message;
@@ -135,11 +255,34 @@ export class LogModel {
     return r.value;
   }
 
+  /**
+   * Writes the rows the view shows (the filter applied, or the pinned ones) as a new
+   * session file, or returns them as HAR text; the log need not have been recorded.
+   */
+  async exportShown(format: 'session' | 'har'): Promise<LogExport | undefined> {
+    const logId = this.#logId;
+    if (!logId) return undefined;
+    const filter = this.#engineFilter();
+    const r = await this.#api.log.export({
+      logId,
+      format,
+      ...(Object.keys(filter).length > 0 ? { filter } : {}),
+    });
+    if (!r.ok) {
+      this.#error = r.error.message;
+      return undefined;
+    }
+    this.#error = '';
+    return r.value;
+  }
+
   /** Points the model at a (new) engine log, e.g. after reconnecting. */
   attach(logId: string | undefined): void {
     if (logId === this.#logId) return;
     this.#recording = undefined;
     this.#logId = logId;
+    this.#pinned = new Set();
+    this.#kindCounts = {};
     this.#reset(1, 0);
     this.#selected = undefined;
   }
@@ -161,6 +304,7 @@ export class LogModel {
     // Batches may have arrived meanwhile: the extent only grows (firstSeq moves up on eviction or clear).
     this.#firstSeq = Math.max(this.#firstSeq, first.value.firstSeq);
     this.#lastSeq = Math.max(this.#lastSeq, first.value.lastSeq);
+    if (first.value.kindCounts) this.#kindCounts = first.value.kindCounts;
     if (this.#lastSeq >= this.#firstSeq) void this.#readPage(pageOf(this.#lastSeq));
   }
 
@@ -173,15 +317,15 @@ export class LogModel {
   jumpToSeq(seq: number): void {
     let index = seq - this.#firstSeq;
     if (this.filtered) {
-      index = 0;
-      for (const chunk of this.#chunks) {
-        const i = chunk.findIndex((e) => e.seq >= seq);
-        if (i !== -1) {
-          index += i;
-          break;
-        }
-        index += chunk.length;
+      // The first match at or after seq (the matches are ascending).
+      let lo = 0;
+      let hi = this.#matchCount;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (this.#matchSeqs[mid]! < seq) lo = mid + 1;
+        else hi = mid;
       }
+      index = lo;
     }
     // Not clamped to count: a session's rows may still be arriving.
     this.#jump = { index: Math.max(0, index) };
@@ -193,7 +337,24 @@ export class LogModel {
 
   setFilter(filter: Partial<LogViewFilter>): void {
     this.#filter = { ...this.#filter, ...filter };
+    const f = this.#filter;
+    try {
+      this.#search = f.search ? compileSearch(f.search, f.searchMode) : undefined;
+      this.#searchError = '';
+    } catch (err) {
+      // A half-typed regex or path: say why, and filter as if there were no search.
+      this.#search = undefined;
+      this.#searchError = (err as Error).message;
+    }
     this.#rescan();
+  }
+
+  /** Shows or hides one kind (a hidden kind stays hidden until shown again). */
+  toggleHidden(kind: LogKind): void {
+    const hidden = this.#filter.hideKinds;
+    this.setFilter({
+      hideKinds: hidden.includes(kind) ? hidden.filter((k) => k !== kind) : [...hidden, kind],
+    });
   }
 
   /** Restricts a server log to one client (undefined = all clients). */
@@ -202,19 +363,26 @@ export class LogModel {
     this.#rescan();
   }
 
+  /** The seq of row `index` (a filtered view's rows are its matches). */
+  seqAt(index: number): number | undefined {
+    if (!this.filtered) return index < this.total ? this.#firstSeq + index : undefined;
+    void this.#matchVersion;
+    return index >= 0 && index < this.#matchCount ? this.#matchSeqs[index] : undefined;
+  }
+
   /** The row at `index`, or undefined while its page is being read. */
   rowAt(index: number): LogEntryView | undefined {
-    if (this.filtered) {
-      const chunk = this.#chunks[Math.floor(index / CHUNK)];
-      return chunk?.[index % CHUNK];
-    }
-    const seq = this.#firstSeq + index;
-    return this.#pages.get(pageOf(seq))?.[(seq - 1) % PAGE_SIZE];
+    const seq = this.seqAt(index);
+    return seq === undefined ? undefined : this.#pages.get(pageOf(seq))?.[(seq - 1) % PAGE_SIZE];
   }
 
   /** Reads the pages of rows [start, end) that are not cached yet. */
   ensureRange(start: number, end: number): void {
-    if (this.filtered || !this.#logId) return;
+    if (!this.#logId) return;
+    if (this.filtered) {
+      this.#ensureMatches(start, end);
+      return;
+    }
     const from = pageOf(this.#firstSeq + Math.max(0, start));
     const to = pageOf(this.#firstSeq + Math.max(start, end - 1));
     this.#viewPage = Math.floor((from + to) / 2);
@@ -259,31 +427,41 @@ export class LogModel {
     let entries = batches.length === 1 ? last.entries : batches.flatMap((b) => b.entries);
     // Only the newest few pages can be on screen while following; older rows are read on demand.
     if (entries.length > MAX_QUEUED) entries = entries.slice(-MAX_QUEUED);
-    this.#apply({ entries, firstSeq: last.firstSeq, lastSeq: Math.max(...batches.map((b) => b.lastSeq)) });
+    this.#apply({
+      entries,
+      firstSeq: last.firstSeq,
+      lastSeq: Math.max(...batches.map((b) => b.lastSeq)),
+      kindCounts: last.kindCounts,
+    });
   }
 
   #apply(batch: AppendBatch): void {
     const seenUpTo = this.#lastSeq;
     this.#firstSeq = batch.firstSeq;
     this.#lastSeq = Math.max(this.#lastSeq, batch.lastSeq);
+    if (batch.kindCounts) this.#kindCounts = batch.kindCounts;
     if (batch.entries.length > 0) this.#storeEntries(batch.entries);
+    if (this.filtered) this.#dropEvictedMatches();
     if (this.filtered && !this.#scanning) {
-      const fresh = batch.entries.filter((e) => e.seq > this.#scanSeq && this.#matches(e));
-      const firstNew = batch.entries[0]?.seq ?? batch.lastSeq + 1;
-      if (firstNew > Math.max(seenUpTo, this.#scanSeq) + 1) {
-        // The batch skipped entries (a flood): read the gap with the filter.
-        void this.#scan(Math.max(seenUpTo, this.#scanSeq) + 1, firstNew - 1, this.#scanToken);
+      const fresh = batch.entries.filter((e) => e.seq > this.#scanSeq);
+      const firstNew = fresh[0]?.seq ?? batch.lastSeq + 1;
+      // A batch that skipped entries (a flood), or previews cut short of what a search may find:
+      // the engine matches them, over whole payloads.
+      const skipped = firstNew > Math.max(seenUpTo, this.#scanSeq) + 1;
+      if (skipped || (this.#search && fresh.some((e) => e.truncated))) {
+        void this.#scan(this.#scanSeq + 1, this.#scanToken);
+        return;
       }
-      if (fresh.length > 0) {
-        this.#appendMatches(fresh);
-        this.#scanSeq = Math.max(this.#scanSeq, fresh[fresh.length - 1]!.seq);
-      }
+      const matched = fresh.filter((e) => this.#matches(e));
+      if (matched.length > 0) this.#appendMatches(matched.map((e) => e.seq));
       this.#scanSeq = Math.max(this.#scanSeq, batch.lastSeq);
     }
   }
 
   /** A `log.cleared` event for this log. */
   onCleared(): void {
+    this.#pinned = new Set();
+    this.#kindCounts = {};
     this.#reset(this.#lastSeq + 1, this.#lastSeq);
     this.#selected = undefined;
   }
@@ -301,13 +479,13 @@ export class LogModel {
     this.#lastSeq = lastSeq;
     this.#pages = new Map();
     this.#pending.clear();
-    this.#chunks = [];
-    this.#matchCount = 0;
+    this.#clearMatches();
     this.#scanSeq = lastSeq;
     if (this.filtered) this.#rescan();
   }
 
   #storeEntries(entries: readonly LogEntryView[]): void {
+    this.#noteOpens(entries);
     const pages: Pages = new Map(this.#pages);
     let current = -1;
     let copy: (LogEntryView | undefined)[] = [];
@@ -337,6 +515,7 @@ export class LogModel {
       }
       this.#firstSeq = r.value.firstSeq;
       this.#lastSeq = Math.max(this.#lastSeq, r.value.lastSeq);
+      if (r.value.kindCounts) this.#kindCounts = r.value.kindCounts;
       const inPage = r.value.entries.filter((e) => pageOf(e.seq) === p);
       this.#storeEntries(inPage);
     } finally {
@@ -346,15 +525,21 @@ export class LogModel {
 
   #rescan(): void {
     const token = ++this.#scanToken;
-    this.#chunks = [];
-    this.#matchCount = 0;
+    this.#clearMatches();
     this.#scanSeq = 0;
-    if (!this.filtered || !this.#logId) return;
-    void this.#scan(this.#firstSeq, Infinity, token);
+    this.#viewMatch = this.filtered ? compileViewFilter<LogEntryView>(this.#engineFilter()) : undefined;
+    if (!this.filtered || !this.#logId) {
+      this.#seenCount = this.count;
+      return;
+    }
+    void this.#scan(this.#firstSeq, token);
   }
 
-  /** Reads matches from `fromSeq` up to `toSeq` (or the end) with the filter, appending them. */
-  async #scan(fromSeq: number, toSeq: number, token: number): Promise<void> {
+  /**
+   * Asks the engine for the matches from `fromSeq` on (one answer, seqs only), then for
+   * what arrived meanwhile, until the view has caught up with the log.
+   */
+  async #scan(fromSeq: number, token: number): Promise<void> {
     const logId = this.#logId;
     if (!logId) return;
     this.#scanning = true;
@@ -362,21 +547,56 @@ export class LogModel {
     let from = fromSeq;
     try {
       while (token === this.#scanToken) {
-        const r = await this.#api.log.read({ logId, fromSeq: from, count: SCAN_BATCH, filter });
+        const r = await this.#api.log.match({ logId, filter, fromSeq: from });
         if (token !== this.#scanToken) return;
         if (!r.ok) {
           this.#error = r.error.message;
           return;
         }
-        const got = r.value.entries.filter((e) => e.seq <= toSeq && e.seq > this.#scanSeq);
-        if (got.length > 0) this.#appendMatches(got);
-        const lastRead = r.value.entries[r.value.entries.length - 1]?.seq;
-        this.#scanSeq = Math.max(this.#scanSeq, Math.min(toSeq, r.value.lastSeq));
-        if (r.value.entries.length < SCAN_BATCH || lastRead === undefined || lastRead >= toSeq) return;
-        from = lastRead + 1;
+        const seqs = seqsOf(r.value.seqs);
+        let first = 0;
+        while (first < seqs.length && seqs[first]! <= this.#scanSeq) first++;
+        if (first < seqs.length) this.#appendMatches(seqs.subarray(first));
+        this.#scanSeq = Math.max(this.#scanSeq, r.value.lastSeq);
+        this.#lastSeq = Math.max(this.#lastSeq, r.value.lastSeq);
+        if (this.#lastSeq <= this.#scanSeq) return;
+        from = this.#scanSeq + 1;
       }
     } finally {
-      if (token === this.#scanToken) this.#scanning = false;
+      if (token === this.#scanToken) {
+        // What a new filter shows at once is not "new"; what arrives after it is.
+        if (this.#scanning) this.#seenCount = this.#matchCount;
+        this.#scanning = false;
+      }
+    }
+  }
+
+  /** Reads the rows of matches [start, end) that are not cached, by seq. */
+  #ensureMatches(start: number, end: number): void {
+    const logId = this.#logId;
+    if (!logId) return;
+    const missing: number[] = [];
+    for (let i = Math.max(0, start); i < Math.min(end, this.#matchCount); i++) {
+      const seq = this.#matchSeqs[i]!;
+      if (seq < this.#firstSeq || this.#pendingSeqs.has(seq)) continue;
+      if (!this.#pages.get(pageOf(seq))?.[(seq - 1) % PAGE_SIZE]) missing.push(seq);
+    }
+    const mid = this.#matchSeqs[Math.floor((start + Math.min(end, this.#matchCount)) / 2)];
+    if (mid !== undefined) this.#viewPage = pageOf(mid);
+    for (let i = 0; i < missing.length; i += ROW_BATCH) {
+      const seqs = missing.slice(i, i + ROW_BATCH);
+      for (const seq of seqs) this.#pendingSeqs.add(seq);
+      void this.#api.log
+        .read({ logId, fromSeq: seqs[0]!, count: seqs.length, filter: { seqs } })
+        .then((r) => {
+          for (const seq of seqs) this.#pendingSeqs.delete(seq);
+          if (logId !== this.#logId) return;
+          if (!r.ok) {
+            this.#error = r.error.message;
+            return;
+          }
+          this.#storeEntries(r.value.entries);
+        });
     }
   }
 
@@ -385,44 +605,67 @@ export class LogModel {
     const filter: LogFilter = {};
     if (f.dir) filter.dir = f.dir;
     if (f.kinds.length > 0) filter.kinds = [...f.kinds];
-    if (f.search) filter.search = f.search;
+    if (f.hideKinds.length > 0) filter.hideKinds = [...f.hideKinds];
+    if (f.search && !this.#searchError) {
+      filter.search = f.search;
+      if (f.searchMode !== 'text') filter.searchMode = f.searchMode;
+    }
+    if (f.pinnedOnly) filter.seqs = [...this.#pinned].slice(-10_000);
     if (this.clientId !== undefined) filter.clientId = this.clientId;
     return filter;
   }
 
   /** Client-side match of a new entry, on its preview (the engine's search covers whole payloads). */
   #matches(e: LogEntryView): boolean {
-    const f = this.#filter;
-    if (f.dir && e.dir !== f.dir) return false;
-    if (f.kinds.length > 0 && !f.kinds.includes(e.kind)) return false;
-    if (this.clientId !== undefined && e.clientId !== this.clientId) return false;
-    if (f.search) {
-      const needle = f.search.toLowerCase();
-      if (!e.preview.toLowerCase().includes(needle) && !(e.note ?? '').toLowerCase().includes(needle)) {
-        return false;
-      }
-    }
-    return true;
+    return this.#viewMatch ? this.#viewMatch(e) : true;
   }
 
-  #appendMatches(entries: readonly LogEntryView[]): void {
-    const chunks = [...this.#chunks];
-    let last = chunks.length > 0 ? [...chunks.pop()!] : [];
+  /** Remembers the open events among entries (for the time column relative to open). */
+  #noteOpens(entries: readonly LogEntryView[]): void {
+    let opens: number[] | undefined;
     for (const e of entries) {
-      if (last.length === CHUNK) {
-        chunks.push(last);
-        last = [];
-      }
-      last.push(e);
+      if (e.kind !== 'open' || this.#opens.includes(e.t)) continue;
+      opens ??= [...this.#opens];
+      opens.push(e.t);
     }
-    chunks.push(last);
-    let count = this.#matchCount + entries.length;
-    while (count > MAX_MATCHES && chunks.length > 1) {
-      count -= chunks.shift()!.length;
-    }
-    this.#chunks = chunks;
-    this.#matchCount = count;
+    if (opens) this.#opens = opens.sort((a, b) => a - b);
   }
+
+  #appendMatches(seqs: ArrayLike<number>): void {
+    let store = this.#matchSeqs;
+    const count = this.#matchCount + seqs.length;
+    if (count > store.length) {
+      store = new Uint32Array(Math.max(count, store.length * 2, 1024));
+      store.set(this.#matchSeqs.subarray(0, this.#matchCount));
+    }
+    store.set(seqs, this.#matchCount);
+    this.#matchSeqs = store;
+    this.#matchCount = count;
+    this.#matchVersion++;
+  }
+
+  #clearMatches(): void {
+    this.#matchSeqs = new Uint32Array(0);
+    this.#matchCount = 0;
+    this.#matchVersion++;
+    this.#pendingSeqs.clear();
+  }
+
+  /** Matches the log no longer holds (evicted for its memory budget) leave the view. */
+  #dropEvictedMatches(): void {
+    let drop = 0;
+    while (drop < this.#matchCount && this.#matchSeqs[drop]! < this.#firstSeq) drop++;
+    if (drop === 0) return;
+    this.#matchSeqs = this.#matchSeqs.slice(drop);
+    this.#matchCount -= drop;
+    this.#matchVersion++;
+  }
+}
+
+/** The seqs of a log.match answer (uint32 bytes; copied when not aligned to 4). */
+function seqsOf(bytes: Uint8Array): Uint32Array {
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  return new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
 }
 
 function pageOf(seq: number): number {

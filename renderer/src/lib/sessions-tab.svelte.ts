@@ -7,7 +7,7 @@
  * reports them. "Go to" jumps to a seq or a time into the recording.
  */
 import type { WorkbenchApi } from '../../../app/api.js';
-import type { SessionView } from '../../../app/contract.js';
+import type { LogFilter, LogMatches, Result, SessionView } from '../../../app/contract.js';
 import { ErrorCodes } from '../../../app/errors.js';
 import { LogModel } from './log-model.svelte.js';
 
@@ -34,6 +34,7 @@ export class SessionTab {
     this.#name = name;
     this.logApi = sessionLogApi(api, () => this.#name);
     this.log = new LogModel(this.logApi);
+    this.log.follow = false; // a session file opens at its first rows
   }
 
   get name(): string {
@@ -133,11 +134,19 @@ export function sessionLogApi(api: WorkbenchApi, name: () => string): WorkbenchA
       void logId;
       return api.session.payload({ ...rest, name: name() });
     },
+    match: ({ logId, filter, fromSeq }) => matchSession(api, name(), logId, filter, fromSeq),
     clear: async () => ({
       ok: false,
       error: {
         code: ErrorCodes.INVALID_STATE,
         message: 'A session file is read-only; it cannot be cleared.',
+      },
+    }),
+    export: async () => ({
+      ok: false,
+      error: {
+        code: ErrorCodes.INVALID_STATE,
+        message: 'This is a session file already; export it as HAR from the session list.',
       },
     }),
   };
@@ -159,6 +168,32 @@ export function parseGoTo(text: string): { seq: number } | { offsetMs: number } 
     return { offsetMs: ((Number(clock[1] ?? 0) * 60 + Number(clock[2])) * 60 + Number(clock[3])) * 1000 };
   }
   return undefined;
+}
+
+/** log.match over a session file: its filtered pages, read through, as seqs. */
+async function matchSession(
+  api: WorkbenchApi,
+  name: string,
+  logId: string,
+  filter: LogFilter,
+  fromSeq = 0,
+): Promise<Result<LogMatches>> {
+  const seqs: number[] = [];
+  let from = fromSeq;
+  for (;;) {
+    const r = await api.session.read({ name, fromSeq: from, count: 10_000, filter });
+    if (!r.ok) return r;
+    for (const e of r.value.entries) seqs.push(e.seq);
+    const last = r.value.entries.at(-1);
+    if (r.value.entries.length < 10_000 || !last) {
+      const bytes = new Uint8Array(Uint32Array.from(seqs).buffer);
+      return {
+        ok: true,
+        value: { logId, seqs: bytes, firstSeq: r.value.firstSeq, lastSeq: r.value.lastSeq },
+      };
+    }
+    from = last.seq + 1;
+  }
 }
 
 function replaceBase(path: string, name: string): string {
