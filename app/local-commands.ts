@@ -10,7 +10,8 @@ import type { Engine, Handler } from './engine.js';
 import { DuplexError, ErrorCodes } from './errors.js';
 import { serveRecording } from './sessions/mock-replay.js';
 import { replaySession } from './sessions/replay.js';
-import { openSessionSource, readSessionFile } from './sessions/session-reader.js';
+import { openSessionSource } from './sessions/session-reader.js';
+import { planServerReplay } from './sessions/session-script.js';
 import { exportHarFile, importHarToFolder } from './sessions/session-store.js';
 import { parseWebSocketUrl } from './websocket-rules.js';
 
@@ -19,10 +20,11 @@ export function localHandlers(engine: Engine): { [K in LocalCommandName]: Handle
     'file.record': ({ logId, path }) => engine.sessions.recordToFile(logId, path),
 
     'file.serve': async ({ file, conversation, ...options }) => {
-      // A bad recording is reported before anything listens.
-      const session = await readSessionFile(file);
+      // A bad recording is reported before anything listens; only the served conversation is kept.
+      const session = await openSessionSource(file);
+      const script = await planServerReplay(session.entries(), session.header.role);
       const server = await engine.startServer(options);
-      serveRecording(server, session, { conversation: conversation ?? false });
+      serveRecording(server, script, { conversation: conversation ?? false });
       return { server: server.info(), warnings: session.warnings };
     },
 

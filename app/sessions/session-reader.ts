@@ -25,14 +25,6 @@ import { readLines } from './session-lines.js';
 /** Warnings kept per read; a file of garbage does not grow the list without end. */
 export const MAX_WARNINGS = 100;
 
-/** A whole session in memory: for small files (tests, a mock serving a recording). */
-export interface ReadSession {
-  path: string;
-  header: SessionHeader;
-  entries: SessionEntry[];
-  warnings: SessionWarning[];
-}
-
 /** Where a scan of the event lines starts: a line start, its number, and the seq before it. */
 export interface ScanStart {
   offset: number;
@@ -75,14 +67,6 @@ export async function openSessionSource(path: string): Promise<SessionSource> {
       }
     },
   };
-}
-
-/** Reads a whole session into memory. Only for files known to be small; the rest streams. */
-export async function readSessionFile(path: string): Promise<ReadSession> {
-  const source = await openSessionSource(path);
-  const entries: SessionEntry[] = [];
-  for await (const e of source.entries()) entries.push(e);
-  return { path, header: source.header, entries, warnings: source.warnings };
 }
 
 /**

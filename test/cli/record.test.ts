@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { readSessionFile } from '../../app/sessions/session-reader.js';
+import { readSessionFile } from '../support/read-session.js';
 import { utf8Decode } from '../../app/payload/codecs.js';
 import { CliProcess, runDuplex, startServe } from './helpers.js';
 

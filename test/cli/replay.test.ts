@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MockServer } from '../../app/server/mock-server.js';
 import { utf8Decode } from '../../app/payload/codecs.js';
-import { readSessionFile } from '../../app/sessions/session-reader.js';
+import { readSessionFile } from '../support/read-session.js';
 import { CliProcess, ROOT, runDuplex, startServe } from './helpers.js';
 
 const running: CliProcess[] = [];

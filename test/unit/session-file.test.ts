@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MessageLog } from '../../app/log/message-log.js';
 import { DuplexError } from '../../app/errors.js';
 import { SessionWriter, FLUSH_MS } from '../../app/sessions/session-writer.js';
-import { readSessionFile, readSessionHeader, parseSession } from '../../app/sessions/session-reader.js';
+import { readSessionHeader, parseSession } from '../../app/sessions/session-reader.js';
+import { readSessionFile } from '../support/read-session.js';
 import { SESSION_VERSION } from '../../app/sessions/session-format.js';
 import { utf8Decode, utf8Encode } from '../../app/payload/codecs.js';
 

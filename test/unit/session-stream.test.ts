@@ -14,7 +14,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../app/engine.js';
 import { MessageLog } from '../../app/log/message-log.js';
 import { readLines } from '../../app/sessions/session-lines.js';
-import { openSessionSource, readSessionFile } from '../../app/sessions/session-reader.js';
+import { openSessionSource } from '../../app/sessions/session-reader.js';
+import { readSessionFile } from '../support/read-session.js';
 import { INDEX_EVERY, SessionIndex } from '../../app/sessions/session-index.js';
 import {
   entryToLine,
