@@ -22,7 +22,7 @@ import {
   type RuleIssueParams,
   type WorkspacePart,
 } from './contract.js';
-import { DuplexError, ErrorCodes, toErrorInfo, type ErrorCode } from './errors.js';
+import { DuplexError, ErrorCodes, throwFailures, toErrorInfo, type ErrorCode } from './errors.js';
 import { ClientConnection } from './connections/client-connection.js';
 import { MockServer } from './server/mock-server.js';
 import { MessageLog, toEntryView } from './log/message-log.js';
@@ -145,10 +145,13 @@ export class Engine {
   /** Stops every server and closes every connection. */
   async dispose(): Promise<void> {
     for (const c of [...this.connections.values(), ...this.#closing]) c.terminate();
-    await Promise.all([...this.servers.values()].map((s) => s.stop()));
-    await this.sessions.dispose(); // after the stops, so recordings include the closes
+    // Every step runs even when one fails; the failures are reported together at the end.
+    const stops = await Promise.allSettled([...this.servers.values()].map((s) => s.stop()));
+    // After the stops, so recordings include the closes.
+    const recordings = await Promise.allSettled([this.sessions.dispose()]);
     this.#flush();
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    throwFailures([...stops, ...recordings]);
   }
 
   connection(connectionId: string): ClientConnection {

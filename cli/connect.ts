@@ -190,7 +190,7 @@ export async function runConnect(plan: ConnectPlan): Promise<void> {
   const finish = (code: ExitCode): void => {
     if (ended) return;
     ended = true;
-    void engine.dispose().then(() => out.exit(code));
+    void out.disposed(engine, 'duplex connect').then((ok) => out.exit(ok ? code : ExitCode.FAILED));
   };
   const armIdle = (): void => {
     if (closing) return;
@@ -290,7 +290,7 @@ export async function runConnect(plan: ConnectPlan): Promise<void> {
     const info = toErrorInfo(err);
     out.error(info, 'duplex connect');
     ended = true;
-    await engine.dispose();
+    await out.disposed(engine, 'duplex connect');
     return out.exit(exitCodeFor(info.code));
   }
   process.on('SIGINT', closeNow);

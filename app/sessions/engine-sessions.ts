@@ -18,7 +18,7 @@ import type {
   SessionIndexInfo,
   commands,
 } from '../contract.js';
-import { DuplexError, ErrorCodes, toErrorInfo } from '../errors.js';
+import { DuplexError, ErrorCodes, throwFailures, toErrorInfo } from '../errors.js';
 import { compileFilter } from '../log/log-filter.js';
 import { SESSION_EXT, toSessionEntryView, type SessionEntry } from './session-format.js';
 import type { SessionHost } from './session-host.js';
@@ -131,7 +131,9 @@ export class EngineSessions {
 
   /** Stops every recording (appended, fsynced and closed) — called by Engine.dispose. */
   async dispose(): Promise<void> {
-    await Promise.all([...this.#recordings.keys()].map((logId) => this.recordStop(logId)));
+    throwFailures(
+      await Promise.allSettled([...this.#recordings.keys()].map((logId) => this.recordStop(logId))),
+    );
   }
 
   #info(logId: string, rec = this.#recordings.get(logId)!): RecordingInfo {

@@ -3,7 +3,7 @@
  * through invoke/call with a real mock server and real client connections.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -499,5 +499,29 @@ describe('Engine: what a reloaded or second window needs', () => {
     await e.call('server.start', {});
     await until(() => first.some((ev) => ev.name === 'server.state'));
     expect(changes(first)).toEqual([]);
+  });
+});
+
+describe('Engine: dispose', () => {
+  it('still stops every recording when a server fails to stop, then reports every failure', async () => {
+    const e = new Engine({ workspaceDir: workspaceDir() });
+    const { serverId, connectionId } = await connected(e);
+    const second = await e.call('server.start', {});
+    const rec = await e.call('session.recordStart', { logId: connectionId, name: 'kept' });
+    for (const [id, problem] of [
+      [serverId, 'first stop failed'],
+      [second.serverId, 'second stop failed'],
+    ] as const) {
+      const server = e.server(id);
+      const stop = server.stop.bind(server);
+      server.stop = async () => {
+        await stop();
+        throw new Error(problem);
+      };
+    }
+    await expect(e.dispose()).rejects.toThrow(/first stop failed.*second stop failed/);
+    expect(await e.call('session.recordings', {})).toEqual([]);
+    const lines = (await readFile(rec.path, 'utf8')).trim().split('\n');
+    expect(lines.length).toBeGreaterThan(1); // the header and at least the open
   });
 });
