@@ -121,6 +121,8 @@ export class EngineSessions {
     if (!rec) throw new DuplexError(ErrorCodes.NOT_FOUND, `${logId} is not being recorded.`);
     this.#recordings.delete(logId);
     await rec.writer.stop();
+    // A disk error during the recording left the file short: that is not a recording that succeeded.
+    if (rec.writer.failure) throw rec.writer.failure;
     return { ...this.#info(logId, rec), recording: false };
   }
 

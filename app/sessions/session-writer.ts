@@ -117,7 +117,12 @@ export class SessionWriter {
     this.#writing = this.#writing.then(async () => {
       if (!this.#handle) return;
       try {
-        await this.#handle.write(chunk);
+        // A full disk first takes part of a write and fails only the next one: keep writing the rest.
+        for (let rest = Buffer.from(chunk); rest.length > 0;) {
+          const { bytesWritten } = await this.#handle.write(rest);
+          if (bytesWritten === 0) throw new Error('the disk took no more bytes');
+          rest = rest.subarray(bytesWritten);
+        }
       } catch (err) {
         this.#failure ??= new DuplexError(
           ErrorCodes.FILE,

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { readSessionFile } from '../support/read-session.js';
 import { utf8Decode } from '../../app/payload/codecs.js';
-import { CliProcess, runDuplex, startServe } from './helpers.js';
+import { CLI_PATH, CliProcess, runDuplex, startServe } from './helpers.js';
 
 const running: CliProcess[] = [];
 const dirs: string[] = [];
@@ -128,5 +128,32 @@ describe('duplex connect --record', () => {
     const r = await runDuplex('connect', url, '--record', join(dir, 'file', 'x.jsonl'));
     expect(r.result.code).toBe(2);
     expect(r.stderr).toMatch(/Cannot record to .*x\.jsonl/);
+  });
+
+  it('a recording the disk cuts short exits 1 naming the file, not 0 with a truncated file', async () => {
+    const file = join(tempDir(), 'short.jsonl');
+    const { serve, url } = await startServe();
+    running.push(serve);
+    // A file size limit of 1 KiB (Node ignores SIGXFSZ, so writes past it fail with EFBIG like a full disk).
+    const p = new CliProcess('sh', [
+      '-c',
+      'ulimit -f 2 && exec "$0" "$@"',
+      process.execPath,
+      CLI_PATH,
+      'connect',
+      url,
+      '--send',
+      'x'.repeat(4000),
+      '--count',
+      '1',
+      '--record',
+      file,
+    ]);
+    running.push(p);
+    const exit = await p.exit();
+    expect(p.stderr).toMatch(
+      /Recording to .*short\.jsonl failed: .*The file holds the events before the failure/,
+    );
+    expect(exit.code).toBe(1);
   });
 });
