@@ -272,16 +272,20 @@ export class Engine {
         this.#closing.add(c);
         c.once('close', () => this.#closing.delete(c));
       }
-      // A recording of a connection nobody can reach any more would hold its session file forever.
-      if (this.sessions.isRecording(connectionId)) {
-        await this.sessions.recordStop(connectionId);
-        this.#workspaceChanged('sessions');
-      }
       this.connections.delete(connectionId);
       this.#savedConnectionOf.delete(connectionId);
       this.#logs.delete(connectionId);
       this.#watched.delete(connectionId);
       this.#queueState('connection.removed', connectionId, { connectionId });
+      // A recording of a connection nobody can reach any more would hold its session file forever.
+      // Stopped after the removal, so a recording that failed cannot leave the connection half removed.
+      if (this.sessions.isRecording(connectionId)) {
+        try {
+          await this.sessions.recordStop(connectionId);
+        } finally {
+          this.#workspaceChanged('sessions');
+        }
+      }
       return { removed: true };
     },
     'connection.get': ({ connectionId }) => this.connection(connectionId).info(),

@@ -11,7 +11,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine, type EngineEvent } from '../../app/engine.js';
 import type { ConnectionInfo, LogEntryView } from '../../app/contract.js';
-import { ErrorCodes } from '../../app/errors.js';
+import { DuplexError, ErrorCodes } from '../../app/errors.js';
 import { until } from '../support/until.js';
 
 const engines: Engine[] = [];
@@ -374,6 +374,23 @@ describe('Engine: log commands', () => {
     const renamed = await e.call('session.rename', { name: 'removed.jsonl', newName: 'kept.jsonl' });
     expect(renamed.name).toBe('kept.jsonl');
     expect(await e.call('session.delete', { name: 'kept.jsonl' })).toEqual({ deleted: true });
+  });
+
+  it('removes a connection whole even when stopping its recording fails, and reports the failure', async () => {
+    const e = engine({ workspaceDir: workspaceDir() });
+    const events: EngineEvent[] = [];
+    e.subscribe((b) => events.push(...b));
+    const { connectionId } = await connected(e);
+    await e.call('session.recordStart', { logId: connectionId, name: 'cut.jsonl' });
+    const stop = e.sessions.recordStop.bind(e.sessions);
+    e.sessions.recordStop = async (logId) => {
+      await stop(logId);
+      throw new DuplexError(ErrorCodes.FILE, 'Recording to cut.jsonl failed: disk full.');
+    };
+    await expect(e.call('connection.remove', { connectionId })).rejects.toThrow(/disk full/);
+    expect(await e.call('connection.list', {})).toEqual([]);
+    expect((await e.invoke('log.read', { logId: connectionId })).ok).toBe(false);
+    await until(() => events.some((ev) => ev.name === 'connection.removed'));
   });
 
   it('lets a connection removed while CLOSING finish its closing handshake', async () => {
