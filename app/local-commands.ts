@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import type { LocalCommandName } from './contract.js';
 import type { Engine, Handler } from './engine.js';
 import { DuplexError, ErrorCodes } from './errors.js';
+import { noWebSocketEntries } from './sessions/har.js';
 import { serveRecording } from './sessions/mock-replay.js';
 import { replaySession } from './sessions/replay.js';
 import { openSessionSource } from './sessions/session-reader.js';
@@ -43,6 +44,7 @@ export function localHandlers(engine: Engine): { [K in LocalCommandName]: Handle
     'file.import': async ({ file, outDir }) => {
       const dir = resolve(outDir);
       const { sessions, skippedMessages } = await importHarToFolder(file, dir).catch(writeFailed(dir));
+      if (sessions.length === 0) throw noWebSocketEntries(file);
       return {
         sessions: sessions.map((s) => ({
           path: resolve(dir, s.name),

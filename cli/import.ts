@@ -3,7 +3,7 @@
  * a HAR file saved by browser developer tools. `duplex export SESSION --out
  * FILE.har`: the reverse, a HAR file those tools open. Both run the engine's
  * file.import / file.export commands. Exit USAGE for a file that cannot be
- * read or parsed, FAILED when a HAR has no WebSocket entries.
+ * read or parsed, FAILED when a HAR has no WebSocket entries (exitCodeFor).
  */
 import type { Command } from 'commander';
 import { Engine } from '../app/engine.js';
@@ -36,13 +36,6 @@ export async function runImport(file: string, outDir: string, json: boolean): Pr
   const engine = new Engine();
   try {
     const { sessions, skippedMessages } = await engine.call('file.import', { file, outDir });
-    if (sessions.length === 0) {
-      printError(
-        'duplex import',
-        `${file} has no WebSocket entries with _webSocketMessages; record the page with the Network panel open and the WS filter off.`,
-      );
-      return ExitCode.FAILED;
-    }
     for (const s of sessions) {
       process.stdout.write(
         json

@@ -20,6 +20,7 @@ import type {
 } from '../contract.js';
 import { DuplexError, ErrorCodes, throwFailures, toErrorInfo } from '../errors.js';
 import { compileFilter } from '../log/log-filter.js';
+import { noWebSocketEntries } from './har.js';
 import { SESSION_EXT, toSessionEntryView, type SessionEntry } from './session-format.js';
 import type { SessionHost } from './session-host.js';
 import type { SessionIndex } from './session-index.js';
@@ -397,12 +398,4 @@ function quickReject(filter: LogFilter): ((raw: string) => boolean) | undefined 
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-/** An import that would create nothing is an error, not an empty success. */
-function noWebSocketEntries(where: string): DuplexError {
-  return new DuplexError(
-    ErrorCodes.HAR_NO_WEBSOCKET,
-    `${where} has no WebSocket entries (_webSocketMessages), so nothing was imported. Record the page with the Network panel open and the WS filter off, then save it as HAR again.`,
-  );
 }

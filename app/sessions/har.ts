@@ -36,6 +36,14 @@ interface HarWebSocketMessage {
   data: string;
 }
 
+/** An import that would create nothing is an error, not an empty success (the app and the CLI). */
+export function noWebSocketEntries(where: string): DuplexError {
+  return new DuplexError(
+    ErrorCodes.HAR_NO_WEBSOCKET,
+    `${where} has no WebSocket entries (_webSocketMessages), so nothing was imported. Record the page with the Network panel open and the WS filter off, then save it as HAR again.`,
+  );
+}
+
 export interface HarImportResult {
   sessions: Session[];
   /** Messages skipped because they lacked time, opcode or data, or had an unknown type. */

@@ -67,6 +67,14 @@ describe('local commands', () => {
     expect(readFileSync(imported.sessions[0]!.path, 'utf8')).toContain('"text":"hi"');
   });
 
+  it('file.import of a HAR without WebSocket entries is HAR_NO_WEBSOCKET, like session.import', async () => {
+    const file = join(dir, 'empty.har');
+    writeFileSync(file, '{"log":{"version":"1.2","entries":[]}}');
+    const err = await engine.call('file.import', { file, outDir: join(dir, 'in') }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ErrorCodes.HAR_NO_WEBSOCKET });
+    expect((err as Error).message).toContain(`${file} has no WebSocket entries`);
+  });
+
   it('file errors carry DUPLEX_ERR_FILE and the path; a torn last line is a warning', async () => {
     const missing = join(dir, 'missing.jsonl');
     const err = await engine
