@@ -29,6 +29,11 @@ export function withoutSessionExt(name: string): string {
   return name.endsWith(SESSION_EXT) ? name.slice(0, -SESSION_EXT.length) : name;
 }
 
+/** The HAR file name a session exports to: `chat.jsonl` → `chat.har`. */
+export function harNameOf(name: string): string {
+  return `${withoutSessionExt(name)}.har`;
+}
+
 /** Folder of mock files in a workspace, and the endings a mock file may have. */
 export const MOCKS_DIR = 'mocks';
 export const MOCK_FILE_EXTS = ['.yaml', '.json'] as const;

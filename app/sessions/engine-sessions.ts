@@ -21,7 +21,8 @@ import type {
 import { DuplexError, ErrorCodes, throwFailures, toErrorInfo } from '../errors.js';
 import { compileFilter } from '../log/log-filter.js';
 import { noWebSocketEntries } from './har.js';
-import { SESSION_EXT, toSessionEntryView, type SessionEntry } from './session-format.js';
+import { withSessionExt } from '../vocabulary.js';
+import { toSessionEntryView, type SessionEntry } from './session-format.js';
 import type { SessionHost } from './session-host.js';
 import type { SessionIndex } from './session-index.js';
 import { SessionWriter } from './session-writer.js';
@@ -62,7 +63,7 @@ export class EngineSessions {
   async recordStart(logId: string, name?: string, includeExisting = false): Promise<RecordingInfo> {
     const store = this.store();
     const url = this.#host.logSource(logId).url;
-    const file = name ? (name.endsWith(SESSION_EXT) ? name : name + SESSION_EXT) : undefined;
+    const file = name ? withSessionExt(name) : undefined;
     const fileName =
       file ??
       (await store.freeNameAsync(

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SessionSummary } from '../contract.js';
 import { DuplexError, ErrorCodes, toErrorInfo } from '../errors.js';
+import { harNameOf, withSessionExt } from '../vocabulary.js';
 import { AtomicStreamFile } from './atomic-stream.js';
 import {
   SESSION_EXT,
@@ -107,7 +108,7 @@ export class SessionStore {
   }
 
   async rename(name: string, newName: string): Promise<SessionSummary> {
-    const target = newName.endsWith(SESSION_EXT) ? newName : newName + SESSION_EXT;
+    const target = withSessionExt(newName);
     const from = this.pathOf(name);
     const to = this.pathOf(target);
     if (!existsSync(from)) throw notFound(name, this.dir);
@@ -156,7 +157,7 @@ export class SessionStore {
     const source = index.source();
     const parts: string[] = [];
     for await (const chunk of exportHarChunks(source.header, () => source.entries())) parts.push(chunk);
-    return { fileName: name.slice(0, -SESSION_EXT.length) + '.har', har: parts.join('') };
+    return { fileName: harNameOf(name), har: parts.join('') };
   }
 
   /** A free file name, found by listing the folder without blocking (for recordings). */
