@@ -16,6 +16,11 @@ export type LogKind = (typeof logKinds)[number];
 /** Kinds whose payload is bytes, shown as hex; the others are text. */
 export const binaryLogKinds: readonly LogKind[] = ['binary', 'ping', 'pong'];
 
+/** Whether an entry's payload is text (previews decode it as UTF-8) rather than bytes. */
+export function isTextKind(kind: LogKind): boolean {
+  return !binaryLogKinds.includes(kind);
+}
+
 /** File name ending of session files (docs/session-format.md). */
 export const SESSION_EXT = '.jsonl';
 

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { directions, logKinds, type Direction, type LogEntryView, type LogKind } from '../contract.js';
 import { base64ToBytes, bytesToBase64, bytesToHex, utf8Decode, utf8Encode } from '../payload/codecs.js';
 import { PREVIEW_BYTES, type LogEntry } from '../log/message-log.js';
+import { isTextKind } from '../vocabulary.js';
 
 export const SESSION_FORMAT = 'duplex-session';
 /** The newest format version this build reads and writes. */
@@ -173,10 +174,6 @@ export function toSessionEntryView(
     view.truncated = text ? view.size > previewBytes : view.size > 64;
   }
   return view;
-}
-
-export function isTextKind(kind: LogKind): boolean {
-  return kind === 'text' || kind === 'open' || kind === 'close' || kind === 'error' || kind === 'info';
 }
 
 /** A text or binary data message (what replay sends and compares). */

@@ -9,6 +9,7 @@
  */
 import { open } from 'node:fs/promises';
 import { DuplexError, ErrorCodes } from '../errors.js';
+import { directions, logKinds } from '../vocabulary.js';
 import {
   SESSION_FORMAT,
   SESSION_VERSION,
@@ -195,8 +196,9 @@ export function checkEventLine(raw: string, lastSeq: number): SessionLine | stri
   return parsed.data;
 }
 
-const PEEK =
-  /^\{"seq":(\d{1,15}),"t":(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?),"dir":"(in|out|none)","kind":"(text|binary|ping|pong|open|close|error|info)"(?:,"client":"((?:[^"\\]|\\.)*)")?[,}]/;
+const PEEK = new RegExp(
+  String.raw`^\{"seq":(\d{1,15}),"t":(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?),"dir":"(${directions.join('|')})","kind":"(${logKinds.join('|')})"(?:,"client":"((?:[^"\\]|\\.)*)")?[,}]`,
+);
 
 /**
  * The head of a line as entryToLine writes it, without parsing the payload;

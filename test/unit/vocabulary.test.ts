@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   MOCK_PATH_PATTERN,
   SESSION_EXT,
+  directions,
   logKinds,
   mockNameOf,
   mockPathOf,
@@ -71,6 +72,10 @@ describe('vocabulary', () => {
       if (/endsWith\(SESSION_EXT\)\s*\?|-SESSION_EXT\.length/.test(text))
         copies.push(`${path}: withSessionExt or withoutSessionExt rewritten`);
       if (/\+ '\.har'|\.har`/.test(text)) copies.push(`${path}: harNameOf rewritten`);
+      if (text.includes(logKinds.join('|'))) copies.push(`${path}: the log kinds in a regex`);
+      if (text.includes(directions.join('|'))) copies.push(`${path}: the directions in a regex`);
+      if (/function isTextKind|kind === 'text' \|\| kind === 'open'/.test(text))
+        copies.push(`${path}: isTextKind rewritten`);
       if (text.includes(kindsList)) copies.push(`${path}: the list of log kinds`);
       if (/'CONNECTING',\s*'OPEN',\s*'CLOSING',\s*'CLOSED'/.test(text))
         copies.push(`${path}: ready-state names`);
