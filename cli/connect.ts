@@ -334,10 +334,8 @@ function toPayload(send: RawSend): Payload {
 /** --close: a whole number, then the close rules decide (checkCloseArgs). */
 function closeCodeArg(value: string): number {
   if (/^-?\d+$/.test(value.trim())) return Number(value);
-  throw new DuplexError(
-    ErrorCodes.INVALID_ACCESS,
-    `Close code "${value}" is not allowed: use 1000 (normal closure) or an application code from 3000 to 4999.`,
-  );
+  // Which whole numbers are allowed is the close rule's to say (it depends on --allow-wire-codes).
+  throw new DuplexError(ErrorCodes.INVALID_INPUT, `Close code "${value}" is not a whole number.`);
 }
 
 function readCa(file: string): string {
