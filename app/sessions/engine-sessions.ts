@@ -21,6 +21,7 @@ import type {
 import { DuplexError, ErrorCodes, throwFailures, toErrorInfo } from '../errors.js';
 import { compileFilter } from '../log/log-filter.js';
 import { noWebSocketEntries } from './har.js';
+import { openSessionSource } from './session-reader.js';
 import { withSessionExt } from '../vocabulary.js';
 import { toSessionEntryView, type SessionEntry } from './session-format.js';
 import type { SessionHost } from './session-host.js';
@@ -293,7 +294,7 @@ export class EngineSessions {
     },
     'session.export': ({ name }) => this.store().exportHar(name),
     'session.replay': async ({ name, url, speed, verify, ignore, timeoutMs, clientId, startPaused }) => {
-      const session = (await this.store().index(name)).source();
+      const session = await openSessionSource((await this.store().index(name)).path);
       const replayId = `replay-${this.#nextReplay++}`;
       let connectionId = '';
       const control = new ReplayControl({ paused: startPaused ?? false });

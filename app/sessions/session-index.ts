@@ -15,7 +15,6 @@ import {
   type ScanOptions,
   type ScanStart,
   type ScannedLine,
-  type SessionSource,
 } from './session-reader.js';
 
 export const INDEX_EVERY = 1000;
@@ -189,20 +188,5 @@ export class SessionIndex {
     for await (const lines of scanLines(this.path, start, warnings, options)) {
       yield lines.map((l) => lineToEntry(l.line));
     }
-  }
-
-  /** The file as a stream of entries, one pass per call (replay, export). */
-  source(): SessionSource {
-    const warnings: SessionWarning[] = [];
-    const read = (): AsyncGenerator<SessionEntry[]> => this.entries(undefined, warnings);
-    return {
-      path: this.path,
-      header: this.header,
-      warnings,
-      async *entries() {
-        warnings.length = 0;
-        for await (const batch of read()) yield* batch;
-      },
-    };
   }
 }

@@ -154,7 +154,7 @@ export class SessionStore {
         `${name} is ${(size / 1024 / 1024).toFixed(0)} MiB, too large to export in the window; run "duplex export ${index.path} --out FILE.har", which streams it.`,
       );
     }
-    const source = index.source();
+    const source = await openSessionSource(index.path);
     const parts: string[] = [];
     for await (const chunk of exportHarChunks(source.header, () => source.entries())) parts.push(chunk);
     return { fileName: harNameOf(name), har: parts.join('') };
