@@ -43,7 +43,9 @@ export function localHandlers(engine: Engine): { [K in LocalCommandName]: Handle
 
     'file.import': async ({ file, outDir }) => {
       const dir = resolve(outDir);
-      const { sessions, skippedMessages } = await importHarToFolder(file, dir).catch(writeFailed(dir));
+      const { sessions, skippedMessages } = await importHarToFolder({ path: file }, dir).catch(
+        writeFailed(dir),
+      );
       if (sessions.length === 0) throw noWebSocketEntries(file);
       return {
         sessions: sessions.map((s) => ({

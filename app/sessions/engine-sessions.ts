@@ -67,9 +67,7 @@ export class EngineSessions {
     const file = name ? withSessionExt(name) : undefined;
     const fileName =
       file ??
-      (await store.freeNameAsync(
-        `${url}-${new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')}`,
-      ));
+      (await store.freeName(`${url}-${new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')}`));
     return this.#record(logId, store.pathOf(fileName), fileName, includeExisting, 'wx');
   }
 

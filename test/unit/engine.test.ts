@@ -542,3 +542,25 @@ describe('Engine: dispose', () => {
     expect(lines.length).toBeGreaterThan(1); // the header and at least the open
   });
 });
+
+describe('Engine: session files by name', () => {
+  it('rename refuses a taken name and a missing session; delete a missing one', async () => {
+    const e = engine({ workspaceDir: workspaceDir() });
+    const { connectionId } = await connected(e);
+    for (const name of ['a', 'b']) {
+      await e.call('session.recordStart', { logId: connectionId, name });
+      await e.call('session.recordStop', { logId: connectionId });
+    }
+    await expect(e.call('session.rename', { name: 'a.jsonl', newName: 'b' })).rejects.toMatchObject({
+      code: ErrorCodes.FILE,
+      message: expect.stringMatching(/"b\.jsonl" already exists/),
+    });
+    await expect(e.call('session.rename', { name: 'gone.jsonl', newName: 'c' })).rejects.toMatchObject({
+      code: ErrorCodes.NOT_FOUND,
+    });
+    await expect(e.call('session.delete', { name: 'gone.jsonl' })).rejects.toMatchObject({
+      code: ErrorCodes.NOT_FOUND,
+    });
+    expect((await e.call('session.list', {})).map((s) => s.name).sort()).toEqual(['a.jsonl', 'b.jsonl']);
+  });
+});
