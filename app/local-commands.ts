@@ -14,7 +14,6 @@ import { replaySession } from './sessions/replay.js';
 import { openSessionSource } from './sessions/session-reader.js';
 import { planServerReplay } from './sessions/session-script.js';
 import { exportHarFile, importHarToFolder } from './sessions/session-store.js';
-import { parseWebSocketUrl } from './websocket-rules.js';
 
 export function localHandlers(engine: Engine): { [K in LocalCommandName]: Handler<K> } {
   return {
@@ -32,8 +31,6 @@ export function localHandlers(engine: Engine): { [K in LocalCommandName]: Handle
     'file.replay': async ({ file, ...options }) => {
       // The file streams through the replay; what it tolerated is known at the end.
       const session = await openSessionSource(file);
-      // A malformed --url is the caller's mistake, not a replay that went wrong.
-      if (options.url !== undefined) parseWebSocketUrl(options.url);
       const report = await replaySession(session, {
         ...options,
         connect: (connectOptions) => engine.openConnection(connectOptions),

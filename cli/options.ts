@@ -77,13 +77,8 @@ export function parseHeaders(list: readonly string[]): Record<string, string> {
 }
 
 /** Checks a ws:// or wss:// URL with the browser's rules; throws the SYNTAX DuplexError. */
-export function checkWebSocketUrl(url: string, flag?: string): string {
-  try {
-    parseWebSocketUrl(url);
-  } catch (err) {
-    if (flag === undefined || !(err instanceof DuplexError)) throw err;
-    throw new DuplexError(err.code, `${flag} ${JSON.stringify(url)}: ${err.message}`);
-  }
+export function checkWebSocketUrl(url: string): string {
+  parseWebSocketUrl(url);
   return url;
 }
 

@@ -12,7 +12,7 @@ import { Engine } from '../app/engine.js';
 import { toErrorInfo } from '../app/errors.js';
 import { formatReplayReport, timingStats } from '../app/sessions/replay.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
-import { checkWebSocketUrl, collect, jsonOption, parseSpeed, wholeNumber } from './options.js';
+import { collect, jsonOption, parseSpeed, wholeNumber } from './options.js';
 import { printError, printWarning } from './output.js';
 
 interface ReplayCliOptions {
@@ -57,8 +57,6 @@ export function registerReplay(program: Command): void {
 export async function runReplay(file: string, opts: ReplayCliOptions): Promise<ExitCode> {
   const engine = new Engine();
   try {
-    // A malformed --url is a usage error, reported before the file is read.
-    if (opts.url !== undefined) checkWebSocketUrl(opts.url, '--url');
     const { report, warnings } = await engine.call('file.replay', {
       file,
       ...(opts.url !== undefined ? { url: opts.url } : {}),

@@ -151,6 +151,13 @@ describe('duplex replay', () => {
     expect(missing.result.code).toBe(2);
     expect(missing.stderr).toMatch(/does not exist/);
 
+    // A malformed --url is reported before the file is opened.
+    const badUrl = await runDuplex('replay', join(dir, 'nope.jsonl'), '--url', 'ftp://x/');
+    expect(badUrl.result.code).toBe(2);
+    expect(badUrl.stderrLines).toEqual([
+      'duplex replay: "ftp://x/" uses ftp://; a WebSocket URL starts with ws:// or wss://.',
+    ]);
+
     const refused = await runDuplex('replay', file, '--url', 'ws://127.0.0.1:1/', '--speed', '0');
     expect(refused.result.code).toBe(1);
     expect(refused.stdout).toMatch(/DUPLEX_ERR_CONNECTION_FAILED/);

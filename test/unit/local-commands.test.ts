@@ -90,11 +90,16 @@ describe('local commands', () => {
     expect(warnings[0]!.line).toBe(3);
   });
 
-  it('file.replay checks a --url before anything is sent', async () => {
+  it('file.replay checks a --url before anything is sent, and before the file is opened', async () => {
     const file = join(dir, 'one.jsonl');
     writeFileSync(file, session + '\n');
     const err = await engine.call('file.replay', { file, url: 'not a url' }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCodes.SYNTAX });
     expect(engine.connections.size).toBe(0);
+    const missing = join(dir, 'missing.jsonl');
+    for (const url of ['ftp://example.com/', 'ws://example.com/#frag']) {
+      const early = await engine.call('file.replay', { file: missing, url }).catch((e: unknown) => e);
+      expect(early).toMatchObject({ code: ErrorCodes.SYNTAX, message: expect.stringContaining(url) });
+    }
   });
 });
