@@ -186,10 +186,3 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
   return true;
 }
-
-/** The whole text of a session file: the header line, then one line per entry. */
-export function sessionToText(session: Session): string {
-  const lines = [JSON.stringify(session.header)];
-  for (const e of session.entries) lines.push(entryToLine(e));
-  return lines.join('\n') + '\n';
-}

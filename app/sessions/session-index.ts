@@ -43,7 +43,6 @@ export class SessionIndex {
   #count = 0;
   #firstSeq = 0;
   #lastSeq = 0;
-  #lastT = 0;
   /** Bytes of the file the index covers (up to the last complete line). */
   #scannedBytes = 0;
   #size = 0;
@@ -72,9 +71,6 @@ export class SessionIndex {
   }
   get lastSeq(): number {
     return this.#lastSeq;
-  }
-  get lastT(): number {
-    return this.#lastT;
   }
   get clients(): string[] {
     return [...this.#clients];
@@ -140,7 +136,6 @@ export class SessionIndex {
     if (this.#count === 0) this.#firstSeq = line.seq;
     this.#count++;
     this.#lastSeq = line.seq;
-    this.#lastT = line.t;
     if (line.client !== undefined) this.#clients.add(line.client);
     if ((line.kind === 'text' || line.kind === 'binary') && (line.dir === 'in' || line.dir === 'out')) {
       const key = line.client ?? '';
@@ -163,11 +158,6 @@ export class SessionIndex {
       else hi = mid;
     }
     return this.#checkpoints[Math.max(0, lo - 1)];
-  }
-
-  /** The checkpoint at or before an entry's position. */
-  startForOrdinal(ordinal: number): Checkpoint | undefined {
-    return this.#checkpoints[Math.min(this.#checkpoints.length - 1, Math.floor(ordinal / INDEX_EVERY))];
   }
 
   /**

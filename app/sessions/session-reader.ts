@@ -24,7 +24,7 @@ import {
 import { readLines } from './session-lines.js';
 
 /** Warnings kept per read; a file of garbage does not grow the list without end. */
-export const MAX_WARNINGS = 100;
+const MAX_WARNINGS = 100;
 
 /** Where a scan of the event lines starts: a line start, its number, and the seq before it. */
 export interface ScanStart {
@@ -143,45 +143,8 @@ export async function* scanLines(
   }
 }
 
-/** Parses the text of a whole session held in memory (small inputs only); `where` names it. */
-export function parseSession(
-  text: string,
-  where = 'session',
-): { header: SessionHeader; entries: SessionEntry[]; warnings: SessionWarning[] } {
-  const lines = text.split('\n');
-  // A text that ends with a newline splits into a last empty string; one that does not has a torn tail.
-  const tornTail = lines[lines.length - 1] !== '';
-  if (!tornTail) lines.pop();
-  if (lines.length === 0 || (lines.length === 1 && isBlank(lines[0]!))) {
-    throw fileError(where, 1, 'the file is empty; a session starts with a header line');
-  }
-  const header = parseHeader(lines[0]!, where, tornTail && lines.length === 1);
-  const entries: SessionEntry[] = [];
-  const warnings: SessionWarning[] = [];
-  let lastSeq = 0;
-  for (let i = 1; i < lines.length; i++) {
-    const raw = lines[i]!;
-    const lineNo = i + 1;
-    if (isBlank(raw)) continue;
-    const checked = checkEventLine(raw, lastSeq);
-    if (typeof checked === 'string') {
-      const torn = tornTail && i === lines.length - 1;
-      addWarning(warnings, {
-        line: lineNo,
-        message: torn
-          ? `line ${lineNo} is incomplete (${raw.length} characters, no line end): the recording was cut off while writing it; it was skipped`
-          : `line ${lineNo}: ${checked}; the line was skipped`,
-      });
-      continue;
-    }
-    lastSeq = checked.seq;
-    entries.push(lineToEntry(checked));
-  }
-  return { header, entries, warnings };
-}
-
 /** The checked line, or what is wrong with it. */
-export function checkEventLine(raw: string, lastSeq: number): SessionLine | string {
+function checkEventLine(raw: string, lastSeq: number): SessionLine | string {
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -253,7 +216,7 @@ export async function readHeaderLine(path: string): Promise<{ header: SessionHea
   }
 }
 
-export function addWarning(warnings: SessionWarning[], w: SessionWarning): void {
+function addWarning(warnings: SessionWarning[], w: SessionWarning): void {
   if (warnings.length < MAX_WARNINGS) warnings.push(w);
   else if (warnings.length === MAX_WARNINGS) {
     warnings.push({
