@@ -26,10 +26,9 @@ import { DuplexError, ErrorCodes, throwFailures, toErrorInfo, type ErrorCode } f
 import { ClientConnection } from './connections/client-connection.js';
 import { MockServer } from './server/mock-server.js';
 import { MessageLog, toEntryView } from './log/message-log.js';
-import { ReadyState } from './websocket-rules.js';
+import { clientCloseRule, ReadyState } from './websocket-rules.js';
 import { Workspace } from './workspace/workspace.js';
 import { EngineSessions } from './sessions/engine-sessions.js';
-import { clientCloseRule } from './websocket-rules.js';
 import { localHandlers } from './local-commands.js';
 
 /** The transports' commands and the local ones, for Engine.call. */

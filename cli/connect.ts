@@ -18,7 +18,14 @@ import type { LogEntry } from '../app/log/message-log.js';
 import { base64ToBytes, hexToBytes } from '../app/payload/codecs.js';
 import { checkCloseArgs, checkWellFormed, clientCloseRule, ReadyState } from '../app/websocket-rules.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
-import { MAX_TIMER_MS, checkWebSocketUrl, collect, integerArg, jsonOption, parseHeaders } from './options.js';
+import {
+  MAX_TIMER_MS,
+  checkWebSocketUrl,
+  collect,
+  wholeNumberArg,
+  jsonOption,
+  parseHeaders,
+} from './options.js';
 import { InOrder, Output, arrow, describeMessage, messageData, oneLine, printError } from './output.js';
 
 export const DEFAULT_WAIT_MS = 1000;
@@ -116,15 +123,15 @@ export function registerConnect(program: Command): void {
 /** Checks every argument with the engine's rules; throws the DuplexError of the first bad one. */
 export function planConnect(url: string, flags: ConnectFlags, rawSends: readonly RawSend[]): ConnectPlan {
   checkWebSocketUrl(url);
-  const closeCode = flags.close === undefined ? DEFAULT_CLOSE_CODE : closeCodeArg(flags.close);
+  const closeCode = flags.close === undefined ? DEFAULT_CLOSE_CODE : wholeNumberArg('--close', flags.close);
   const allowWireCodes = flags.allowWireCodes ?? false;
   const bad = checkCloseArgs(closeCode, flags.reason, clientCloseRule(allowWireCodes));
   if (bad) throw bad;
 
   const sends = rawSends.map((s) => toPayload(s));
-  const count = flags.count === undefined ? undefined : integerArg('--count', flags.count, 1);
+  const count = flags.count === undefined ? undefined : wholeNumberArg('--count', flags.count, 1);
   const waitMs =
-    flags.wait === undefined ? DEFAULT_WAIT_MS : integerArg('--wait', flags.wait, 0, MAX_TIMER_MS);
+    flags.wait === undefined ? DEFAULT_WAIT_MS : wholeNumberArg('--wait', flags.wait, 0, MAX_TIMER_MS);
 
   const headers = parseHeaders(flags.header);
   const seen = new Set<string>();
@@ -138,7 +145,7 @@ export function planConnect(url: string, flags: ConnectFlags, rawSends: readonly
   if (flags.protocol.length > 0) options.protocols = flags.protocol;
   if (flags.origin !== undefined) options.origin = flags.origin;
   if (flags.handshakeTimeout !== undefined) {
-    options.handshakeTimeoutMs = integerArg('--handshake-timeout', flags.handshakeTimeout, 1);
+    options.handshakeTimeoutMs = wholeNumberArg('--handshake-timeout', flags.handshakeTimeout, 1);
   }
   if (flags.insecure || flags.ca !== undefined) {
     options.tls = {};
@@ -329,13 +336,6 @@ function toPayload(send: RawSend): Payload {
     const info = toErrorInfo(err);
     throw new DuplexError(info.code, `${send.flag} ${JSON.stringify(send.value)}: ${info.message}`);
   }
-}
-
-/** --close: a whole number, then the close rules decide (checkCloseArgs). */
-function closeCodeArg(value: string): number {
-  if (/^-?\d+$/.test(value.trim())) return Number(value);
-  // Which whole numbers are allowed is the close rule's to say (it depends on --allow-wire-codes).
-  throw new DuplexError(ErrorCodes.INVALID_INPUT, `Close code "${value}" is not a whole number.`);
 }
 
 function readCa(file: string): string {

@@ -306,12 +306,12 @@ describe('duplex connect bad arguments (exit 2, before connecting)', () => {
     [
       'close code not a number',
       ['--close', 'abc'],
-      /^duplex connect: Close code "abc" is not a whole number\.$/,
+      /^duplex connect: --close "abc": expected a whole number\.$/,
     ],
     [
       'close code not a number with the opt-in',
       ['--close', '1e3', '--allow-wire-codes'],
-      /^duplex connect: Close code "1e3" is not a whole number\.$/,
+      /^duplex connect: --close "1e3": expected a whole number\.$/,
     ],
     ['close code 1011 without the opt-in', ['--close', '1011'], /Close code 1011 .*valid on the wire/],
     ['close code 1005 with the opt-in', ['--close', '1005', '--allow-wire-codes'], /Close code 1005 cannot/],
