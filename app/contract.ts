@@ -562,6 +562,8 @@ export interface FileWarning {
 export const localCommands = {
   /** Records a connection's or server's log into any file, from its first entry, replacing the file. */
   'file.record': { input: z.object({ logId: id, path: filePath }), output: {} as RecordingInfo },
+  /** Opens `path` as file.record will (creating it and its folder): a path that cannot be recorded to fails first. */
+  'file.recordCheck': { input: z.object({ path: filePath }), output: {} as { path: string } },
   /** Starts a mock server that serves a session file (each client gets the recorded server messages). */
   'file.serve': {
     input: serverOptionsSchema.extend({

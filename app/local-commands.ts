@@ -13,11 +13,17 @@ import { serveRecording } from './sessions/mock-replay.js';
 import { replaySession } from './sessions/replay.js';
 import { openSessionSource } from './sessions/session-reader.js';
 import { planServerReplay } from './sessions/session-script.js';
+import { checkRecordingPath } from './sessions/session-writer.js';
 import { exportHarFile, importHarToFolder } from './sessions/session-store.js';
 
 export function localHandlers(engine: Engine): { [K in LocalCommandName]: Handler<K> } {
   return {
     'file.record': ({ logId, path }) => engine.sessions.recordToFile(logId, path),
+
+    'file.recordCheck': async ({ path }) => {
+      await checkRecordingPath(path);
+      return { path: resolve(path) };
+    },
 
     'file.serve': async ({ file, conversation, ...options }) => {
       // A bad recording is reported before anything listens; only the served conversation is kept.

@@ -284,6 +284,8 @@ export async function runConnect(plan: ConnectPlan): Promise<void> {
     for (const e of events) if (e.name === 'connection.state') onState(e.payload);
   });
   try {
+    // A --record path that cannot be written is reported before the connection is made.
+    if (plan.record !== undefined) await engine.call('file.recordCheck', { path: plan.record });
     connectionId = (await engine.call('connection.open', plan.options)).connectionId;
     // The contract's events carry previews; the CLI prints whole payloads, so it follows the
     // engine's log of the connection in-process: first what opening logged, then each new entry.

@@ -80,6 +80,8 @@ export async function startServe(options: ServeOptions): Promise<ServeSession> {
     protocols: options.protocols,
   };
   try {
+    // A --record path that cannot be written is reported before anything listens.
+    if (options.record !== undefined) await engine.call('file.recordCheck', { path: options.record });
     let server: ServerInfo;
     if (options.replay === undefined) {
       server = await engine.call('server.start', serverOptions);

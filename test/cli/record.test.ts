@@ -5,6 +5,7 @@
  * torn last line is reported and skipped. Also `duplex connect --record`.
  */
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -120,14 +121,31 @@ describe('duplex connect --record', () => {
     expect(s.entries[0]!.t).toBe(0);
   });
 
-  it('an unwritable --record path exits 2 with the reason', async () => {
-    const { serve, url } = await startServe();
-    running.push(serve);
+  it('an unwritable --record path exits 2 with the reason, before connecting', async () => {
+    let connections = 0;
+    const tcp = createServer((s) => {
+      connections++;
+      s.destroy();
+    });
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+    const url = `ws://127.0.0.1:${(tcp.address() as AddressInfo).port}/`;
     const dir = tempDir();
     writeFileSync(join(dir, 'file'), '');
     const r = await runDuplex('connect', url, '--record', join(dir, 'file', 'x.jsonl'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => tcp.close(resolve));
     expect(r.result.code).toBe(2);
     expect(r.stderr).toMatch(/Cannot record to .*x\.jsonl/);
+    expect(connections).toBe(0);
+  });
+
+  it('serve --record to an unwritable path exits 2 without listening', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'file'), '');
+    const r = await runDuplex('serve', '--port', '0', '--json', '--record', join(dir, 'file', 'x.jsonl'));
+    expect(r.result.code).toBe(2);
+    expect(r.stderr).toMatch(/Cannot record to .*x\.jsonl/);
+    expect(r.stdout).not.toMatch(/listening/);
   });
 
   it('a recording the disk cuts short exits 1 naming the file, not 0 with a truncated file', async () => {
