@@ -7,8 +7,14 @@
  * import the command and event name lists to build one function per command.
  */
 import { z } from 'zod';
-import type { ErrorCode, ErrorInfo } from './errors.js';
-import { checkCloseArgs, clientCloseRule, type CloseCodeRule, type ReadyState } from './websocket-rules.js';
+import type { DuplexError, ErrorCode, ErrorInfo } from './errors.js';
+import {
+  checkCloseArgs,
+  clientCloseRule,
+  parseWebSocketUrl,
+  type CloseCodeRule,
+  type ReadyState,
+} from './websocket-rules.js';
 import { directions, logKinds, type Direction, type LogKind } from './vocabulary.js';
 
 // ---------------------------------------------------------------------------
@@ -375,9 +381,30 @@ export interface PayloadSlice {
   data: Uint8Array;
 }
 
+/** A custom issue that carries the typed error of a shared rule; the engine reports that error as is. */
+export interface RuleIssueParams {
+  errorCode: ErrorCode;
+}
+function ruleIssue(ctx: z.RefinementCtx, bad: DuplexError): void {
+  const params: RuleIssueParams = { errorCode: bad.code };
+  ctx.addIssue({ code: 'custom', message: bad.message, params });
+}
+
 /** How a session is replayed (session.replay, file.replay). */
 const replayArgs = {
-  url: z.string().min(1).max(8192).optional(),
+  /** Another target than the recorded URL; checked before the session file is opened. */
+  url: z
+    .string()
+    .min(1)
+    .max(8192)
+    .superRefine((url, ctx) => {
+      try {
+        parseWebSocketUrl(url);
+      } catch (err) {
+        ruleIssue(ctx, err as DuplexError);
+      }
+    })
+    .optional(),
   speed: z.number().min(0).max(1000).optional(),
   verify: z.boolean().optional(),
   ignore: z.array(z.string().min(1).max(1000)).max(100).optional(),
@@ -389,20 +416,13 @@ const connectionRef = z.object({ connectionId: id });
 const serverRef = z.object({ serverId: id });
 const clientRef = z.object({ serverId: id, clientId: id });
 const closeArgs = { code: z.number().int().optional(), reason: z.string().optional() };
-/** A custom issue that carries the typed error of a shared rule; the engine reports that error as is. */
-export interface RuleIssueParams {
-  errorCode: ErrorCode;
-}
 /** Checks a close's code and reason with the closing side's rule (websocket-rules.ts). */
 function closeRule<T extends { code?: number | undefined; reason?: string | undefined }>(
   ruleOf: (input: T) => CloseCodeRule,
 ) {
   return (input: T, ctx: z.RefinementCtx<T>): void => {
     const bad = checkCloseArgs(input.code, input.reason, ruleOf(input));
-    if (bad) {
-      const params: RuleIssueParams = { errorCode: bad.code };
-      ctx.addIssue({ code: 'custom', message: bad.message, params });
-    }
+    if (bad) ruleIssue(ctx, bad);
   };
 }
 const clientClose = connectionRef
@@ -589,6 +609,8 @@ export interface FileWarning {
 export const localCommands = {
   /** Records a connection's or server's log into any file, from its first entry, replacing the file. */
   'file.record': { input: z.object({ logId: id, path: filePath }), output: {} as RecordingInfo },
+  /** Opens `path` as file.record will (creating it and its folder): a path that cannot be recorded to fails first. */
+  'file.recordCheck': { input: z.object({ path: filePath }), output: {} as { path: string } },
   /** Starts a mock server that serves a session file (each client gets the recorded server messages). */
   'file.serve': {
     input: serverOptionsSchema.extend({

@@ -22,14 +22,13 @@ import {
   type RuleIssueParams,
   type WorkspacePart,
 } from './contract.js';
-import { DuplexError, ErrorCodes, toErrorInfo, type ErrorCode } from './errors.js';
+import { DuplexError, ErrorCodes, throwFailures, toErrorInfo, type ErrorCode } from './errors.js';
 import { ClientConnection } from './connections/client-connection.js';
 import { MockServer } from './server/mock-server.js';
 import { MessageLog, toEntryView } from './log/message-log.js';
-import { ReadyState } from './websocket-rules.js';
+import { clientCloseRule, ReadyState } from './websocket-rules.js';
 import { Workspace } from './workspace/workspace.js';
 import { EngineSessions } from './sessions/engine-sessions.js';
-import { clientCloseRule } from './websocket-rules.js';
 import { localHandlers } from './local-commands.js';
 
 /** The transports' commands and the local ones, for Engine.call. */
@@ -145,10 +144,13 @@ export class Engine {
   /** Stops every server and closes every connection. */
   async dispose(): Promise<void> {
     for (const c of [...this.connections.values(), ...this.#closing]) c.terminate();
-    await Promise.all([...this.servers.values()].map((s) => s.stop()));
-    await this.sessions.dispose(); // after the stops, so recordings include the closes
+    // Every step runs even when one fails; the failures are reported together at the end.
+    const stops = await Promise.allSettled([...this.servers.values()].map((s) => s.stop()));
+    // After the stops, so recordings include the closes.
+    const recordings = await Promise.allSettled([this.sessions.dispose()]);
     this.#flush();
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    throwFailures([...stops, ...recordings]);
   }
 
   connection(connectionId: string): ClientConnection {
@@ -269,16 +271,20 @@ export class Engine {
         this.#closing.add(c);
         c.once('close', () => this.#closing.delete(c));
       }
-      // A recording of a connection nobody can reach any more would hold its session file forever.
-      if (this.sessions.isRecording(connectionId)) {
-        await this.sessions.recordStop(connectionId);
-        this.#workspaceChanged('sessions');
-      }
       this.connections.delete(connectionId);
       this.#savedConnectionOf.delete(connectionId);
       this.#logs.delete(connectionId);
       this.#watched.delete(connectionId);
       this.#queueState('connection.removed', connectionId, { connectionId });
+      // A recording of a connection nobody can reach any more would hold its session file forever.
+      // Stopped after the removal, so a recording that failed cannot leave the connection half removed.
+      if (this.sessions.isRecording(connectionId)) {
+        try {
+          await this.sessions.recordStop(connectionId);
+        } finally {
+          this.#workspaceChanged('sessions');
+        }
+      }
       return { removed: true };
     },
     'connection.get': ({ connectionId }) => this.connection(connectionId).info(),

@@ -76,3 +76,16 @@ export function toErrorInfo(err: unknown): ErrorInfo {
   const message = err instanceof Error ? err.message : String(err);
   return { code: ErrorCodes.INTERNAL, message };
 }
+
+/**
+ * Throws the failures of tasks that were all let finish (Promise.allSettled):
+ * the one failure as it is, several as one DuplexError with the first one's
+ * code and every message, so a shutdown reports everything that went wrong.
+ */
+export function throwFailures(results: readonly PromiseSettledResult<unknown>[]): void {
+  const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (errors.length === 0) return;
+  if (errors.length === 1) throw errors[0];
+  const infos = errors.map(toErrorInfo);
+  throw new DuplexError(infos[0]!.code, infos.map((i) => i.message).join(' '), { errors: infos });
+}

@@ -8,29 +8,35 @@ import { resolve } from 'node:path';
 import type { LocalCommandName } from './contract.js';
 import type { Engine, Handler } from './engine.js';
 import { DuplexError, ErrorCodes } from './errors.js';
+import { noWebSocketEntries } from './sessions/har.js';
 import { serveRecording } from './sessions/mock-replay.js';
 import { replaySession } from './sessions/replay.js';
-import { openSessionSource, readSessionFile } from './sessions/session-reader.js';
+import { openSessionSource } from './sessions/session-reader.js';
+import { planServerReplay } from './sessions/session-script.js';
+import { checkRecordingPath } from './sessions/session-writer.js';
 import { exportHarFile, importHarToFolder } from './sessions/session-store.js';
-import { parseWebSocketUrl } from './websocket-rules.js';
 
 export function localHandlers(engine: Engine): { [K in LocalCommandName]: Handler<K> } {
   return {
     'file.record': ({ logId, path }) => engine.sessions.recordToFile(logId, path),
 
+    'file.recordCheck': async ({ path }) => {
+      await checkRecordingPath(path);
+      return { path: resolve(path) };
+    },
+
     'file.serve': async ({ file, conversation, ...options }) => {
-      // A bad recording is reported before anything listens.
-      const session = await readSessionFile(file);
+      // A bad recording is reported before anything listens; only the served conversation is kept.
+      const session = await openSessionSource(file);
+      const script = await planServerReplay(session.entries(), session.header.role);
       const server = await engine.startServer(options);
-      serveRecording(server, session, { conversation: conversation ?? false });
+      serveRecording(server, script, { conversation: conversation ?? false });
       return { server: server.info(), warnings: session.warnings };
     },
 
     'file.replay': async ({ file, ...options }) => {
       // The file streams through the replay; what it tolerated is known at the end.
       const session = await openSessionSource(file);
-      // A malformed --url is the caller's mistake, not a replay that went wrong.
-      if (options.url !== undefined) parseWebSocketUrl(options.url);
       const report = await replaySession(session, {
         ...options,
         connect: (connectOptions) => engine.openConnection(connectOptions),
@@ -40,7 +46,10 @@ export function localHandlers(engine: Engine): { [K in LocalCommandName]: Handle
 
     'file.import': async ({ file, outDir }) => {
       const dir = resolve(outDir);
-      const { sessions, skippedMessages } = await importHarToFolder(file, dir).catch(writeFailed(dir));
+      const { sessions, skippedMessages } = await importHarToFolder({ path: file }, dir).catch(
+        writeFailed(dir),
+      );
+      if (sessions.length === 0) throw noWebSocketEntries(file);
       return {
         sessions: sessions.map((s) => ({
           path: resolve(dir, s.name),

@@ -16,6 +16,11 @@ export type LogKind = (typeof logKinds)[number];
 /** Kinds whose payload is bytes, shown as hex; the others are text. */
 export const binaryLogKinds: readonly LogKind[] = ['binary', 'ping', 'pong'];
 
+/** Whether an entry's payload is text (previews decode it as UTF-8) rather than bytes. */
+export function isTextKind(kind: LogKind): boolean {
+  return !binaryLogKinds.includes(kind);
+}
+
 /** File name ending of session files (docs/session-format.md). */
 export const SESSION_EXT = '.jsonl';
 
@@ -27,6 +32,11 @@ export function withSessionExt(name: string): string {
 /** `name` without the session extension: what a person calls the session (what rename changes). */
 export function withoutSessionExt(name: string): string {
   return name.endsWith(SESSION_EXT) ? name.slice(0, -SESSION_EXT.length) : name;
+}
+
+/** The HAR file name a session exports to: `chat.jsonl` → `chat.har`. */
+export function harNameOf(name: string): string {
+  return `${withoutSessionExt(name)}.har`;
 }
 
 /** Folder of mock files in a workspace, and the endings a mock file may have. */

@@ -19,8 +19,7 @@ export const NO_STATUS_CODE = 1005;
  * appear in a close frame (RFC 6455 §7.4 and the IANA registry, as ws accepts
  * them on receipt): a server always, a client only when it opted in.
  */
-export const closeCodeRules = ['browser', 'wire'] as const;
-export type CloseCodeRule = (typeof closeCodeRules)[number];
+export type CloseCodeRule = 'browser' | 'wire';
 
 /** A client's rule: the browser's, unless it explicitly allowed every code valid on the wire. */
 export function clientCloseRule(allowWireCodes: boolean | undefined): CloseCodeRule {

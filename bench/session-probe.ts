@@ -84,7 +84,7 @@ switch (op) {
     result = { warnings: (await exportHarFile(file!, arg!)).length };
     break;
   case 'import': {
-    const r = await importHarToFolder(file!, arg!);
+    const r = await importHarToFolder({ path: file! }, arg!);
     result = { sessions: r.sessions.map((s) => ({ name: s.name, entries: s.entries })) };
     break;
   }

@@ -18,7 +18,14 @@ import type { LogEntry } from '../app/log/message-log.js';
 import { base64ToBytes, hexToBytes } from '../app/payload/codecs.js';
 import { checkCloseArgs, checkWellFormed, clientCloseRule, ReadyState } from '../app/websocket-rules.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
-import { MAX_TIMER_MS, checkWebSocketUrl, collect, integerArg, jsonOption, parseHeaders } from './options.js';
+import {
+  MAX_TIMER_MS,
+  checkWebSocketUrl,
+  collect,
+  wholeNumberArg,
+  jsonOption,
+  parseHeaders,
+} from './options.js';
 import { InOrder, Output, arrow, describeMessage, messageData, oneLine, printError } from './output.js';
 
 export const DEFAULT_WAIT_MS = 1000;
@@ -116,15 +123,15 @@ export function registerConnect(program: Command): void {
 /** Checks every argument with the engine's rules; throws the DuplexError of the first bad one. */
 export function planConnect(url: string, flags: ConnectFlags, rawSends: readonly RawSend[]): ConnectPlan {
   checkWebSocketUrl(url);
-  const closeCode = flags.close === undefined ? DEFAULT_CLOSE_CODE : closeCodeArg(flags.close);
+  const closeCode = flags.close === undefined ? DEFAULT_CLOSE_CODE : wholeNumberArg('--close', flags.close);
   const allowWireCodes = flags.allowWireCodes ?? false;
   const bad = checkCloseArgs(closeCode, flags.reason, clientCloseRule(allowWireCodes));
   if (bad) throw bad;
 
   const sends = rawSends.map((s) => toPayload(s));
-  const count = flags.count === undefined ? undefined : integerArg('--count', flags.count, 1);
+  const count = flags.count === undefined ? undefined : wholeNumberArg('--count', flags.count, 1);
   const waitMs =
-    flags.wait === undefined ? DEFAULT_WAIT_MS : integerArg('--wait', flags.wait, 0, MAX_TIMER_MS);
+    flags.wait === undefined ? DEFAULT_WAIT_MS : wholeNumberArg('--wait', flags.wait, 0, MAX_TIMER_MS);
 
   const headers = parseHeaders(flags.header);
   const seen = new Set<string>();
@@ -138,7 +145,7 @@ export function planConnect(url: string, flags: ConnectFlags, rawSends: readonly
   if (flags.protocol.length > 0) options.protocols = flags.protocol;
   if (flags.origin !== undefined) options.origin = flags.origin;
   if (flags.handshakeTimeout !== undefined) {
-    options.handshakeTimeoutMs = integerArg('--handshake-timeout', flags.handshakeTimeout, 1);
+    options.handshakeTimeoutMs = wholeNumberArg('--handshake-timeout', flags.handshakeTimeout, 1);
   }
   if (flags.insecure || flags.ca !== undefined) {
     options.tls = {};
@@ -190,7 +197,7 @@ export async function runConnect(plan: ConnectPlan): Promise<void> {
   const finish = (code: ExitCode): void => {
     if (ended) return;
     ended = true;
-    void engine.dispose().then(() => out.exit(code));
+    void out.disposed(engine, 'duplex connect').then((ok) => out.exit(ok ? code : ExitCode.FAILED));
   };
   const armIdle = (): void => {
     if (closing) return;
@@ -277,6 +284,8 @@ export async function runConnect(plan: ConnectPlan): Promise<void> {
     for (const e of events) if (e.name === 'connection.state') onState(e.payload);
   });
   try {
+    // A --record path that cannot be written is reported before the connection is made.
+    if (plan.record !== undefined) await engine.call('file.recordCheck', { path: plan.record });
     connectionId = (await engine.call('connection.open', plan.options)).connectionId;
     // The contract's events carry previews; the CLI prints whole payloads, so it follows the
     // engine's log of the connection in-process: first what opening logged, then each new entry.
@@ -290,7 +299,7 @@ export async function runConnect(plan: ConnectPlan): Promise<void> {
     const info = toErrorInfo(err);
     out.error(info, 'duplex connect');
     ended = true;
-    await engine.dispose();
+    await out.disposed(engine, 'duplex connect');
     return out.exit(exitCodeFor(info.code));
   }
   process.on('SIGINT', closeNow);
@@ -329,15 +338,6 @@ function toPayload(send: RawSend): Payload {
     const info = toErrorInfo(err);
     throw new DuplexError(info.code, `${send.flag} ${JSON.stringify(send.value)}: ${info.message}`);
   }
-}
-
-/** --close: a whole number, then the close rules decide (checkCloseArgs). */
-function closeCodeArg(value: string): number {
-  if (/^-?\d+$/.test(value.trim())) return Number(value);
-  throw new DuplexError(
-    ErrorCodes.INVALID_ACCESS,
-    `Close code "${value}" is not allowed: use 1000 (normal closure) or an application code from 3000 to 4999.`,
-  );
 }
 
 function readCa(file: string): string {

@@ -3,7 +3,9 @@
  * them: 0 done, 1 the run failed (connection, mismatch, nothing to import),
  * 2 the command was wrong (arguments, an unreadable or invalid input file).
  */
-import { ErrorCodes, type ErrorCode } from '../app/errors.js';
+import { Engine } from '../app/engine.js';
+import { ErrorCodes, toErrorInfo, type ErrorCode } from '../app/errors.js';
+import { printError } from './output.js';
 
 export const ExitCode = {
   /** Done: the connection closed cleanly, the replay matched, the files were written. */
@@ -27,4 +29,30 @@ const USAGE_ERRORS: ReadonlySet<ErrorCode> = new Set([
 /** The exit code for an error a command could not get past. */
 export function exitCodeFor(code: ErrorCode): ExitCode {
   return USAGE_ERRORS.has(code) ? ExitCode.USAGE : ExitCode.FAILED;
+}
+
+/**
+ * Runs a one-shot command on its own engine: an error it throws is one line on
+ * stderr and its exit code; a failure while disposing the engine is FAILED.
+ */
+export async function runCommand(
+  prefix: string,
+  run: (engine: Engine) => Promise<ExitCode>,
+): Promise<ExitCode> {
+  const engine = new Engine();
+  let code: ExitCode;
+  try {
+    code = await run(engine);
+  } catch (err) {
+    const info = toErrorInfo(err);
+    printError(prefix, info.message);
+    code = exitCodeFor(info.code);
+  }
+  try {
+    await engine.dispose();
+  } catch (err) {
+    printError(prefix, toErrorInfo(err).message);
+    return ExitCode.FAILED;
+  }
+  return code;
 }

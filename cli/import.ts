@@ -3,14 +3,12 @@
  * a HAR file saved by browser developer tools. `duplex export SESSION --out
  * FILE.har`: the reverse, a HAR file those tools open. Both run the engine's
  * file.import / file.export commands. Exit USAGE for a file that cannot be
- * read or parsed, FAILED when a HAR has no WebSocket entries.
+ * read or parsed, FAILED when a HAR has no WebSocket entries (exitCodeFor).
  */
 import type { Command } from 'commander';
-import { Engine } from '../app/engine.js';
-import { toErrorInfo } from '../app/errors.js';
-import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { ExitCode, runCommand } from './exit-codes.js';
 import { jsonOption } from './options.js';
-import { printError, printWarning } from './output.js';
+import { printWarning } from './output.js';
 
 export function registerImport(program: Command): void {
   program
@@ -32,17 +30,9 @@ export function registerImport(program: Command): void {
     });
 }
 
-export async function runImport(file: string, outDir: string, json: boolean): Promise<ExitCode> {
-  const engine = new Engine();
-  try {
+export function runImport(file: string, outDir: string, json: boolean): Promise<ExitCode> {
+  return runCommand('duplex import', async (engine) => {
     const { sessions, skippedMessages } = await engine.call('file.import', { file, outDir });
-    if (sessions.length === 0) {
-      printError(
-        'duplex import',
-        `${file} has no WebSocket entries with _webSocketMessages; record the page with the Network panel open and the WS filter off.`,
-      );
-      return ExitCode.FAILED;
-    }
     for (const s of sessions) {
       process.stdout.write(
         json
@@ -54,27 +44,14 @@ export async function runImport(file: string, outDir: string, json: boolean): Pr
       printWarning('duplex import', `skipped ${skippedMessages} messages without time, opcode or data`);
     }
     return ExitCode.OK;
-  } catch (err) {
-    const info = toErrorInfo(err);
-    printError('duplex import', info.message);
-    return exitCodeFor(info.code);
-  } finally {
-    await engine.dispose();
-  }
+  });
 }
 
-export async function runExport(sessionFile: string, out: string): Promise<ExitCode> {
-  const engine = new Engine();
-  try {
+export function runExport(sessionFile: string, out: string): Promise<ExitCode> {
+  return runCommand('duplex export', async (engine) => {
     const { path, warnings } = await engine.call('file.export', { file: sessionFile, out });
     for (const w of warnings) printWarning('duplex export', w.message);
     process.stdout.write(`${path}\n`);
     return ExitCode.OK;
-  } catch (err) {
-    const info = toErrorInfo(err);
-    printError('duplex export', info.message);
-    return exitCodeFor(info.code);
-  } finally {
-    await engine.dispose();
-  }
+  });
 }

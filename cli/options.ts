@@ -17,22 +17,29 @@ export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** A commander parser for a whole number in [min, max]; `what` names it in the reason. */
-export function wholeNumber(what: string, min = 0, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
-  return (value) => {
-    if (!isWhole(value, min, max))
-      throw new InvalidArgumentError(`${what} is a whole number ${range(min, max)}.`);
-    return Number(value);
-  };
+/**
+ * The CLI's one whole-number rule: `value` as a whole number in [min, max], or
+ * an INVALID_INPUT error naming the flag and the value.
+ */
+export function wholeNumberArg(flag: string, value: string, min = -Infinity, max = Infinity): number {
+  const n = Number(value);
+  if (/^-?\d+$/.test(value.trim()) && n >= min && n <= max) return n;
+  throw new DuplexError(
+    ErrorCodes.INVALID_INPUT,
+    `${flag} ${JSON.stringify(value)}: expected a whole number${range(min, max)}.`,
+  );
 }
 
-/** A TCP port, 0 picking a free one. */
-export const parsePort = (value: string): number => {
-  if (!/^\d+$/.test(value) || Number(value) > 65535) {
-    throw new InvalidArgumentError('a port is a whole number from 0 to 65535 (0 picks a free one).');
-  }
-  return Number(value);
-};
+/** wholeNumberArg as a commander parser (commander prints the reason and main.ts exits 2). */
+export function wholeNumberOption(flag: string, min?: number, max?: number): (value: string) => number {
+  return (value) => {
+    try {
+      return wholeNumberArg(flag, value, min, max);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  };
+}
 
 /** A number ≥ 0 (replay pace). */
 export const parseSpeed = (value: string): number => {
@@ -50,7 +57,9 @@ export function jsonOption(description = 'print one JSON object per line'): Opti
 
 /** `--port <N>` with the shared port parser. */
 export function portOption(description: string, fallback: number): Option {
-  return new Option('--port <N>', description).argParser(parsePort).default(fallback);
+  return new Option('--port <N>', description)
+    .argParser(wholeNumberOption('--port', 0, 65535))
+    .default(fallback);
 }
 
 /**
@@ -77,32 +86,12 @@ export function parseHeaders(list: readonly string[]): Record<string, string> {
 }
 
 /** Checks a ws:// or wss:// URL with the browser's rules; throws the SYNTAX DuplexError. */
-export function checkWebSocketUrl(url: string, flag?: string): string {
-  try {
-    parseWebSocketUrl(url);
-  } catch (err) {
-    if (flag === undefined || !(err instanceof DuplexError)) throw err;
-    throw new DuplexError(err.code, `${flag} ${JSON.stringify(url)}: ${err.message}`);
-  }
+export function checkWebSocketUrl(url: string): string {
+  parseWebSocketUrl(url);
   return url;
 }
 
-/** A whole number from a flag checked after parsing (so the error carries a code). */
-export function integerArg(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (!isWhole(value, min, max)) {
-    throw new DuplexError(
-      ErrorCodes.INVALID_INPUT,
-      `${flag} ${JSON.stringify(value)}: expected a whole number ${range(min, max)}.`,
-    );
-  }
-  return Number(value);
-}
-
-function isWhole(value: string, min: number, max: number): boolean {
-  const n = Number(value);
-  return /^-?\d+$/.test(value.trim()) && n >= min && n <= max;
-}
-
 function range(min: number, max: number): string {
-  return max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+  if (min === -Infinity && max === Infinity) return '';
+  return max === Infinity ? ` of at least ${min}` : ` from ${min} to ${max}`;
 }

@@ -6,7 +6,7 @@
  */
 import type { LogEntry } from '../app/log/message-log.js';
 import { bytesToBase64, bytesToHex, utf8Decode } from '../app/payload/codecs.js';
-import type { ErrorInfo } from '../app/errors.js';
+import { toErrorInfo, type ErrorInfo } from '../app/errors.js';
 
 /** Characters of text, or bytes of binary, shown in a human line. */
 const PREVIEW_CHARS = 120;
@@ -56,6 +56,20 @@ export class Output {
     this.#pending = [];
     this.#pendingChars = 0;
     process.stdout.write(text);
+  }
+
+  /**
+   * Disposes the engine (stops servers, closes recordings); true when that went
+   * well, false after printing what failed (a recording the disk cut short).
+   */
+  async disposed(engine: { dispose(): Promise<void> }, prefix: string): Promise<boolean> {
+    try {
+      await engine.dispose();
+      return true;
+    } catch (err) {
+      this.error(toErrorInfo(err), prefix);
+      return false;
+    }
   }
 
   /** Flushes, waits until stdout took everything, then exits with `code`. */

@@ -8,11 +8,9 @@
  */
 import type { Command } from 'commander';
 import { DEFAULT_REPLAY_TIMEOUT_MS } from '../app/api.js';
-import { Engine } from '../app/engine.js';
-import { toErrorInfo } from '../app/errors.js';
 import { formatReplayReport, timingStats } from '../app/sessions/replay.js';
-import { ExitCode, exitCodeFor } from './exit-codes.js';
-import { checkWebSocketUrl, collect, jsonOption, parseSpeed, wholeNumber } from './options.js';
+import { ExitCode, runCommand } from './exit-codes.js';
+import { collect, jsonOption, parseSpeed, wholeNumberOption } from './options.js';
 import { printError, printWarning } from './output.js';
 
 interface ReplayCliOptions {
@@ -44,7 +42,7 @@ export function registerReplay(program: Command): void {
     .option(
       '--timeout <MS>',
       'how long --verify waits for each incoming message',
-      wholeNumber('the timeout (ms)', 1),
+      wholeNumberOption('--timeout', 1),
       DEFAULT_REPLAY_TIMEOUT_MS,
     )
     .option('--client <ID>', 'which client of a server recording to replay (default the first)')
@@ -54,11 +52,8 @@ export function registerReplay(program: Command): void {
     });
 }
 
-export async function runReplay(file: string, opts: ReplayCliOptions): Promise<ExitCode> {
-  const engine = new Engine();
-  try {
-    // A malformed --url is a usage error, reported before the file is read.
-    if (opts.url !== undefined) checkWebSocketUrl(opts.url, '--url');
+export function runReplay(file: string, opts: ReplayCliOptions): Promise<ExitCode> {
+  return runCommand('duplex replay', async (engine) => {
     const { report, warnings } = await engine.call('file.replay', {
       file,
       ...(opts.url !== undefined ? { url: opts.url } : {}),
@@ -77,11 +72,5 @@ export async function runReplay(file: string, opts: ReplayCliOptions): Promise<E
     }
     if (report.error) printError('duplex replay', report.error.message);
     return report.ok ? ExitCode.OK : ExitCode.FAILED;
-  } catch (err) {
-    const info = toErrorInfo(err);
-    printError('duplex replay', info.message);
-    return exitCodeFor(info.code);
-  } finally {
-    await engine.dispose();
-  }
+  });
 }

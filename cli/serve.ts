@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { ServerClientInfo, ServerInfo } from '../app/contract.js';
 import { Engine } from '../app/engine.js';
-import { ErrorCodes, toErrorInfo } from '../app/errors.js';
+import { ErrorCodes, throwFailures, toErrorInfo } from '../app/errors.js';
 import type { LogEntry } from '../app/log/message-log.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { collect, jsonOption, portOption } from './options.js';
@@ -80,6 +80,8 @@ export async function startServe(options: ServeOptions): Promise<ServeSession> {
     protocols: options.protocols,
   };
   try {
+    // A --record path that cannot be written is reported before anything listens.
+    if (options.record !== undefined) await engine.call('file.recordCheck', { path: options.record });
     let server: ServerInfo;
     if (options.replay === undefined) {
       server = await engine.call('server.start', serverOptions);
@@ -97,7 +99,8 @@ export async function startServe(options: ServeOptions): Promise<ServeSession> {
     }
     return { engine, server };
   } catch (err) {
-    await engine.dispose();
+    // The error that stopped the start comes first (it sets the exit code); a failed dispose is added.
+    throwFailures([{ status: 'rejected', reason: err }, ...(await Promise.allSettled([engine.dispose()]))]);
     throw err;
   }
 }
@@ -129,13 +132,11 @@ export async function runServe(options: ServeOptions): Promise<void> {
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return out.exit(ExitCode.OK); // a second signal: do not wait for slow clients
     stopping = true;
-    void engine
-      .dispose()
-      .then(() => printer.idle())
-      .then(() => {
-        out.emit({ event: 'stopped', signal }, () => `stopped (${signal})`);
-        out.exit(ExitCode.OK);
-      });
+    void out.disposed(engine, 'duplex serve').then(async (ok) => {
+      await printer.idle();
+      out.emit({ event: 'stopped', signal }, () => `stopped (${signal})`);
+      out.exit(ok ? ExitCode.OK : ExitCode.FAILED);
+    });
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, session } from 'electron';
 import type { MenuAction } from '../app/contract.js';
 import { Engine } from '../app/engine.js';
+import { toErrorInfo } from '../app/errors.js';
 import { installContentSecurityPolicy, registerAppScheme, serveRenderer } from './csp.js';
 import { bindIpc, sendEvents } from './ipc.js';
 import { installMenu } from './menu.js';
@@ -69,6 +70,9 @@ if (!app.requestSingleInstanceLock()) {
     if (disposed || !engine) return;
     event.preventDefault();
     disposed = true;
-    void engine.dispose().finally(() => app.quit());
+    void engine
+      .dispose()
+      .catch((err: unknown) => console.error(`Duplex: shutting down failed: ${toErrorInfo(err).message}`))
+      .finally(() => app.quit());
   });
 }

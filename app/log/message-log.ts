@@ -35,7 +35,7 @@ import { utf8Decode, bytesToHex } from '../payload/codecs.js';
 import { listenerFlags } from './listener-flags.js';
 import { compileFilter, compileSearch, searchableText } from './log-filter.js';
 import type { KindCounts, LogEntryView, LogFilter } from '../contract.js';
-import { directions, logKinds, type Direction, type LogKind } from '../vocabulary.js';
+import { directions, isTextKind, logKinds, type Direction, type LogKind } from '../vocabulary.js';
 
 /**
  * Estimated bytes of bookkeeping per entry, counted against the budget: the
@@ -822,8 +822,4 @@ function tickClock(): void {
 }
 function resetClock(): void {
   clock.left = 0;
-}
-
-function isTextKind(kind: LogKind): boolean {
-  return kind === 'text' || kind === 'open' || kind === 'close' || kind === 'error' || kind === 'info';
 }

@@ -19,10 +19,11 @@ import type {
   SessionIndexInfo,
   commands,
 } from '../contract.js';
-import { DuplexError, ErrorCodes, toErrorInfo } from '../errors.js';
+import { DuplexError, ErrorCodes, throwFailures, toErrorInfo } from '../errors.js';
 import { compileFilter } from '../log/log-filter.js';
-import { withSessionExt } from '../vocabulary.js';
-import { exportHarChunks } from './har.js';
+import { harNameOf, withSessionExt } from '../vocabulary.js';
+import { exportHarChunks, noWebSocketEntries } from './har.js';
+import { openSessionSource } from './session-reader.js';
 import {
   fromLogEntry,
   makeHeader,
@@ -73,9 +74,7 @@ export class EngineSessions {
     const file = name ? withSessionExt(name) : undefined;
     const fileName =
       file ??
-      (await store.freeNameAsync(
-        `${url}-${new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')}`,
-      ));
+      (await store.freeName(`${url}-${new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')}`));
     return this.#record(logId, store.pathOf(fileName), fileName, includeExisting, 'wx');
   }
 
@@ -154,8 +153,7 @@ export class EngineSessions {
     if (format === 'har') {
       const header = makeHeader(this.#headerOf(logId, startedAt));
       const sessionEntries = entries.map((e, i) => fromLogEntry(e, i + 1, startedAt));
-      const fileName =
-        (name ? name.replace(/\.(jsonl|har)$/, '') : base.replace(/[^A-Za-z0-9._-]+/g, '-')) + '.har';
+      const fileName = harNameOf((name ?? base.replace(/[^A-Za-z0-9._-]+/g, '-')).replace(/\.har$/, ''));
       return {
         format,
         fileName,
@@ -164,7 +162,7 @@ export class EngineSessions {
       };
     }
     const store = this.store();
-    const fileName = name ? withSessionExt(name) : await store.freeNameAsync(base);
+    const fileName = name ? withSessionExt(name) : await store.freeName(base);
     const writer = new SessionWriter({
       path: store.pathOf(fileName),
       flags: 'wx',
@@ -182,6 +180,8 @@ export class EngineSessions {
     if (!rec) throw new DuplexError(ErrorCodes.NOT_FOUND, `${logId} is not being recorded.`);
     this.#recordings.delete(logId);
     await rec.writer.stop();
+    // A disk error during the recording left the file short: that is not a recording that succeeded.
+    if (rec.writer.failure) throw rec.writer.failure;
     return { ...this.#info(logId, rec), recording: false };
   }
 
@@ -192,7 +192,9 @@ export class EngineSessions {
 
   /** Stops every recording (appended, fsynced and closed) — called by Engine.dispose. */
   async dispose(): Promise<void> {
-    await Promise.all([...this.#recordings.keys()].map((logId) => this.recordStop(logId)));
+    throwFailures(
+      await Promise.allSettled([...this.#recordings.keys()].map((logId) => this.recordStop(logId))),
+    );
   }
 
   #info(logId: string, rec = this.#recordings.get(logId)!): RecordingInfo {
@@ -348,7 +350,7 @@ export class EngineSessions {
     },
     'session.export': ({ name }) => this.store().exportHar(name),
     'session.replay': async ({ name, url, speed, verify, ignore, timeoutMs, clientId, startPaused }) => {
-      const session = (await this.store().index(name)).source();
+      const session = await openSessionSource((await this.store().index(name)).path);
       const replayId = `replay-${this.#nextReplay++}`;
       let connectionId = '';
       const control = new ReplayControl({ paused: startPaused ?? false });
@@ -454,14 +456,6 @@ function quickReject(filter: LogFilter): ((raw: string) => boolean) | undefined 
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-/** An import that would create nothing is an error, not an empty success. */
-function noWebSocketEntries(where: string): DuplexError {
-  return new DuplexError(
-    ErrorCodes.HAR_NO_WEBSOCKET,
-    `${where} has no WebSocket entries (_webSocketMessages), so nothing was imported. Record the page with the Network panel open and the WS filter off, then save it as HAR again.`,
-  );
 }
 
 async function collect(chunks: AsyncIterable<string>): Promise<string> {

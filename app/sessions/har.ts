@@ -10,7 +10,7 @@ import { DuplexError, ErrorCodes } from '../errors.js';
 import { base64ToBytes, bytesToBase64, utf8Decode, utf8Encode } from '../payload/codecs.js';
 import { createReadStream } from 'node:fs';
 import { JsonScanner, JsonSyntaxError } from './json-scanner.js';
-import { makeHeader, type Session, type SessionEntry, type SessionHeader } from './session-format.js';
+import { makeHeader, type SessionEntry, type SessionHeader } from './session-format.js';
 
 /** Request headers the WebSocket client sets itself; not kept as custom headers. */
 const HANDSHAKE_HEADERS = new Set([
@@ -36,10 +36,12 @@ interface HarWebSocketMessage {
   data: string;
 }
 
-export interface HarImportResult {
-  sessions: Session[];
-  /** Messages skipped because they lacked time, opcode or data, or had an unknown type. */
-  skippedMessages: number;
+/** An import that would create nothing is an error, not an empty success (the app and the CLI). */
+export function noWebSocketEntries(where: string): DuplexError {
+  return new DuplexError(
+    ErrorCodes.HAR_NO_WEBSOCKET,
+    `${where} has no WebSocket entries (_webSocketMessages), so nothing was imported. Record the page with the Network panel open and the WS filter off, then save it as HAR again.`,
+  );
 }
 
 /** What an import writes sessions into: one `start` per WebSocket entry, then its entries in order. */
@@ -50,46 +52,39 @@ export interface HarSink<W> {
   end(target: W): void | Promise<void>;
 }
 
-/** Imports a HAR held in memory (the UI sends its text). */
-export function importHar(text: string, where = 'HAR file'): HarImportResult {
-  const buf = Buffer.from(text, 'utf8');
-  const sessions: Session[] = [];
-  const run = new HarImport<Session>(where, {
-    start: (header) => {
-      const s: Session = { header, entries: [] };
-      sessions.push(s);
-      return s;
-    },
-    add: (s, e) => void s.entries.push(e),
-    end: () => undefined,
-  });
-  for (const pass of [run.collect(), run.convert()]) {
-    pass.write(buf);
-    pass.end();
-  }
-  return { sessions, skippedMessages: run.skippedMessages };
-}
+/** Where a HAR is read from: a file, or the text the UI sent; both are scanned in slices. */
+export type HarInput = { path: string } | { text: string; where: string };
+
+/** Slice of a HAR scanned before the writes it started are awaited. */
+const CHUNK_BYTES = 1024 * 1024;
 
 /**
- * Imports a HAR file without holding it: a first pass collects each entry's
- * request and start time (and counts its messages), a second converts the
- * messages one by one into `sink`.
+ * Imports a HAR without building its sessions in memory: a first pass
+ * collects each entry's request and start time (and counts its messages), a
+ * second converts the messages one by one into `sink`.
  */
-export async function importHarFile<W>(
-  path: string,
+export async function importHarStream<W>(
+  input: HarInput,
   sink: HarSink<W>,
-  where = path,
 ): Promise<{ skippedMessages: number; sessions: W[] }> {
+  const where = 'path' in input ? input.path : input.where;
+  const text = 'text' in input ? Buffer.from(input.text, 'utf8') : undefined;
+  const chunks = (): AsyncIterable<Buffer> | Iterable<Buffer> =>
+    text ? slices(text) : createReadStream((input as { path: string }).path, { highWaterMark: CHUNK_BYTES });
   const run = new HarImport<W>(where, sink);
   for (const pass of [run.collect(), run.convert()]) {
-    for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
-      pass.write(chunk as Buffer);
+    for await (const chunk of chunks()) {
+      pass.write(chunk);
       await pass.settle();
     }
     pass.end();
     await pass.settle();
   }
   return { skippedMessages: run.skippedMessages, sessions: run.targets };
+}
+
+function* slices(buf: Buffer): Generator<Buffer> {
+  for (let i = 0; i < buf.length; i += CHUNK_BYTES) yield buf.subarray(i, i + CHUNK_BYTES);
 }
 
 /** The two passes of one import. */
@@ -324,23 +319,10 @@ function harPass(where: string, h: HarScanHandlers): HarPass {
   };
 }
 
-/** A HAR 1.2 document with one WebSocket entry per conversation (one per client of a server recording). */
-export function exportHar(session: Session, creatorVersion = '0.1.0'): object {
-  const { header } = session;
-  const clients = header.role === 'server' ? clientsOf(session.entries) : [undefined];
-  const clientSends = header.role === 'client' ? 'out' : 'in';
-  const entries = clients.map((clientId) => {
-    const mine = session.entries.filter((e) => clientId === undefined || e.clientId === clientId);
-    const messages = mine.filter(travelsInHar).map((e) => harMessage(e, header, clientSends));
-    const last = mine.length > 0 ? mine[mine.length - 1]!.t : 0;
-    return { ...harEntry(header, last), _webSocketMessages: messages };
-  });
-  return harDocument(entries, creatorVersion);
-}
-
 /**
- * The same document as exportHar, as text pieces read from a stream of the
- * session: one pass for a client recording, and for a server recording one
+ * A HAR 1.2 document with one WebSocket entry per conversation (one per
+ * client of a server recording, from the client's side), as text pieces read
+ * from a stream of the session: one pass for a client recording, and for a server recording one
  * pass to list its clients, then one per client. `entries()` starts a pass.
  */
 export async function* exportHarChunks(
@@ -386,10 +368,6 @@ export async function* exportHarChunks(
     yield `${count > 0 ? '\n        ' : ''}],\n        "time": ${JSON.stringify(Math.max(0, last))}\n      }`;
   }
   yield `${first ? '' : '\n    '}${doc.slice(cut)}\n`;
-}
-
-function clientsOf(entries: SessionEntry[]): string[] {
-  return [...new Set(entries.map((e) => e.clientId).filter((c): c is string => c !== undefined))];
 }
 
 /** Only text, binary and error events travel in HAR. */

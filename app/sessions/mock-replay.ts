@@ -9,25 +9,24 @@ import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import type { MockClient, MockServer } from '../server/mock-server.js';
 import { utf8Decode } from '../payload/codecs.js';
-import type { Session } from './session-format.js';
-import { scriptOf, type Script, type ScriptStep } from './session-script.js';
+import type { ServerScript } from './session-script.js';
 
 export interface MockReplayOptions {
   /** Wait for the client's messages instead of following the recorded clock. */
   conversation?: boolean;
   /** Timed mode: 1 = recorded pace, 0 = all at once. */
   speed?: number;
-  /** Which client's conversation of a server recording to serve (default the first). */
-  clientId?: string;
 }
 
-/** Makes `server` serve `session`; returns a function that restores the previous behaviour. */
+/**
+ * Makes `server` serve a recording planned by planServerReplay (which picks
+ * the conversation); returns a function that restores the previous behaviour.
+ */
 export function serveRecording(
   server: MockServer,
-  session: Session,
+  script: ServerScript,
   options: MockReplayOptions = {},
 ): () => void {
-  const script = scriptOf(session, 'server', options.clientId);
   const speed = options.speed ?? 1;
   const states = new Map<string, ClientReplay>();
   const previous = { onClientOpen: server.onClientOpen, onClientMessage: server.onClientMessage };
@@ -54,19 +53,20 @@ export function serveRecording(
 
 class ClientReplay {
   #next = 0;
+  #received = 0;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly server: MockServer,
     private readonly client: MockClient,
-    private readonly script: Script,
+    private readonly script: ServerScript,
     private readonly speed: number,
   ) {}
 
   /** Timed mode: one chain of timers, so messages keep their recorded order even when timers run late. */
   startTimed(): void {
     const t0 = performance.now();
-    const due = this.script.steps.filter((s) => s.action === 'send');
+    const due = this.script.sends;
     const close = this.script.serverClose;
     let i = 0;
     const next = (): void => {
@@ -85,16 +85,15 @@ class ClientReplay {
 
   /** Conversation mode: sends replies until the recording expects a client message. */
   advance(): void {
-    const steps = this.script.steps;
-    while (this.#next < steps.length && steps[this.#next]!.action === 'send')
-      this.#send(steps[this.#next++]!);
-    if (this.#next >= steps.length && this.script.serverClose) this.#close();
+    const { sends, clientMessages } = this.script;
+    while (this.#next < sends.length && sends[this.#next]!.after <= this.#received)
+      this.#send(sends[this.#next++]!);
+    if (this.#next >= sends.length && this.#received >= clientMessages) this.#close();
   }
 
   onClientMessage(): void {
-    const step = this.script.steps[this.#next];
-    if (step?.action !== 'receive') return; // more than recorded: ignored
-    this.#next++;
+    if (this.#received >= this.script.clientMessages) return; // more than recorded: ignored
+    this.#received++;
     this.advance();
   }
 
@@ -107,7 +106,7 @@ class ClientReplay {
     return this.speed === 0 ? 0 : t / this.speed;
   }
 
-  #send(step: ScriptStep): void {
+  #send(step: ServerScript['sends'][number]): void {
     if (this.client.socket.readyState !== WebSocket.OPEN) return;
     const e = step.entry;
     this.server.send(
@@ -121,10 +120,6 @@ class ClientReplay {
   #close(): void {
     const close = this.script.serverClose;
     if (!close || this.client.socket.readyState !== WebSocket.OPEN) return;
-    try {
-      this.server.closeClient(this.client.info.clientId, close.code, close.reason);
-    } catch {
-      // A recorded code a server may not send (e.g. 1005): leave the client open.
-    }
+    this.server.closeClient(this.client.info.clientId, close.code, close.reason);
   }
 }

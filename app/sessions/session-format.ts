@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { directions, logKinds, type Direction, type LogEntryView, type LogKind } from '../contract.js';
 import { base64ToBytes, bytesToBase64, bytesToHex, utf8Decode, utf8Encode } from '../payload/codecs.js';
 import { PREVIEW_BYTES, type LogEntry } from '../log/message-log.js';
+import { isTextKind } from '../vocabulary.js';
 
 export const SESSION_FORMAT = 'duplex-session';
 /** The newest format version this build reads and writes. */
@@ -175,10 +176,6 @@ export function toSessionEntryView(
   return view;
 }
 
-export function isTextKind(kind: LogKind): boolean {
-  return kind === 'text' || kind === 'open' || kind === 'close' || kind === 'error' || kind === 'info';
-}
-
 /** A text or binary data message (what replay sends and compares). */
 export function isDataMessage(entry: SessionEntry): boolean {
   return entry.kind === 'text' || entry.kind === 'binary';
@@ -188,11 +185,4 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
   for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-/** The whole text of a session file: the header line, then one line per entry. */
-export function sessionToText(session: Session): string {
-  const lines = [JSON.stringify(session.header)];
-  for (const e of session.entries) lines.push(entryToLine(e));
-  return lines.join('\n') + '\n';
 }

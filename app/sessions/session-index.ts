@@ -15,7 +15,6 @@ import {
   type ScanOptions,
   type ScanStart,
   type ScannedLine,
-  type SessionSource,
 } from './session-reader.js';
 
 export const INDEX_EVERY = 1000;
@@ -44,7 +43,6 @@ export class SessionIndex {
   #count = 0;
   #firstSeq = 0;
   #lastSeq = 0;
-  #lastT = 0;
   /** Bytes of the file the index covers (up to the last complete line). */
   #scannedBytes = 0;
   #size = 0;
@@ -73,9 +71,6 @@ export class SessionIndex {
   }
   get lastSeq(): number {
     return this.#lastSeq;
-  }
-  get lastT(): number {
-    return this.#lastT;
   }
   get clients(): string[] {
     return [...this.#clients];
@@ -141,7 +136,6 @@ export class SessionIndex {
     if (this.#count === 0) this.#firstSeq = line.seq;
     this.#count++;
     this.#lastSeq = line.seq;
-    this.#lastT = line.t;
     if (line.client !== undefined) this.#clients.add(line.client);
     if ((line.kind === 'text' || line.kind === 'binary') && (line.dir === 'in' || line.dir === 'out')) {
       const key = line.client ?? '';
@@ -166,11 +160,6 @@ export class SessionIndex {
     return this.#checkpoints[Math.max(0, lo - 1)];
   }
 
-  /** The checkpoint at or before an entry's position. */
-  startForOrdinal(ordinal: number): Checkpoint | undefined {
-    return this.#checkpoints[Math.min(this.#checkpoints.length - 1, Math.floor(ordinal / INDEX_EVERY))];
-  }
-
   /**
    * Streams the entries from the first with seq ≥ `seq` (or t ≥ `t`, or from
    * the start), to the end of the file. Lines the index has not reached yet
@@ -189,20 +178,5 @@ export class SessionIndex {
     for await (const lines of scanLines(this.path, start, warnings, options)) {
       yield lines.map((l) => lineToEntry(l.line));
     }
-  }
-
-  /** The file as a stream of entries, one pass per call (replay, export). */
-  source(): SessionSource {
-    const warnings: SessionWarning[] = [];
-    const read = (): AsyncGenerator<SessionEntry[]> => this.entries(undefined, warnings);
-    return {
-      path: this.path,
-      header: this.header,
-      warnings,
-      async *entries() {
-        warnings.length = 0;
-        for await (const batch of read()) yield* batch;
-      },
-    };
   }
 }

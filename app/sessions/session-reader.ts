@@ -9,6 +9,7 @@
  */
 import { open } from 'node:fs/promises';
 import { DuplexError, ErrorCodes } from '../errors.js';
+import { directions, logKinds } from '../vocabulary.js';
 import {
   SESSION_FORMAT,
   SESSION_VERSION,
@@ -23,15 +24,7 @@ import {
 import { readLines } from './session-lines.js';
 
 /** Warnings kept per read; a file of garbage does not grow the list without end. */
-export const MAX_WARNINGS = 100;
-
-/** A whole session in memory: for small files (tests, a mock serving a recording). */
-export interface ReadSession {
-  path: string;
-  header: SessionHeader;
-  entries: SessionEntry[];
-  warnings: SessionWarning[];
-}
+const MAX_WARNINGS = 100;
 
 /** Where a scan of the event lines starts: a line start, its number, and the seq before it. */
 export interface ScanStart {
@@ -75,14 +68,6 @@ export async function openSessionSource(path: string): Promise<SessionSource> {
       }
     },
   };
-}
-
-/** Reads a whole session into memory. Only for files known to be small; the rest streams. */
-export async function readSessionFile(path: string): Promise<ReadSession> {
-  const source = await openSessionSource(path);
-  const entries: SessionEntry[] = [];
-  for await (const e of source.entries()) entries.push(e);
-  return { path, header: source.header, entries, warnings: source.warnings };
 }
 
 /**
@@ -158,45 +143,8 @@ export async function* scanLines(
   }
 }
 
-/** Parses the text of a whole session held in memory (small inputs only); `where` names it. */
-export function parseSession(
-  text: string,
-  where = 'session',
-): { header: SessionHeader; entries: SessionEntry[]; warnings: SessionWarning[] } {
-  const lines = text.split('\n');
-  // A text that ends with a newline splits into a last empty string; one that does not has a torn tail.
-  const tornTail = lines[lines.length - 1] !== '';
-  if (!tornTail) lines.pop();
-  if (lines.length === 0 || (lines.length === 1 && isBlank(lines[0]!))) {
-    throw fileError(where, 1, 'the file is empty; a session starts with a header line');
-  }
-  const header = parseHeader(lines[0]!, where, tornTail && lines.length === 1);
-  const entries: SessionEntry[] = [];
-  const warnings: SessionWarning[] = [];
-  let lastSeq = 0;
-  for (let i = 1; i < lines.length; i++) {
-    const raw = lines[i]!;
-    const lineNo = i + 1;
-    if (isBlank(raw)) continue;
-    const checked = checkEventLine(raw, lastSeq);
-    if (typeof checked === 'string') {
-      const torn = tornTail && i === lines.length - 1;
-      addWarning(warnings, {
-        line: lineNo,
-        message: torn
-          ? `line ${lineNo} is incomplete (${raw.length} characters, no line end): the recording was cut off while writing it; it was skipped`
-          : `line ${lineNo}: ${checked}; the line was skipped`,
-      });
-      continue;
-    }
-    lastSeq = checked.seq;
-    entries.push(lineToEntry(checked));
-  }
-  return { header, entries, warnings };
-}
-
 /** The checked line, or what is wrong with it. */
-export function checkEventLine(raw: string, lastSeq: number): SessionLine | string {
+function checkEventLine(raw: string, lastSeq: number): SessionLine | string {
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -211,8 +159,9 @@ export function checkEventLine(raw: string, lastSeq: number): SessionLine | stri
   return parsed.data;
 }
 
-const PEEK =
-  /^\{"seq":(\d{1,15}),"t":(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?),"dir":"(in|out|none)","kind":"(text|binary|ping|pong|open|close|error|info)"(?:,"client":"((?:[^"\\]|\\.)*)")?[,}]/;
+const PEEK = new RegExp(
+  String.raw`^\{"seq":(\d{1,15}),"t":(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?),"dir":"(${directions.join('|')})","kind":"(${logKinds.join('|')})"(?:,"client":"((?:[^"\\]|\\.)*)")?[,}]`,
+);
 
 /**
  * The head of a line as entryToLine writes it, without parsing the payload;
@@ -267,7 +216,7 @@ export async function readHeaderLine(path: string): Promise<{ header: SessionHea
   }
 }
 
-export function addWarning(warnings: SessionWarning[], w: SessionWarning): void {
+function addWarning(warnings: SessionWarning[], w: SessionWarning): void {
   if (warnings.length < MAX_WARNINGS) warnings.push(w);
   else if (warnings.length === MAX_WARNINGS) {
     warnings.push({

@@ -6,7 +6,8 @@
  * recording one per client (the first client with messages, unless named).
  */
 import { DuplexError, ErrorCodes } from '../errors.js';
-import { isDataMessage, type Session, type SessionEntry } from './session-format.js';
+import { isAllowedCloseCode } from '../websocket-rules.js';
+import { isDataMessage, type SessionEntry } from './session-format.js';
 
 export interface ScriptStep {
   action: 'send' | 'receive';
@@ -15,44 +16,83 @@ export interface ScriptStep {
   entry: SessionEntry & { kind: 'text' | 'binary' };
 }
 
-export interface Script {
-  steps: ScriptStep[];
-  /** A close the server started in the recording (sent after the last step by the mock). */
+/** What a mock needs to serve one recorded conversation (planServerReplay). */
+export interface ServerScript {
+  /** The server's messages in order, each with how many client messages the recording had before it. */
+  sends: { t: number; after: number; entry: ScriptStep['entry'] }[];
+  /** The client messages of the conversation (conversation mode closes only after the last of them). */
+  clientMessages: number;
+  /** A close the server started in the recording (sent after the last message by the mock). */
   serverClose?: { t: number; code: number; reason: string };
 }
 
-export function scriptOf(session: Session, side: 'client' | 'server', clientId?: string): Script {
-  const { header } = session;
-  let entries = session.entries;
-  if (header.role === 'server') {
-    const id = clientId ?? entries.find((e) => isDataMessage(e) && e.clientId !== undefined)?.clientId;
-    if (clientId !== undefined && !entries.some((e) => e.clientId === clientId)) {
-      throw new DuplexError(
-        ErrorCodes.NOT_FOUND,
-        `The session has no client "${clientId}"; its clients are ${sessionClients(session).join(', ') || 'none'}.`,
-      );
+/**
+ * One pass over a session's entries that keeps only what a mock serving it
+ * needs: the server's messages of one conversation and a count of the client
+ * messages before each. On a server recording that is the named client's, or
+ * the first client's with a data message; times are relative to its first
+ * open. A recorded server close is kept only when a server may send its code.
+ * Throws NOT_FOUND for a client the session does not have.
+ */
+export async function planServerReplay(
+  entries: AsyncIterable<SessionEntry> | Iterable<SessionEntry>,
+  role: 'client' | 'server',
+  clientId?: string,
+): Promise<ServerScript> {
+  const server = role === 'server';
+  const clients = new Set<string>();
+  // Until a server recording's conversation is chosen (its first data message), every client is a candidate.
+  const candidates = new Map<string | undefined, ServerPlanBuilder>();
+  let chosen: ServerPlanBuilder | undefined =
+    server && clientId === undefined ? undefined : new ServerPlanBuilder();
+  for await (const e of entries) {
+    if (e.clientId !== undefined) clients.add(e.clientId);
+    const key = server ? e.clientId : undefined;
+    if (!chosen) {
+      let c = candidates.get(key);
+      if (!c) candidates.set(key, (c = new ServerPlanBuilder()));
+      if (isDataMessage(e) && e.clientId !== undefined) {
+        chosen = c;
+        clientId = e.clientId;
+        candidates.clear();
+      }
+      c.add(e, role);
+    } else if (!server || e.clientId === clientId) {
+      chosen.add(e, role);
     }
-    entries = entries.filter((e) => e.clientId === id);
   }
-  // On a client recording "out" is the client's; on a server recording it is the server's.
-  const clientSends = header.role === 'client' ? 'out' : 'in';
-  const open = entries.find((e) => e.kind === 'open');
-  const t0 = open?.t ?? 0;
-  const steps: ScriptStep[] = [];
-  let serverClose: Script['serverClose'];
-  let clientClosed = false;
-  for (const e of entries) {
-    const step = stepOf(e, header.role, side, t0);
-    if (step) steps.push(step);
-    else if (e.kind === 'close' && serverClose === undefined && !clientClosed) {
-      const byClient = e.dir === clientSends;
-      if (byClient) clientClosed = true;
-      else if (e.code !== undefined && e.code !== 1005 && e.code !== 1006) {
-        serverClose = { t: e.t - t0, code: e.code, reason: e.reason ?? '' };
+  if (server && clientId !== undefined) checkClient(clientId, clients);
+  return (chosen ?? new ServerPlanBuilder()).script();
+}
+
+class ServerPlanBuilder {
+  #t0: number | undefined;
+  #sends: ServerScript['sends'] = [];
+  #received = 0;
+  #close: ServerScript['serverClose'];
+  #clientClosed = false;
+
+  add(e: SessionEntry, role: 'client' | 'server'): void {
+    if (e.kind === 'open' && this.#t0 === undefined) this.#t0 = e.t;
+    const step = stepOf(e, role, 'server', 0);
+    if (step?.action === 'send') this.#sends.push({ t: step.t, after: this.#received, entry: step.entry });
+    else if (step) this.#received++;
+    else if (e.kind === 'close' && this.#close === undefined && !this.#clientClosed) {
+      // On a client recording "out" is the client's; on a server recording it is the server's.
+      if (e.dir === (role === 'client' ? 'out' : 'in')) this.#clientClosed = true;
+      else if (e.code !== undefined && isAllowedCloseCode(e.code, 'wire')) {
+        this.#close = { t: e.t, code: e.code, reason: e.reason ?? '' };
       }
     }
   }
-  return serverClose ? { steps, serverClose } : { steps };
+
+  script(): ServerScript {
+    const t0 = this.#t0 ?? 0;
+    for (const s of this.#sends) s.t -= t0;
+    const script: ServerScript = { sends: this.#sends, clientMessages: this.#received };
+    if (this.#close) script.serverClose = { ...this.#close, t: this.#close.t - t0 };
+    return script;
+  }
 }
 
 /** The step a data message is for `side` (undefined for other events); one rule for both replays. */
@@ -79,7 +119,7 @@ export interface ClientPlan {
 }
 
 /**
- * One pass over a session's entries, with the same choices as scriptOf: on a
+ * One pass over a session's entries, with the same choices as planServerReplay: on a
  * server recording the named client or the first with a data message, t0 its
  * first open. Throws NOT_FOUND for a client the session does not have.
  */
@@ -108,12 +148,7 @@ export async function planClientReplay(
     if (!c) counts.set(key, (c = { send: 0, receive: 0 }));
     c[step.action]++;
   }
-  if (server && clientId !== undefined && !clients.has(clientId)) {
-    throw new DuplexError(
-      ErrorCodes.NOT_FOUND,
-      `The session has no client "${clientId}"; its clients are ${[...clients].join(', ') || 'none'}.`,
-    );
-  }
+  if (server && clientId !== undefined) checkClient(clientId, clients);
   const id = server ? (clientId ?? firstData) : undefined;
   const c = counts.get(id) ?? { send: 0, receive: 0 };
   return { clientId: id, t0: opens.get(id) ?? 0, toSend: c.send, expected: c.receive };
@@ -132,7 +167,11 @@ export async function* clientSteps(
   }
 }
 
-/** The client ids of a server recording, in order of first appearance (none for a client recording). */
-export function sessionClients(session: Session): string[] {
-  return [...new Set(session.entries.map((e) => e.clientId).filter((c) => c !== undefined))];
+/** NOT_FOUND for a client a server recording does not have, naming the ones it has. */
+function checkClient(clientId: string, clients: Set<string>): void {
+  if (clients.has(clientId)) return;
+  throw new DuplexError(
+    ErrorCodes.NOT_FOUND,
+    `The session has no client "${clientId}"; its clients are ${[...clients].join(', ') || 'none'}.`,
+  );
 }

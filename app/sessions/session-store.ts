@@ -6,10 +6,10 @@
  * named by file name; names never leave the folder.
  */
 import { readdir, rename, rm, stat } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SessionSummary } from '../contract.js';
 import { DuplexError, ErrorCodes, toErrorInfo } from '../errors.js';
+import { harNameOf, withSessionExt } from '../vocabulary.js';
 import { AtomicStreamFile } from './atomic-stream.js';
 import {
   SESSION_EXT,
@@ -20,7 +20,7 @@ import {
 } from './session-format.js';
 import { openSessionSource, readSessionHeader } from './session-reader.js';
 import { SessionIndex } from './session-index.js';
-import { exportHarChunks, importHar, importHarFile } from './har.js';
+import { exportHarChunks, importHarStream, type HarInput } from './har.js';
 
 /** Largest session session.export turns into one HAR text (the CLI's `duplex export` streams any size). */
 export const EXPORT_TEXT_MAX_BYTES = 64 * 1024 * 1024;
@@ -107,39 +107,40 @@ export class SessionStore {
   }
 
   async rename(name: string, newName: string): Promise<SessionSummary> {
-    const target = newName.endsWith(SESSION_EXT) ? newName : newName + SESSION_EXT;
+    const target = withSessionExt(newName);
     const from = this.pathOf(name);
     const to = this.pathOf(target);
-    if (!existsSync(from)) throw notFound(name, this.dir);
-    if (existsSync(to)) {
+    await stat(from).catch(this.#missing(name));
+    // rename() would replace the target: a name that is taken is refused first.
+    if (
+      await stat(to).then(
+        () => true,
+        () => false,
+      )
+    ) {
       throw new DuplexError(
         ErrorCodes.FILE,
         `A session named "${target}" already exists; choose another name.`,
       );
     }
-    await rename(from, to);
+    await rename(from, to).catch(this.#missing(name));
     this.#indexes.delete(name);
     return this.summary(target);
   }
 
   async delete(name: string): Promise<void> {
-    const path = this.pathOf(name);
-    if (!existsSync(path)) throw notFound(name, this.dir);
-    await rm(path);
+    await rm(this.pathOf(name)).catch(this.#missing(name));
     this.#indexes.delete(name);
   }
 
-  /** Writes each WebSocket entry of a HAR text as a new session file. */
+  /** Writes each WebSocket entry of a HAR text (what the UI sends) as a new session file, as it scans. */
   async importHar(
     text: string,
     sourceName = 'HAR file',
   ): Promise<{ sessions: SessionSummary[]; skippedMessages: number }> {
-    const { sessions, skippedMessages } = importHar(text, sourceName);
+    const { sessions, skippedMessages } = await importHarToFolder({ text, where: sourceName }, this.dir);
     const written: SessionSummary[] = [];
-    for (const s of sessions) {
-      const name = await writeNewSession(this.dir, s);
-      written.push(await this.summary(name));
-    }
+    for (const s of sessions) written.push(await this.summary(s.name));
     return { sessions: written, skippedMessages };
   }
 
@@ -153,48 +154,51 @@ export class SessionStore {
         `${name} is ${(size / 1024 / 1024).toFixed(0)} MiB, too large to export in the window; run "duplex export ${index.path} --out FILE.har", which streams it.`,
       );
     }
-    const source = index.source();
+    const source = await openSessionSource(index.path);
     const parts: string[] = [];
     for await (const chunk of exportHarChunks(source.header, () => source.entries())) parts.push(chunk);
-    return { fileName: name.slice(0, -SESSION_EXT.length) + '.har', har: parts.join('') };
+    return { fileName: harNameOf(name), har: parts.join('') };
   }
 
-  /** A free file name, found by listing the folder without blocking (for recordings). */
-  async freeNameAsync(base: string): Promise<string> {
-    const names = new Set(await readdir(this.dir).catch(() => [] as string[]));
-    return freeNameAmong(base, (name) => names.has(name));
+  /** A free file name for a new recording, found by listing the folder without blocking. */
+  async freeName(base: string): Promise<string> {
+    return freeName(base, await namesIn(this.dir));
   }
 
-  /** A free file name in the folder for a new recording or import. */
-  freeName(base: string): string {
-    return freeName(this.dir, base);
+  /** A missing file is NOT_FOUND naming the session; other errors pass. */
+  #missing(name: string): (err: NodeJS.ErrnoException) => never {
+    return (err) => {
+      throw err.code === 'ENOENT' ? notFound(name, this.dir) : err;
+    };
   }
 }
 
 /** Writes a session as a new file in `dir` (atomically, never over an existing file); returns its name. */
 export async function writeNewSession(dir: string, session: Session): Promise<string> {
-  const file = new NewSessionFile(dir, session.header);
+  const file = new NewSessionFile(dir, session.header, await namesIn(dir));
   for (const e of session.entries) await file.add(e);
   await file.commit();
   return file.name;
 }
 
 /**
- * Imports a HAR file into `dir` as it streams: one new session file per
- * WebSocket entry, each written to a temporary file and renamed into place.
+ * Imports a HAR (a file, or the UI's text) into `dir` as it scans: one new
+ * session file per WebSocket entry, each written to a temporary file and
+ * renamed into place.
  */
 export async function importHarToFolder(
-  path: string,
+  input: HarInput,
   dir: string,
 ): Promise<{
   sessions: { name: string; header: SessionHeader; entries: number }[];
   skippedMessages: number;
 }> {
   const files: NewSessionFile[] = [];
+  const taken = await namesIn(dir);
   try {
-    const { skippedMessages } = await importHarFile(path, {
+    const { skippedMessages } = await importHarStream(input, {
       start: (header) => {
-        const f = new NewSessionFile(dir, header, new Set(files.map((x) => x.name)));
+        const f = new NewSessionFile(dir, header, taken);
         files.push(f);
         return f;
       },
@@ -235,9 +239,11 @@ class NewSessionFile {
   entries = 0;
   #committed = false;
 
-  constructor(dir: string, header: SessionHeader, taken: Set<string> = new Set()) {
+  /** `taken`: the names in the folder (namesIn) and those given out since; this one is added. */
+  constructor(dir: string, header: SessionHeader, taken: Set<string>) {
     const stamp = header.createdAt.replace(/[:.]/g, '-').replace(/Z$/, '');
-    this.name = freeName(dir, `${slug(header.name ?? header.url)}-${stamp}`, taken);
+    this.name = freeName(`${slug(header.name ?? header.url)}-${stamp}`, taken);
+    taken.add(this.name);
     this.header = header;
     this.#file = new AtomicStreamFile(join(dir, this.name));
     this.#file.write(JSON.stringify(header) + '\n');
@@ -259,15 +265,22 @@ class NewSessionFile {
   }
 }
 
-export function freeName(dir: string, base: string, taken: Set<string> = new Set()): string {
-  return freeNameAmong(base, (name) => taken.has(name) || existsSync(join(dir, name)));
+/** The file names in `dir` (none when it does not exist yet), listed without blocking. */
+async function namesIn(dir: string): Promise<Set<string>> {
+  return new Set(
+    await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return [];
+      throw err;
+    }),
+  );
 }
 
-function freeNameAmong(base: string, used: (name: string) => boolean): string {
+/** `base` as a session file name that is not in `taken`: `base.jsonl`, else `base-2.jsonl`, … */
+function freeName(base: string, taken: Set<string>): string {
   const clean = slug(base) || 'session';
   for (let i = 1; ; i++) {
     const name = `${clean}${i === 1 ? '' : `-${i}`}${SESSION_EXT}`;
-    if (!used(name)) return name;
+    if (!taken.has(name)) return name;
   }
 }
 

@@ -63,13 +63,7 @@ export class SessionWriter {
       this.#handle = handle;
     } catch (err) {
       await handle?.close().catch(() => undefined);
-      const code = (err as NodeJS.ErrnoException).code;
-      this.#failure = new DuplexError(
-        ErrorCodes.FILE,
-        code === 'EEXIST'
-          ? `Cannot record to ${this.path}: the file already exists. Choose another name or delete it first.`
-          : `Cannot record to ${this.path}: ${(err as Error).message}. Check that the folder is writable.`,
-      );
+      this.#failure = cannotRecord(this.path, err);
       this.#stopTimer();
       this.#detach?.();
       this.#open = false;
@@ -117,7 +111,12 @@ export class SessionWriter {
     this.#writing = this.#writing.then(async () => {
       if (!this.#handle) return;
       try {
-        await this.#handle.write(chunk);
+        // A full disk first takes part of a write and fails only the next one: keep writing the rest.
+        for (let rest = Buffer.from(chunk); rest.length > 0;) {
+          const { bytesWritten } = await this.#handle.write(rest);
+          if (bytesWritten === 0) throw new Error('the disk took no more bytes');
+          rest = rest.subarray(bytesWritten);
+        }
       } catch (err) {
         this.#failure ??= new DuplexError(
           ErrorCodes.FILE,
@@ -160,4 +159,30 @@ export class SessionWriter {
     this.#handle = undefined;
     await handle?.close().catch(() => undefined);
   }
+}
+
+/**
+ * Opens `path` the way a recording will (creating it and its folder, keeping
+ * what it holds) and closes it: a path that cannot be recorded to fails with
+ * the writer's error before anything connects or listens.
+ */
+export async function checkRecordingPath(path: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    handle = await open(path, 'a', 0o644);
+  } catch (err) {
+    throw cannotRecord(path, err);
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+function cannotRecord(path: string, err: unknown): DuplexError {
+  return new DuplexError(
+    ErrorCodes.FILE,
+    (err as NodeJS.ErrnoException).code === 'EEXIST'
+      ? `Cannot record to ${path}: the file already exists. Choose another name or delete it first.`
+      : `Cannot record to ${path}: ${(err as Error).message}. Check that the folder is writable.`,
+  );
 }

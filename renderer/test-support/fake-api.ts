@@ -4,7 +4,7 @@
  * code checks, log paging, payload ranges) but opens no sockets: a
  * connection echoes what it is sent, a server has no real clients.
  */
-import type { WorkbenchApi } from '../../app/api.js';
+import { eventNames, type WorkbenchApi } from '../../app/api.js';
 import type {
   ConnectOptions,
   ConnectionInfo,
@@ -27,7 +27,7 @@ import type {
 import { ErrorCodes, type ErrorInfo } from '../../app/errors.js';
 import { bytesToHex, utf8Decode, utf8Encode } from '../../app/payload/codecs.js';
 import { checkCloseArgs, clientCloseRule } from '../../app/websocket-rules.js';
-import { binaryLogKinds, withSessionExt } from '../../app/vocabulary.js';
+import { binaryLogKinds, harNameOf, withSessionExt } from '../../app/vocabulary.js';
 import { compileViewFilter } from '../../app/log/log-filter.js';
 import { createFakeSessions, type FakeSessionInput } from './fake-sessions.js';
 
@@ -448,7 +448,7 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
           });
           return ok({
             format: 'har' as const,
-            fileName: `${input.name ?? input.logId}.har`,
+            fileName: harNameOf(input.name ?? input.logId),
             har,
             entries: entries.length,
           });
@@ -583,17 +583,7 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
   };
 
   const on: Record<string, (l: (p: unknown) => void) => () => void> = {};
-  for (const name of [
-    'connection.state',
-    'connection.removed',
-    'server.state',
-    'server.clients',
-    'log.appended',
-    'log.cleared',
-    'session.replayProgress',
-    'workspace.changed',
-    'ui.menu',
-  ]) {
+  for (const name of eventNames) {
     on[name] = (l) => {
       let set = listeners.get(name);
       if (!set) listeners.set(name, (set = new Set()));

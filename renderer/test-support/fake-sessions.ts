@@ -19,7 +19,7 @@ import type {
 } from '../../app/contract.js';
 import { ErrorCodes, type ErrorInfo } from '../../app/errors.js';
 import { utf8Encode } from '../../app/payload/codecs.js';
-import { SESSION_EXT, withSessionExt } from '../../app/vocabulary.js';
+import { harNameOf, withSessionExt } from '../../app/vocabulary.js';
 
 export interface FakeSessionInput {
   url?: string;
@@ -270,7 +270,7 @@ export function createFakeSessions(deps: FakeSessionDeps) {
       deps.record('session.export')(input);
       const s = get(input.name);
       if (!s) return missing(input.name);
-      const fileName = input.name.slice(0, -SESSION_EXT.length) + '.har';
+      const fileName = harNameOf(input.name);
       // One HAR entry for the WebSocket, its messages in Chromium's _webSocketMessages shape.
       const messages = s.entries.map((e) => ({
         type: e.view.dir === 'out' ? 'send' : 'receive',

@@ -303,7 +303,16 @@ describe('duplex connect bad arguments (exit 2, before connecting)', () => {
     ['close code 1005', ['--close', '1005'], /Close code 1005/],
     ['close code 2999', ['--close', '2999'], /Close code 2999/],
     ['close code 5000', ['--close', '5000'], /Close code 5000/],
-    ['close code not a number', ['--close', 'abc'], /Close code "abc"/],
+    [
+      'close code not a number',
+      ['--close', 'abc'],
+      /^duplex connect: --close "abc": expected a whole number\.$/,
+    ],
+    [
+      'close code not a number with the opt-in',
+      ['--close', '1e3', '--allow-wire-codes'],
+      /^duplex connect: --close "1e3": expected a whole number\.$/,
+    ],
     ['close code 1011 without the opt-in', ['--close', '1011'], /Close code 1011 .*valid on the wire/],
     ['close code 1005 with the opt-in', ['--close', '1005', '--allow-wire-codes'], /Close code 1005 cannot/],
     ['a 124-byte reason', ['--reason', 'r'.repeat(124)], /124 bytes.*123/],

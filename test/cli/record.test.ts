@@ -5,13 +5,14 @@
  * torn last line is reported and skipped. Also `duplex connect --record`.
  */
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { readSessionFile } from '../../app/sessions/session-reader.js';
+import { readSessionFile } from '../support/read-session.js';
 import { utf8Decode } from '../../app/payload/codecs.js';
-import { CliProcess, runDuplex, startServe } from './helpers.js';
+import { CLI_PATH, CliProcess, runDuplex, startServe } from './helpers.js';
 
 const running: CliProcess[] = [];
 const dirs: string[] = [];
@@ -120,13 +121,57 @@ describe('duplex connect --record', () => {
     expect(s.entries[0]!.t).toBe(0);
   });
 
-  it('an unwritable --record path exits 2 with the reason', async () => {
-    const { serve, url } = await startServe();
-    running.push(serve);
+  it('an unwritable --record path exits 2 with the reason, before connecting', async () => {
+    let connections = 0;
+    const tcp = createServer((s) => {
+      connections++;
+      s.destroy();
+    });
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+    const url = `ws://127.0.0.1:${(tcp.address() as AddressInfo).port}/`;
     const dir = tempDir();
     writeFileSync(join(dir, 'file'), '');
     const r = await runDuplex('connect', url, '--record', join(dir, 'file', 'x.jsonl'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => tcp.close(resolve));
     expect(r.result.code).toBe(2);
     expect(r.stderr).toMatch(/Cannot record to .*x\.jsonl/);
+    expect(connections).toBe(0);
+  });
+
+  it('serve --record to an unwritable path exits 2 without listening', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'file'), '');
+    const r = await runDuplex('serve', '--port', '0', '--json', '--record', join(dir, 'file', 'x.jsonl'));
+    expect(r.result.code).toBe(2);
+    expect(r.stderr).toMatch(/Cannot record to .*x\.jsonl/);
+    expect(r.stdout).not.toMatch(/listening/);
+  });
+
+  it('a recording the disk cuts short exits 1 naming the file, not 0 with a truncated file', async () => {
+    const file = join(tempDir(), 'short.jsonl');
+    const { serve, url } = await startServe();
+    running.push(serve);
+    // A file size limit of 1 KiB (Node ignores SIGXFSZ, so writes past it fail with EFBIG like a full disk).
+    const p = new CliProcess('sh', [
+      '-c',
+      'ulimit -f 2 && exec "$0" "$@"',
+      process.execPath,
+      CLI_PATH,
+      'connect',
+      url,
+      '--send',
+      'x'.repeat(4000),
+      '--count',
+      '1',
+      '--record',
+      file,
+    ]);
+    running.push(p);
+    const exit = await p.exit();
+    expect(p.stderr).toMatch(
+      /Recording to .*short\.jsonl failed: .*The file holds the events before the failure/,
+    );
+    expect(exit.code).toBe(1);
   });
 });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MockServer } from '../../app/server/mock-server.js';
 import { utf8Decode } from '../../app/payload/codecs.js';
-import { readSessionFile } from '../../app/sessions/session-reader.js';
+import { readSessionFile } from '../support/read-session.js';
 import { CliProcess, ROOT, runDuplex, startServe } from './helpers.js';
 
 const running: CliProcess[] = [];
@@ -150,6 +150,13 @@ describe('duplex replay', () => {
     const missing = await runDuplex('replay', join(dir, 'nope.jsonl'));
     expect(missing.result.code).toBe(2);
     expect(missing.stderr).toMatch(/does not exist/);
+
+    // A malformed --url is reported before the file is opened.
+    const badUrl = await runDuplex('replay', join(dir, 'nope.jsonl'), '--url', 'ftp://x/');
+    expect(badUrl.result.code).toBe(2);
+    expect(badUrl.stderrLines).toEqual([
+      'duplex replay: "ftp://x/" uses ftp://; a WebSocket URL starts with ws:// or wss://.',
+    ]);
 
     const refused = await runDuplex('replay', file, '--url', 'ws://127.0.0.1:1/', '--speed', '0');
     expect(refused.result.code).toBe(1);

@@ -3,7 +3,7 @@
  * through invoke/call with a real mock server and real client connections.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine, type EngineEvent } from '../../app/engine.js';
 import type { ConnectionInfo, LogEntryView } from '../../app/contract.js';
-import { ErrorCodes } from '../../app/errors.js';
+import { DuplexError, ErrorCodes } from '../../app/errors.js';
 import { until } from '../support/until.js';
 
 const engines: Engine[] = [];
@@ -376,6 +376,23 @@ describe('Engine: log commands', () => {
     expect(await e.call('session.delete', { name: 'kept.jsonl' })).toEqual({ deleted: true });
   });
 
+  it('removes a connection whole even when stopping its recording fails, and reports the failure', async () => {
+    const e = engine({ workspaceDir: workspaceDir() });
+    const events: EngineEvent[] = [];
+    e.subscribe((b) => events.push(...b));
+    const { connectionId } = await connected(e);
+    await e.call('session.recordStart', { logId: connectionId, name: 'cut.jsonl' });
+    const stop = e.sessions.recordStop.bind(e.sessions);
+    e.sessions.recordStop = async (logId) => {
+      await stop(logId);
+      throw new DuplexError(ErrorCodes.FILE, 'Recording to cut.jsonl failed: disk full.');
+    };
+    await expect(e.call('connection.remove', { connectionId })).rejects.toThrow(/disk full/);
+    expect(await e.call('connection.list', {})).toEqual([]);
+    expect((await e.invoke('log.read', { logId: connectionId })).ok).toBe(false);
+    await until(() => events.some((ev) => ev.name === 'connection.removed'));
+  });
+
   it('lets a connection removed while CLOSING finish its closing handshake', async () => {
     const e = engine();
     const { connectionId } = await connected(e);
@@ -499,5 +516,51 @@ describe('Engine: what a reloaded or second window needs', () => {
     await e.call('server.start', {});
     await until(() => first.some((ev) => ev.name === 'server.state'));
     expect(changes(first)).toEqual([]);
+  });
+});
+
+describe('Engine: dispose', () => {
+  it('still stops every recording when a server fails to stop, then reports every failure', async () => {
+    const e = new Engine({ workspaceDir: workspaceDir() });
+    const { serverId, connectionId } = await connected(e);
+    const second = await e.call('server.start', {});
+    const rec = await e.call('session.recordStart', { logId: connectionId, name: 'kept' });
+    for (const [id, problem] of [
+      [serverId, 'first stop failed'],
+      [second.serverId, 'second stop failed'],
+    ] as const) {
+      const server = e.server(id);
+      const stop = server.stop.bind(server);
+      server.stop = async () => {
+        await stop();
+        throw new Error(problem);
+      };
+    }
+    await expect(e.dispose()).rejects.toThrow(/first stop failed.*second stop failed/);
+    expect(await e.call('session.recordings', {})).toEqual([]);
+    const lines = (await readFile(rec.path, 'utf8')).trim().split('\n');
+    expect(lines.length).toBeGreaterThan(1); // the header and at least the open
+  });
+});
+
+describe('Engine: session files by name', () => {
+  it('rename refuses a taken name and a missing session; delete a missing one', async () => {
+    const e = engine({ workspaceDir: workspaceDir() });
+    const { connectionId } = await connected(e);
+    for (const name of ['a', 'b']) {
+      await e.call('session.recordStart', { logId: connectionId, name });
+      await e.call('session.recordStop', { logId: connectionId });
+    }
+    await expect(e.call('session.rename', { name: 'a.jsonl', newName: 'b' })).rejects.toMatchObject({
+      code: ErrorCodes.FILE,
+      message: expect.stringMatching(/"b\.jsonl" already exists/),
+    });
+    await expect(e.call('session.rename', { name: 'gone.jsonl', newName: 'c' })).rejects.toMatchObject({
+      code: ErrorCodes.NOT_FOUND,
+    });
+    await expect(e.call('session.delete', { name: 'gone.jsonl' })).rejects.toMatchObject({
+      code: ErrorCodes.NOT_FOUND,
+    });
+    expect((await e.call('session.list', {})).map((s) => s.name).sort()).toEqual(['a.jsonl', 'b.jsonl']);
   });
 });

@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { exportHar, importHar } from '../../app/sessions/har.js';
 import { JsonScanner } from '../../app/sessions/json-scanner.js';
 import { makeHeader, type Session } from '../../app/sessions/session-format.js';
 import { utf8Decode, utf8Encode } from '../../app/payload/codecs.js';
+import { exportHarDocument, importHarText } from '../support/har.js';
 
 const fixture = (name: string): string =>
   readFileSync(new URL(`../fixtures/har/${name}`, import.meta.url), 'utf8');
 
-describe('HAR import (Chrome format, _webSocketMessages)', () => {
-  it('imports the text fixture exactly: url, headers, protocols, direction, times to the microsecond', () => {
-    const { sessions, skippedMessages } = importHar(fixture('chrome-text.har'));
+describe('HAR import (Chrome format, _webSocketMessages)', async () => {
+  it('imports the text fixture exactly: url, headers, protocols, direction, times to the microsecond', async () => {
+    const { sessions, skippedMessages } = await importHarText(fixture('chrome-text.har'));
     expect(sessions).toHaveLength(1); // the document entry has no WebSocket messages
     expect(skippedMessages).toBe(1); // the message without opcode, as Chromium's importer does
     const s = sessions[0]!;
@@ -51,8 +51,8 @@ describe('HAR import (Chrome format, _webSocketMessages)', () => {
     ]);
   });
 
-  it('imports the binary fixture byte for byte (opcode 2 = base64)', () => {
-    const s = importHar(fixture('chrome-binary.har')).sessions[0]!;
+  it('imports the binary fixture byte for byte (opcode 2 = base64)', async () => {
+    const s = (await importHarText(fixture('chrome-binary.har'))).sessions[0]!;
     expect(s.header.url).toBe('ws://127.0.0.1:9001/bin');
     expect(s.header.headers).toEqual({ 'X-Trace': 'abc-123' });
     expect(s.entries.map((e) => [e.t, e.dir, e.kind, [...e.data]])).toEqual([
@@ -64,17 +64,19 @@ describe('HAR import (Chrome format, _webSocketMessages)', () => {
     ]);
   });
 
-  it('export → import round-trips both fixtures exactly', () => {
+  it('export → import round-trips both fixtures exactly', async () => {
     for (const name of ['chrome-text.har', 'chrome-binary.har']) {
-      const original = importHar(fixture(name)).sessions[0]!;
-      const again = importHar(JSON.stringify(exportHar(original))).sessions[0]!;
+      const original = (await importHarText(fixture(name))).sessions[0]!;
+      const again = (await importHarText(JSON.stringify(await exportHarDocument(original)))).sessions[0]!;
       expect(again.header).toEqual(original.header);
       expect(again.entries).toEqual(original.entries);
     }
   });
 
-  it('exports in the shape browsers write: 101 entry, _resourceType websocket, send/receive, seconds', () => {
-    const har = exportHar(importHar(fixture('chrome-binary.har')).sessions[0]!) as {
+  it('exports in the shape browsers write: 101 entry, _resourceType websocket, send/receive, seconds', async () => {
+    const har = (await exportHarDocument(
+      (await importHarText(fixture('chrome-binary.har'))).sessions[0]!,
+    )) as {
       log: { version: string; entries: Record<string, unknown>[] };
     };
     expect(har.log.version).toBe('1.2');
@@ -92,7 +94,7 @@ describe('HAR import (Chrome format, _webSocketMessages)', () => {
     ]);
   });
 
-  it('exports a server recording as one HAR entry per client, from the client side', () => {
+  it('exports a server recording as one HAR entry per client, from the client side', async () => {
     const session: Session = {
       header: makeHeader({ role: 'server', url: 'ws://127.0.0.1:8080/', startedAt: 1764000000000 }),
       entries: [
@@ -101,7 +103,9 @@ describe('HAR import (Chrome format, _webSocketMessages)', () => {
         { seq: 3, t: 7, dir: 'in', kind: 'binary', data: new Uint8Array([9]), clientId: '2' },
       ],
     };
-    const har = exportHar(session) as { log: { entries: { _webSocketMessages: unknown[] }[] } };
+    const har = (await exportHarDocument(session)) as {
+      log: { entries: { _webSocketMessages: unknown[] }[] };
+    };
     expect(har.log.entries.map((e) => e._webSocketMessages)).toEqual([
       [
         { type: 'send', time: 1764000000.005, opcode: 1, data: 'from 1' },
@@ -111,9 +115,9 @@ describe('HAR import (Chrome format, _webSocketMessages)', () => {
     ]);
   });
 
-  it('a file that is not HAR is a clear FILE error', () => {
-    expect(() => importHar('{"log":{}}', 'x.har')).toThrow(/x.har has no log.entries list/);
-    expect(() => importHar('nope', 'x.har')).toThrow(/x.har is not valid JSON/);
+  it('a file that is not HAR is a clear FILE error', async () => {
+    await expect(importHarText('{"log":{}}', 'x.har')).rejects.toThrow(/x.har has no log.entries list/);
+    await expect(importHarText('nope', 'x.har')).rejects.toThrow(/x.har is not valid JSON/);
   });
 });
 

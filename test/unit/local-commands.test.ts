@@ -67,6 +67,14 @@ describe('local commands', () => {
     expect(readFileSync(imported.sessions[0]!.path, 'utf8')).toContain('"text":"hi"');
   });
 
+  it('file.import of a HAR without WebSocket entries is HAR_NO_WEBSOCKET, like session.import', async () => {
+    const file = join(dir, 'empty.har');
+    writeFileSync(file, '{"log":{"version":"1.2","entries":[]}}');
+    const err = await engine.call('file.import', { file, outDir: join(dir, 'in') }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ErrorCodes.HAR_NO_WEBSOCKET });
+    expect((err as Error).message).toContain(`${file} has no WebSocket entries`);
+  });
+
   it('file errors carry DUPLEX_ERR_FILE and the path; a torn last line is a warning', async () => {
     const missing = join(dir, 'missing.jsonl');
     const err = await engine
@@ -82,11 +90,16 @@ describe('local commands', () => {
     expect(warnings[0]!.line).toBe(3);
   });
 
-  it('file.replay checks a --url before anything is sent', async () => {
+  it('file.replay checks a --url before anything is sent, and before the file is opened', async () => {
     const file = join(dir, 'one.jsonl');
     writeFileSync(file, session + '\n');
     const err = await engine.call('file.replay', { file, url: 'not a url' }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCodes.SYNTAX });
     expect(engine.connections.size).toBe(0);
+    const missing = join(dir, 'missing.jsonl');
+    for (const url of ['ftp://example.com/', 'ws://example.com/#frag']) {
+      const early = await engine.call('file.replay', { file: missing, url }).catch((e: unknown) => e);
+      expect(early).toMatchObject({ code: ErrorCodes.SYNTAX, message: expect.stringContaining(url) });
+    }
   });
 });

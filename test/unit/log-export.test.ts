@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine, type EngineEvent } from '../../app/engine.js';
 import { ErrorCodes } from '../../app/errors.js';
-import { readSessionFile } from '../../app/sessions/session-reader.js';
+import { readSessionFile } from '../support/read-session.js';
 import { until } from '../support/until.js';
 
 const engines: Engine[] = [];

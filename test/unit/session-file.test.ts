@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MessageLog } from '../../app/log/message-log.js';
 import { DuplexError } from '../../app/errors.js';
 import { SessionWriter, FLUSH_MS } from '../../app/sessions/session-writer.js';
-import { readSessionFile, readSessionHeader, parseSession } from '../../app/sessions/session-reader.js';
+import { readSessionHeader } from '../../app/sessions/session-reader.js';
+import { readSessionFile } from '../support/read-session.js';
 import { SESSION_VERSION } from '../../app/sessions/session-format.js';
 import { utf8Decode, utf8Encode } from '../../app/payload/codecs.js';
 
@@ -201,8 +202,11 @@ describe('session writer and reader', () => {
     await expectFileError(readSessionFile(empty), /line 1/, /empty/);
 
     await expectFileError(readSessionFile(join(dir, 'missing.jsonl')), /does not exist/);
-    expect(() => parseSession('{not json}\n', 'x.jsonl')).toThrow(
-      /x.jsonl, line 1: the header is not valid JSON/,
+    const badHeader = join(dir, 'bad-header.jsonl');
+    writeFileSync(badHeader, '{not json}\n');
+    await expectFileError(
+      readSessionFile(badHeader),
+      /bad-header\.jsonl, line 1: the header is not valid JSON/,
     );
   });
 });

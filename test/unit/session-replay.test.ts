@@ -11,6 +11,7 @@ import { makeHeader, type Session, type SessionEntry } from '../../app/sessions/
 import { replaySession, formatReplayReport } from '../../app/sessions/replay.js';
 import { compareMessages, parseJsonPath } from '../../app/sessions/session-compare.js';
 import { serveRecording } from '../../app/sessions/mock-replay.js';
+import { planServerReplay } from '../../app/sessions/session-script.js';
 import { until as waitUntil } from '../support/until.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -172,17 +173,16 @@ describe('client replay', () => {
 });
 
 describe('mock replay (serve a recording)', () => {
-  const recorded = (url: string): Session =>
-    clientSession(url, [
-      { seq: 1, t: 0, dir: 'none', kind: 'open', data: new Uint8Array(0) },
-      text(2, 1, 'in', 'welcome'),
-      text(3, 10, 'out', 'q1'),
-      text(4, 12, 'in', 'a1'),
-      { seq: 5, t: 13, dir: 'in', kind: 'binary', data: new Uint8Array([1, 2]) },
-      text(6, 30, 'out', 'q2'),
-      text(7, 31, 'in', 'a2'),
-      { seq: 8, t: 40, dir: 'in', kind: 'close', data: utf8Encode('done'), code: 4001, reason: 'done' },
-    ]);
+  const recorded: Session = clientSession('ws://unused/', [
+    { seq: 1, t: 0, dir: 'none', kind: 'open', data: new Uint8Array(0) },
+    text(2, 1, 'in', 'welcome'),
+    text(3, 10, 'out', 'q1'),
+    text(4, 12, 'in', 'a1'),
+    { seq: 5, t: 13, dir: 'in', kind: 'binary', data: new Uint8Array([1, 2]) },
+    text(6, 30, 'out', 'q2'),
+    text(7, 31, 'in', 'a2'),
+    { seq: 8, t: 40, dir: 'in', kind: 'close', data: utf8Encode('done'), code: 4001, reason: 'done' },
+  ]);
 
   async function client(url: string) {
     const ws = new WebSocket(url);
@@ -195,7 +195,7 @@ describe('mock replay (serve a recording)', () => {
 
   it('conversation mode waits for each client message before the replies that followed it', async () => {
     const s = await server();
-    serveRecording(s, recorded('ws://unused/'), { conversation: true });
+    serveRecording(s, await planServerReplay(recorded.entries, 'client'), { conversation: true });
     const c = await client(s.url);
     await until(() => c.got.length === 1);
     await new Promise((r) => setTimeout(r, 50));
@@ -208,9 +208,50 @@ describe('mock replay (serve a recording)', () => {
     expect(c.got).toEqual(['welcome', 'a1', 'bin:1,2', 'a2']);
   });
 
+  it('plans only the chosen conversation of a server recording, as it streams', async () => {
+    const header = makeHeader({ role: 'server', url: 'ws://localhost:1/' });
+    const entries: SessionEntry[] = [
+      { seq: 1, t: 5, dir: 'none', kind: 'open', data: new Uint8Array(0), clientId: 'c1' },
+      { seq: 2, t: 6, dir: 'none', kind: 'open', data: new Uint8Array(0), clientId: 'c2' },
+      { ...text(3, 7, 'in', 'hi from c2'), clientId: 'c2' },
+      { ...text(4, 8, 'out', 'to c2'), clientId: 'c2' },
+      { ...text(5, 9, 'in', 'hi from c1'), clientId: 'c1' },
+      { ...text(6, 10, 'out', 'to c1'), clientId: 'c1' },
+      { seq: 7, t: 20, dir: 'out', kind: 'close', data: new Uint8Array(0), clientId: 'c1', code: 4002 },
+    ];
+    async function* stream() {
+      yield* entries;
+    }
+    const first = await planServerReplay(stream(), header.role);
+    expect(first.sends.map((s) => [s.t, s.after, utf8Decode(s.entry.data)])).toEqual([[2, 1, 'to c2']]);
+    expect(first).toMatchObject({ clientMessages: 1 });
+    expect(first.serverClose).toBeUndefined();
+    const c1 = await planServerReplay(stream(), header.role, 'c1');
+    expect(c1.sends.map((s) => [s.t, s.after, utf8Decode(s.entry.data)])).toEqual([[5, 1, 'to c1']]);
+    expect(c1.serverClose).toEqual({ t: 15, code: 4002, reason: '' });
+    await expect(planServerReplay(stream(), header.role, 'c9')).rejects.toThrow(
+      /no client "c9"; its clients are c1, c2/,
+    );
+  });
+
+  it('does not plan a recorded close whose code a server may not send', async () => {
+    for (const code of [1004, 1005, 1006, 1015, 999, 5000]) {
+      const script = await planServerReplay(
+        [text(1, 0, 'in', 'x'), { seq: 2, t: 1, dir: 'in', kind: 'close', data: new Uint8Array(0), code }],
+        'client',
+      );
+      expect(script.serverClose, String(code)).toBeUndefined();
+    }
+    const ok = await planServerReplay(
+      [{ seq: 1, t: 1, dir: 'in', kind: 'close', data: new Uint8Array(0), code: 1011 }],
+      'client',
+    );
+    expect(ok.serverClose).toEqual({ t: 1, code: 1011, reason: '' });
+  });
+
   it('timed mode sends the recorded server messages to every client that connects', async () => {
     const s = await server();
-    serveRecording(s, recorded('ws://unused/'), { speed: 1 });
+    serveRecording(s, await planServerReplay(recorded.entries, 'client'), { speed: 1 });
     const [a, b] = await Promise.all([client(s.url), client(s.url)]);
     expect(await a.closed).toBe(4001);
     expect(await b.closed).toBe(4001);

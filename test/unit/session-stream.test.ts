@@ -14,7 +14,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../app/engine.js';
 import { MessageLog } from '../../app/log/message-log.js';
 import { readLines } from '../../app/sessions/session-lines.js';
-import { openSessionSource, readSessionFile } from '../../app/sessions/session-reader.js';
+import { openSessionSource } from '../../app/sessions/session-reader.js';
+import { readSessionFile } from '../support/read-session.js';
 import { INDEX_EVERY, SessionIndex } from '../../app/sessions/session-index.js';
 import {
   entryToLine,
@@ -23,7 +24,7 @@ import {
   type SessionEntry,
 } from '../../app/sessions/session-format.js';
 import { SessionWriter } from '../../app/sessions/session-writer.js';
-import { exportHar, exportHarChunks, importHar } from '../../app/sessions/har.js';
+import { exportHarDocument, importHarText } from '../support/har.js';
 import { exportHarFile, importHarToFolder } from '../../app/sessions/session-store.js';
 import { utf8Decode, utf8Encode } from '../../app/payload/codecs.js';
 import { MockServer } from '../../app/server/mock-server.js';
@@ -223,20 +224,24 @@ describe('streamed HAR export and import', () => {
     ],
   };
 
-  it('the streamed export is the same document as the in-memory one, and imports back exactly', async () => {
-    async function* entries(): AsyncGenerator<SessionEntry> {
-      yield* session.entries;
-    }
-    const parts: string[] = [];
-    for await (const chunk of exportHarChunks(session.header, entries)) parts.push(chunk);
-    const streamed = JSON.parse(parts.join('')) as unknown;
-    expect(streamed).toEqual(exportHar(session));
-    const back = importHar(parts.join('')).sessions;
-    expect(back.map((s) => s.entries.map((e) => [e.kind, [...e.data], e.note]))).toEqual(
-      importHar(JSON.stringify(exportHar(session))).sessions.map((s) =>
-        s.entries.map((e) => [e.kind, [...e.data], e.note]),
-      ),
+  it('the streamed export imports back exactly, one session per client', async () => {
+    const back = (await importHarText(JSON.stringify(await exportHarDocument(session)))).sessions;
+    const rows = (es: SessionEntry[]) => es.map((e) => [e.kind, [...e.data], e.note]);
+    expect(back.map((s) => rows(s.entries))).toEqual(
+      ['1', '2'].map((c) => rows(session.entries.filter((e) => e.clientId === c && e.kind !== 'open'))),
     );
+  });
+
+  it('imports the text the UI sends the same way as a file, without collecting it', async () => {
+    const dir = tempDir();
+    const text = JSON.stringify(await exportHarDocument(session));
+    const r = await importHarToFolder({ text, where: 'sent.har' }, dir);
+    expect(r.sessions.map((s) => s.entries)).toEqual([2, 2]);
+    expect(readdirSync(dir).sort()).toEqual(r.sessions.map((s) => s.name).sort());
+    await expect(importHarToFolder({ text: text.slice(0, -40), where: 'sent.har' }, dir)).rejects.toThrow(
+      /sent.har is not valid JSON/,
+    );
+    expect(readdirSync(dir)).toHaveLength(2); // nothing of the broken one is left
   });
 
   it('exports a session file to HAR and imports that HAR file into a folder, streaming both ways', async () => {
@@ -246,7 +251,7 @@ describe('streamed HAR export and import', () => {
     const har = join(dir, 'out.har');
     expect(await exportHarFile(path, har)).toEqual([]);
     const out = join(dir, 'imported');
-    const r = await importHarToFolder(har, out);
+    const r = await importHarToFolder({ path: har }, out);
     expect(r.skippedMessages).toBe(0);
     expect(r.sessions).toHaveLength(1);
     expect(r.sessions[0]!.entries).toBe(2500);
@@ -261,9 +266,11 @@ describe('streamed HAR export and import', () => {
   it('a HAR that breaks off leaves no session file behind', async () => {
     const dir = tempDir();
     const har = join(dir, 'cut.har');
-    const doc = JSON.stringify(exportHar(session));
+    const doc = JSON.stringify(await exportHarDocument(session));
     writeFileSync(har, doc.slice(0, doc.length - 40));
-    await expect(importHarToFolder(har, join(dir, 'out'))).rejects.toThrow(/cut.har is not valid JSON/);
+    await expect(importHarToFolder({ path: har }, join(dir, 'out'))).rejects.toThrow(
+      /cut.har is not valid JSON/,
+    );
     expect(fs.existsSync(join(dir, 'out')) ? readdirSync(join(dir, 'out')) : []).toEqual([]);
   });
 });

@@ -5,10 +5,13 @@ import { describe, expect, it } from 'vitest';
 import {
   MOCK_PATH_PATTERN,
   SESSION_EXT,
+  directions,
   logKinds,
   mockNameOf,
   mockPathOf,
+  harNameOf,
   withSessionExt,
+  withoutSessionExt,
 } from '../../app/vocabulary.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -50,9 +53,12 @@ describe('vocabulary', () => {
     expect(() => mockPathOf('../x')).toThrow(TypeError);
   });
 
-  it('adds the session extension once', () => {
+  it('adds the session extension once, and names the HAR of a session', () => {
     expect(withSessionExt('a')).toBe(`a${SESSION_EXT}`);
     expect(withSessionExt(`a${SESSION_EXT}`)).toBe(`a${SESSION_EXT}`);
+    expect(withoutSessionExt(`a${SESSION_EXT}`)).toBe('a');
+    expect(harNameOf(`chat${SESSION_EXT}`)).toBe('chat.har');
+    expect(harNameOf('chat')).toBe('chat.har');
   });
 
   it('is imported rather than copied: no layer spells out these names itself', () => {
@@ -62,6 +68,14 @@ describe('vocabulary', () => {
       if (path === join('app', 'vocabulary.ts') || path === join('app', 'websocket-rules.ts')) continue;
       if (text.includes(`'${SESSION_EXT}'`) || text.includes(`${SESSION_EXT}\``))
         copies.push(`${path}: ${SESSION_EXT}`);
+      if (text.includes('\\.jsonl')) copies.push(`${path}: a regex of ${SESSION_EXT}`);
+      if (/endsWith\(SESSION_EXT\)\s*\?|-SESSION_EXT\.length/.test(text))
+        copies.push(`${path}: withSessionExt or withoutSessionExt rewritten`);
+      if (/\+ '\.har'|\.har`/.test(text)) copies.push(`${path}: harNameOf rewritten`);
+      if (text.includes(logKinds.join('|'))) copies.push(`${path}: the log kinds in a regex`);
+      if (text.includes(directions.join('|'))) copies.push(`${path}: the directions in a regex`);
+      if (/function isTextKind|kind === 'text' \|\| kind === 'open'/.test(text))
+        copies.push(`${path}: isTextKind rewritten`);
       if (text.includes(kindsList)) copies.push(`${path}: the list of log kinds`);
       if (/'CONNECTING',\s*'OPEN',\s*'CLOSING',\s*'CLOSED'/.test(text))
         copies.push(`${path}: ready-state names`);

@@ -7,6 +7,7 @@
  */
 import { DEFAULT_REPLAY_TIMEOUT_MS, type WorkbenchApi } from '../../../app/api.js';
 import type { ConnectionInfo, ReplayAction, ReplayReport } from '../../../app/contract.js';
+import { withoutSessionExt } from '../../../app/vocabulary.js';
 import { LogModel } from './log-model.svelte.js';
 
 export interface ReplaySettings {
@@ -76,7 +77,7 @@ export class ReplayTab {
     return this.#session;
   }
   get title(): string {
-    return `Replay · ${this.#session.replace(/\.jsonl$/, '')}`;
+    return `Replay · ${withoutSessionExt(this.#session)}`;
   }
   /** The form; components bind to its fields. */
   get settings(): ReplaySettings {

@@ -9,6 +9,7 @@
 import type { WorkbenchApi } from '../../../app/api.js';
 import type { LogFilter, LogMatches, Result, SessionView } from '../../../app/contract.js';
 import { ErrorCodes } from '../../../app/errors.js';
+import { withoutSessionExt } from '../../../app/vocabulary.js';
 import { LogModel } from './log-model.svelte.js';
 
 let nextSessionTab = 1;
@@ -41,7 +42,7 @@ export class SessionTab {
     return this.#name;
   }
   get title(): string {
-    return this.#view?.header.name ?? this.#name.replace(/\.jsonl$/, '');
+    return this.#view?.header.name ?? withoutSessionExt(this.#name);
   }
   get view(): SessionView | undefined {
     return this.#view;
