@@ -24,7 +24,8 @@ import {
 } from './contract.js';
 import { DuplexError, ErrorCodes, toErrorInfo, type ErrorCode } from './errors.js';
 import { ClientConnection } from './connections/client-connection.js';
-import { MockServer } from './server/mock-server.js';
+import { MockServer, type MockServerSetup } from './server/mock-server.js';
+import { EngineMocks } from './server/engine-mocks.js';
 import { MessageLog, toEntryView } from './log/message-log.js';
 import { ReadyState } from './websocket-rules.js';
 import { Workspace } from './workspace/workspace.js';
@@ -186,8 +187,8 @@ export class Engine {
     return conn;
   }
 
-  async startServer(options: CommandInput<'server.start'>): Promise<MockServer> {
-    const server = new MockServer(`server-${this.#nextId++}`, options);
+  async startServer(options: CommandInput<'server.start'>, setup: MockServerSetup = {}): Promise<MockServer> {
+    const server = new MockServer(`server-${this.#nextId++}`, options, setup);
     await server.start(); // rejects with PORT_IN_USE etc. before being registered
     this.servers.set(server.id, server);
     this.#watchLog(server.id, server.log);
@@ -197,6 +198,15 @@ export class Engine {
     server.on('stopped', () => this.#queueState('server.state', server.id, server.info()));
     this.#queueState('server.state', server.id, server.info());
     return server;
+  }
+
+  /** Queues the hit counts of a mock server; computed once per batch, however often rules fire. */
+  publishHits(server: MockServer): void {
+    this.#pendingState.set(`server.hits:${server.id}`, () => ({
+      name: 'server.hits',
+      payload: this.mocks.hits(server.id),
+    }));
+    this.#schedule();
   }
 
   /** Queues a state-like event; a later one with the same key replaces it within a batch (sessions use it). */
@@ -218,9 +228,13 @@ export class Engine {
   /** Recording, session files, HAR import/export and replay (app/sessions/). */
   readonly sessions = new EngineSessions(this);
 
+  /** Mock files, the rules behaviour, hit counts and certificates (app/server/). */
+  readonly mocks = new EngineMocks(this);
+
   readonly #handlers: { [K in AnyCommandName]: Handler<K> } = {
     ...this.sessions.handlers,
     ...localHandlers(this),
+    ...this.mocks.handlers,
     'connection.open': ({ savedConnectionId, ...options }) => {
       const conn = this.openConnection(options);
       if (savedConnectionId !== undefined) this.#savedConnectionOf.set(conn.id, savedConnectionId);
@@ -407,6 +421,9 @@ const workspaceChanges: Partial<Record<AnyCommandName, WorkspacePart>> = {
   'session.rename': 'sessions',
   'session.delete': 'sessions',
   'session.import': 'sessions',
+  'mock.save': 'mocks',
+  'mock.delete': 'mocks',
+  'mock.fromSession': 'mocks',
 };
 
 /** A log the engine publishes: the last seq sent in a batch. */

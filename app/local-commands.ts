@@ -51,6 +51,16 @@ export function localHandlers(engine: Engine): { [K in LocalCommandName]: Handle
       return { sessions: written, skippedMessages };
     },
 
+    'file.serveMock': async ({ file, port, host }) => {
+      const server = await engine.mocks.start(file, {
+        ...(port !== undefined ? { port } : {}),
+        ...(host !== undefined ? { host } : {}),
+      });
+      return { server: server.info() };
+    },
+
+    'file.importMockoon': ({ file, outDir }) => engine.mocks.importMockoonFile(file, outDir),
+
     'file.export': async ({ file, out }) => {
       const session = await readSessionFile(file);
       const path = resolve(out);

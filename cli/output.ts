@@ -45,7 +45,14 @@ export class Output {
 
   /** An error: its message on stderr, and with --json also an error event on stdout. */
   error(info: ErrorInfo, prefix = 'duplex'): void {
-    if (this.json) this.event({ event: 'error', code: info.code, message: info.message });
+    if (this.json) {
+      this.event({
+        event: 'error',
+        code: info.code,
+        message: info.message,
+        ...(info.details === undefined ? {} : { details: info.details }),
+      });
+    }
     this.flush();
     printError(prefix, info.message);
   }

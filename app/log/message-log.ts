@@ -120,6 +120,8 @@ export interface LogEntry {
   readonly reason: string | undefined;
   /** Human-readable note for open/close/error/info entries. */
   readonly note: string | undefined;
+  /** The mock rule that answered this message, or that sent it (e.g. `rules[2]` or its name). */
+  readonly rule: string | undefined;
   /**
    * The payload bytes: a view into the log's storage (do not modify it), valid
    * while the entry is held; slice() it to keep it longer.
@@ -132,6 +134,7 @@ export interface AppendExtra {
   code?: number;
   reason?: string;
   note?: string;
+  rule?: string;
 }
 
 export interface MessageLogOptions {
@@ -139,11 +142,12 @@ export interface MessageLogOptions {
   budgetBytes?: number;
 }
 
-/** code / reason / note of an entry, kept only for the few entries that have them. */
+/** code / reason / note / rule of an entry, kept only for the entries that have them. */
 interface EntryDetails {
   code: number | undefined;
   reason: string | undefined;
   note: string | undefined;
+  rule: string | undefined;
 }
 
 interface MessageLogEvents {
@@ -424,8 +428,18 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     let clientNo = 0;
     if (extra !== undefined) {
       if (extra.clientId !== undefined) clientNo = this.#clientNumber(extra.clientId);
-      if (extra.code !== undefined || extra.reason !== undefined || extra.note !== undefined) {
-        this.#details.set(seq, { code: extra.code, reason: extra.reason, note: extra.note });
+      if (
+        extra.code !== undefined ||
+        extra.reason !== undefined ||
+        extra.note !== undefined ||
+        extra.rule !== undefined
+      ) {
+        this.#details.set(seq, {
+          code: extra.code,
+          reason: extra.reason,
+          note: extra.note,
+          rule: extra.rule,
+        });
         meta |= HAS_DETAILS;
       }
     }
@@ -620,6 +634,7 @@ class StoredEntry implements LogEntry {
   readonly code: number | undefined;
   readonly reason: string | undefined;
   readonly note: string | undefined;
+  readonly rule: string | undefined;
   readonly #memory: Uint8Array | undefined;
   readonly #offset: number;
 
@@ -643,6 +658,7 @@ class StoredEntry implements LogEntry {
     this.code = details?.code;
     this.reason = details?.reason;
     this.note = details?.note;
+    this.rule = details?.rule;
     this.#memory = memory;
     this.#offset = offset;
   }
@@ -671,6 +687,7 @@ export function toEntryView(entry: LogEntry, previewBytes = PREVIEW_BYTES): LogE
   if (entry.code !== undefined) view.code = entry.code;
   if (entry.reason !== undefined) view.reason = entry.reason;
   if (entry.note !== undefined) view.note = entry.note;
+  if (entry.rule !== undefined) view.rule = entry.rule;
   if (entry.size > 0) {
     const head = entry.payload.subarray(0, previewBytes);
     view.preview = isTextKind(entry.kind) ? utf8Decode(head) : bytesToHex(head.subarray(0, 64), ' ');

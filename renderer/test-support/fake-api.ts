@@ -4,7 +4,7 @@
  * code checks, log paging, payload ranges) but opens no sockets: a
  * connection echoes what it is sent, a server has no real clients.
  */
-import type { WorkbenchApi } from '../../app/api.js';
+import { eventNames, type WorkbenchApi } from '../../app/api.js';
 import type {
   ConnectOptions,
   ConnectionInfo,
@@ -336,6 +336,7 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
           path,
           protocols: input.protocols ?? [],
           echo: input.echo ?? true,
+          behaviours: [input.echo === false ? 'manual' : 'echo'],
           running: true,
           clientCount: 0,
         };
@@ -524,17 +525,7 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
   };
 
   const on: Record<string, (l: (p: unknown) => void) => () => void> = {};
-  for (const name of [
-    'connection.state',
-    'connection.removed',
-    'server.state',
-    'server.clients',
-    'log.appended',
-    'log.cleared',
-    'session.replayProgress',
-    'workspace.changed',
-    'ui.menu',
-  ]) {
+  for (const name of eventNames) {
     on[name] = (l) => {
       let set = listeners.get(name);
       if (!set) listeners.set(name, (set = new Set()));
