@@ -19,6 +19,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type ServerOptions as WsServerOptions } from 'ws';
 import type { Payload, ServerClientInfo, ServerInfo, ServerOptions } from '../contract.js';
 import { DuplexError, ErrorCodes } from '../errors.js';
+import { MAX_FRAME_BYTES } from '../connections/socket-reader.js';
 import { listenerFlags } from '../log/listener-flags.js';
 import { MessageLog, type AppendExtra, type LogEntry } from '../log/message-log.js';
 import { utf8Encode } from '../payload/codecs.js';
@@ -48,7 +49,7 @@ export interface MockClient {
  */
 export const MOCK_SERVER_WS_OPTIONS = {
   noServer: true,
-  maxPayload: 100 * 1024 * 1024,
+  maxPayload: MAX_FRAME_BYTES,
   skipUTF8Validation: false,
   autoPong: false,
   clientTracking: false,
