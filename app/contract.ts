@@ -593,7 +593,12 @@ export const commands = {
   },
   /** Starts a mock server that serves a session of the workspace back (each client gets its server messages). */
   'mock.serveSession': {
-    input: serverOptionsSchema.extend({ name: sessionName, conversation: z.boolean().optional() }),
+    input: serverOptionsSchema.extend({
+      name: sessionName,
+      conversation: z.boolean().optional(),
+      /** Timed mode: 1 = recorded pace, 0 = all at once. */
+      speed: z.number().min(0).max(1000).optional(),
+    }),
     output: {} as ServerInfo,
   },
   /** Turns a session into an editable mock: each client message a rule answering what followed it. */

@@ -151,10 +151,15 @@ export class EngineMocks {
       return tryMessage(mock, input);
     },
     'mock.serveSession': async (input: CommandInput<'mock.serveSession'>): Promise<ServerInfo> => {
-      const { name, conversation, ...options } = input;
+      const { name, conversation, speed, ...options } = input;
       const session = await readSessionFile(this.#engine.sessions.store().pathOf(name));
       const server = await this.#engine.startServer(options, {
-        behaviours: [recordingBehaviour(session, { conversation: conversation ?? false })],
+        behaviours: [
+          recordingBehaviour(session, {
+            conversation: conversation ?? false,
+            ...(speed === undefined ? {} : { speed }),
+          }),
+        ],
       });
       return server.info();
     },
