@@ -4,25 +4,20 @@
  * template helper, handshake rule and stream of docs/mock-format.md, and the
  * rule each answer is logged with.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../app/engine.js';
 import type { ServerInfo } from '../../app/contract.js';
+import { missingPythonPeer, runMockClient, type PeerOp } from './peers/mock-client.js';
 
-const PYTHON = '/usr/bin/python3';
-const PEER = fileURLToPath(new URL('./peers/mock_client.py', import.meta.url));
-const probe = spawnSync(PYTHON, ['-c', 'import websockets'], { encoding: 'utf8' });
-const missing = probe.status === 0 ? undefined : `python3-websockets is not installed for ${PYTHON}`;
+const missing = missingPythonPeer();
 if (missing) console.warn(`Skipping python mock interop: ${missing}`);
-
-type Op = Record<string, unknown>;
-type Result = Record<string, unknown>;
+const peer = runMockClient;
+type Op = PeerOp;
 
 const MOCK = `
 port: 0
@@ -480,18 +475,4 @@ function inRules(engine: Engine, serverId: string, count: number): (string | und
     .read(1, 100_000, { dir: 'in' })
     .filter((e) => e.kind === 'text' || e.kind === 'binary');
   return received.slice(-count).map((e) => e.rule);
-}
-
-function peer(script: Op[]): Promise<Result[]> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(PYTHON, [PEER, JSON.stringify(script)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    proc.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`mock_client.py exited with ${code}: ${err}`));
-      resolve((JSON.parse(out) as { results: Result[] }).results);
-    });
-  });
 }
