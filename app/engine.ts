@@ -202,12 +202,19 @@ export class Engine {
 
   /** Queues the hit counts of a mock server; computed once per batch, however often rules fire. */
   publishHits(server: MockServer): void {
-    this.#pendingState.set(`server.hits:${server.id}`, () => ({
-      name: 'server.hits',
-      payload: this.mocks.hits(server.id),
-    }));
+    let made = this.#hitEvents.get(server);
+    if (!made) {
+      const key = `server.hits:${server.id}`;
+      const event = (): EngineEvent => ({ name: 'server.hits', payload: this.mocks.hits(server.id) });
+      made = { key, event };
+      this.#hitEvents.set(server, made);
+    }
+    this.#pendingState.set(made.key, made.event);
     this.#schedule();
   }
+
+  /** The per-server key and event maker of publishHits, made once: a rule fires per message. */
+  readonly #hitEvents = new WeakMap<MockServer, { key: string; event: () => EngineEvent }>();
 
   /** Queues a state-like event; a later one with the same key replaces it within a batch (sessions use it). */
   publish<E extends EventName>(name: E, key: string, payload: EventPayloads[E]): void {

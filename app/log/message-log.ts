@@ -142,12 +142,11 @@ export interface MessageLogOptions {
   budgetBytes?: number;
 }
 
-/** code / reason / note / rule of an entry, kept only for the entries that have them. */
+/** code / reason / note of an entry, kept only for the few entries that have them. */
 interface EntryDetails {
   code: number | undefined;
   reason: string | undefined;
   note: string | undefined;
-  rule: string | undefined;
 }
 
 interface MessageLogEvents {
@@ -181,6 +180,8 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
   #chunkNo = new Int32Array(INITIAL_SLOTS);
   /** Index + 1 in #clientIds, 0 for none. */
   #client = new Uint32Array(INITIAL_SLOTS);
+  /** Index + 1 in #ruleNames (the mock rule that answered or sent), 0 for none; most frames of a mock have one. */
+  #rule = new Uint32Array(INITIAL_SLOTS);
   /** direction << 4 | kind, plus HAS_DETAILS. */
   #meta = new Uint8Array(INITIAL_SLOTS);
   /**
@@ -218,6 +219,8 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
   #details = new Map<number, EntryDetails>();
   #clientIds: string[] = [];
   #clientIndex = new Map<string, number>();
+  #ruleNames: string[] = [];
+  #ruleIndex = new Map<string, number>();
   #lastClient: string | undefined;
   #lastClientNo = 0;
   readonly #listened = listenerFlags(this, ['entry', 'appended']);
@@ -364,6 +367,7 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     this.#offset = new Uint32Array(INITIAL_SLOTS);
     this.#chunkNo = new Int32Array(INITIAL_SLOTS);
     this.#client = new Uint32Array(INITIAL_SLOTS);
+    this.#rule = new Uint32Array(INITIAL_SLOTS);
     this.#meta = new Uint8Array(INITIAL_SLOTS);
     this.#chunkBase += this.#chunks.length;
     this.#chunks = [];
@@ -426,20 +430,12 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     if (chunkNo !== NO_CHUNK) this.#chunkLastSeq[chunkNo - this.#chunkBase] = seq;
     let meta = (directionCode(dir) << 4) | kindCode(kind);
     let clientNo = 0;
+    let ruleNo = 0;
     if (extra !== undefined) {
       if (extra.clientId !== undefined) clientNo = this.#clientNumber(extra.clientId);
-      if (
-        extra.code !== undefined ||
-        extra.reason !== undefined ||
-        extra.note !== undefined ||
-        extra.rule !== undefined
-      ) {
-        this.#details.set(seq, {
-          code: extra.code,
-          reason: extra.reason,
-          note: extra.note,
-          rule: extra.rule,
-        });
+      if (extra.rule !== undefined) ruleNo = this.#ruleNumber(extra.rule);
+      if (extra.code !== undefined || extra.reason !== undefined || extra.note !== undefined) {
+        this.#details.set(seq, { code: extra.code, reason: extra.reason, note: extra.note });
         meta |= HAS_DETAILS;
       }
     }
@@ -449,6 +445,7 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     this.#offset[slot] = offset;
     this.#chunkNo[slot] = chunkNo;
     this.#client[slot] = clientNo;
+    this.#rule[slot] = ruleNo;
     this.#meta[slot] = meta;
     this.#bytes += ENTRY_OVERHEAD;
     if (this.#bytes > this.budgetBytes) this.#evict(0);
@@ -466,6 +463,7 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     const slot = seq & this.#mask;
     const meta = this.#meta[slot]!;
     const clientNo = this.#client[slot]!;
+    const ruleNo = this.#rule[slot]!;
     const chunkNo = this.#chunkNo[slot]!;
     return new StoredEntry(
       seq,
@@ -475,6 +473,7 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
       this.#size[slot]!,
       clientNo === 0 ? undefined : this.#clientIds[clientNo - 1],
       meta & HAS_DETAILS ? this.#details.get(seq) : undefined,
+      ruleNo === 0 ? undefined : this.#ruleNames[ruleNo - 1],
       chunkNo === NO_CHUNK ? undefined : this.#chunks[chunkNo - this.#chunkBase],
       this.#offset[slot]!,
     );
@@ -528,6 +527,16 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
   }
 
   /** A small number for a client id (mock servers tag every entry with one). */
+  #ruleNumber(rule: string): number {
+    let no = this.#ruleIndex.get(rule);
+    if (no === undefined) {
+      this.#ruleNames.push(rule);
+      no = this.#ruleNames.length;
+      this.#ruleIndex.set(rule, no);
+    }
+    return no;
+  }
+
   #clientNumber(clientId: string): number {
     if (clientId === this.#lastClient) return this.#lastClientNo;
     let no = this.#clientIndex.get(clientId);
@@ -563,6 +572,7 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     this.#offset = move(this.#offset, new Uint32Array(slots));
     this.#chunkNo = move(this.#chunkNo, new Int32Array(slots));
     this.#client = move(this.#client, new Uint32Array(slots));
+    this.#rule = move(this.#rule, new Uint32Array(slots));
     this.#meta = move(this.#meta, new Uint8Array(slots));
     this.#mask = slots - 1;
   }
@@ -646,6 +656,7 @@ class StoredEntry implements LogEntry {
     size: number,
     clientId: string | undefined,
     details: EntryDetails | undefined,
+    rule: string | undefined,
     memory: Uint8Array | undefined,
     offset: number,
   ) {
@@ -658,7 +669,7 @@ class StoredEntry implements LogEntry {
     this.code = details?.code;
     this.reason = details?.reason;
     this.note = details?.note;
-    this.rule = details?.rule;
+    this.rule = rule;
     this.#memory = memory;
     this.#offset = offset;
   }

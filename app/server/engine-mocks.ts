@@ -352,6 +352,15 @@ function describe(actions: CompiledAction[], ctx: TemplateContext, steps: MockTr
       case 'sendFile':
         steps.push({ action: 'sendFile', text: a.file });
         break;
+      case 'echo': {
+        const msg = ctx.msg!;
+        steps.push(
+          msg.kind === 'text'
+            ? { action: 'echo', kind: 'text', text: msg.text }
+            : { action: 'echo', kind: 'binary', hex: msg.hex },
+        );
+        break;
+      }
       case 'delay':
         steps.push({ action: 'delay', ms: a.ms });
         break;

@@ -70,6 +70,7 @@ const ACTION_VERBS = [
   'sendHex',
   'sendBase64',
   'sendFile',
+  'echo',
   'broadcast',
   'delay',
   'close',
@@ -82,7 +83,7 @@ type ActionVerb = (typeof ACTION_VERBS)[number];
 
 /** Which modifiers each verb takes; any other key next to a verb is an error. */
 const MODIFIERS: Record<string, readonly ActionVerb[]> = {
-  fragments: ['send', 'sendJson', 'sendHex', 'sendBase64', 'sendFile'],
+  fragments: ['send', 'sendJson', 'sendHex', 'sendBase64', 'sendFile', 'echo'],
   template: ['send', 'sendJson', 'sendHex', 'sendBase64', 'broadcast'],
   as: ['sendFile'],
   to: ['broadcast'],
@@ -96,6 +97,7 @@ const actionObject = z.strictObject({
   sendHex: z.string().optional(),
   sendBase64: z.string().optional(),
   sendFile: z.string().min(1).optional(),
+  echo: z.literal(true).optional(),
   broadcast: z.string().optional(),
   delay: z.int().min(0).max(3_600_000).optional(),
   close: z
@@ -383,6 +385,7 @@ export type RenderedPayload = { kind: 'text'; text: string } | { kind: 'binary';
 export type CompiledAction =
   | { type: 'send'; render: (ctx: TemplateContext) => RenderedPayload; fragments: number }
   | { type: 'sendFile'; file: string; as: 'text' | 'binary'; fragments: number }
+  | { type: 'echo'; fragments: number }
   | { type: 'broadcast'; render: (ctx: TemplateContext) => RenderedPayload; to: 'room' | 'all' | 'others' }
   | { type: 'delay'; ms: number }
   | { type: 'close'; code: number; reason: string }
@@ -507,6 +510,7 @@ export function compileMock(
       const as = (action.as as 'text' | 'binary' | undefined) ?? 'binary';
       return { type: 'sendFile', file: resolve(baseDir, action.sendFile as string), as, fragments };
     }
+    if (action.echo !== undefined) return { type: 'echo', fragments };
     if (action.delay !== undefined) return { type: 'delay', ms: action.delay as number };
     if (action.close !== undefined) {
       const close = action.close as { code: number; reason: string };

@@ -38,6 +38,8 @@ interface ClientState {
   messages: number;
   readonly timers: Set<NodeJS.Timeout>;
   closed: boolean;
+  /** This client's scope per rule name, made once (a message's hot path allocates little). */
+  readonly scopes: Map<string | undefined, Scope>;
 }
 
 /** Who a list of actions acts on: one client, or every client of a route (an `all` stream). */
@@ -172,6 +174,7 @@ export class RulesBehaviour implements ServerBehaviour {
       messages: 0,
       timers: new Set(),
       closed: false,
+      scopes: new Map(),
     };
     this.#states.set(client.info.clientId, state);
     const nth = ++this.#connections;
@@ -234,13 +237,19 @@ export class RulesBehaviour implements ServerBehaviour {
   }
 
   #clientScope(state: ClientState, rule: string | undefined): Scope {
-    return {
-      targets: () => [state],
-      sender: state,
-      timers: state.timers,
-      alive: () => !state.closed,
-      rule,
-    };
+    let scope = state.scopes.get(rule);
+    if (!scope) {
+      const targets = [state];
+      scope = {
+        targets: () => targets,
+        sender: state,
+        timers: state.timers,
+        alive: () => !state.closed,
+        rule,
+      };
+      state.scopes.set(rule, scope);
+    }
+    return scope;
   }
 
   #startClientStreams(state: ClientState): void {
@@ -303,6 +312,12 @@ export class RulesBehaviour implements ServerBehaviour {
           case 'broadcast':
             this.#broadcast(scope, action.render(ctx), action.to);
             break;
+          case 'echo': {
+            const msg = ctx.msg;
+            if (!msg) return this.#fail(scope, 'echo sends the received message back; here there is none');
+            this.#sendBytes(scope, msg.kind, msg.bytes, action.fragments);
+            break;
+          }
           case 'sendFile': {
             readFile(action.file).then(
               (bytes) => {
@@ -356,9 +371,12 @@ export class RulesBehaviour implements ServerBehaviour {
   }
 
   #send(scope: Scope, payload: RenderedPayload, fragments: number): void {
-    const server = this.#server!;
-    const kind = payload.kind;
     const bytes = payload.kind === 'text' ? utf8Encode(payload.text) : payload.bytes;
+    this.#sendBytes(scope, payload.kind, bytes, fragments);
+  }
+
+  #sendBytes(scope: Scope, kind: 'text' | 'binary', bytes: Uint8Array, fragments: number): void {
+    const server = this.#server!;
     let first: number | undefined;
     for (const t of scope.targets()) {
       if (first === undefined || fragments > 1)

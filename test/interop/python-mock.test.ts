@@ -77,6 +77,7 @@ routes:
       - { when: { text: { equals: cut } }, then: [ { terminate: true } ] }
       - { when: { text: { equals: drop } }, then: [ { drop: true } ] }
       - { when: { text: { equals: frag } }, then: [ { send: abcdefghij, fragments: 3 } ] }
+      - { when: { text: { regex: "^again" } }, then: [ { delay: 5 }, { echo: true, fragments: 2 } ] }
       - { when: { text: { equals: hang } }, then: [ { answerPings: false }, { send: hung } ] }
       - { when: { text: { equals: wake } }, then: [ { answerPings: true }, { send: awake } ] }
       - name: seq
@@ -290,6 +291,20 @@ describe.skipIf(missing)('mock files against python3-websockets clients', () => 
     expect(r[18]).toEqual({ type: 'binary', hex: '00010203' });
     expect(r[20]).toEqual({ type: 'text', text: 'file text' });
     expect(r[22]).toEqual({ closed: 4000, reason: 'bye' });
+  });
+
+  it('echo: the received message back after a delay, here in two frames', async () => {
+    const r = await peer([
+      { op: 'connect', c: 'a', url: `${base}/actions` },
+      { op: 'send', c: 'a', text: 'again and again' },
+      { op: 'recv', c: 'a' },
+      { op: 'frames', url: `${base}/actions`, text: 'again' },
+    ]);
+    expect(r[2]).toEqual({ type: 'text', text: 'again and again' });
+    expect(r[3]!['frames']).toEqual([
+      { opcode: 'TEXT', fin: false, size: 3 },
+      { opcode: 'CONT', fin: true, size: 2 },
+    ]);
   });
 
   it('terminate: the client sees 1006', async () => {
