@@ -68,22 +68,31 @@ export const mockBench: BenchSection = {
 async function echoRows(pinned: boolean): Promise<BenchRow[]> {
   const raw = await startServer('ws-echo', pinned);
   const rules = await startServer('rules-echo', pinned);
+  const templated = await startServer('rules-template', pinned);
+  const against = async (port: number, c: MessageCase) =>
+    alternate(
+      (ms) => pipelinedEcho(`ws://127.0.0.1:${raw.port}/`, c, ms),
+      (ms) => pipelinedEcho(`ws://127.0.0.1:${port}/`, c, ms),
+      settings,
+    );
   try {
     const rows: BenchRow[] = [];
     for (const c of ECHO_CASES) {
-      const result = await alternate(
-        (ms) => pipelinedEcho(`ws://127.0.0.1:${raw.port}/`, c, ms),
-        (ms) => pipelinedEcho(`ws://127.0.0.1:${rules.port}/`, c, ms),
-        settings,
-      );
+      const result = await against(rules.port, c);
       rows.push(
         rateRow(`echo ${c.label} (msg/s, window ${c.window}), mock with 20 rules, echo rule last`, result),
       );
+    }
+    for (const c of ECHO_CASES) {
+      const result = await against(templated.port, c);
+      const name = `echo ${c.label}: the same 19 rules, then the reply rendered by a template (msg.text / msg.base64)`;
+      rows.push({ ...rateRow(name, result), target: '—', ok: undefined });
     }
     return rows;
   } finally {
     raw.child.kill();
     rules.child.kill();
+    templated.child.kill();
   }
 }
 
