@@ -138,7 +138,8 @@ export async function runServe(options: ServeOptions): Promise<void> {
     session = await startServe(options);
   } catch (err) {
     const info = toErrorInfo(err);
-    out.error(info, 'duplex serve');
+    // A mock file's error names its file, line and field in details.
+    out.error(info, 'duplex serve', true);
     // Bad options (e.g. a path without a leading /) are usage errors; a taken port is a failure.
     return out.exit(exitCodeFor(info.code));
   }
