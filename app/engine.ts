@@ -196,6 +196,7 @@ export class Engine {
       this.#queueState('server.clients', server.id, { serverId: server.id, clients: server.clients() }),
     );
     server.on('stopped', () => this.#queueState('server.state', server.id, server.info()));
+    server.on('behaviour', () => this.#queueState('server.state', server.id, server.info()));
     this.#queueState('server.state', server.id, server.info());
     return server;
   }
