@@ -62,6 +62,16 @@ export const commandNames = [
   'session.replayStatus',
   'session.replayControl',
   'live.list',
+  'server.hits',
+  'server.certificate',
+  'mock.list',
+  'mock.read',
+  'mock.save',
+  'mock.delete',
+  'mock.start',
+  'mock.try',
+  'mock.serveSession',
+  'mock.fromSession',
 ] as const satisfies readonly CommandName[];
 
 export const eventNames = [
@@ -69,6 +79,8 @@ export const eventNames = [
   'connection.removed',
   'server.state',
   'server.clients',
+  'server.hits',
+  'server.mockReload',
   'log.appended',
   'log.cleared',
   'session.replayProgress',

@@ -15,7 +15,7 @@ import {
   type CloseCodeRule,
   type ReadyState,
 } from './websocket-rules.js';
-import { directions, logKinds, type Direction, type LogKind } from './vocabulary.js';
+import { directions, logKinds, mockNameOf, type Direction, type LogKind } from './vocabulary.js';
 
 // ---------------------------------------------------------------------------
 // Shared shapes
@@ -103,6 +103,13 @@ export const serverOptionsSchema = z.object({
   /** Echo every message back to its sender (default true). */
   echo: z.boolean().optional(),
   perMessageDeflate: z.boolean().optional(),
+  /** Serve wss://: with a certificate generated for this host, or the user's own PEM files. */
+  tls: z
+    .union([
+      z.strictObject({ selfSigned: z.literal(true) }),
+      z.strictObject({ certFile: z.string().min(1).max(4096), keyFile: z.string().min(1).max(4096) }),
+    ])
+    .optional(),
   logBudgetBytes: z
     .number()
     .int()
@@ -155,9 +162,52 @@ export interface ServerInfo {
   port: number;
   path: string;
   protocols: string[];
+  /** True when the chain echoes what no earlier behaviour answered. */
   echo: boolean;
+  /** The behaviours the server runs, first first: rules, recording, echo, manual. */
+  behaviours: BehaviourKind[];
   running: boolean;
   clientCount: number;
+  /** A wss:// server's certificate: its SHA-256 fingerprint (export it with server.certificate). */
+  tls?: { fingerprint: string; selfSigned: boolean };
+  /** The mock a rules server runs: its name in the workspace (when started by name) and file. */
+  mock?: { name?: string; file: string };
+}
+
+export type BehaviourKind = 'rules' | 'recording' | 'echo' | 'manual';
+
+/** How often each rule of a running mock answered, per route. */
+export interface RuleHits {
+  serverId: string;
+  routes: { path: string; rules: { rule: string; hits: number }[]; otherwise: number }[];
+}
+
+/** A mock file of the workspace (`mocks/NAME.yaml` or `.json`). */
+export interface MockSummary {
+  name: string;
+  /** Workspace-relative path, e.g. `mocks/chat.yaml`. */
+  path: string;
+  size: number;
+  modifiedAt: string;
+  /** The file's first problem, when it does not load (file, line, field in the message). */
+  error?: ErrorInfo;
+}
+
+/** What the mock would do with one message, without a socket. */
+export interface MockTryResult {
+  /** The rule that matches, `otherwise`, or none when no route serves the path. */
+  rule?: string;
+  route?: string;
+  /** The messages its actions would send (delays and closes are listed as steps). */
+  steps: {
+    action: string;
+    kind?: 'text' | 'binary';
+    text?: string;
+    hex?: string;
+    ms?: number;
+    code?: number;
+  }[];
+  error?: ErrorInfo;
 }
 
 /** A connection as the engine runs it, with the request it was opened with. */
@@ -187,6 +237,8 @@ export interface LogEntryView {
   code?: number;
   reason?: string;
   note?: string;
+  /** The mock rule that answered this message or sent it (`rules[2]`, `otherwise`, or the rule's name). */
+  rule?: string;
 }
 
 /** Entries of each kind a log holds (absent kinds: none). */
@@ -232,6 +284,16 @@ const sessionName = z
   .min(1)
   .max(255)
   .regex(/^[^/\\\0]+$/, 'a session name is a file name, without / or \\');
+
+/** A mock's name: its file name in mocks/ without .yaml / .json (vocabulary.ts mockPathOf). */
+const mockName = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine(
+    (n) => mockNameOf(`mocks/${n}.yaml`) === n,
+    'a mock name is a file name without / or \\, not starting with a dot',
+  );
 
 export interface SessionSummary {
   /** File name in the sessions folder, e.g. `echo.test-2025-11-24T16-00-00-000.jsonl`. */
@@ -472,6 +534,48 @@ export const commands = {
   /** A server may send every code valid on the wire (1000–1003, 1007–1014, 3000–4999). */
   'server.closeClient': { input: serverClose, output: {} as { closed: boolean } },
   'server.terminateClient': { input: clientRef, output: {} as { terminated: boolean } },
+  /** Live hit counts per rule of a server that runs a mock (also sent as server.hits events). */
+  'server.hits': { input: serverRef, output: {} as RuleHits },
+  /** The PEM certificate of a wss:// server, to give a client so it trusts the mock. */
+  'server.certificate': {
+    input: serverRef,
+    output: {} as { pem: string; fingerprint: string; fileName: string },
+  },
+
+  /** The mock files of the workspace's mocks/ folder. */
+  'mock.list': { input: z.object({}), output: {} as MockSummary[] },
+  'mock.read': {
+    input: z.object({ name: mockName }),
+    output: {} as { name: string; path: string; text: string },
+  },
+  /** Writes a mock file (validated first: an invalid mock is refused with file, line and field). */
+  'mock.save': {
+    input: z.object({
+      name: mockName,
+      text: z.string().max(16 * 1024 * 1024),
+      format: z.enum(['yaml', 'json']).optional(),
+    }),
+    output: {} as MockSummary,
+  },
+  'mock.delete': { input: z.object({ name: mockName }), output: {} as { deleted: boolean } },
+  /** Starts a mock by name; it reloads when its file changes. */
+  'mock.start': {
+    input: z.object({ name: mockName, port: port.optional(), host: z.string().min(1).max(255).optional() }),
+    output: {} as ServerInfo,
+  },
+  /** Which rule a message would hit and what it would send (the "try a message" box). */
+  'mock.try': {
+    input: z.object({
+      name: mockName.optional(),
+      text: z
+        .string()
+        .max(16 * 1024 * 1024)
+        .optional(),
+      path: z.string().max(8192).optional(),
+      message: payloadSchema,
+    }),
+    output: {} as MockTryResult,
+  },
 
   'log.read': { input: z.object({ logId: id, ...entryRange }), output: {} as LogPage },
   'log.payload': { input: z.object({ logId: id, ...payloadRange }), output: {} as PayloadSlice },
@@ -587,6 +691,21 @@ export const commands = {
     input: z.object({ replayId: id, action: z.enum(replayActions) }),
     output: {} as ReplayReport,
   },
+  /** Starts a mock server that serves a session of the workspace back (each client gets its server messages). */
+  'mock.serveSession': {
+    input: serverOptionsSchema.extend({
+      name: sessionName,
+      conversation: z.boolean().optional(),
+      /** Timed mode: 1 = recorded pace, 0 = all at once. */
+      speed: z.number().min(0).max(1000).optional(),
+    }),
+    output: {} as ServerInfo,
+  },
+  /** Turns a session into an editable mock: each client message a rule answering what followed it. */
+  'mock.fromSession': {
+    input: z.object({ name: sessionName, mockName, clientId: id.optional() }),
+    output: {} as MockSummary & { rules: number },
+  },
   /** Every connection and server the engine runs, with what a reloaded page or new window needs to show them. */
   'live.list': { input: z.object({}), output: {} as LiveState },
 } as const;
@@ -633,6 +752,16 @@ export const localCommands = {
       skippedMessages: number;
     },
   },
+  /** Starts a mock file (YAML or JSON) from any path; it reloads when the file changes. */
+  'file.serveMock': {
+    input: z.object({ file: filePath, port: port.optional(), host: z.string().min(1).max(255).optional() }),
+    output: {} as { server: ServerInfo },
+  },
+  /** Writes one mock file into `outDir` from the WebSocket routes of a Mockoon environment. */
+  'file.importMockoon': {
+    input: z.object({ file: filePath, outDir: filePath }),
+    output: {} as { path: string; name: string; notes: { where: string; what: string }[] },
+  },
   /** Writes a session file as a HAR file. */
   'file.export': {
     input: z.object({ file: filePath, out: filePath }),
@@ -655,6 +784,10 @@ export interface EventPayloads {
   'connection.removed': { connectionId: string };
   'server.state': ServerInfo;
   'server.clients': { serverId: string; clients: ServerClientInfo[] };
+  /** A rule of a running mock fired (coalesced per batch: the latest counts). */
+  'server.hits': RuleHits;
+  /** A running mock's file changed: reloaded, or kept its old rules because of `error`. */
+  'server.mockReload': { serverId: string; file: string; ok: boolean; error?: ErrorInfo };
   /**
    * New log entries. In a flood only the newest `entries` are sent; `lastSeq`
    * tells the UI how many exist, and it reads older ones with log.read.
@@ -678,7 +811,7 @@ export interface EventPayloads {
   'ui.menu': { action: MenuAction };
 }
 /** The lists a window reads again on workspace.changed. */
-export type WorkspacePart = 'savedConnections' | 'templates' | 'sessions';
+export type WorkspacePart = 'savedConnections' | 'templates' | 'sessions' | 'mocks';
 export const menuActions = ['connection.new', 'server.start', 'theme.toggle'] as const;
 export type MenuAction = (typeof menuActions)[number];
 export type EventName = keyof EventPayloads;

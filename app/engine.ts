@@ -24,7 +24,8 @@ import {
 } from './contract.js';
 import { DuplexError, ErrorCodes, throwFailures, toErrorInfo, type ErrorCode } from './errors.js';
 import { ClientConnection } from './connections/client-connection.js';
-import { MockServer } from './server/mock-server.js';
+import { MockServer, type MockServerSetup } from './server/mock-server.js';
+import { EngineMocks } from './server/engine-mocks.js';
 import { MessageLog, toEntryView } from './log/message-log.js';
 import { clientCloseRule, ReadyState } from './websocket-rules.js';
 import { Workspace } from './workspace/workspace.js';
@@ -188,8 +189,8 @@ export class Engine {
     return conn;
   }
 
-  async startServer(options: CommandInput<'server.start'>): Promise<MockServer> {
-    const server = new MockServer(`server-${this.#nextId++}`, options);
+  async startServer(options: CommandInput<'server.start'>, setup: MockServerSetup = {}): Promise<MockServer> {
+    const server = new MockServer(`server-${this.#nextId++}`, options, setup);
     await server.start(); // rejects with PORT_IN_USE etc. before being registered
     this.servers.set(server.id, server);
     this.#watchLog(server.id, server.log);
@@ -197,9 +198,26 @@ export class Engine {
       this.#queueState('server.clients', server.id, { serverId: server.id, clients: server.clients() }),
     );
     server.on('stopped', () => this.#queueState('server.state', server.id, server.info()));
+    server.on('behaviour', () => this.#queueState('server.state', server.id, server.info()));
     this.#queueState('server.state', server.id, server.info());
     return server;
   }
+
+  /** Queues the hit counts of a mock server; computed once per batch, however often rules fire. */
+  publishHits(server: MockServer): void {
+    let made = this.#hitEvents.get(server);
+    if (!made) {
+      const key = `server.hits:${server.id}`;
+      const event = (): EngineEvent => ({ name: 'server.hits', payload: this.mocks.hits(server.id) });
+      made = { key, event };
+      this.#hitEvents.set(server, made);
+    }
+    this.#pendingState.set(made.key, made.event);
+    this.#schedule();
+  }
+
+  /** The per-server key and event maker of publishHits, made once: a rule fires per message. */
+  readonly #hitEvents = new WeakMap<MockServer, { key: string; event: () => EngineEvent }>();
 
   /** Queues a state-like event; a later one with the same key replaces it within a batch (sessions use it). */
   publish<E extends EventName>(name: E, key: string, payload: EventPayloads[E]): void {
@@ -236,9 +254,13 @@ export class Engine {
     publish: (name, key, payload) => this.publish(name, key, payload),
   });
 
+  /** Mock files, the rules behaviour, hit counts and certificates (app/server/). */
+  readonly mocks = new EngineMocks(this);
+
   readonly #handlers: { [K in AnyCommandName]: Handler<K> } = {
     ...this.sessions.handlers,
     ...localHandlers(this),
+    ...this.mocks.handlers,
     'connection.open': ({ savedConnectionId, ...options }) => {
       const conn = this.openConnection(options);
       if (savedConnectionId !== undefined) this.#savedConnectionOf.set(conn.id, savedConnectionId);
@@ -448,6 +470,9 @@ const workspaceChanges: Partial<Record<AnyCommandName, WorkspacePart>> = {
   'session.delete': 'sessions',
   'session.import': 'sessions',
   'log.export': 'sessions',
+  'mock.save': 'mocks',
+  'mock.delete': 'mocks',
+  'mock.fromSession': 'mocks',
 };
 
 /** A log the engine publishes: the last seq sent in a batch. */

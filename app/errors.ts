@@ -36,6 +36,10 @@ export const ErrorCodes = {
   FILE: 'DUPLEX_ERR_FILE',
   /** A HAR file parsed but holds no WebSocket entries, so an import would create nothing. */
   HAR_NO_WEBSOCKET: 'DUPLEX_ERR_HAR_NO_WEBSOCKET',
+  /** A template failed to compile or render (syntax, unknown helper or variable); details say where. */
+  TEMPLATE: 'DUPLEX_ERR_TEMPLATE',
+  /** A mock file is not valid YAML/JSON or breaks the schema; details name the file, line and field. */
+  MOCK_FILE: 'DUPLEX_ERR_MOCK_FILE',
   /** An IPC / bridge message from a sender we do not trust. */
   FORBIDDEN: 'DUPLEX_ERR_FORBIDDEN',
   /** Anything else; the message says what happened. */

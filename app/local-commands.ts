@@ -60,6 +60,16 @@ export function localHandlers(engine: Engine): { [K in LocalCommandName]: Handle
       };
     },
 
+    'file.serveMock': async ({ file, port, host }) => {
+      const server = await engine.mocks.start(file, {
+        ...(port !== undefined ? { port } : {}),
+        ...(host !== undefined ? { host } : {}),
+      });
+      return { server: server.info() };
+    },
+
+    'file.importMockoon': ({ file, outDir }) => engine.mocks.importMockoonFile(file, outDir),
+
     'file.export': async ({ file, out }) => {
       const path = resolve(out);
       const warnings = await exportHarFile(file, path).catch(writeFailed(path));

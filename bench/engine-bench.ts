@@ -44,7 +44,7 @@ const settings = settingsFromEnv();
 const MEMORY_MESSAGES = 1_000_000;
 const MEMORY_BUDGET = 32 * 1024 * 1024;
 
-interface MessageCase {
+export interface MessageCase {
   label: string;
   size: number;
   binary: boolean;
@@ -245,7 +245,7 @@ async function echoRow(ports: BenchServerPorts, c: MessageCase, s: BenchSettings
 }
 
 /** Echoed messages per second for a raw `ws` client that keeps `c.window` messages in flight. */
-async function pipelinedEcho(url: string, c: MessageCase, ms: number): Promise<number> {
+export async function pipelinedEcho(url: string, c: MessageCase, ms: number): Promise<number> {
   const ws = new WebSocket(url, { perMessageDeflate: false });
   const payload = Buffer.alloc(c.size, c.binary ? 0xa5 : 0x61);
   const options = { binary: c.binary };
@@ -262,7 +262,7 @@ async function pipelinedEcho(url: string, c: MessageCase, ms: number): Promise<n
   return rate;
 }
 
-function rateRow(name: string, r: AbResult): BenchRow {
+export function rateRow(name: string, r: AbResult): BenchRow {
   return {
     case: name,
     raw: formatRate(r.medianA),
@@ -346,7 +346,7 @@ function memoryRow(name: string, log: MessageLog, delta: number, gcOk: boolean):
 // --- server process --------------------------------------------------------
 
 /** Pins this process to `cpus` (a taskset list); false where taskset is missing or fails. */
-function pinTo(cpus: string): boolean {
+export function pinTo(cpus: string): boolean {
   try {
     execFileSync('taskset', ['-cp', cpus, String(process.pid)], { stdio: 'ignore' });
     return true;

@@ -10,12 +10,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { engineBench } from './engine-bench.js';
+import { mockBench } from './mock-bench.js';
 import { replayBench } from './replay-bench.js';
 import { sessionBench } from './session-bench.js';
 import { settingsFromEnv } from './measure.js';
 import { markdownTable, type BenchRow, type BenchSection } from './report.js';
 
-const SECTIONS: BenchSection[] = [engineBench, replayBench, sessionBench];
+const SECTIONS: BenchSection[] = [engineBench, replayBench, sessionBench, mockBench];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !SECTIONS.some((s) => s.name === name));

@@ -24,6 +24,8 @@ const USAGE_ERRORS: ReadonlySet<ErrorCode> = new Set([
   ErrorCodes.INVALID_ACCESS,
   ErrorCodes.FILE,
   ErrorCodes.NOT_FOUND,
+  ErrorCodes.MOCK_FILE,
+  ErrorCodes.TEMPLATE,
 ]);
 
 /** The exit code for an error a command could not get past. */

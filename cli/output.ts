@@ -43,9 +43,12 @@ export class Output {
     this.#push(this.json ? JSON.stringify(obj) : human());
   }
 
-  /** An error: its message on stderr, and with --json also an error event on stdout. */
-  error(info: ErrorInfo, prefix = 'duplex'): void {
-    if (this.json) this.event({ event: 'error', code: info.code, message: info.message });
+  /** An error: its message on stderr, and with --json also an error event on stdout (with its details when asked). */
+  error(info: ErrorInfo, prefix = 'duplex', withDetails = false): void {
+    if (this.json) {
+      const details = withDetails && info.details !== undefined ? { details: info.details } : {};
+      this.event({ event: 'error', code: info.code, message: info.message, ...details });
+    }
     this.flush();
     printError(prefix, info.message);
   }

@@ -1,12 +1,13 @@
 /**
  * `duplex serve`: a mock WebSocket server on the command line. Prints where it
- * listens, echoes every message by default, prints one line per client event,
- * and on SIGINT/SIGTERM closes its clients with 1001 and exits 0.
+ * listens, echoes every message by default (or runs a mock file's rules with
+ * --mock, naming the rule that answered each message), prints one line per
+ * client event, and on SIGINT/SIGTERM closes its clients with 1001 and exits 0.
  */
 import type { Command } from 'commander';
 import type { ServerClientInfo, ServerInfo } from '../app/contract.js';
 import { Engine } from '../app/engine.js';
-import { ErrorCodes, throwFailures, toErrorInfo } from '../app/errors.js';
+import { DuplexError, ErrorCodes, throwFailures, toErrorInfo } from '../app/errors.js';
 import type { LogEntry } from '../app/log/message-log.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { collect, jsonOption, portOption } from './options.js';
@@ -26,6 +27,10 @@ export interface ServeOptions {
   replay?: string;
   /** With replay: wait for each client message that preceded a reply in the recording. */
   conversation?: boolean;
+  /** Run this mock file (YAML or JSON); it reloads when the file changes. */
+  mock?: string;
+  /** With mock: --port was given (otherwise the mock file's port is used). */
+  portGiven?: boolean;
 }
 
 export interface ServeSession {
@@ -45,17 +50,25 @@ export function registerServe(program: Command): void {
     .option('--record <FILE>', 'record the traffic to FILE (a session, see docs/session-format.md)')
     .option('--replay <FILE>', 'serve a recorded session: each client gets the recorded server messages')
     .option('--conversation', 'with --replay: wait for the client message that preceded each reply')
+    .option(
+      '--mock <FILE>',
+      "run a mock file's rules (docs/mock-format.md); --port overrides the file's port",
+    )
     .action(
-      async (opts: {
-        host: string;
-        port: number;
-        path?: string;
-        protocol: string[];
-        json?: boolean;
-        record?: string;
-        replay?: string;
-        conversation?: boolean;
-      }) => {
+      async (
+        opts: {
+          host: string;
+          port: number;
+          path?: string;
+          protocol: string[];
+          json?: boolean;
+          record?: string;
+          replay?: string;
+          conversation?: boolean;
+          mock?: string;
+        },
+        cmd: Command,
+      ) => {
         await runServe({
           host: opts.host,
           port: opts.port,
@@ -65,6 +78,8 @@ export function registerServe(program: Command): void {
           record: opts.record,
           replay: opts.replay,
           conversation: opts.conversation,
+          mock: opts.mock,
+          portGiven: cmd.getOptionValueSource('port') !== 'default',
         });
       },
     );
@@ -83,7 +98,21 @@ export async function startServe(options: ServeOptions): Promise<ServeSession> {
     // A --record path that cannot be written is reported before anything listens.
     if (options.record !== undefined) await engine.call('file.recordCheck', { path: options.record });
     let server: ServerInfo;
-    if (options.replay === undefined) {
+    if (options.mock !== undefined) {
+      if (options.replay !== undefined) {
+        throw new DuplexError(
+          ErrorCodes.INVALID_INPUT,
+          '--mock and --replay cannot be used together: choose one.',
+        );
+      }
+      server = (
+        await engine.call('file.serveMock', {
+          file: options.mock,
+          ...(options.portGiven === false ? {} : { port: options.port }),
+          ...(options.host !== '127.0.0.1' ? { host: options.host } : {}),
+        })
+      ).server;
+    } else if (options.replay === undefined) {
       server = await engine.call('server.start', serverOptions);
     } else {
       const served = await engine.call('file.serve', {
@@ -112,7 +141,8 @@ export async function runServe(options: ServeOptions): Promise<void> {
     session = await startServe(options);
   } catch (err) {
     const info = toErrorInfo(err);
-    out.error(info, 'duplex serve');
+    // A mock file's error names its file, line and field in details.
+    out.error(info, 'duplex serve', true);
     // Bad options (e.g. a path without a leading /) are usage errors; a taken port is a failure.
     return out.exit(exitCodeFor(info.code));
   }
@@ -125,7 +155,24 @@ export async function runServe(options: ServeOptions): Promise<void> {
     const clients = engine.call('server.clients', { serverId: server.serverId });
     printer.run(async () => printServerEntry(out, entry, await clients));
   });
-  out.emit({ event: 'listening', url: server.url }, () => `listening on ${server.url}`);
+  engine.subscribe((events) => {
+    for (const e of events) {
+      if (e.name !== 'server.mockReload') continue;
+      const { ok, file, error } = e.payload;
+      out.emit({ event: 'reload', file, ok, ...(error ? { error } : {}) }, () =>
+        ok ? `reloaded ${file}` : `kept the previous rules: ${error?.message ?? ''}`,
+      );
+    }
+  });
+  out.emit(
+    {
+      event: 'listening',
+      url: server.url,
+      ...(server.tls ? { fingerprint: server.tls.fingerprint } : {}),
+      ...(server.mock ? { mock: server.mock.file } : {}),
+    },
+    () => `listening on ${server.url}${server.tls ? ` (certificate SHA-256 ${server.tls.fingerprint})` : ''}`,
+  );
   out.flush();
 
   let stopping = false;
@@ -158,8 +205,10 @@ function printServerEntry(out: Output, entry: LogEntry, clients?: ServerClientIn
           type: entry.kind,
           data: messageData(entry),
           size: entry.size,
+          ...(entry.rule === undefined ? {} : { rule: entry.rule }),
         },
-        () => `${tag} ${arrow(entry.dir)} ${describeMessage(entry)}`,
+        () =>
+          `${tag} ${arrow(entry.dir)} ${describeMessage(entry)}${entry.rule === undefined ? '' : `  [${entry.rule}]`}`,
       );
     case 'open': {
       const info = clients?.find((c) => c.clientId === clientId);

@@ -124,6 +124,8 @@ export interface LogEntry {
   readonly reason: string | undefined;
   /** Human-readable note for open/close/error/info entries. */
   readonly note: string | undefined;
+  /** The mock rule that answered this message, or that sent it (e.g. `rules[2]` or its name). */
+  readonly rule: string | undefined;
   /**
    * The payload bytes: a view into the log's storage (do not modify it), valid
    * while the entry is held; slice() it to keep it longer.
@@ -136,6 +138,7 @@ export interface AppendExtra {
   code?: number;
   reason?: string;
   note?: string;
+  rule?: string;
 }
 
 export interface MessageLogOptions {
@@ -181,6 +184,8 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
   #chunkNo = new Int32Array(INITIAL_SLOTS);
   /** Index + 1 in #clientIds, 0 for none. */
   #client = new Uint32Array(INITIAL_SLOTS);
+  /** Index + 1 in #ruleNames (the mock rule that answered or sent), 0 for none; most frames of a mock have one. */
+  #rule = new Uint32Array(INITIAL_SLOTS);
   /** direction << 4 | kind, plus HAS_DETAILS. */
   #meta = new Uint8Array(INITIAL_SLOTS);
   /**
@@ -214,6 +219,8 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
   /** Entries held, by kind code. */
   #kindCounts = new Float64Array(KINDS.length);
   #clientIndex = new Map<string, number>();
+  #ruleNames: string[] = [];
+  #ruleIndex = new Map<string, number>();
   #lastClient: string | undefined;
   #lastClientNo = 0;
   readonly #listened = listenerFlags(this, ['entry', 'appended']);
@@ -422,6 +429,7 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     this.#offset = new Uint32Array(INITIAL_SLOTS);
     this.#chunkNo = new Int32Array(INITIAL_SLOTS);
     this.#client = new Uint32Array(INITIAL_SLOTS);
+    this.#rule = new Uint32Array(INITIAL_SLOTS);
     this.#meta = new Uint8Array(INITIAL_SLOTS);
     this.#chunkBase += this.#chunks.length;
     this.#chunks = [];
@@ -482,8 +490,10 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     this.#kindCounts[kindNo]!++;
     let meta = (directionCode(dir) << 4) | kindNo;
     let clientNo = 0;
+    let ruleNo = 0;
     if (extra !== undefined) {
       if (extra.clientId !== undefined) clientNo = this.#clientNumber(extra.clientId);
+      if (extra.rule !== undefined) ruleNo = this.#ruleNumber(extra.rule);
       if (extra.code !== undefined || extra.reason !== undefined || extra.note !== undefined) {
         this.#details.set(seq, { code: extra.code, reason: extra.reason, note: extra.note });
         meta |= HAS_DETAILS;
@@ -495,6 +505,7 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     this.#offset[slot] = offset;
     this.#chunkNo[slot] = chunkNo;
     this.#client[slot] = clientNo;
+    this.#rule[slot] = ruleNo;
     this.#meta[slot] = meta;
     this.#bytes += ENTRY_OVERHEAD;
     if (this.#bytes > this.budgetBytes) this.#evict(0);
@@ -512,6 +523,7 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     const slot = seq & this.#mask;
     const meta = this.#meta[slot]!;
     const clientNo = this.#client[slot]!;
+    const ruleNo = this.#rule[slot]!;
     const chunkNo = this.#chunkNo[slot]!;
     return new StoredEntry(
       seq,
@@ -521,6 +533,7 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
       this.#size[slot]!,
       clientNo === 0 ? undefined : this.#clientIds[clientNo - 1],
       meta & HAS_DETAILS ? this.#details.get(seq) : undefined,
+      ruleNo === 0 ? undefined : this.#ruleNames[ruleNo - 1],
       chunkNo === NO_CHUNK ? undefined : this.#chunks[chunkNo - this.#chunkBase],
       this.#offset[slot]!,
     );
@@ -574,6 +587,16 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
   }
 
   /** A small number for a client id (mock servers tag every entry with one). */
+  #ruleNumber(rule: string): number {
+    let no = this.#ruleIndex.get(rule);
+    if (no === undefined) {
+      this.#ruleNames.push(rule);
+      no = this.#ruleNames.length;
+      this.#ruleIndex.set(rule, no);
+    }
+    return no;
+  }
+
   #clientNumber(clientId: string): number {
     if (clientId === this.#lastClient) return this.#lastClientNo;
     let no = this.#clientIndex.get(clientId);
@@ -609,6 +632,7 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     this.#offset = move(this.#offset, new Uint32Array(slots));
     this.#chunkNo = move(this.#chunkNo, new Int32Array(slots));
     this.#client = move(this.#client, new Uint32Array(slots));
+    this.#rule = move(this.#rule, new Uint32Array(slots));
     this.#meta = move(this.#meta, new Uint8Array(slots));
     this.#mask = slots - 1;
   }
@@ -739,6 +763,7 @@ class StoredEntry implements LogEntry {
   readonly code: number | undefined;
   readonly reason: string | undefined;
   readonly note: string | undefined;
+  readonly rule: string | undefined;
   readonly #memory: Uint8Array | undefined;
   readonly #offset: number;
 
@@ -750,6 +775,7 @@ class StoredEntry implements LogEntry {
     size: number,
     clientId: string | undefined,
     details: EntryDetails | undefined,
+    rule: string | undefined,
     memory: Uint8Array | undefined,
     offset: number,
   ) {
@@ -762,6 +788,7 @@ class StoredEntry implements LogEntry {
     this.code = details?.code;
     this.reason = details?.reason;
     this.note = details?.note;
+    this.rule = rule;
     this.#memory = memory;
     this.#offset = offset;
   }
@@ -790,6 +817,7 @@ export function toEntryView(entry: LogEntry, previewBytes = PREVIEW_BYTES): LogE
   if (entry.code !== undefined) view.code = entry.code;
   if (entry.reason !== undefined) view.reason = entry.reason;
   if (entry.note !== undefined) view.note = entry.note;
+  if (entry.rule !== undefined) view.rule = entry.rule;
   if (entry.size > 0) {
     const head = entry.payload.subarray(0, previewBytes);
     view.preview = isTextKind(entry.kind) ? utf8Decode(head) : bytesToHex(head.subarray(0, 64), ' ');

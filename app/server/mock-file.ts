@@ -10,16 +10,18 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { z } from 'zod';
+import { DuplexError, ErrorCodes } from '../errors.js';
 import { base64ToBytes, hexToBytes, utf8Encode } from '../payload/codecs.js';
 import type { MessageView } from '../payload/message-view.js';
 import { TemplateEngine, type Template, type TemplateContext } from '../templates/template-engine.js';
 import { TemplateError } from '../templates/template-error.js';
 import { checkCloseArgs } from '../websocket-rules.js';
 import { compileMatcher, MatcherError, type JsonValue, type Matcher, type MatcherSpec } from './matchers.js';
+import type { TlsSource } from './mock-tls.js';
 import { compileRoutePath, type RouteParams } from './route-path.js';
 
 export const MOCK_FILE_VERSION = 1;
-export const MOCK_FILE_ERROR_CODE = 'DUPLEX_ERR_MOCK_FILE';
+export const MOCK_FILE_ERROR_CODE = ErrorCodes.MOCK_FILE;
 
 // ---------------------------------------------------------------------------
 // Schema
@@ -68,6 +70,7 @@ const ACTION_VERBS = [
   'sendHex',
   'sendBase64',
   'sendFile',
+  'echo',
   'broadcast',
   'delay',
   'close',
@@ -80,7 +83,7 @@ type ActionVerb = (typeof ACTION_VERBS)[number];
 
 /** Which modifiers each verb takes; any other key next to a verb is an error. */
 const MODIFIERS: Record<string, readonly ActionVerb[]> = {
-  fragments: ['send', 'sendJson', 'sendHex', 'sendBase64', 'sendFile'],
+  fragments: ['send', 'sendJson', 'sendHex', 'sendBase64', 'sendFile', 'echo'],
   template: ['send', 'sendJson', 'sendHex', 'sendBase64', 'broadcast'],
   as: ['sendFile'],
   to: ['broadcast'],
@@ -94,6 +97,7 @@ const actionObject = z.strictObject({
   sendHex: z.string().optional(),
   sendBase64: z.string().optional(),
   sendFile: z.string().min(1).optional(),
+  echo: z.literal(true).optional(),
   broadcast: z.string().optional(),
   delay: z.int().min(0).max(3_600_000).optional(),
   close: z
@@ -212,6 +216,16 @@ export const mockFileSchema = z.strictObject({
   name: z.string().optional(),
   port: z.int().min(0).max(65535).default(0),
   host: z.string().min(1).default('127.0.0.1'),
+  /** wss://: a certificate generated for the host, or PEM files relative to the mock file. */
+  tls: z
+    .union(
+      [
+        z.strictObject({ selfSigned: z.literal(true) }),
+        z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }),
+      ],
+      { error: 'tls is { selfSigned: true } or { cert: FILE, key: FILE } (PEM files)' },
+    )
+    .optional(),
   vars: z.record(z.string(), jsonValue).optional(),
   routes: z.array(routeSchema).min(1, 'a mock needs at least one route'),
 });
@@ -223,8 +237,8 @@ export type MockRouteFile = MockFile['routes'][number];
 // ---------------------------------------------------------------------------
 // Errors
 
-export class MockFileError extends Error {
-  readonly code = MOCK_FILE_ERROR_CODE;
+export class MockFileError extends DuplexError {
+  declare readonly code: typeof MOCK_FILE_ERROR_CODE;
   readonly file: string;
   readonly line: number | undefined;
   readonly column: number | undefined;
@@ -234,7 +248,7 @@ export class MockFileError extends Error {
 
   constructor(file: string, where: { line?: number; column?: number; field: string }, problem: string) {
     const at = where.line === undefined ? file : `${file}:${where.line}:${where.column ?? 1}`;
-    super(`${at}: ${where.field ? `${where.field}: ` : ''}${problem}`);
+    super(MOCK_FILE_ERROR_CODE, `${at}: ${where.field ? `${where.field}: ` : ''}${problem}`);
     this.name = 'MockFileError';
     this.file = file;
     this.line = where.line;
@@ -243,7 +257,11 @@ export class MockFileError extends Error {
     this.problem = problem;
   }
 
-  toInfo(): { code: typeof MOCK_FILE_ERROR_CODE; message: string; details: Record<string, unknown> } {
+  override toInfo(): {
+    code: typeof MOCK_FILE_ERROR_CODE;
+    message: string;
+    details: Record<string, unknown>;
+  } {
     return {
       code: this.code,
       message: this.message,
@@ -367,6 +385,7 @@ export type RenderedPayload = { kind: 'text'; text: string } | { kind: 'binary';
 export type CompiledAction =
   | { type: 'send'; render: (ctx: TemplateContext) => RenderedPayload; fragments: number }
   | { type: 'sendFile'; file: string; as: 'text' | 'binary'; fragments: number }
+  | { type: 'echo'; fragments: number }
   | { type: 'broadcast'; render: (ctx: TemplateContext) => RenderedPayload; to: 'room' | 'all' | 'others' }
   | { type: 'delay'; ms: number }
   | { type: 'close'; code: number; reason: string }
@@ -414,6 +433,7 @@ export interface CompiledMock {
   name: string | undefined;
   port: number;
   host: string;
+  tls: TlsSource | undefined;
   vars: Record<string, JsonValue>;
   routes: CompiledRoute[];
 }
@@ -490,6 +510,7 @@ export function compileMock(
       const as = (action.as as 'text' | 'binary' | undefined) ?? 'binary';
       return { type: 'sendFile', file: resolve(baseDir, action.sendFile as string), as, fragments };
     }
+    if (action.echo !== undefined) return { type: 'echo', fragments };
     if (action.delay !== undefined) return { type: 'delay', ms: action.delay as number };
     if (action.close !== undefined) {
       const close = action.close as { code: number; reason: string };
@@ -598,7 +619,13 @@ export function compileMock(
         : route.otherwise,
     };
   });
-  return { file, name: mock.name, port: mock.port, host: mock.host, vars: mock.vars ?? {}, routes };
+  const tls: TlsSource | undefined =
+    mock.tls === undefined
+      ? undefined
+      : 'selfSigned' in mock.tls
+        ? { selfSigned: true }
+        : { certFile: resolve(baseDir, mock.tls.cert), keyFile: resolve(baseDir, mock.tls.key) };
+  return { file, name: mock.name, port: mock.port, host: mock.host, tls, vars: mock.vars ?? {}, routes };
 }
 
 /** Parses and compiles mock text in one step. */

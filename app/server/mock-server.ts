@@ -1,34 +1,82 @@
 /**
  * A local mock WebSocket server: listens on host/port (127.0.0.1 and a free
- * port by default), accepts clients on an optional path and subprotocol list,
- * echoes by default, and lets the user answer, broadcast, close and terminate
- * clients. Every frame of every client goes to the server's MessageLog, tagged
- * with the client id.
+ * port by default), over ws:// or wss://, and runs one chain of behaviours
+ * (behaviour.ts): rules from a mock file, a recording, echo, or manual answers.
+ * The user can always answer, broadcast, close and terminate clients by hand.
+ * Every frame of every client goes to the server's MessageLog, tagged with the
+ * client id and, for a rule's answers, the rule.
  */
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import {
+  createServer,
+  STATUS_CODES,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, WebSocket } from 'ws';
+import { WebSocketServer, WebSocket, type ServerOptions as WsServerOptions } from 'ws';
 import type { Payload, ServerClientInfo, ServerInfo, ServerOptions } from '../contract.js';
 import { DuplexError, ErrorCodes } from '../errors.js';
+import { MAX_MESSAGE_BYTES } from '../connections/client-connection.js';
 import { listenerFlags } from '../log/listener-flags.js';
-import { MessageLog, type LogEntry } from '../log/message-log.js';
+import { MessageLog, type AppendExtra, type LogEntry } from '../log/message-log.js';
 import { utf8Encode } from '../payload/codecs.js';
+import { messageView, type MessageView } from '../payload/message-view.js';
 import { checkCloseArgs, checkWellFormed } from '../websocket-rules.js';
+import {
+  echoBehaviour,
+  manualBehaviour,
+  type Answer,
+  type ServerBehaviour,
+  type UpgradeDecision,
+} from './behaviour.js';
+import { splitIntoFragments } from './mock-file.js';
+import { loadServerCertificate, type ServerCertificate } from './mock-tls.js';
 
 export interface MockClient {
   readonly info: ServerClientInfo;
   readonly socket: WebSocket;
+  /** False while a rule has the server ignore this client's pings (a dead server). */
+  answerPings: boolean;
 }
 
-/** What a custom behaviour (replay, rules) sees for each incoming message. */
-export type MessageHandler = (client: MockClient, entry: LogEntry, server: MockServer) => void;
+/**
+ * The `ws` options of every mock server, set explicitly rather than left to ws's
+ * defaults: the same limits as a client connection's, our own pong (a rule can stop
+ * answering pings), and no client set kept twice (the server keeps its own map).
+ */
+export const MOCK_SERVER_WS_OPTIONS = {
+  noServer: true,
+  maxPayload: MAX_MESSAGE_BYTES,
+  skipUTF8Validation: false,
+  autoPong: false,
+  clientTracking: false,
+  allowSynchronousEvents: true,
+} as const satisfies WsServerOptions;
+
+/** Options a front end cannot send as data: the chain itself. */
+export interface MockServerSetup {
+  behaviours?: ServerBehaviour[];
+  /** The mock file a rules server runs, for info(). */
+  mock?: { name?: string; file: string };
+}
+
+/** How a behaviour's send is logged and framed. */
+export interface DeliverOptions {
+  rule?: string | undefined;
+  /** Split into this many frames (one message). */
+  fragments?: number;
+}
 
 interface MockServerEvents {
   listening: [];
   stopped: [];
   clients: [];
   message: [MockClient, LogEntry];
+  /** A behaviour's chain changed or a rule fired: info() / hits are worth reading again. */
+  behaviour: [];
 }
 
 export class MockServer extends EventEmitter<MockServerEvents> {
@@ -37,29 +85,33 @@ export class MockServer extends EventEmitter<MockServerEvents> {
   readonly host: string;
   readonly path: string;
   readonly protocols: string[];
-  echo: boolean;
-  /** Replaces the echo when set (used by session replay). */
-  onClientMessage: MessageHandler | undefined;
-  /** Called for each new client after it is registered. */
-  onClientOpen: ((client: MockClient, server: MockServer) => void) | undefined;
 
   #options: ServerOptions;
+  readonly #mock: MockServerSetup['mock'];
+  #behaviours: ServerBehaviour[];
+  /** A behaviour reads the message (rules, a custom one): make its view. */
+  #needsView = false;
   #http: Server | undefined;
   #wss: WebSocketServer | undefined;
+  #certificate: ServerCertificate | undefined;
   #port = 0;
   #running = false;
   #clients = new Map<string, MockClient>();
   #nextClient = 1;
+  /** The subprotocol a behaviour chose for a handshake under way. */
+  readonly #chosenProtocol = new WeakMap<IncomingMessage, string | undefined>();
   readonly #listened = listenerFlags(this, ['message']);
 
-  constructor(id: string, options: ServerOptions = {}) {
+  constructor(id: string, options: ServerOptions = {}, setup: MockServerSetup = {}) {
     super();
     this.id = id;
     this.#options = options;
     this.host = options.host ?? '127.0.0.1';
     this.path = options.path ?? '/';
     this.protocols = options.protocols ?? [];
-    this.echo = options.echo ?? true;
+    this.#mock = setup.mock;
+    this.#behaviours = setup.behaviours ?? [options.echo === false ? manualBehaviour() : echoBehaviour()];
+    this.#needsView = this.#readsMessages();
     this.log = new MessageLog({ budgetBytes: options.logBudgetBytes });
   }
 
@@ -69,7 +121,27 @@ export class MockServer extends EventEmitter<MockServerEvents> {
 
   get url(): string {
     const host = this.host.includes(':') ? `[${this.host}]` : this.host;
-    return `ws://${host}:${this.#port}${this.path}`;
+    return `${this.#options.tls ? 'wss' : 'ws'}://${host}:${this.#port}${this.path}`;
+  }
+
+  /** The chain, first behaviour first. */
+  get behaviours(): readonly ServerBehaviour[] {
+    return this.#behaviours;
+  }
+
+  /** Replaces the chain; the old behaviours stop (their timers end), the new ones attach. */
+  setBehaviours(behaviours: ServerBehaviour[]): void {
+    const old = this.#behaviours;
+    this.#behaviours = behaviours;
+    this.#needsView = this.#readsMessages();
+    for (const b of old) if (!behaviours.includes(b)) b.detach?.();
+    if (this.#running) for (const b of behaviours) if (!old.includes(b)) b.attach?.(this);
+    this.emit('behaviour');
+  }
+
+  /** The certificate of a wss:// server (PEM), to export so clients can trust it. */
+  get certificate(): ServerCertificate | undefined {
+    return this.#certificate;
   }
 
   get running(): boolean {
@@ -84,10 +156,20 @@ export class MockServer extends EventEmitter<MockServerEvents> {
       port: this.#port,
       path: this.path,
       protocols: this.protocols,
-      echo: this.echo,
+      echo: this.#behaviours.some((b) => b.kind === 'echo'),
+      behaviours: this.#behaviours.map((b) => b.kind),
       running: this.#running,
       clientCount: this.#clients.size,
+      ...(this.#mock ? { mock: this.#mock } : {}),
+      ...(this.#certificate
+        ? { tls: { fingerprint: this.#certificate.fingerprint, selfSigned: this.#certificate.selfSigned } }
+        : {}),
     };
+  }
+
+  /** The open clients as the chain sees them (for broadcasts and streams). */
+  openClients(): MockClient[] {
+    return [...this.#clients.values()].filter((c) => c.socket.readyState === WebSocket.OPEN);
   }
 
   clients(): ServerClientInfo[] {
@@ -108,14 +190,21 @@ export class MockServer extends EventEmitter<MockServerEvents> {
   /** Starts listening. A port in use rejects with PORT_IN_USE. */
   async start(): Promise<ServerInfo> {
     if (this.#running) return this.info();
-    const http = createServer((_req, res) => {
+    const answerHttp = (_req: IncomingMessage, res: ServerResponse): void => {
       res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
       res.end(`Duplex mock server: connect with a WebSocket client to ${this.url}\n`);
-    });
+    };
+    if (this.#options.tls) this.#certificate = await loadServerCertificate(this.#options.tls, this.host);
+    const http: Server = this.#certificate
+      ? createTlsServer({ cert: this.#certificate.cert, key: this.#certificate.key }, answerHttp)
+      : createServer(answerHttp);
     const wss = new WebSocketServer({
-      noServer: true,
+      ...MOCK_SERVER_WS_OPTIONS,
       perMessageDeflate: this.#options.perMessageDeflate ?? false,
-      handleProtocols: (offered) => this.#chooseProtocol(offered),
+      handleProtocols: (offered, req) =>
+        this.#chosenProtocol.has(req)
+          ? (this.#chosenProtocol.get(req) ?? false)
+          : this.#chooseProtocol(offered),
     });
     http.on('upgrade', (req, socket, head) => this.#onUpgrade(wss, req, socket, head));
     await new Promise<void>((resolve, reject) => {
@@ -134,6 +223,7 @@ export class MockServer extends EventEmitter<MockServerEvents> {
     this.#http = http;
     this.#wss = wss;
     this.#running = true;
+    for (const b of this.#behaviours) b.attach?.(this);
     this.log.append('none', 'info', undefined, { note: `listening on ${this.url}` });
     this.emit('listening');
     return this.info();
@@ -143,6 +233,7 @@ export class MockServer extends EventEmitter<MockServerEvents> {
   async stop(): Promise<ServerInfo> {
     if (!this.#running) return this.info();
     this.#running = false;
+    for (const b of this.#behaviours) b.detach?.();
     const closing = [...this.#clients.values()].map(
       (c) =>
         new Promise<void>((resolve) => {
@@ -200,6 +291,54 @@ export class MockServer extends EventEmitter<MockServerEvents> {
     c.socket.terminate();
   }
 
+  /**
+   * A behaviour's send: text or bytes, in one frame or `fragments` frames, logged as one
+   * message with the rule that sent it. Returns the seq, or undefined when the client is gone.
+   */
+  deliver(
+    c: MockClient,
+    kind: 'text' | 'binary',
+    bytes: Uint8Array,
+    options: DeliverOptions = {},
+  ): number | undefined {
+    if (c.socket.readyState !== WebSocket.OPEN) return undefined;
+    const binary = kind === 'binary';
+    const fragments = options.fragments ?? 1;
+    if (fragments <= 1) c.socket.send(bytes, { binary });
+    else {
+      const parts = splitIntoFragments({ kind: 'binary', bytes }, fragments);
+      parts.forEach((part, i) => c.socket.send(part, { binary, fin: i === parts.length - 1 }));
+    }
+    const extra: AppendExtra = { clientId: c.info.clientId };
+    if (options.rule !== undefined) extra.rule = options.rule;
+    if (fragments > 1) extra.note = `sent in ${Math.min(fragments, Math.max(1, bytes.length))} frames`;
+    return this.log.appendFrame('out', kind, bytes, extra);
+  }
+
+  /** Sends the bytes of a logged entry again to another client (a broadcast logs its payload once). */
+  deliverRepeat(
+    c: MockClient,
+    kind: 'text' | 'binary',
+    bytes: Uint8Array,
+    ofSeq: number,
+    rule?: string,
+  ): void {
+    if (c.socket.readyState !== WebSocket.OPEN) return;
+    c.socket.send(bytes, { binary: kind === 'binary' });
+    const extra: AppendExtra = { clientId: c.info.clientId };
+    if (rule !== undefined) extra.rule = rule;
+    this.log.appendRepeat('out', kind, ofSeq, extra);
+  }
+
+  /** A note in the server's log (a rule that failed, a mock file that reloaded). */
+  note(note: string, clientId?: string, kind: 'info' | 'error' = 'info'): void {
+    this.log.append('none', kind, undefined, clientId === undefined ? { note } : { clientId, note });
+  }
+
+  #readsMessages(): boolean {
+    return this.#behaviours.some((b) => b.message !== undefined && b.readsMessage !== false);
+  }
+
   #sendTo(c: MockClient, payload: Payload): LogEntry {
     if (c.socket.readyState !== WebSocket.OPEN) {
       throw new DuplexError(
@@ -225,6 +364,25 @@ export class MockServer extends EventEmitter<MockServerEvents> {
 
   #onUpgrade(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const offeredList = (req.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    let decision: UpgradeDecision | undefined;
+    for (const b of this.#behaviours) {
+      decision = b.upgrade?.(req, path, offeredList);
+      if (decision) break;
+    }
+    if (decision) {
+      if (!decision.accept) {
+        this.log.append('none', 'info', undefined, {
+          note: `refused a handshake on ${path}: ${decision.status}${decision.body ? ` ${decision.body}` : ''}`,
+        });
+        return rejectUpgrade(socket, decision.status, decision.body, decision.headers);
+      }
+      this.#chosenProtocol.set(req, decision.protocol);
+      return wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, req));
+    }
     if (this.path !== '/' && path !== this.path) {
       return rejectUpgrade(socket, 404, `No WebSocket endpoint at ${path}; this mock serves ${this.path}.`);
     }
@@ -246,6 +404,7 @@ export class MockServer extends EventEmitter<MockServerEvents> {
     const clientId = String(this.#nextClient++);
     const client: MockClient = {
       socket: ws,
+      answerPings: true,
       info: {
         clientId,
         remoteAddress: req.socket.remoteAddress ?? '',
@@ -265,21 +424,30 @@ export class MockServer extends EventEmitter<MockServerEvents> {
     });
     const tag = { clientId };
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      // The per-frame path: an entry object is made only for a handler or listeners.
+      // The per-frame path: a message view only for a behaviour that reads it, an entry
+      // object only for listeners.
       const kind = isBinary ? 'binary' : 'text';
-      const seq = this.log.appendFrame('in', kind, data, tag);
-      const listened = this.#listened.message;
-      const entry = this.onClientMessage || listened ? this.log.get(seq) : undefined;
-      if (this.onClientMessage) this.onClientMessage(client, entry!, this);
-      else if (this.echo && ws.readyState === WebSocket.OPEN) {
-        ws.send(data, { binary: isBinary });
-        // The echo's bytes are the received ones: logged once for both directions.
-        this.log.appendRepeat('out', kind, seq, tag);
+      const view: MessageView | undefined = this.#needsView ? messageView(data, kind) : undefined;
+      let answer: Answer | undefined;
+      for (const b of this.#behaviours) {
+        answer = b.message?.(client, view ?? LAZY_VIEW);
+        if (answer) break;
       }
-      if (listened) this.emit('message', client, entry!);
+      const rule = answer?.rule;
+      const seq = this.log.appendFrame('in', kind, data, rule === undefined ? tag : { clientId, rule });
+      if (answer?.echo) {
+        if (ws.readyState === WebSocket.OPEN) {
+          ws.send(data, { binary: isBinary });
+          // The echo's bytes are the received ones: logged once for both directions.
+          this.log.appendRepeat('out', kind, seq, tag);
+        }
+      } else answer?.run?.(seq);
+      if (this.#listened.message) this.emit('message', client, this.log.get(seq)!);
     });
     ws.on('ping', (data: Buffer) => {
       this.log.append('in', 'ping', data, { clientId });
+      if (!client.answerPings) return;
+      if (ws.readyState === WebSocket.OPEN) ws.pong(data);
       this.log.append('out', 'pong', data, { clientId, note: 'automatic reply' });
     });
     ws.on('pong', (data: Buffer) => this.log.append('in', 'pong', data, { clientId }));
@@ -296,17 +464,30 @@ export class MockServer extends EventEmitter<MockServerEvents> {
         note: `client ${clientId} disconnected`,
       });
       this.#clients.delete(clientId);
+      for (const b of this.#behaviours) b.close?.(client);
       this.emit('clients');
     });
     this.emit('clients');
-    this.onClientOpen?.(client, this);
+    for (const b of this.#behaviours) b.open?.(client);
   }
 }
 
-function rejectUpgrade(socket: Duplex, status: number, message: string): void {
-  const text = status === 404 ? 'Not Found' : 'Bad Request';
+/** What echo and manual get: they never read the message, so none is made for them. */
+const LAZY_VIEW = messageView(new Uint8Array(0), 'binary');
+
+function rejectUpgrade(
+  socket: Duplex,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  const text = STATUS_CODES[status] ?? 'Error';
+  const extra = Object.entries(headers)
+    .filter(([name, value]) => !/[\r\n]/.test(name + value))
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   socket.end(
-    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`,
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n${extra}Content-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`,
   );
 }
 

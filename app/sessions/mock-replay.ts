@@ -3,10 +3,11 @@
  * recorded server messages. Timed mode sends them at their recorded offsets
  * after the client's open (scaled by speed); conversation mode waits, before
  * each reply, for as many client messages as preceded it in the recording.
- * Replaces the server's echo while attached.
+ * A behaviour of the server's chain (server/behaviour.ts).
  */
 import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
+import type { ServerBehaviour } from '../server/behaviour.js';
 import type { MockClient, MockServer } from '../server/mock-server.js';
 import { utf8Decode } from '../payload/codecs.js';
 import type { ServerScript } from './session-script.js';
@@ -18,37 +19,48 @@ export interface MockReplayOptions {
   speed?: number;
 }
 
+/** The recording as a behaviour of a server's chain: it takes every message (answered or not). */
+export function recordingBehaviour(script: ServerScript, options: MockReplayOptions = {}): ServerBehaviour {
+  const speed = options.speed ?? 1;
+  const states = new Map<string, ClientReplay>();
+  let server: MockServer | undefined;
+  return {
+    kind: 'recording',
+    readsMessage: false,
+    attach: (s) => (server = s),
+    open: (client) => {
+      const state = new ClientReplay(server!, client, script, speed);
+      states.set(client.info.clientId, state);
+      if (options.conversation) state.advance();
+      else state.startTimed();
+    },
+    message: (client) =>
+      options.conversation ? { run: () => states.get(client.info.clientId)?.onClientMessage() } : TAKEN,
+    close: (client) => {
+      states.get(client.info.clientId)?.stop();
+      states.delete(client.info.clientId);
+    },
+    detach: () => {
+      for (const s of states.values()) s.stop();
+      states.clear();
+    },
+  };
+}
+
+const TAKEN = Object.freeze({});
+
 /**
  * Makes `server` serve a recording planned by planServerReplay (which picks
- * the conversation); returns a function that restores the previous behaviour.
+ * the conversation); returns a function that restores the previous behaviours.
  */
 export function serveRecording(
   server: MockServer,
   script: ServerScript,
   options: MockReplayOptions = {},
 ): () => void {
-  const speed = options.speed ?? 1;
-  const states = new Map<string, ClientReplay>();
-  const previous = { onClientOpen: server.onClientOpen, onClientMessage: server.onClientMessage };
-
-  server.onClientOpen = (client) => {
-    const state = new ClientReplay(server, client, script, speed);
-    states.set(client.info.clientId, state);
-    client.socket.once('close', () => {
-      state.stop();
-      states.delete(client.info.clientId);
-    });
-    if (options.conversation) state.advance();
-    else state.startTimed();
-  };
-  server.onClientMessage = (client) => {
-    if (options.conversation) states.get(client.info.clientId)?.onClientMessage();
-  };
-  return () => {
-    for (const s of states.values()) s.stop();
-    server.onClientOpen = previous.onClientOpen;
-    server.onClientMessage = previous.onClientMessage;
-  };
+  const previous = [...server.behaviours];
+  server.setBehaviours([recordingBehaviour(script, options)]);
+  return () => server.setBehaviours(previous);
 }
 
 class ClientReplay {

@@ -3,13 +3,15 @@
  * helper) or at render time (an unknown variable, a helper given bad arguments).
  * `line` and `column` are 1-based and point into the template's own text.
  */
-export const TEMPLATE_ERROR_CODE = 'DUPLEX_ERR_TEMPLATE';
+import { DuplexError, ErrorCodes } from '../errors.js';
+
+export const TEMPLATE_ERROR_CODE = ErrorCodes.TEMPLATE;
 
 /** `render`: Handlebars itself failed while rendering (e.g. `{{#each}}` given nothing to iterate). */
 export type TemplateErrorReason = 'syntax' | 'unknown-helper' | 'unknown-variable' | 'helper' | 'render';
 
-export class TemplateError extends Error {
-  readonly code = TEMPLATE_ERROR_CODE;
+export class TemplateError extends DuplexError {
+  declare readonly code: typeof TEMPLATE_ERROR_CODE;
   readonly reason: TemplateErrorReason;
   readonly line: number | undefined;
   readonly column: number | undefined;
@@ -22,7 +24,7 @@ export class TemplateError extends Error {
     where: { line?: number | undefined; column?: number | undefined; variable?: string | undefined } = {},
   ) {
     const at = where.line === undefined ? '' : ` (line ${where.line}, column ${where.column ?? 1})`;
-    super(`${message}${at}`);
+    super(TEMPLATE_ERROR_CODE, `${message}${at}`);
     this.name = 'TemplateError';
     this.reason = reason;
     this.line = where.line;
@@ -31,7 +33,7 @@ export class TemplateError extends Error {
   }
 
   /** Plain data, as the engine's other errors cross IPC. */
-  toInfo(): { code: typeof TEMPLATE_ERROR_CODE; message: string; details: Record<string, unknown> } {
+  override toInfo(): { code: typeof TEMPLATE_ERROR_CODE; message: string; details: Record<string, unknown> } {
     const details: Record<string, unknown> = { reason: this.reason };
     if (this.line !== undefined) details.line = this.line;
     if (this.column !== undefined) details.column = this.column;

@@ -355,6 +355,7 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
           path,
           protocols: input.protocols ?? [],
           echo: input.echo ?? true,
+          behaviours: [input.echo === false ? 'manual' : 'echo'],
           running: true,
           clientCount: 0,
         };

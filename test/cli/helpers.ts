@@ -3,8 +3,12 @@
  * read its output line by line, and wait for lines or its exit.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The built CLI; DUPLEX_CLI_PATH points the tests at another build (to check a test fails on an older one). */
@@ -160,4 +164,25 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** Processes to kill and temp folders to remove after each test of the calling file. */
+export function afterEachTest(prefix: string): {
+  track: (p: CliProcess) => CliProcess;
+  tempDir: () => string;
+} {
+  const processes: CliProcess[] = [];
+  const folders: string[] = [];
+  afterEach(() => {
+    for (const p of processes.splice(0)) p.kill();
+    for (const d of folders.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  return {
+    track: (p) => (processes.push(p), p),
+    tempDir: () => {
+      const d = mkdtempSync(join(tmpdir(), prefix));
+      folders.push(d);
+      return d;
+    },
+  };
 }

@@ -9,8 +9,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MockServer } from '../../app/server/mock-server.js';
-import { utf8Decode } from '../../app/payload/codecs.js';
+import { MockServer, type MockClient } from '../../app/server/mock-server.js';
+import type { MessageView } from '../../app/payload/message-view.js';
 import { readSessionFile } from '../support/read-session.js';
 import { CliProcess, ROOT, runDuplex, startServe } from './helpers.js';
 
@@ -31,12 +31,15 @@ async function differentServer(
   change: (msg: Record<string, unknown>) => Record<string, unknown>,
 ): Promise<string> {
   const server = new MockServer('different', {});
-  server.onClientMessage = (client, entry) => {
-    if (entry.kind !== 'text')
-      return server.send(client.info.clientId, { type: 'binary', data: entry.payload.slice() });
-    const msg = JSON.parse(utf8Decode(entry.payload)) as Record<string, unknown>;
+  const answer = (client: MockClient, view: MessageView): void => {
+    if (view.kind !== 'text')
+      return void server.send(client.info.clientId, { type: 'binary', data: view.bytes.slice() });
+    const msg = JSON.parse(view.text) as Record<string, unknown>;
     server.send(client.info.clientId, { type: 'text', text: JSON.stringify(change(msg)) });
   };
+  server.setBehaviours([
+    { kind: 'manual', message: (client, view) => ({ run: () => answer(client, view) }) },
+  ]);
   await server.start();
   cleanups.push(() => server.stop());
   return server.url;

@@ -133,7 +133,12 @@ describe('duplex serve', () => {
       const json = await runDuplex('serve', '--port', String(port), '--json');
       expect(json.result.code).toBe(1);
       expect(json.events).toEqual([
-        { event: 'error', code: 'DUPLEX_ERR_PORT_IN_USE', message: expect.stringContaining(`Port ${port}`) },
+        {
+          event: 'error',
+          code: 'DUPLEX_ERR_PORT_IN_USE',
+          message: expect.stringContaining(`Port ${port}`),
+          details: { host: '127.0.0.1', port },
+        },
       ]);
       expect(json.stderrLines).toHaveLength(1);
     } finally {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { launchChromium, missingChromium } from '../support/chromium.js';
 import { MockServer } from '../../app/server/mock-server.js';
+import { echoBehaviour } from '../../app/server/behaviour.js';
 
 const missing = missingChromium();
 if (missing) console.warn(`Skipping Chromium interop: ${missing}`);
@@ -91,8 +92,8 @@ describe.skipIf(missing)(
 
     it('sees a server-initiated close code and reason in the browser', async () => {
       const page = await browser.newPage();
-      const opened = new Promise<string>(
-        (resolve) => (server.onClientOpen = (c) => resolve(c.info.clientId)),
+      const opened = new Promise<string>((resolve) =>
+        server.setBehaviours([{ kind: 'manual', open: (c) => resolve(c.info.clientId) }, echoBehaviour()]),
       );
       const closePromise = page.evaluate(
         (url: string) =>
@@ -106,7 +107,7 @@ describe.skipIf(missing)(
       const clientId = await opened;
       server.closeClient(clientId, 4321, 'server says bye');
       expect(await closePromise).toEqual({ code: 4321, reason: 'server says bye' });
-      server.onClientOpen = undefined;
+      server.setBehaviours([echoBehaviour()]);
       await page.close();
     });
   },

@@ -12,6 +12,7 @@ import type { ConnectOptions } from '../../app/contract.js';
 import { ErrorCodes, type ErrorInfo } from '../../app/errors.js';
 import type { LogEntry } from '../../app/log/message-log.js';
 import { MockServer } from '../../app/server/mock-server.js';
+import { echoBehaviour } from '../../app/server/behaviour.js';
 import { until } from '../support/until.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -184,7 +185,10 @@ describe.skipIf(missing)(`python3-websockets as a client of the Duplex MockServe
     await server.start();
     try {
       const headers: Record<string, string | string[]>[] = [];
-      server.onClientOpen = (client) => headers.push(client.info.headers);
+      server.setBehaviours([
+        { kind: 'manual', open: (client) => headers.push(client.info.headers) },
+        echoBehaviour(),
+      ]);
       const out = await runPython(peer('echo_client.py'), [server.url]);
       const result = JSON.parse(out) as Record<string, unknown>;
       expect(result['replies']).toEqual([

@@ -254,6 +254,11 @@ describe('events reach the renderer in batches', () => {
         clientCount: 0,
       },
       'server.clients': { serverId: 's', clients: [] },
+      'server.hits': {
+        serverId: 's',
+        routes: [{ path: '/', rules: [{ rule: 'ping', hits: 1 }], otherwise: 0 }],
+      },
+      'server.mockReload': { serverId: 's', file: '/w/mocks/m.yaml', ok: true },
       'log.appended': { logId: 'c', entries: [], firstSeq: 1, lastSeq: 0 },
       'log.cleared': { logId: 'c' },
       'session.replayProgress': { replayId: 'replay-1', report: { done: false, sent: 0 } },

@@ -4,7 +4,9 @@
 import type { IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { MockServer } from '../../app/server/mock-server.js';
+import { connect } from 'node:net';
+import { MAX_MESSAGE_BYTES } from '../../app/connections/client-connection.js';
+import { MockServer, MOCK_SERVER_WS_OPTIONS } from '../../app/server/mock-server.js';
 import type { ServerOptions } from '../../app/contract.js';
 import { DuplexError, ErrorCodes } from '../../app/errors.js';
 import { until as waitUntil } from '../support/until.js';
@@ -287,5 +289,44 @@ describe('MockServer: clients', () => {
       ws.on('error', resolve);
     });
     expect(refusedErr.message).toContain('ECONNREFUSED');
+  });
+});
+
+describe('the ws options of a mock server', () => {
+  it('are set explicitly: the same 100 MiB limit as a client, our own pongs, no second client set', () => {
+    expect(MOCK_SERVER_WS_OPTIONS).toMatchObject({
+      maxPayload: MAX_MESSAGE_BYTES,
+      autoPong: false,
+      clientTracking: false,
+      skipUTF8Validation: false,
+    });
+    expect(MAX_MESSAGE_BYTES).toBe(100 * 1024 * 1024);
+  });
+
+  it('refuse a frame over maxPayload with 1009 as soon as its header arrives', async () => {
+    const server = await startServer();
+    const socket = connect(server.port, '127.0.0.1');
+    cleanups.push(() => socket.destroy());
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.write(
+      'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    await waitUntil(() => Buffer.concat(chunks).includes('\r\n\r\n'));
+    // A masked text frame header that declares MAX_MESSAGE_BYTES + 1 bytes; no payload follows.
+    const header = Buffer.alloc(14);
+    header[0] = 0x81;
+    header[1] = 0x80 | 127;
+    header.writeBigUInt64BE(BigInt(MAX_MESSAGE_BYTES + 1), 2);
+    socket.write(header);
+    const frameAfterHandshake = (): Buffer => {
+      const all = Buffer.concat(chunks);
+      return all.subarray(all.indexOf('\r\n\r\n') + 4);
+    };
+    await waitUntil(() => frameAfterHandshake().length >= 4);
+    const frame = frameAfterHandshake();
+    expect(frame[0]).toBe(0x88); // a close frame
+    expect(frame.readUInt16BE(2)).toBe(1009);
   });
 });

@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import type { ReplayReport } from '../../app/contract.js';
 import { Engine } from '../../app/engine.js';
 import { MockServer } from '../../app/server/mock-server.js';
+import { manualBehaviour } from '../../app/server/behaviour.js';
 import { utf8Decode, utf8Encode } from '../../app/payload/codecs.js';
 import { makeHeader, type Session, type SessionEntry } from '../../app/sessions/session-format.js';
 import { replaySession, formatReplayReport } from '../../app/sessions/replay.js';
@@ -120,13 +121,20 @@ describe('client replay', () => {
 
   it('reports the first mismatches by message index and seq; --ignore paths make it pass', async () => {
     const s = await server((srv) => {
-      srv.onClientMessage = (client, entry) => {
-        const msg = JSON.parse(utf8Decode(entry.payload)) as Record<string, unknown>;
-        srv.send(client.info.clientId, {
-          type: 'text',
-          text: JSON.stringify({ ...msg, ts: Date.now(), v: 2 }),
-        });
-      };
+      srv.setBehaviours([
+        {
+          kind: 'manual',
+          message: (client, view) => ({
+            run: () => {
+              const msg = JSON.parse(view.text) as Record<string, unknown>;
+              srv.send(client.info.clientId, {
+                type: 'text',
+                text: JSON.stringify({ ...msg, ts: Date.now(), v: 2 }),
+              });
+            },
+          }),
+        },
+      ]);
     });
     const session = clientSession(s.url, [
       text(1, 0, 'out', '{"id":1}'),
@@ -148,7 +156,7 @@ describe('client replay', () => {
   });
 
   it('a missing answer fails after the timeout, naming the message', async () => {
-    const s = await server((srv) => (srv.onClientMessage = () => undefined));
+    const s = await server((srv) => srv.setBehaviours([manualBehaviour()]));
     const session = clientSession(s.url, [
       text(1, 0, 'out', 'a'),
       text(2, 1, 'in', 'a'),
