@@ -635,6 +635,17 @@ export interface EventPayloads {
 }
 /** The lists a window reads again on workspace.changed. */
 export type WorkspacePart = 'savedConnections' | 'templates' | 'sessions';
-export const menuActions = ['connection.new', 'server.start', 'theme.toggle'] as const;
+export const menuActions = [
+  'connection.new',
+  'server.start',
+  'theme.toggle',
+  'tab.close',
+  'tab.next',
+  'tab.previous',
+  'connection.focusUrl',
+  'message.send',
+  'log.find',
+  'help.shortcuts',
+] as const;
 export type MenuAction = (typeof menuActions)[number];
 export type EventName = keyof EventPayloads;

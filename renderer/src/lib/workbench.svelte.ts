@@ -21,6 +21,9 @@ import { Theme } from './theme.svelte.js';
 
 export type Tab = ConnectionTab | ServerTab | SessionTab | ReplayTab;
 
+/** A place keyboard focus is sent to after an action (the URL of a new connection, the next tab …). */
+export type FocusTarget = 'url' | 'log-search' | 'active-tab' | 'new-connection';
+
 export class Workbench {
   readonly api: WorkbenchApi;
   readonly theme = new Theme();
@@ -116,6 +119,7 @@ export class Workbench {
   newConnection(url = ''): ConnectionTab {
     const tab = new ConnectionTab(this.api);
     tab.draft.url = url;
+    this.focusRequest = 'url';
     return this.#add(tab);
   }
 
@@ -138,6 +142,7 @@ export class Workbench {
     if (!tab) return;
     this.#tabs = this.#tabs.filter((t) => t.id !== id);
     if (this.#activeId === id) this.#activeId = (this.#tabs[index] ?? this.#tabs[index - 1])?.id;
+    this.focusRequest = this.#activeId ? 'active-tab' : 'new-connection';
     if (tab.kind === 'connection' || tab.kind === 'replay') await tab.dispose();
     else if (tab.kind === 'server' && !tab.running) this.#servers = this.#servers.filter((s) => s !== tab);
   }
@@ -223,10 +228,53 @@ export class Workbench {
     for (const t of this.#tabs) if (t.kind === 'session' && t.name === name) await this.closeTab(t.id);
   }
 
+  /** Where keyboard focus goes next (App moves it once the DOM is there, then clears this). */
+  focusRequest = $state<FocusTarget | undefined>(undefined);
+  /** The keyboard shortcuts overlay is open. */
+  helpOpen = $state(false);
+
+  /** A menu item or its shortcut (Electron's menu sends it; in browser mode App matches the key). */
   runMenu(action: MenuAction): void {
-    if (action === 'connection.new') this.newConnection();
-    else if (action === 'server.start') this.newServer();
-    else if (action === 'theme.toggle') this.theme.toggle();
+    const active = this.active;
+    switch (action) {
+      case 'connection.new':
+        this.newConnection();
+        return;
+      case 'server.start':
+        this.newServer();
+        return;
+      case 'theme.toggle':
+        this.theme.toggle();
+        return;
+      case 'tab.close':
+        if (active) void this.closeTab(active.id);
+        return;
+      case 'tab.next':
+      case 'tab.previous':
+        this.cycleTab(action === 'tab.next' ? 1 : -1);
+        return;
+      case 'connection.focusUrl':
+        if (active?.kind === 'connection') this.focusRequest = 'url';
+        return;
+      case 'message.send':
+        if (active?.kind === 'connection') void active.send();
+        return;
+      case 'log.find':
+        if (active) this.focusRequest = 'log-search';
+        return;
+      case 'help.shortcuts':
+        this.helpOpen = !this.helpOpen;
+        return;
+    }
+  }
+
+  /** Activates the next (+1) or previous (-1) tab, wrapping around. */
+  cycleTab(step: 1 | -1): void {
+    const n = this.#tabs.length;
+    if (n === 0) return;
+    const i = this.#tabs.findIndex((t) => t.id === this.#activeId);
+    this.#activeId = this.#tabs[(i + step + n) % n]!.id;
+    this.focusRequest = 'active-tab';
   }
 
   dismissNotice(): void {
