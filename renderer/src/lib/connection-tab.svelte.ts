@@ -155,6 +155,16 @@ export class ConnectionTab {
     void this.log.reattach(live.info.connectionId, recording);
   }
 
+  /** Puts back a draft the window had before a reload (over the request an adopted connection runs). */
+  restoreDraft(draft: ConnectionDraft, dirty: boolean): void {
+    this.#draft = {
+      ...emptyDraft(),
+      ...draft,
+      headers: draft.headers.map((h) => ({ ...h, id: nextRowId++ })),
+    };
+    this.#dirty = dirty || (this.#openedWith !== '' && requestKey(this.#draft) !== this.#openedWith);
+  }
+
   /** The draft as contract options, or an error that says what to fix. */
   options(): { ok: true; value: ConnectOptions } | { ok: false; error: string } {
     return requestOf($state.snapshot(this.#draft));

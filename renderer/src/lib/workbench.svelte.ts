@@ -18,6 +18,7 @@ import { Sessions } from './sessions.svelte.js';
 import { ReplayTab } from './sessions-replay.svelte.js';
 import { SessionTab } from './sessions-tab.svelte.js';
 import { Theme } from './theme.svelte.js';
+import { UiState, type StoredTab, type StoredWindow } from './ui-state.svelte.js';
 
 export type Tab = ConnectionTab | ServerTab | SessionTab | ReplayTab;
 
@@ -27,6 +28,8 @@ export type FocusTarget = 'url' | 'log-search' | 'active-tab' | 'new-connection'
 export class Workbench {
   readonly api: WorkbenchApi;
   readonly theme = new Theme();
+  /** Pane sizes and the open tabs, remembered across reloads. */
+  readonly ui: UiState;
   readonly sessions: Sessions;
   #saved = $state.raw<SavedConnection[]>([]);
   #tabs = $state.raw<Tab[]>([]);
@@ -38,8 +41,9 @@ export class Workbench {
   #early = new Map<string, ConnectionInfo>();
   readonly #active = $derived(this.#tabs.find((t) => t.id === this.#activeId));
 
-  constructor(api: WorkbenchApi) {
+  constructor(api: WorkbenchApi, ui: UiState = new UiState()) {
     this.api = api;
+    this.ui = ui;
     this.sessions = new Sessions(api);
   }
 
@@ -91,6 +95,7 @@ export class Workbench {
     const live = await this.api.live.list({});
     if (live.ok) this.#reattach(live.value);
     else this.#notice = live.error.message;
+    this.#restoreWindow();
     await this.sessions.refresh();
   }
 
@@ -279,6 +284,64 @@ export class Workbench {
 
   dismissNotice(): void {
     this.#notice = '';
+  }
+
+  /** The open tabs as the window remembers them (UiState saves this). */
+  windowSnapshot(): StoredWindow {
+    const tabs: StoredTab[] = [];
+    let active = 0;
+    for (const t of this.#tabs) {
+      if (t.id === this.#activeId) active = tabs.length;
+      if (t.kind === 'connection') {
+        tabs.push({
+          kind: 'connection',
+          ...(t.savedId ? { savedId: t.savedId } : {}),
+          ...(t.connectionId ? { connectionId: t.connectionId } : {}),
+          draft: $state.snapshot(t.draft),
+          dirty: t.dirty,
+          composer: { mode: t.composer.mode, draft: t.composer.draft },
+        });
+      } else if (t.kind === 'session') {
+        tabs.push({ kind: 'session', name: t.name });
+      }
+    }
+    return { tabs, active };
+  }
+
+  /**
+   * Opens the tabs the window had, in their order, with their drafts: a tab whose
+   * connection the engine still runs is the reattached tab; the others open closed.
+   * Reattached connections the window did not know come after them.
+   */
+  #restoreWindow(): void {
+    const stored = this.ui.restored;
+    if (!stored || stored.tabs.length === 0) return;
+    const adopted = [...this.#tabs];
+    const ordered: Tab[] = [];
+    for (const s of stored.tabs) {
+      if (s.kind === 'session') {
+        // A session file deleted meanwhile opens with its error, as a sidebar click would.
+        const tab = new SessionTab(this.api, s.name);
+        void tab.open();
+        ordered.push(tab);
+        continue;
+      }
+      let tab = adopted.find(
+        (t): t is ConnectionTab =>
+          t.kind === 'connection' && !!s.connectionId && t.connectionId === s.connectionId,
+      );
+      if (!tab) {
+        const saved = this.#saved.find((x) => x.id === s.savedId);
+        tab = new ConnectionTab(this.api, saved);
+      }
+      tab.restoreDraft(s.draft, s.dirty);
+      tab.composer.mode = s.composer.mode;
+      tab.composer.draft = s.composer.draft;
+      ordered.push(tab);
+    }
+    const rest = this.#tabs.filter((t) => !ordered.includes(t));
+    this.#tabs = [...ordered, ...rest];
+    this.#activeId = (ordered[stored.active] ?? this.#tabs[0])?.id;
   }
 
   /** Tabs for the engine's connections and sidebar entries for its servers, with their logs. */
