@@ -4,12 +4,10 @@
  * overflow into a menu, and the new request views. Screenshots of each view in
  * both themes go to /tmp/shots-layout/.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { missingPrerequisite } from './browser-harness.js';
-import { connectToNewEchoServer, useWorkbench } from './workbench-fixture.js';
+import { connectToNewEchoServer, shootBothThemes, useWorkbench } from './workbench-fixture.js';
 
 const missing = missingPrerequisite();
 const SHOTS = '/tmp/shots-layout';
@@ -19,14 +17,7 @@ describe.skipIf(missing)(
   () => {
     const workbench = useWorkbench();
 
-    async function shoot(page: Page, name: string): Promise<void> {
-      mkdirSync(SHOTS, { recursive: true });
-      for (const theme of ['light', 'dark'] as const) {
-        await page.evaluate((t) => (document.documentElement.dataset['theme'] = t), theme);
-        await page.screenshot({ path: join(SHOTS, `${name}-${theme}.png`) });
-      }
-      await page.evaluate(() => (document.documentElement.dataset['theme'] = 'light'));
-    }
+    const shoot = (page: Page, name: string): Promise<void> => shootBothThemes(page, SHOTS, name);
     const focusedLabel = (page: Page) =>
       page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.id);
 
