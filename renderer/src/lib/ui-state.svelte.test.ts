@@ -33,6 +33,7 @@ describe('UiState and the workbench: restore after a reload', () => {
     live.composer.draft = '{"op":"hello"}';
     const closed = first.newConnection('ws://127.0.0.1:9/never-connected');
     closed.draft.headers.push({ id: 1, name: 'X-Key', value: 'k' });
+    closed.draft.passphrase = 'pfx-secret';
     closed.markDirty();
     first.activate(live.id);
     first.ui.sidebarWidth = 330;
@@ -55,6 +56,8 @@ describe('UiState and the workbench: restore after a reload', () => {
     expect(tabs[1]!.connectionId).toBeUndefined();
     expect(tabs[1]!.draft.headers.map((h) => [h.name, h.value])).toEqual([['X-Key', 'k']]);
     expect(tabs[1]!.dirty).toBe(true);
+    expect(tabs[1]!.draft.passphrase).toBe('');
+    expect(storage.getItem('duplex.ui')).not.toContain('pfx-secret');
     expect(second.activeId).toBe(tabs[0]!.id);
     expect([second.ui.sidebarWidth, second.ui.upperHeight]).toEqual([330, 410]);
   });

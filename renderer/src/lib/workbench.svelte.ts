@@ -297,7 +297,8 @@ export class Workbench {
           kind: 'connection',
           ...(t.savedId ? { savedId: t.savedId } : {}),
           ...(t.connectionId ? { connectionId: t.connectionId } : {}),
-          draft: $state.snapshot(t.draft),
+          // A passphrase is not written to the browser's storage; it is asked again after a reload.
+          draft: { ...$state.snapshot(t.draft), passphrase: '' },
           dirty: t.dirty,
           composer: { mode: t.composer.mode, draft: t.composer.draft },
         });
