@@ -69,6 +69,24 @@ export const connectOptionsSchema = z.object({
       insecure: z.boolean().optional(),
       /** Extra trusted CA certificates, PEM. */
       ca: z.string().max(1_000_000).optional(),
+      /** Client certificate (PEM), sent when the server asks for one; goes with `key`. */
+      cert: z.string().max(1_000_000).optional(),
+      /** Private key of `cert` (PEM). */
+      key: z.string().max(1_000_000).optional(),
+      /** Client certificate and key as a PKCS#12 (PFX) file, base64. */
+      pfx: z
+        .string()
+        .max(2_000_000)
+        .regex(/^[A-Za-z0-9+/=\s]*$/, 'a PFX is given as base64')
+        .optional(),
+      /** Passphrase of `key` or `pfx`. */
+      passphrase: z.string().max(1024).optional(),
+    })
+    .refine((t) => (t.cert === undefined) === (t.key === undefined), {
+      message: 'a client certificate needs both cert and key (PEM), or a PFX instead',
+    })
+    .refine((t) => t.pfx === undefined || t.cert === undefined, {
+      message: 'give a client certificate either as PEM cert + key or as PFX, not both',
     })
     .optional(),
   heartbeat: z
@@ -121,6 +139,17 @@ export type ServerOptions = z.infer<typeof serverOptionsSchema>;
 // ---------------------------------------------------------------------------
 // Outputs (plain data)
 
+/** The upgrade request as the client sent it (read from the request object, not rebuilt). */
+export interface HandshakeRequest {
+  method: string;
+  url: string;
+  /** Every header on the wire, with the case it was sent in (Host, Sec-WebSocket-Key, …). */
+  headers: Record<string, string | string[]>;
+  /** Subprotocols offered (Sec-WebSocket-Protocol), in order. */
+  protocols: string[];
+  origin?: string;
+}
+
 export interface HandshakeInfo {
   status: number;
   headers: Record<string, string | string[]>;
@@ -135,6 +164,8 @@ export interface ConnectionInfo {
   protocol: string;
   extensions: string;
   bufferedAmount: number;
+  /** The upgrade request of the latest attempt, once it was sent (also when no response came). */
+  request?: HandshakeRequest;
   handshake?: HandshakeInfo;
   /** Reconnect attempt currently running (0 = the first connect). */
   attempt: number;
@@ -812,6 +843,17 @@ export interface EventPayloads {
 }
 /** The lists a window reads again on workspace.changed. */
 export type WorkspacePart = 'savedConnections' | 'templates' | 'sessions' | 'mocks';
-export const menuActions = ['connection.new', 'server.start', 'theme.toggle'] as const;
+export const menuActions = [
+  'connection.new',
+  'server.start',
+  'theme.toggle',
+  'tab.close',
+  'tab.next',
+  'tab.previous',
+  'connection.focusUrl',
+  'message.send',
+  'log.find',
+  'help.shortcuts',
+] as const;
 export type MenuAction = (typeof menuActions)[number];
 export type EventName = keyof EventPayloads;

@@ -4,7 +4,6 @@
  * period), closes, and prints every event. Arguments are checked with the
  * engine's own rules before any connection is made; bad ones exit USAGE (2).
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
   connectOptionsSchema,
@@ -25,6 +24,7 @@ import {
   wholeNumberArg,
   jsonOption,
   parseHeaders,
+  readFlagFile,
 } from './options.js';
 import { InOrder, Output, arrow, describeMessage, messageData, oneLine, printError } from './output.js';
 
@@ -48,6 +48,12 @@ interface ConnectFlags {
   allowWireCodes?: boolean;
   insecure?: boolean;
   ca?: string;
+  cert?: string;
+  key?: string;
+  pfx?: string;
+  passphrase?: string;
+  reconnect?: string;
+  heartbeat?: string;
   handshakeTimeout?: string;
   json?: boolean;
   record?: string;
@@ -104,6 +110,15 @@ export function registerConnect(program: Command): void {
     )
     .option('--insecure', 'accept self-signed and untrusted TLS certificates')
     .option('--ca <FILE>', 'trust the CA certificate(s) in this PEM file')
+    .option('--cert <FILE>', 'client certificate (PEM) for servers that ask for one; needs --key')
+    .option('--key <FILE>', 'private key (PEM) of --cert')
+    .option(
+      '--pfx <FILE>',
+      'client certificate and key as a PKCS#12 (.pfx/.p12) file, instead of --cert/--key',
+    )
+    .option('--passphrase <P>', 'passphrase of --pfx or of an encrypted --key')
+    .option('--reconnect <N>', 'when the connection drops, reconnect up to N times (with backoff)')
+    .option('--heartbeat <MS>', 'ping every MS ms; drop the connection when no pong comes back in that time')
     .option('--handshake-timeout <MS>', 'give up when the handshake takes longer than MS ms')
     .addOption(jsonOption())
     .option('--record <FILE>', 'record the session to FILE (see docs/session-format.md)')
@@ -147,11 +162,14 @@ export function planConnect(url: string, flags: ConnectFlags, rawSends: readonly
   if (flags.handshakeTimeout !== undefined) {
     options.handshakeTimeoutMs = wholeNumberArg('--handshake-timeout', flags.handshakeTimeout, 1);
   }
-  if (flags.insecure || flags.ca !== undefined) {
-    options.tls = {};
-    if (flags.insecure) options.tls.insecure = true;
-    if (flags.ca !== undefined) options.tls.ca = readCa(flags.ca);
+  if (flags.reconnect !== undefined) {
+    options.reconnect = { maxAttempts: wholeNumberArg('--reconnect', flags.reconnect, 1, 1000) };
   }
+  if (flags.heartbeat !== undefined) {
+    options.heartbeat = { intervalMs: wholeNumberArg('--heartbeat', flags.heartbeat, 100, 3_600_000) };
+  }
+  const tls = tlsOptions(flags);
+  if (tls) options.tls = tls;
   const parsed = connectOptionsSchema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -289,6 +307,16 @@ export async function runConnect(plan: ConnectPlan): Promise<void> {
     connectionId = (await engine.call('connection.open', plan.options)).connectionId;
     // The contract's events carry previews; the CLI prints whole payloads, so it follows the
     // engine's log of the connection in-process: first what opening logged, then each new entry.
+    engine
+      .connection(connectionId)
+      .on('reconnecting', ({ attempt, delayMs }) =>
+        inOrder(() =>
+          out.emit(
+            { event: 'reconnecting', attempt, of: plan.options.reconnect?.maxAttempts, delayMs },
+            () => `reconnecting in ${delayMs} ms (attempt ${attempt}/${plan.options.reconnect?.maxAttempts})`,
+          ),
+        ),
+      );
     const log = engine.log(connectionId);
     for (const entry of log.read(log.firstSeq, Number.MAX_SAFE_INTEGER)) onEntry(entry);
     log.on('entry', onEntry);
@@ -340,15 +368,29 @@ function toPayload(send: RawSend): Payload {
   }
 }
 
-function readCa(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
+/** --insecure, --ca and the client certificate flags; the files are read here, the engine gets their contents. */
+function tlsOptions(flags: ConnectFlags): NonNullable<ConnectOptions['tls']> | undefined {
+  if ((flags.cert === undefined) !== (flags.key === undefined)) {
     throw new DuplexError(
-      ErrorCodes.FILE,
-      `--ca ${file}: cannot read it (${(err as Error).message}); pass the path of a PEM certificate file.`,
+      ErrorCodes.INVALID_INPUT,
+      `${flags.cert === undefined ? '--key' : '--cert'} needs ${flags.cert === undefined ? '--cert' : '--key'}: a client certificate is a PEM certificate and its key (or one --pfx file).`,
     );
   }
+  if (flags.pfx !== undefined && flags.cert !== undefined) {
+    throw new DuplexError(ErrorCodes.INVALID_INPUT, 'Give --pfx or --cert with --key, not both.');
+  }
+  if (flags.passphrase !== undefined && flags.pfx === undefined && flags.key === undefined) {
+    throw new DuplexError(ErrorCodes.INVALID_INPUT, '--passphrase unlocks --pfx or --key; give one of them.');
+  }
+  const tls: NonNullable<ConnectOptions['tls']> = {};
+  if (flags.insecure) tls.insecure = true;
+  if (flags.ca !== undefined) tls.ca = readFlagFile('--ca', flags.ca, 'utf8', 'a PEM certificate file');
+  if (flags.cert !== undefined)
+    tls.cert = readFlagFile('--cert', flags.cert, 'utf8', 'a PEM certificate file');
+  if (flags.key !== undefined) tls.key = readFlagFile('--key', flags.key, 'utf8', 'a PEM private key file');
+  if (flags.pfx !== undefined) tls.pfx = readFlagFile('--pfx', flags.pfx, 'base64', 'a PKCS#12 (.pfx) file');
+  if (flags.passphrase !== undefined) tls.passphrase = flags.passphrase;
+  return Object.keys(tls).length > 0 ? tls : undefined;
 }
 
 function describePath(path: readonly PropertyKey[]): string {
@@ -358,6 +400,7 @@ function describePath(path: readonly PropertyKey[]): string {
   if (head === 'origin') return '--origin';
   if (head === 'handshakeTimeoutMs') return '--handshake-timeout';
   if (head === 'url') return 'URL';
+  if (head === 'tls') return second ? `--${second}` : 'TLS options';
   return path.join('.') || 'arguments';
 }
 

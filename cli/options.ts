@@ -5,6 +5,7 @@
  * throw InvalidArgumentError (exit 2 through main.ts); checks made after
  * parsing throw the engine's DuplexError with a code.
  */
+import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option } from 'commander';
 import { DuplexError, ErrorCodes } from '../app/errors.js';
 import { parseWebSocketUrl } from '../app/websocket-rules.js';
@@ -89,6 +90,18 @@ export function parseHeaders(list: readonly string[]): Record<string, string> {
 export function checkWebSocketUrl(url: string): string {
   parseWebSocketUrl(url);
   return url;
+}
+
+/** The contents of a file named by a flag, as UTF-8 (PEM) or base64 (binary, e.g. PFX); FILE error when unreadable. */
+export function readFlagFile(flag: string, file: string, as: 'utf8' | 'base64', what: string): string {
+  try {
+    return readFileSync(file).toString(as);
+  } catch (err) {
+    throw new DuplexError(
+      ErrorCodes.FILE,
+      `${flag} ${file}: cannot read it (${(err as Error).message}); pass the path of ${what}.`,
+    );
+  }
 }
 
 function range(min: number, max: number): string {

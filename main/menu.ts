@@ -1,10 +1,12 @@
 /**
  * The application menu: the usual roles (edit, view, window, help) plus
- * Duplex's own items, whose actions reach the renderer as `ui.menu` events.
+ * Duplex's own items from the shortcut table (app/shortcuts.ts), whose
+ * actions reach the renderer as `ui.menu` events.
  * Developer tools appear only in development builds.
  */
 import { Menu, type MenuItemConstructorOptions } from 'electron';
 import type { MenuAction } from '../app/contract.js';
+import { menuAccelerator, shortcuts, type Shortcut } from '../app/shortcuts.js';
 
 export interface MenuOptions {
   /** Sends a menu action to the focused window's UI. */
@@ -16,28 +18,25 @@ export interface MenuOptions {
 
 export function buildMenuTemplate(options: MenuOptions): MenuItemConstructorOptions[] {
   const mac = (options.platform ?? process.platform) === 'darwin';
-  const action = (label: string, accelerator: string, act: MenuAction): MenuItemConstructorOptions => ({
-    label,
-    accelerator,
-    click: () => options.send(act),
-  });
+  const item = (s: Shortcut): MenuItemConstructorOptions => {
+    const accelerator = menuAccelerator(s);
+    return { label: s.label, ...(accelerator ? { accelerator } : {}), click: () => options.send(s.action) };
+  };
+  const items = (menu: Shortcut['menu']): MenuItemConstructorOptions[] =>
+    shortcuts.filter((s) => s.menu === menu).map(item);
   const template: MenuItemConstructorOptions[] = [];
   if (mac) template.push({ role: 'appMenu' });
   template.push(
     {
       label: 'File',
-      submenu: [
-        action('New Connection', 'CmdOrCtrl+N', 'connection.new'),
-        action('Start Server', 'CmdOrCtrl+Shift+S', 'server.start'),
-        { type: 'separator' },
-        mac ? { role: 'close' } : { role: 'quit' },
-      ],
+      submenu: [...items('File'), { type: 'separator' }, mac ? { role: 'close' } : { role: 'quit' }],
     },
     { role: 'editMenu' },
+    { label: 'Connection', submenu: items('Connection') },
     {
       label: 'View',
       submenu: [
-        action('Toggle Theme', 'CmdOrCtrl+Shift+T', 'theme.toggle'),
+        ...items('View'),
         { type: 'separator' },
         ...(options.development
           ? ([
@@ -55,7 +54,7 @@ export function buildMenuTemplate(options: MenuOptions): MenuItemConstructorOpti
       ],
     },
     { role: 'windowMenu' },
-    { role: 'help', submenu: [{ label: 'About Duplex', role: 'about' }] },
+    { role: 'help', submenu: [...items('Help'), { label: 'About Duplex', role: 'about' }] },
   );
   return template;
 }

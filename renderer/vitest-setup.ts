@@ -1,3 +1,5 @@
+import { beforeEach } from 'vitest';
+
 /**
  * jsdom lacks ResizeObserver (Svelte's bind:clientHeight uses it). It also
  * has no layout, so observed sizes stay 0 and VirtualList uses its fallback height.
@@ -16,3 +18,6 @@ Range.prototype.getClientRects ??= function getClientRects(): DOMRectList {
 Range.prototype.getBoundingClientRect ??= function getBoundingClientRect(): DOMRect {
   return new DOMRect(0, 0, 0, 0);
 };
+
+/** Each test starts with a window that remembers nothing (UiState keeps tabs in localStorage). */
+beforeEach(() => localStorage.clear());

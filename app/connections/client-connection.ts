@@ -7,7 +7,13 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ClientRequest } from 'node:http';
 import WebSocket from 'ws';
-import type { ConnectOptions, ConnectionInfo, HandshakeInfo, Payload } from '../contract.js';
+import type {
+  ConnectOptions,
+  ConnectionInfo,
+  HandshakeInfo,
+  HandshakeRequest,
+  Payload,
+} from '../contract.js';
 import { DuplexError, ErrorCodes, type ErrorInfo } from '../errors.js';
 import { listenerFlags } from '../log/listener-flags.js';
 import { MessageLog, type LogEntry } from '../log/message-log.js';
@@ -58,7 +64,35 @@ export function wsClientOptions(o: ConnectOptions): WebSocket.ClientOptions {
   };
   if (o.origin) options.origin = o.origin;
   if (o.tls?.ca) options.ca = o.tls.ca;
+  if (o.tls?.cert !== undefined) options.cert = o.tls.cert;
+  if (o.tls?.key !== undefined) options.key = o.tls.key;
+  if (o.tls?.pfx !== undefined) options.pfx = Buffer.from(o.tls.pfx, 'base64');
+  if (o.tls?.passphrase !== undefined) options.passphrase = o.tls.passphrase;
   return options;
+}
+
+/** How often a draining send buffer reports its bufferedAmount (ws has no drain event of its own). */
+const BUFFERED_AMOUNT_POLL_MS = 50;
+
+/** The upgrade request as sent: ws's ClientRequest, with the header names in the case they went out. */
+export function describeRequest(req: ClientRequest, url: string): HandshakeRequest {
+  const headers: Record<string, string | string[]> = {};
+  for (const name of req.getRawHeaderNames()) {
+    const value = req.getHeader(name);
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value : String(value);
+  }
+  const offered = req.getHeader('sec-websocket-protocol');
+  const protocols =
+    offered === undefined
+      ? []
+      : String(offered)
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean);
+  const request: HandshakeRequest = { method: req.method, url, headers, protocols };
+  const origin = req.getHeader('origin');
+  if (origin !== undefined) request.origin = String(origin);
+  return request;
 }
 
 export interface CloseEventInfo {
@@ -87,6 +121,7 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
   #ws: WebSocket | undefined;
   #readyState: ReadyState = ReadyState.CONNECTING;
   #handshake: HandshakeInfo | undefined;
+  #request: HandshakeRequest | undefined;
   #failure: ErrorInfo | undefined;
   #closeInfo: CloseEventInfo | undefined;
   #userClosed = false;
@@ -94,6 +129,8 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
   #reconnectTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #awaitingPongSince = 0;
+  #drainTimer: NodeJS.Timeout | undefined;
+  #reportedBufferedAmount = 0;
   readonly #listened = listenerFlags(this, ['message']);
 
   /**
@@ -134,6 +171,7 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
       bufferedAmount: this.bufferedAmount,
       attempt: this.#attempt,
     };
+    if (this.#request) info.request = this.#request;
     if (this.#handshake) info.handshake = this.#handshake;
     if (this.#closeInfo) {
       info.closeCode = this.#closeInfo.code;
@@ -182,6 +220,7 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
     ws.send(bytes, { binary: payload.type === 'binary' });
     const entry = this.log.append('out', payload.type, bytes);
     this.emit('state');
+    this.#watchDrain();
     return entry;
   }
 
@@ -238,9 +277,35 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
     this.#ws?.terminate();
   }
 
+  /** While bytes wait in the send buffer, reports bufferedAmount as it changes, down to 0. */
+  #watchDrain(): void {
+    this.#reportedBufferedAmount = this.bufferedAmount;
+    if (this.#drainTimer || this.#reportedBufferedAmount === 0) return;
+    this.#drainTimer = setInterval(() => {
+      const now = this.bufferedAmount;
+      if (now !== this.#reportedBufferedAmount) {
+        this.#reportedBufferedAmount = now;
+        this.emit('state');
+      }
+      if (now === 0 || this.#readyState === ReadyState.CLOSED) this.#stopDrainWatch();
+    }, BUFFERED_AMOUNT_POLL_MS);
+    this.#drainTimer.unref?.();
+  }
+
+  #stopDrainWatch(): void {
+    if (this.#drainTimer) clearInterval(this.#drainTimer);
+    this.#drainTimer = undefined;
+  }
+
   #open(): void {
     const o = this.options;
     const wsOptions = wsClientOptions(o);
+    // ws hands over the request before it is sent: what it holds then is what goes on the wire.
+    wsOptions.finishRequest = (req) => {
+      this.#request = describeRequest(req, this.url);
+      req.end();
+    };
+    this.#request = undefined;
     this.#handshake = undefined;
     this.#failure = undefined;
     this.#closeInfo = undefined;
@@ -358,6 +423,7 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
 
   #onClose(code: number, reason: string): void {
     this.#stopTimers();
+    this.#stopDrainWatch();
     const wasClean = code !== 1006 && !this.#failure;
     this.#closeInfo = { code, reason, wasClean };
     // 1006 is detected here (no close frame came): an event of Duplex, not something the peer sent.
@@ -460,6 +526,14 @@ function connectFailure(url: string, err: Error & { code?: string }): ErrorInfo 
       details: { ...details, tlsError: err.message },
     };
   }
+  const credentials = clientCertificateProblem(err);
+  if (url.startsWith('wss:') && credentials) {
+    return {
+      code: ErrorCodes.CONNECTION_FAILED,
+      message: `Could not connect to ${url}: ${credentials}`,
+      details: { ...details, tlsError: err.message },
+    };
+  }
   const hint =
     url.startsWith('ws:') && err.code === 'ECONNRESET'
       ? ' — the server closed the connection without an HTTP answer; if it serves TLS (https), use wss:// instead of ws://.'
@@ -469,6 +543,20 @@ function connectFailure(url: string, err: Error & { code?: string }): ErrorInfo 
     message: `Could not connect to ${url}: ${err.message}${hint}`,
     details,
   };
+}
+
+/** What a TLS failure about the client's own certificate means, in words; undefined for other failures. */
+function clientCertificateProblem(err: Error): string | undefined {
+  const m = err.message;
+  if (/mac verify failure|bad decrypt|bad password|unable to load (private key|pkcs12)/i.test(m))
+    return 'the client certificate could not be unlocked: check the passphrase of the PFX or the private key.';
+  if (/key values mismatch/i.test(m))
+    return 'the private key does not belong to the client certificate; give the key the certificate was made with.';
+  if (/alert certificate required/i.test(m))
+    return 'the server requires a client certificate: add one (PEM certificate + key, or PFX) in the TLS options.';
+  if (/alert (bad certificate|unknown ca|certificate unknown|unsupported certificate)/i.test(m))
+    return 'the server did not accept the client certificate (it does not trust its issuer, or the certificate is not for client authentication).';
+  return undefined;
 }
 
 /** OpenSSL's way of saying that the first bytes back were not a TLS record (e.g. "HTTP/1.1 400"). */

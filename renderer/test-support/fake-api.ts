@@ -131,6 +131,8 @@ export interface FakeApi extends WorkbenchApi {
   ): LogEntryView;
   /** Adds a session file to the workspace (one with `error` fails to open, like a corrupt file). */
   addSession(name: string, session: FakeSessionInput): void;
+  /** While `hold` is set, sends queue in bufferedAmount; release() drains it to 0. */
+  readonly drain: { hold: boolean; release(): void };
 }
 
 /** Builds a fake; `latencyMs` delays responses a little, like a real transport. */
@@ -214,12 +216,26 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
     },
   });
 
+  /** Tests hold the send buffer (bufferedAmount grows with each send) and release it (back to 0). */
+  const drain = {
+    hold: false,
+    held: new Set<string>(),
+    release(): void {
+      drain.hold = false;
+      for (const id of drain.held) {
+        const c = connections.get(id);
+        if (c) setState({ ...c, bufferedAmount: 0 });
+      }
+      drain.held.clear();
+    },
+  };
+
   const api = {
     connection: {
       open: async (input: ConnectOptions & { savedConnectionId?: string }) => {
         record('connection.open')(input);
-        const connectionId = `conn-${nextId++}`;
         const { savedConnectionId, ...options } = input;
+        const connectionId = `conn-${nextId++}`;
         requests.set(connectionId, {
           options,
           ...(savedConnectionId ? { savedConnectionId } : {}),
@@ -232,6 +248,7 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
           extensions: '',
           bufferedAmount: 0,
           attempt: 0,
+          request: fakeRequest(options),
         };
         connections.set(connectionId, info);
         logOf(connectionId);
@@ -273,6 +290,11 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
         const data = payloadBytes(input.payload);
         const kind = input.payload.type === 'text' ? 'text' : 'binary';
         const out = appendAndEmit(input.connectionId, 'out', kind, data);
+        if (drain.hold) {
+          // A send buffer that fills and drains, as the engine reports it (connection.state).
+          setState({ ...c, bufferedAmount: c.bufferedAmount + data.byteLength });
+          drain.held.add(input.connectionId);
+        }
         setTimeout(() => appendAndEmit(input.connectionId, 'in', kind, data), 2);
         return ok({ seq: out.seq });
       },
@@ -606,9 +628,32 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
       emit('log.appended', { logId, entries: [], firstSeq: 1, lastSeq: count });
     },
     addSession: (name, session) => fakeSessions.add(name, session),
+    drain,
     appendEntry: (logId, dir, payload) =>
       appendAndEmit(logId, dir, payload.type === 'text' ? 'text' : 'binary', payloadBytes(payload)),
     appendEvent: (logId, dir, kind, extra = {}, text = '') =>
       appendAndEmit(logId, dir, kind, utf8Encode(text), extra),
+  };
+}
+
+/** The upgrade request a client sends for these options (the engine reads it off the real request). */
+function fakeRequest(o: ConnectOptions): NonNullable<ConnectionInfo['request']> {
+  const url = new URL(o.url);
+  const headers: Record<string, string> = {
+    Host: url.host,
+    Connection: 'Upgrade',
+    Upgrade: 'websocket',
+    'Sec-WebSocket-Version': '13',
+    'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+    ...o.headers,
+  };
+  if (o.protocols?.length) headers['Sec-WebSocket-Protocol'] = o.protocols.join(',');
+  if (o.origin) headers['Origin'] = o.origin;
+  return {
+    method: 'GET',
+    url: o.url,
+    headers,
+    protocols: o.protocols ?? [],
+    ...(o.origin ? { origin: o.origin } : {}),
   };
 }

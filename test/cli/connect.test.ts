@@ -13,6 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { TLSSocket } from 'node:tls';
+import { planConnect } from '../../cli/connect.js';
+import { makeTestPki, type TestPki } from '../support/pki.js';
 import { CliProcess, duplex, freePort, runDuplex, startServe } from './helpers.js';
 
 const cleanups: (() => void)[] = [];
@@ -325,6 +328,12 @@ describe('duplex connect bad arguments (exit 2, before connecting)', () => {
     ['bad --wait', ['--wait', 'soon'], /--wait "soon"/],
     ['duplicate --protocol', ['--protocol', 'a', '--protocol', 'a'], /twice/],
     ['unreadable --ca', ['--ca', '/nonexistent/ca.pem'], /--ca \/nonexistent\/ca\.pem/],
+    ['--cert without --key', ['--cert', '/nonexistent/c.pem'], /--cert needs --key/],
+    ['--pfx with --cert', ['--pfx', 'a.pfx', '--cert', 'c.pem', '--key', 'k.pem'], /--pfx or --cert/],
+    ['--passphrase alone', ['--passphrase', 'x'], /--passphrase unlocks/],
+    ['unreadable --pfx', ['--pfx', '/nonexistent/c.pfx'], /--pfx \/nonexistent\/c\.pfx/],
+    ['bad --reconnect', ['--reconnect', '0'], /--reconnect "0"/],
+    ['bad --heartbeat', ['--heartbeat', '5'], /--heartbeat "5".*from 100/],
   ])('%s', async (_name, args, message) => {
     const server = await wsServer();
     const p = await runDuplex('connect', server.url, '--json', ...args);
@@ -453,4 +462,79 @@ describe('duplex connect over TLS', () => {
       }
     },
   );
+});
+
+describe('duplex connect --reconnect and --heartbeat', () => {
+  it('the flags become the engine options the UI sets', () => {
+    const plan = planConnect(
+      'ws://127.0.0.1:1/',
+      { header: [], protocol: [], reconnect: '3', heartbeat: '250' },
+      [],
+    );
+    expect(plan.options.reconnect).toEqual({ maxAttempts: 3 });
+    expect(plan.options.heartbeat).toEqual({ intervalMs: 250 });
+  });
+
+  it('--reconnect 2 against a port that refuses: two reconnect attempts are logged, then exit 1', async () => {
+    const port = await freePort();
+    const p = await runDuplex('connect', `ws://127.0.0.1:${port}/`, '--json', '--reconnect', '2');
+    expect(p.result.code).toBe(1);
+    const attempts = p.events.filter((e) => e['event'] === 'reconnecting');
+    expect(attempts.map((e) => [e['attempt'], e['of']])).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
+    expect(p.events.at(-1)).toMatchObject({ event: 'close', code: 1006 });
+  });
+});
+
+describe('duplex connect with a client certificate (--cert/--key, --pfx/--passphrase)', () => {
+  let pki: TestPki;
+  let url = '';
+  const seen: string[] = [];
+  beforeAll(async () => {
+    pki = makeTestPki();
+    const https = createHttpsServer({
+      key: pki.serverKey,
+      cert: pki.serverCert,
+      ca: pki.caCert,
+      requestCert: true,
+      rejectUnauthorized: true,
+    });
+    const wss = new WebSocketServer({ server: https });
+    wss.on('connection', (ws, req) => {
+      seen.push(String((req.socket as TLSSocket).getPeerCertificate().subject.CN));
+      echo(ws);
+    });
+    await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
+    url = `wss://127.0.0.1:${(https.address() as { port: number }).port}/`;
+    afterAllCleanups.push(() => {
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      https.close();
+      pki.remove();
+    });
+  });
+  const afterAllCleanups: (() => void)[] = [];
+  afterAll(() => {
+    for (const fn of afterAllCleanups) fn();
+  });
+
+  it('connects with PEM files and with a PFX + passphrase; without a certificate it is refused and says why', async () => {
+    const f = pki.files;
+    const base = ['connect', url, '--json', '--send', 'mtls', '--count', '1', '--ca', f.caCert];
+    const [pem, pfx, none] = await Promise.all([
+      runDuplex(...base, '--cert', f.clientCert, '--key', f.clientKey),
+      runDuplex(...base, '--pfx', f.clientPfx, '--passphrase', pki.pfxPassphrase),
+      runDuplex(...base),
+    ]);
+    for (const ok of [pem, pfx]) {
+      expect(ok.result.code).toBe(0);
+      expect(ok.events.filter((e) => e['event'] === 'message').map((e) => e['dir'])).toEqual(['out', 'in']);
+    }
+    expect(seen).toEqual(['duplex-test-client', 'duplex-test-client']);
+    expect(none.result.code).toBe(1);
+    expect(none.events[0]).toMatchObject({ event: 'error', code: 'DUPLEX_ERR_CONNECTION_FAILED' });
+    expect(String(none.events[0]!['message'])).toMatch(/requires a client certificate/);
+  });
 });

@@ -8,13 +8,11 @@
  * tree that folds and copies a path, and edit-and-resend puts a message back
  * in the composer. Screenshots in light and dark go to /tmp/shots/.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { missingPrerequisite } from './browser-harness.js';
-import { connectToNewEchoServer, useWorkbench } from './workbench-fixture.js';
+import { connectToNewEchoServer, shootBothThemes, useWorkbench } from './workbench-fixture.js';
 
 const missing = missingPrerequisite();
 const SHOTS = '/tmp/shots';
@@ -24,14 +22,7 @@ describe.skipIf(missing)(
   () => {
     const workbench = useWorkbench();
 
-    async function shoot(page: Page, name: string): Promise<void> {
-      mkdirSync(SHOTS, { recursive: true });
-      for (const theme of ['light', 'dark'] as const) {
-        await page.evaluate((t) => (document.documentElement.dataset['theme'] = t), theme);
-        await page.screenshot({ path: join(SHOTS, `${name}-${theme}.png`) });
-      }
-      await page.evaluate(() => (document.documentElement.dataset['theme'] = 'light'));
-    }
+    const shoot = (page: Page, name: string): Promise<void> => shootBothThemes(page, SHOTS, name);
 
     it('types JSON into the CodeMirror composer, marks bad JSON, sends with Ctrl+Enter, shows the echo as a tree', async () => {
       const { page, pageErrors } = workbench;

@@ -44,6 +44,16 @@ export async function connectToNewEchoServer(page: Page): Promise<string> {
   return serverUrl;
 }
 
+/** Screenshots of the page in the light and the dark theme: `<dir>/<name>-light.png`, `-dark.png`. */
+export async function shootBothThemes(page: Page, dir: string, name: string): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  for (const theme of ['light', 'dark'] as const) {
+    await page.evaluate((t) => (document.documentElement.dataset['theme'] = t), theme);
+    await page.screenshot({ path: join(dir, `${name}-${theme}.png`) });
+  }
+  await page.evaluate(() => (document.documentElement.dataset['theme'] = 'light'));
+}
+
 /** Call inside a describe: registers its beforeAll / afterAll and returns what they make. */
 export function useWorkbench(options: { acceptDownloads?: boolean } = {}): WorkbenchFixture {
   let ui: UiProcess | undefined;

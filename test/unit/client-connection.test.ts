@@ -160,6 +160,55 @@ describe('ClientConnection: the browser WebSocket API', () => {
     await until(() => conn.bufferedAmount === 0, 10_000);
   });
 
+  it('bufferedAmount falls back to 0 as the socket drains, reported by state events', async () => {
+    const srv = await wsServer({ perMessageDeflate: false });
+    const conn = await opened({ url: srv.url });
+    const reported: number[] = [];
+    conn.on('state', () => reported.push(conn.info().bufferedAmount));
+    conn.send({ type: 'binary', data: new Uint8Array(16 * 1024 * 1024) });
+    await until(() => reported.at(-1) === 0, 10_000);
+    expect(Math.max(...reported)).toBeGreaterThan(0);
+    expect(conn.bufferedAmount).toBe(0);
+  });
+
+  it('records the upgrade request it sent: URL, headers as on the wire, offered protocols, origin', async () => {
+    const srv = await wsServer({ handleProtocols: (p) => [...p][0] ?? false });
+    const conn = await opened({
+      url: srv.url + 'feed?x=1',
+      headers: { 'X-Api-Key': 'k-123' },
+      protocols: ['v2.json', 'v1.json'],
+      origin: 'https://app.example',
+    });
+    const req = conn.info().request!;
+    const seen = srv.peers[0]!.req;
+    expect(req.method).toBe('GET');
+    expect(req.url).toBe(srv.url + 'feed?x=1');
+    expect(req.protocols).toEqual(['v2.json', 'v1.json']);
+    expect(req.origin).toBe('https://app.example');
+    expect(req.headers['X-Api-Key']).toBe('k-123');
+    // The key the server received is the one recorded: the request object, not a rebuild of the options.
+    expect(req.headers['Sec-WebSocket-Key']).toBe(seen.headers['sec-websocket-key']);
+    expect(req.headers['Sec-WebSocket-Version']).toBe('13');
+  });
+
+  it('records the request of a rejected handshake next to the 401 response', async () => {
+    const http = createHttpServer((_req, res) => res.writeHead(401).end('no token'));
+    http.on('upgrade', (_req, socket: Socket) =>
+      socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 8\r\n\r\nno token'),
+    );
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => http.close(r)));
+    const conn = open({
+      url: `ws://127.0.0.1:${(http.address() as { port: number }).port}/`,
+      headers: { Authorization: 'Bearer x' },
+    });
+    await nextClose(conn);
+    const hs = conn.info().handshake!;
+    expect(hs.status).toBe(401);
+    expect(conn.info().request?.headers['Authorization']).toBe('Bearer x');
+    expect(conn.info().request?.headers['Upgrade']).toBe('websocket');
+  });
+
   it('keeps the handshake response (status 101 and headers)', async () => {
     const srv = await wsServer();
     srv.wss.on('headers', (headers) => headers.push('X-Served-By: test-server'));

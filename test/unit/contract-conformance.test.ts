@@ -283,6 +283,25 @@ describe.each([
     expect(stateOf(id)).toMatchObject({ closeCode: 1005, wasClean: true });
   });
 
+  it('the connection reports the upgrade request it sent: URL, custom headers, origin, the key', async () => {
+    const info = value(
+      await api.connection.open({
+        url: h.echoUrl,
+        headers: { 'X-Trace': 't-1' },
+        origin: 'https://app.test',
+      }),
+    );
+    await until(() => stateOf(info.connectionId)?.readyState === 1);
+    const req = stateOf(info.connectionId)!.request!;
+    expect(req).toMatchObject({ method: 'GET', url: h.echoUrl, protocols: [], origin: 'https://app.test' });
+    expect(req.headers).toMatchObject({
+      'X-Trace': 't-1',
+      Upgrade: 'websocket',
+      'Sec-WebSocket-Version': '13',
+    });
+    expect(req.headers['Sec-WebSocket-Key']).toMatch(/^[A-Za-z0-9+/]{22}==$/);
+  });
+
   it('a rejected handshake: CLOSED, 1006, the status and body, HANDSHAKE_REJECTED', async () => {
     const info = value(await api.connection.open({ url: h.rejectUrl }));
     await until(() => stateOf(info.connectionId)?.readyState === 3);

@@ -34,8 +34,18 @@ export interface ConnectionDraft {
   origin: string;
   tlsInsecure: boolean;
   ca: string;
+  /** Client certificate: PEM cert + key, or a PFX (base64 of the file) with its file name. */
+  clientCert: string;
+  clientKey: string;
+  pfx: string;
+  pfxName: string;
+  passphrase: string;
   perMessageDeflate: boolean;
   handshakeTimeoutMs: string;
+  /** Reconnect attempts after a drop ('' = off). */
+  reconnectAttempts: string;
+  /** Heartbeat ping interval in ms ('' = off). */
+  heartbeatMs: string;
 }
 
 let nextTabId = 1;
@@ -54,7 +64,9 @@ export class ConnectionTab {
   #dirty = $state(false);
   #busy = $state(false);
   /** The options the engine connection was opened with (JSON), to tell a reconnect from a new request. */
-  #openedWith = '';
+  #openedWith = $state('');
+  /** The URL the live connection was opened with. */
+  #openedUrl = $state('');
 
   constructor(api: WorkbenchApi, saved?: SavedConnection) {
     this.#api = api;
@@ -93,6 +105,19 @@ export class ConnectionTab {
     return this.#busy;
   }
 
+  /** CONNECTING or OPEN: the request the engine runs cannot change until a disconnect. */
+  get live(): boolean {
+    return this.readyState === ReadyState.CONNECTING || this.readyState === ReadyState.OPEN;
+  }
+  /** The URL of the live connection, when the URL field says something else (the edit applies at the next connect). */
+  get unappliedUrl(): string | undefined {
+    return this.live && this.#draft.url.trim() !== this.#openedUrl ? this.#openedUrl : undefined;
+  }
+  /** The request was edited (headers, options …) since the live connection opened. */
+  get unapplied(): boolean {
+    return this.live && requestKey(this.#draft) !== this.#openedWith;
+  }
+
   markDirty(): void {
     this.#dirty = true;
   }
@@ -126,7 +151,18 @@ export class ConnectionTab {
     this.#dirty = saved !== undefined && request !== requestKey(draftFrom(saved));
     this.#info = live.info;
     this.#openedWith = request;
+    this.#openedUrl = live.options.url;
     void this.log.reattach(live.info.connectionId, recording);
+  }
+
+  /** Puts back a draft the window had before a reload (over the request an adopted connection runs). */
+  restoreDraft(draft: ConnectionDraft, dirty: boolean): void {
+    this.#draft = {
+      ...emptyDraft(),
+      ...draft,
+      headers: draft.headers.map((h) => ({ ...h, id: nextRowId++ })),
+    };
+    this.#dirty = dirty || (this.#openedWith !== '' && requestKey(this.#draft) !== this.#openedWith);
   }
 
   /** The draft as contract options, or an error that says what to fix. */
@@ -190,6 +226,7 @@ export class ConnectionTab {
       }
       this.#info = r.value;
       this.#openedWith = request;
+      this.#openedUrl = opts.value.url;
       this.log.attach(r.value.connectionId);
     } finally {
       this.#busy = false;
@@ -269,8 +306,15 @@ export function emptyDraft(url = ''): ConnectionDraft {
     origin: '',
     tlsInsecure: false,
     ca: '',
+    clientCert: '',
+    clientKey: '',
+    pfx: '',
+    pfxName: '',
+    passphrase: '',
     perMessageDeflate: true,
     handshakeTimeoutMs: '',
+    reconnectAttempts: '',
+    heartbeatMs: '',
   };
 }
 
@@ -289,10 +333,35 @@ function requestOf(d: ConnectionDraft): { ok: true; value: ConnectOptions } | { 
   const protocols = d.protocols.split(/[\s,]+/).filter(Boolean);
   if (protocols.length > 0) options.protocols = protocols;
   if (d.origin.trim()) options.origin = d.origin.trim();
-  if (d.tlsInsecure || d.ca.trim()) {
-    options.tls = {};
-    if (d.tlsInsecure) options.tls.insecure = true;
-    if (d.ca.trim()) options.tls.ca = d.ca;
+  const tls: NonNullable<ConnectOptions['tls']> = {};
+  if (d.tlsInsecure) tls.insecure = true;
+  if (d.ca.trim()) tls.ca = d.ca;
+  const cert = d.clientCert.trim();
+  const key = d.clientKey.trim();
+  if (cert || key) {
+    if (!cert || !key) {
+      return { ok: false, error: 'A client certificate needs both the certificate and its key (PEM).' };
+    }
+    if (d.pfx) return { ok: false, error: 'Give the client certificate as PEM or as PFX, not both.' };
+    tls.cert = d.clientCert;
+    tls.key = d.clientKey;
+  }
+  if (d.pfx) tls.pfx = d.pfx;
+  if (d.passphrase) tls.passphrase = d.passphrase;
+  if (Object.keys(tls).length > 0) options.tls = tls;
+  if (d.reconnectAttempts.trim()) {
+    const n = Number(d.reconnectAttempts);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) {
+      return { ok: false, error: 'Reconnect attempts is a whole number from 1 to 1000 (empty = off).' };
+    }
+    options.reconnect = { maxAttempts: n };
+  }
+  if (d.heartbeatMs.trim()) {
+    const ms = Number(d.heartbeatMs);
+    if (!Number.isInteger(ms) || ms < 100 || ms > 3_600_000) {
+      return { ok: false, error: 'Heartbeat is a whole number of milliseconds, at least 100 (empty = off).' };
+    }
+    options.heartbeat = { intervalMs: ms };
   }
   if (!d.perMessageDeflate) options.perMessageDeflate = false;
   if (d.handshakeTimeoutMs.trim()) {
@@ -322,8 +391,15 @@ function draftFrom(saved: Pick<SavedConnection, 'name' | 'options'>): Connection
     origin: o.origin ?? '',
     tlsInsecure: o.tls?.insecure ?? false,
     ca: o.tls?.ca ?? '',
+    clientCert: o.tls?.cert ?? '',
+    clientKey: o.tls?.key ?? '',
+    pfx: o.tls?.pfx ?? '',
+    pfxName: o.tls?.pfx ? 'PFX' : '',
+    passphrase: o.tls?.passphrase ?? '',
     perMessageDeflate: o.perMessageDeflate ?? true,
     handshakeTimeoutMs: o.handshakeTimeoutMs !== undefined ? String(o.handshakeTimeoutMs) : '',
+    reconnectAttempts: o.reconnect ? String(o.reconnect.maxAttempts) : '',
+    heartbeatMs: o.heartbeat ? String(o.heartbeat.intervalMs) : '',
   };
 }
 

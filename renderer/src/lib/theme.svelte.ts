@@ -1,5 +1,7 @@
 /** Light / dark theme: follows the OS until the person picks one; the pick is remembered. */
 export type ThemeChoice = 'system' | 'light' | 'dark';
+import { safeStorage } from './ui-state.svelte.js';
+
 const KEY = 'duplex.theme';
 
 export class Theme {
@@ -30,13 +32,5 @@ export class Theme {
   toggle(): void {
     this.#choice = this.#resolved === 'dark' ? 'light' : 'dark';
     safeStorage()?.setItem(KEY, this.#choice);
-  }
-}
-
-function safeStorage(): Storage | undefined {
-  try {
-    return window.localStorage;
-  } catch {
-    return undefined;
   }
 }

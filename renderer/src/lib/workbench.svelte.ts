@@ -18,12 +18,18 @@ import { Sessions } from './sessions.svelte.js';
 import { ReplayTab } from './sessions-replay.svelte.js';
 import { SessionTab } from './sessions-tab.svelte.js';
 import { Theme } from './theme.svelte.js';
+import { UiState, type StoredTab, type StoredWindow } from './ui-state.svelte.js';
 
 export type Tab = ConnectionTab | ServerTab | SessionTab | ReplayTab;
+
+/** A place keyboard focus is sent to after an action (the URL of a new connection, the next tab …). */
+export type FocusTarget = 'url' | 'log-search' | 'active-tab' | 'new-connection';
 
 export class Workbench {
   readonly api: WorkbenchApi;
   readonly theme = new Theme();
+  /** Pane sizes and the open tabs, remembered across reloads. */
+  readonly ui: UiState;
   readonly sessions: Sessions;
   #saved = $state.raw<SavedConnection[]>([]);
   #tabs = $state.raw<Tab[]>([]);
@@ -35,8 +41,9 @@ export class Workbench {
   #early = new Map<string, ConnectionInfo>();
   readonly #active = $derived(this.#tabs.find((t) => t.id === this.#activeId));
 
-  constructor(api: WorkbenchApi) {
+  constructor(api: WorkbenchApi, ui: UiState = new UiState()) {
     this.api = api;
+    this.ui = ui;
     this.sessions = new Sessions(api);
   }
 
@@ -88,6 +95,7 @@ export class Workbench {
     const live = await this.api.live.list({});
     if (live.ok) this.#reattach(live.value);
     else this.#notice = live.error.message;
+    this.#restoreWindow();
     await this.sessions.refresh();
   }
 
@@ -116,6 +124,7 @@ export class Workbench {
   newConnection(url = ''): ConnectionTab {
     const tab = new ConnectionTab(this.api);
     tab.draft.url = url;
+    this.focusRequest = 'url';
     return this.#add(tab);
   }
 
@@ -138,6 +147,7 @@ export class Workbench {
     if (!tab) return;
     this.#tabs = this.#tabs.filter((t) => t.id !== id);
     if (this.#activeId === id) this.#activeId = (this.#tabs[index] ?? this.#tabs[index - 1])?.id;
+    this.focusRequest = this.#activeId ? 'active-tab' : 'new-connection';
     if (tab.kind === 'connection' || tab.kind === 'replay') await tab.dispose();
     else if (tab.kind === 'server' && !tab.running) this.#servers = this.#servers.filter((s) => s !== tab);
   }
@@ -223,14 +233,116 @@ export class Workbench {
     for (const t of this.#tabs) if (t.kind === 'session' && t.name === name) await this.closeTab(t.id);
   }
 
+  /** Where keyboard focus goes next (App moves it once the DOM is there, then clears this). */
+  focusRequest = $state<FocusTarget | undefined>(undefined);
+  /** The keyboard shortcuts overlay is open. */
+  helpOpen = $state(false);
+
+  /** A menu item or its shortcut (Electron's menu sends it; in browser mode App matches the key). */
   runMenu(action: MenuAction): void {
-    if (action === 'connection.new') this.newConnection();
-    else if (action === 'server.start') this.newServer();
-    else if (action === 'theme.toggle') this.theme.toggle();
+    const active = this.active;
+    switch (action) {
+      case 'connection.new':
+        this.newConnection();
+        return;
+      case 'server.start':
+        this.newServer();
+        return;
+      case 'theme.toggle':
+        this.theme.toggle();
+        return;
+      case 'tab.close':
+        if (active) void this.closeTab(active.id);
+        return;
+      case 'tab.next':
+      case 'tab.previous':
+        this.cycleTab(action === 'tab.next' ? 1 : -1);
+        return;
+      case 'connection.focusUrl':
+        if (active?.kind === 'connection') this.focusRequest = 'url';
+        return;
+      case 'message.send':
+        if (active?.kind === 'connection') void active.send();
+        return;
+      case 'log.find':
+        if (active) this.focusRequest = 'log-search';
+        return;
+      case 'help.shortcuts':
+        this.helpOpen = !this.helpOpen;
+        return;
+    }
+  }
+
+  /** Activates the next (+1) or previous (-1) tab, wrapping around. */
+  cycleTab(step: 1 | -1): void {
+    const n = this.#tabs.length;
+    if (n === 0) return;
+    const i = this.#tabs.findIndex((t) => t.id === this.#activeId);
+    this.#activeId = this.#tabs[(i + step + n) % n]!.id;
+    this.focusRequest = 'active-tab';
   }
 
   dismissNotice(): void {
     this.#notice = '';
+  }
+
+  /** The open tabs as the window remembers them (UiState saves this). */
+  windowSnapshot(): StoredWindow {
+    const tabs: StoredTab[] = [];
+    let active = 0;
+    for (const t of this.#tabs) {
+      if (t.id === this.#activeId) active = tabs.length;
+      if (t.kind === 'connection') {
+        tabs.push({
+          kind: 'connection',
+          ...(t.savedId ? { savedId: t.savedId } : {}),
+          ...(t.connectionId ? { connectionId: t.connectionId } : {}),
+          // A passphrase is not written to the browser's storage; it is asked again after a reload.
+          draft: { ...$state.snapshot(t.draft), passphrase: '' },
+          dirty: t.dirty,
+          composer: { mode: t.composer.mode, draft: t.composer.draft },
+        });
+      } else if (t.kind === 'session') {
+        tabs.push({ kind: 'session', name: t.name });
+      }
+    }
+    return { tabs, active };
+  }
+
+  /**
+   * Opens the tabs the window had, in their order, with their drafts: a tab whose
+   * connection the engine still runs is the reattached tab; the others open closed.
+   * Reattached connections the window did not know come after them.
+   */
+  #restoreWindow(): void {
+    const stored = this.ui.restored;
+    if (!stored || stored.tabs.length === 0) return;
+    const adopted = [...this.#tabs];
+    const ordered: Tab[] = [];
+    for (const s of stored.tabs) {
+      if (s.kind === 'session') {
+        // A session file deleted meanwhile opens with its error, as a sidebar click would.
+        const tab = new SessionTab(this.api, s.name);
+        void tab.open();
+        ordered.push(tab);
+        continue;
+      }
+      let tab = adopted.find(
+        (t): t is ConnectionTab =>
+          t.kind === 'connection' && !!s.connectionId && t.connectionId === s.connectionId,
+      );
+      if (!tab) {
+        const saved = this.#saved.find((x) => x.id === s.savedId);
+        tab = new ConnectionTab(this.api, saved);
+      }
+      tab.restoreDraft(s.draft, s.dirty);
+      tab.composer.mode = s.composer.mode;
+      tab.composer.draft = s.composer.draft;
+      ordered.push(tab);
+    }
+    const rest = this.#tabs.filter((t) => !ordered.includes(t));
+    this.#tabs = [...ordered, ...rest];
+    this.#activeId = (ordered[stored.active] ?? this.#tabs[0])?.id;
   }
 
   /** Tabs for the engine's connections and sidebar entries for its servers, with their logs. */

@@ -1,0 +1,93 @@
+/** Restoring the window after a reload: the stored tabs merged with the connections the engine still runs. */
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '@testing-library/svelte';
+import { createFakeApi } from '../../test-support/fake-api.js';
+import type { ConnectionTab } from './connection-tab.svelte.js';
+import { UiState } from './ui-state.svelte.js';
+import { Workbench } from './workbench.svelte.js';
+
+function memoryStorage(): Storage {
+  const map = new Map<string, string>();
+  return {
+    get length() {
+      return map.size;
+    },
+    clear: () => map.clear(),
+    getItem: (k) => map.get(k) ?? null,
+    key: (i) => [...map.keys()][i] ?? null,
+    removeItem: (k) => void map.delete(k),
+    setItem: (k, v) => void map.set(k, String(v)),
+  };
+}
+
+describe('UiState and the workbench: restore after a reload', () => {
+  it('tabs come back in order with their drafts; a live connection is the reattached tab; sizes are kept', async () => {
+    const storage = memoryStorage();
+    const api = createFakeApi();
+    const first = new Workbench(api, new UiState(storage));
+    await first.start();
+    const live = first.newConnection('ws://127.0.0.1:9/live');
+    await first.connect(live);
+    await waitFor(() => expect(live.readyState).toBe(1));
+    live.draft.url = 'ws://127.0.0.1:9/edited-while-live';
+    live.composer.draft = '{"op":"hello"}';
+    const closed = first.newConnection('ws://127.0.0.1:9/never-connected');
+    closed.draft.headers.push({ id: 1, name: 'X-Key', value: 'k' });
+    closed.draft.passphrase = 'pfx-secret';
+    closed.markDirty();
+    first.activate(live.id);
+    first.ui.sidebarWidth = 330;
+    first.ui.upperHeight = 410;
+    first.ui.save(first.windowSnapshot());
+    first.stop();
+
+    // The page reloads: a new workbench on the same engine (the fake keeps the live connection).
+    const second = new Workbench(api, new UiState(storage));
+    await second.start();
+    const tabs = second.tabs as ConnectionTab[];
+    expect(tabs.map((t) => t.draft.url)).toEqual([
+      'ws://127.0.0.1:9/edited-while-live',
+      'ws://127.0.0.1:9/never-connected',
+    ]);
+    expect(tabs[0]!.connectionId).toBe(live.connectionId);
+    expect(tabs[0]!.readyState).toBe(1);
+    expect(tabs[0]!.unappliedUrl).toBe('ws://127.0.0.1:9/live');
+    expect(tabs[0]!.composer.draft).toBe('{"op":"hello"}');
+    expect(tabs[1]!.connectionId).toBeUndefined();
+    expect(tabs[1]!.draft.headers.map((h) => [h.name, h.value])).toEqual([['X-Key', 'k']]);
+    expect(tabs[1]!.dirty).toBe(true);
+    expect(tabs[1]!.draft.passphrase).toBe('');
+    expect(storage.getItem('duplex.ui')).not.toContain('pfx-secret');
+    expect(second.activeId).toBe(tabs[0]!.id);
+    expect([second.ui.sidebarWidth, second.ui.upperHeight]).toEqual([330, 410]);
+  });
+
+  it('a connection the engine runs that the stored window did not know is added after the stored tabs', async () => {
+    const storage = memoryStorage();
+    const api = createFakeApi();
+    const first = new Workbench(api, new UiState(storage));
+    await first.start();
+    first.newConnection('ws://127.0.0.1:9/stored');
+    first.ui.save(first.windowSnapshot());
+    const other = await api.connection.open({ url: 'ws://127.0.0.1:9/from-another-window' });
+    expect(other.ok).toBe(true);
+    const second = new Workbench(api, new UiState(storage));
+    await second.start();
+    expect((second.tabs as ConnectionTab[]).map((t) => t.draft.url)).toEqual([
+      'ws://127.0.0.1:9/stored',
+      'ws://127.0.0.1:9/from-another-window',
+    ]);
+  });
+
+  it('sizes out of range are clamped, and a value that is not ours is ignored', () => {
+    const storage = memoryStorage();
+    storage.setItem(
+      'duplex.ui',
+      JSON.stringify({ version: 1, sidebarWidth: 5000, upperHeight: 3, window: { tabs: [], active: 0 } }),
+    );
+    const ui = new UiState(storage);
+    expect([ui.sidebarWidth, ui.upperHeight]).toEqual([480, 120]);
+    storage.setItem('duplex.ui', '{not json');
+    expect(new UiState(storage).restored).toBeUndefined();
+  });
+});
