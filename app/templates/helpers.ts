@@ -12,10 +12,11 @@ import { TemplateError } from './template-error.js';
 
 // Faker's English data costs tens of milliseconds to load; most templates never use it,
 // so it is loaded on the first {{faker}} (a synchronous require of its ES module build).
-const require = createRequire(import.meta.url);
+// Not named `require`: bundlers for Electron's main process declare their own at the top of the bundle.
+const loadModule = createRequire(import.meta.url);
 let fakerEn: Faker | undefined;
 function faker(): Faker {
-  return (fakerEn ??= (require('@faker-js/faker/locale/en') as { faker: Faker }).faker);
+  return (fakerEn ??= (loadModule('@faker-js/faker/locale/en') as { faker: Faker }).faker);
 }
 
 export interface HelperSources {
