@@ -7,7 +7,7 @@
  * it knows no socket. What a template can see is the TemplateContext.
  */
 import Handlebars from 'handlebars';
-import type { MessageView } from '../payload/message-view.js';
+import { templateView, type MessageView } from '../payload/message-view.js';
 import { createHelpers, defaultHelperSources, HELPER_NAMES, type HelperSources } from './helpers.js';
 import { TemplateError } from './template-error.js';
 
@@ -93,6 +93,8 @@ export class Template {
   }
 
   render(context: TemplateContext): string {
+    // Handlebars reads own properties only: the message's forms as own getters.
+    if (context.msg !== undefined) context = { ...context, msg: templateView(context.msg) };
     for (const root of this.#roots) checkVariable(context, root);
     try {
       return this.#render(context);

@@ -360,6 +360,34 @@ describe('messageView', () => {
     }
   });
 
+  it('parses JSON once for the rules that match on it and the template that answers', () => {
+    let parses = 0;
+    const original = JSON.parse;
+    JSON.parse = ((text: string) => {
+      parses++;
+      return original(text);
+    }) as typeof JSON.parse;
+    try {
+      const msg = messageView('{"id":7}');
+      expect(msg.json).toEqual({ id: 7 });
+      expect(engine().render('{{msg.json.id}}', { msg })).toBe('7');
+      expect(engine().render('{{json msg.json}}', { msg })).toBe('{"id":7}');
+      expect(parses).toBe(1);
+    } finally {
+      JSON.parse = original;
+    }
+  });
+
+  it('shows a template every form of the message as its own properties, in order', () => {
+    const msg = messageView('hi');
+    expect(engine().render('{{#each msg}}{{@key}} {{/each}}', { msg })).toBe(
+      'kind bytes size text isJson json hex base64 ',
+    );
+    expect(engine().render('{{#with msg}}{{this.text}} {{size}} {{hex}}{{/with}}', { msg })).toBe(
+      'hi 2 6869',
+    );
+  });
+
   it('reads bytes as a text message when told to, and JSON null is JSON', () => {
     const msg = messageView(new TextEncoder().encode('{"x":2}'), 'text');
     expect([msg.kind, msg.text, msg.json]).toEqual(['text', '{"x":2}', { x: 2 }]);
