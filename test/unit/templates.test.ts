@@ -341,41 +341,40 @@ describe('TemplateEngine: compile once', () => {
   });
 });
 
+/** How many times JSON.parse runs during `fn`. */
+function countingJsonParses(fn: () => void): number {
+  let parses = 0;
+  const original = JSON.parse;
+  JSON.parse = ((text: string) => {
+    parses++;
+    return original(text);
+  }) as typeof JSON.parse;
+  try {
+    fn();
+  } finally {
+    JSON.parse = original;
+  }
+  return parses;
+}
+
 describe('messageView', () => {
   it('parses JSON once and keeps the result', () => {
-    let parses = 0;
-    const original = JSON.parse;
-    JSON.parse = ((text: string) => {
-      parses++;
-      return original(text);
-    }) as typeof JSON.parse;
-    try {
+    const parses = countingJsonParses(() => {
       const msg = messageView('{"a":1}');
       expect([msg.isJson, msg.json, msg.json, msg.isJson]).toEqual([true, { a: 1 }, { a: 1 }, true]);
-      expect(parses).toBe(1);
       expect(messageView(new Uint8Array([0x7b, 0x7d])).json).toBeUndefined();
-      expect(parses).toBe(1);
-    } finally {
-      JSON.parse = original;
-    }
+    });
+    expect(parses).toBe(1);
   });
 
   it('parses JSON once for the rules that match on it and the template that answers', () => {
-    let parses = 0;
-    const original = JSON.parse;
-    JSON.parse = ((text: string) => {
-      parses++;
-      return original(text);
-    }) as typeof JSON.parse;
-    try {
+    const parses = countingJsonParses(() => {
       const msg = messageView('{"id":7}');
       expect(msg.json).toEqual({ id: 7 });
       expect(engine().render('{{msg.json.id}}', { msg })).toBe('7');
       expect(engine().render('{{json msg.json}}', { msg })).toBe('{"id":7}');
-      expect(parses).toBe(1);
-    } finally {
-      JSON.parse = original;
-    }
+    });
+    expect(parses).toBe(1);
   });
 
   it('shows a template every form of the message as its own properties, in order', () => {
