@@ -244,8 +244,16 @@ async function echoRow(ports: BenchServerPorts, c: MessageCase, s: BenchSettings
   return rateRow(`echo ${c.label} (msg/s, window ${c.window}), Duplex MockServer`, result);
 }
 
-/** Echoed messages per second for a raw `ws` client that keeps `c.window` messages in flight. */
-export async function pipelinedEcho(url: string, c: MessageCase, ms: number): Promise<number> {
+/**
+ * Echoed messages per second for a raw `ws` client that keeps `c.window` messages in flight.
+ * `echoed`, when given, is told how many came back over the whole connection (settle included).
+ */
+export async function pipelinedEcho(
+  url: string,
+  c: MessageCase,
+  ms: number,
+  echoed?: (count: number) => void,
+): Promise<number> {
   const ws = new WebSocket(url, { perMessageDeflate: false });
   const payload = Buffer.alloc(c.size, c.binary ? 0xa5 : 0x61);
   const options = { binary: c.binary };
@@ -259,6 +267,7 @@ export async function pipelinedEcho(url: string, c: MessageCase, ms: number): Pr
   for (let i = 0; i < c.window; i++) ws.send(payload, options);
   const rate = await countFor(ms, () => count);
   ws.terminate();
+  echoed?.(count);
   return rate;
 }
 

@@ -10,7 +10,8 @@
  * - mock-fanout: a Duplex mock whose stream sends to all clients every 100 ms.
  *
  * It reports `{ port }` over IPC; on `{ memory: true }` it collects garbage (with
- * --expose-gc) and answers `{ memory: heapUsed + arrayBuffers, rss }`.
+ * --expose-gc) and answers `{ memory: heapUsed + arrayBuffers, rss }`; on
+ * `{ cpu: true }` it answers `{ cpu }`, its CPU time so far in µs.
  */
 import { WebSocketServer, WebSocket } from 'ws';
 import { loadMockText } from '../app/server/mock-file.js';
@@ -75,7 +76,11 @@ if (!['ws-echo', 'rules-echo', 'rules-template', 'ws-fanout', 'mock-fanout'].inc
   process.exit(2);
 }
 process.send?.({ port: await start(kind) });
-process.on('message', (message: { memory?: boolean }) => {
+process.on('message', (message: { memory?: boolean; cpu?: boolean }) => {
+  if (message.cpu) {
+    const used = process.cpuUsage();
+    return void process.send?.({ cpu: used.user + used.system });
+  }
   if (!message.memory) return process.exit(0);
   const gc = (globalThis as { gc?: () => void }).gc;
   const answer = (): void => {

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { pinTo, pipelinedEcho, rateRow, type MessageCase } from './engine-bench.js';
 import { FANOUT_INTERVAL_MS } from './mock-bench-shared.js';
-import { alternate, formatRate, settingsFromEnv } from './measure.js';
+import { alternate, formatRate, median, settingsFromEnv } from './measure.js';
 import type { BenchRow, BenchSection } from './report.js';
 
 const settings = settingsFromEnv();
@@ -43,6 +43,8 @@ interface ServerProcess {
   child: ChildProcess;
   port: number;
   memory: () => Promise<number>;
+  /** The server process's CPU time so far (user + system), µs. */
+  cpu: () => Promise<number>;
 }
 
 export const mockBench: BenchSection = {
@@ -69,24 +71,30 @@ async function echoRows(pinned: boolean): Promise<BenchRow[]> {
   const raw = await startServer('ws-echo', pinned);
   const rules = await startServer('rules-echo', pinned);
   const templated = await startServer('rules-template', pinned);
-  const against = async (port: number, c: MessageCase) =>
-    alternate(
-      (ms) => pipelinedEcho(`ws://127.0.0.1:${raw.port}/`, c, ms),
-      (ms) => pipelinedEcho(`ws://127.0.0.1:${port}/`, c, ms),
+  const against = async (server: ServerProcess, c: MessageCase, name: string): Promise<BenchRow> => {
+    const rawCpu: number[] = [];
+    const duplexCpu: number[] = [];
+    const result = await alternate(
+      (ms) => echoCountingCpu(raw, c, ms, rawCpu),
+      (ms) => echoCountingCpu(server, c, ms, duplexCpu),
       settings,
     );
+    return withServerCpu(rateRow(name, result), rawCpu, duplexCpu);
+  };
   try {
     const rows: BenchRow[] = [];
     for (const c of ECHO_CASES) {
-      const result = await against(rules.port, c);
       rows.push(
-        rateRow(`echo ${c.label} (msg/s, window ${c.window}), mock with 20 rules, echo rule last`, result),
+        await against(
+          rules,
+          c,
+          `echo ${c.label} (msg/s, window ${c.window}), mock with 20 rules, echo rule last`,
+        ),
       );
     }
     for (const c of ECHO_CASES) {
-      const result = await against(templated.port, c);
       const name = `echo ${c.label}: the same 19 rules, then the reply rendered by a template (msg.text / msg.base64)`;
-      rows.push({ ...rateRow(name, result), target: '—', ok: undefined });
+      rows.push({ ...(await against(templated, c, name)), target: '—', ok: undefined });
     }
     return rows;
   } finally {
@@ -94,6 +102,37 @@ async function echoRows(pinned: boolean): Promise<BenchRow[]> {
     rules.child.kill();
     templated.child.kill();
   }
+}
+
+/** An echo run against `server` that also pushes the server's CPU time per echoed message (µs) to `cpu`. */
+async function echoCountingCpu(
+  server: ServerProcess,
+  c: MessageCase,
+  ms: number,
+  cpu: number[],
+): Promise<number> {
+  const before = await server.cpu();
+  let echoed = 0;
+  const rate = await pipelinedEcho(`ws://127.0.0.1:${server.port}/`, c, ms, (n) => (echoed = n));
+  cpu.push(((await server.cpu()) - before) / Math.max(1, echoed));
+  return rate;
+}
+
+/**
+ * Adds the server's CPU time per echoed message (median of the timed runs) to an echo row:
+ * on a shared machine the rates swing with what else runs, the CPU a message costs the
+ * server much less.
+ */
+function withServerCpu(row: BenchRow, rawCpu: number[], duplexCpu: number[]): BenchRow {
+  // The first sample of each side is its warm-up run.
+  const raw = median(rawCpu.slice(1));
+  const duplex = median(duplexCpu.slice(1));
+  return {
+    ...row,
+    raw: `${row.raw} · ${raw.toFixed(2)} µs server CPU/msg`,
+    duplex: `${row.duplex} · ${duplex.toFixed(2)} µs server CPU/msg (${(raw / duplex).toFixed(2)}×)`,
+    data: { ...row.data, serverCpuUsPerMessage: { raw: rawCpu.slice(1), duplex: duplexCpu.slice(1) } },
+  };
 }
 
 // --- @mockoon/cli as a peer ------------------------------------------------
@@ -333,7 +372,12 @@ async function startServer(kind: string, pinned: boolean): Promise<ServerProcess
     const [answer] = (await once(child, 'message')) as [{ memory: number }];
     return answer.memory;
   };
-  return { child, port: message.port, memory };
+  const cpu = async (): Promise<number> => {
+    child.send({ cpu: true });
+    const [answer] = (await once(child, 'message')) as [{ cpu: number }];
+    return answer.cpu;
+  };
+  return { child, port: message.port, memory, cpu };
 }
 
 function info(name: string, raw: string, duplex: string): BenchRow {
