@@ -207,14 +207,16 @@ export class RulesBehaviour implements ServerBehaviour {
       this.#ruleHits.set(rule, hit);
       this.#count(route, rule.name);
       const ctx = this.#context(state, hit, msg, hit);
-      return { rule: rule.name, run: () => this.#run(this.#clientScope(state, rule.name), rule.then, ctx) };
+      const scope = this.#clientScope(state, rule.name);
+      return { rule: rule.name, run: (seq) => this.#run(scope, rule.then, ctx, 0, undefined, seq) };
     }
     this.#count(route, OTHERWISE);
     const otherwise = route.otherwise;
     if (otherwise === 'echo') return { rule: OTHERWISE, echo: true };
     if (otherwise === 'none') return { rule: OTHERWISE };
     const ctx = this.#context(state, state.messages, msg);
-    return { rule: OTHERWISE, run: () => this.#run(this.#clientScope(state, OTHERWISE), otherwise, ctx) };
+    const scope = this.#clientScope(state, OTHERWISE);
+    return { rule: OTHERWISE, run: (seq) => this.#run(scope, otherwise, ctx, 0, undefined, seq) };
   }
 
   #count(route: CompiledRoute, rule: string): void {
@@ -297,8 +299,18 @@ export class RulesBehaviour implements ServerBehaviour {
     scope.timers.add(timer);
   }
 
-  /** Runs actions in order; stays synchronous until a delay or a file read. */
-  #run(scope: Scope, actions: CompiledAction[], ctx: TemplateContext, from = 0, then?: () => void): void {
+  /**
+   * Runs actions in order; stays synchronous until a delay or a file read. `received` is
+   * the log seq of the message being answered: an echo logs its bytes as a repeat of it.
+   */
+  #run(
+    scope: Scope,
+    actions: CompiledAction[],
+    ctx: TemplateContext,
+    from = 0,
+    then?: () => void,
+    received?: number,
+  ): void {
     const server = this.#server;
     if (!server) return;
     for (let i = from; i < actions.length; i++) {
@@ -315,7 +327,7 @@ export class RulesBehaviour implements ServerBehaviour {
           case 'echo': {
             const msg = ctx.msg;
             if (!msg) return this.#fail(scope, 'echo sends the received message back; here there is none');
-            this.#sendBytes(scope, msg.kind, msg.bytes, action.fragments);
+            this.#sendBytes(scope, msg.kind, msg.bytes, action.fragments, received);
             break;
           }
           case 'sendFile': {
@@ -327,7 +339,7 @@ export class RulesBehaviour implements ServerBehaviour {
                     ? { kind: 'text', text: bytes.toString('utf8') }
                     : { kind: 'binary', bytes };
                 this.#send(scope, payload, action.fragments);
-                this.#run(scope, actions, ctx, i + 1, then);
+                this.#run(scope, actions, ctx, i + 1, then, received);
               },
               (err: Error) => this.#fail(scope, `sendFile ${action.file}: ${err.message}`),
             );
@@ -336,7 +348,7 @@ export class RulesBehaviour implements ServerBehaviour {
           case 'delay': {
             const timer = setTimeout(() => {
               scope.timers.delete(timer);
-              this.#run(scope, actions, ctx, i + 1, then);
+              this.#run(scope, actions, ctx, i + 1, then, received);
             }, action.ms);
             scope.timers.add(timer);
             return;
@@ -359,7 +371,8 @@ export class RulesBehaviour implements ServerBehaviour {
             const nth = this.#responseUses.get(action) ?? 0;
             this.#responseUses.set(action, nth + 1);
             const picked = pickResponse(action, nth, this.#random);
-            this.#run(scope, picked, ctx, 0, () => this.#run(scope, actions, ctx, i + 1, then));
+            const rest = (): void => this.#run(scope, actions, ctx, i + 1, then, received);
+            this.#run(scope, picked, ctx, 0, rest, received);
             return;
           }
         }
@@ -375,9 +388,16 @@ export class RulesBehaviour implements ServerBehaviour {
     this.#sendBytes(scope, payload.kind, bytes, fragments);
   }
 
-  #sendBytes(scope: Scope, kind: 'text' | 'binary', bytes: Uint8Array, fragments: number): void {
+  /** Sends to the scope's targets; the payload is logged once (`logged`: it already is, at that seq). */
+  #sendBytes(
+    scope: Scope,
+    kind: 'text' | 'binary',
+    bytes: Uint8Array,
+    fragments: number,
+    logged?: number,
+  ): void {
     const server = this.#server!;
-    let first: number | undefined;
+    let first = fragments > 1 ? undefined : logged;
     for (const t of scope.targets()) {
       if (first === undefined || fragments > 1)
         first = server.deliver(t.client, kind, bytes, { rule: scope.rule, fragments });

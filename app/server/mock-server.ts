@@ -315,7 +315,10 @@ export class MockServer extends EventEmitter<MockServerEvents> {
     return this.log.appendFrame('out', kind, bytes, extra);
   }
 
-  /** Sends the bytes of a logged entry again to another client (a broadcast logs its payload once). */
+  /**
+   * Sends `bytes`, the payload of the logged entry `ofSeq`, to a client, logged without
+   * storing the bytes again (a broadcast's, an echo's); copied when that entry is gone.
+   */
   deliverRepeat(
     c: MockClient,
     kind: 'text' | 'binary',
@@ -327,7 +330,8 @@ export class MockServer extends EventEmitter<MockServerEvents> {
     c.socket.send(bytes, { binary: kind === 'binary' });
     const extra: AppendExtra = { clientId: c.info.clientId };
     if (rule !== undefined) extra.rule = rule;
-    this.log.appendRepeat('out', kind, ofSeq, extra);
+    if (ofSeq >= this.log.firstSeq) this.log.appendRepeat('out', kind, ofSeq, extra);
+    else this.log.appendFrame('out', kind, bytes, extra);
   }
 
   /** A note in the server's log (a rule that failed, a mock file that reloaded). */
