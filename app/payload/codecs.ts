@@ -99,6 +99,12 @@ export function bytesToHex(bytes: Uint8Array, separator = ''): string {
 
 const B64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 const B64URL_RE = /^[A-Za-z0-9_-]*={0,2}$/;
+const B64_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const B64_CODES = Uint8Array.from(B64_DIGITS, (c) => c.charCodeAt(0));
+/** Value of each base64 digit by its character code. */
+const B64_VALUES = new Uint8Array(128);
+for (let i = 0; i < B64_DIGITS.length; i++) B64_VALUES[B64_DIGITS.charCodeAt(i)] = i;
+const PAD = 0x3d; // '='
 
 /** Parses standard or URL-safe base64; whitespace is ignored, padding optional. */
 export function base64ToBytes(b64: string): Uint8Array {
@@ -112,27 +118,60 @@ export function base64ToBytes(b64: string): Uint8Array {
     }
     clean = clean.replace(/-/g, '+').replace(/_/g, '/');
   }
-  const unpadded = clean.replace(/=+$/, '');
-  if (unpadded.length % 4 === 1) {
+  let digits = clean.length;
+  while (digits > 0 && clean.charCodeAt(digits - 1) === PAD) digits--;
+  if (digits % 4 === 1) {
     throw new DuplexError(
       ErrorCodes.SYNTAX,
-      `Base64 input has ${unpadded.length} digits, which cannot encode whole bytes; it looks truncated.`,
+      `Base64 input has ${digits} digits, which cannot encode whole bytes; it looks truncated.`,
     );
   }
-  const padded = unpadded + '='.repeat((4 - (unpadded.length % 4)) % 4);
-  const bin = atob(padded);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  // Four digits make three bytes; the bits of a last, partial group that make no whole byte are dropped.
+  const out = new Uint8Array((digits * 3) >> 2);
+  let j = 0;
+  let i = 0;
+  for (; i + 4 <= digits; i += 4) {
+    const v =
+      (B64_VALUES[clean.charCodeAt(i)]! << 18) |
+      (B64_VALUES[clean.charCodeAt(i + 1)]! << 12) |
+      (B64_VALUES[clean.charCodeAt(i + 2)]! << 6) |
+      B64_VALUES[clean.charCodeAt(i + 3)]!;
+    out[j++] = v >> 16;
+    out[j++] = (v >> 8) & 0xff;
+    out[j++] = v & 0xff;
+  }
+  if (i < digits) {
+    let v = 0;
+    for (let k = 0; k < 4; k++) v = (v << 6) | (i + k < digits ? B64_VALUES[clean.charCodeAt(i + k)]! : 0);
+    out[j++] = v >> 16;
+    if (j < out.length) out[j++] = (v >> 8) & 0xff;
+  }
   return out;
 }
 
+/** Standard base64 with padding. */
 export function bytesToBase64(bytes: Uint8Array): string {
-  let bin = '';
-  const CHUNK = 0x8000;
-  for (let i = 0; i < bytes.length; i += CHUNK) {
-    bin += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
+  const n = bytes.length;
+  const out = new Uint8Array(Math.ceil(n / 3) * 4);
+  let j = 0;
+  let i = 0;
+  for (; i + 3 <= n; i += 3) {
+    const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out[j++] = B64_CODES[v >> 18]!;
+    out[j++] = B64_CODES[(v >> 12) & 63]!;
+    out[j++] = B64_CODES[(v >> 6) & 63]!;
+    out[j++] = B64_CODES[v & 63]!;
   }
-  return btoa(bin);
+  if (i < n) {
+    const two = i + 1 < n;
+    const v = (bytes[i]! << 16) | (two ? bytes[i + 1]! << 8 : 0);
+    out[j++] = B64_CODES[v >> 18]!;
+    out[j++] = B64_CODES[(v >> 12) & 63]!;
+    out[j++] = two ? B64_CODES[(v >> 6) & 63]! : PAD;
+    out[j++] = PAD;
+  }
+  // The digits are ASCII, which UTF-8 decodes as it is.
+  return decoder.decode(out);
 }
 
 /** Validates JSON and returns it pretty-printed; the error names line and column. */

@@ -111,6 +111,19 @@ describe('base64', () => {
     expect(syntaxError(() => base64ToBytes('abcde'))).toContain('truncated');
   });
 
+  it('matches Node’s base64 for every length of a group and its remainders, padded or not', () => {
+    for (let n = 0; n <= 70; n++) {
+      const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 97 + n * 13) & 0xff);
+      const expected = Buffer.from(bytes).toString('base64');
+      expect(bytesToBase64(bytes)).toBe(expected);
+      expect(base64ToBytes(expected)).toEqual(bytes);
+      expect(base64ToBytes(expected.replace(/=+$/, ''))).toEqual(bytes);
+      expect(base64ToBytes(Buffer.from(bytes).toString('base64url'))).toEqual(bytes);
+    }
+    // Bits of the last digit that make no whole byte are dropped, as atob does.
+    expect(utf8Decode(base64ToBytes('aGVsbG9='))).toBe('hello');
+  });
+
   it('encodes and round-trips large buffers (more than one 32 KiB chunk)', () => {
     expect(bytesToBase64(utf8Encode('hello'))).toBe('aGVsbG8=');
     expect(bytesToBase64(new Uint8Array(0))).toBe('');
