@@ -25,7 +25,7 @@ import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { ClientConnection } from '../app/connections/client-connection.js';
 import { Engine } from '../app/engine.js';
-import { MessageLog } from '../app/log/message-log.js';
+import { DEFAULT_LOG_BUDGET, MessageLog } from '../app/log/message-log.js';
 import type { BenchServerPorts } from './bench-server.js';
 import {
   alternate,
@@ -80,6 +80,7 @@ export const engineBench: BenchSection = {
       if (settings.only('receive'))
         for (const scheme of ['ws', 'wss'] as const)
           for (const c of CASES) rows.push(await receiveRow(server.ports, scheme, c, settings));
+      if (settings.only('floor')) for (const c of CASES) rows.push(await floorRow(server.ports, c, settings));
       if (settings.only('listener'))
         for (const c of CASES) rows.push(await listenerRow(server.ports, c, settings));
       if (settings.only('echo')) for (const c of CASES) rows.push(await echoRow(server.ports, c, settings));
@@ -163,11 +164,51 @@ async function listenerRow(ports: BenchServerPorts, c: MessageCase, s: BenchSett
   };
 }
 
-/** Messages per second a bare `ws` client receives during `ms` (accepting the run's self-signed certificate). */
-async function receiveWithRawWs(url: string, ms: number, cpu?: number[]): Promise<number> {
+/**
+ * For information: raw `ws` against raw `ws` that also copies every payload into a
+ * ring as large as a log's default budget. That copy is the least any log that keeps
+ * the bytes must do; the ratio is the ceiling of a receive row (memory bandwidth,
+ * not code, once the ring is larger than the CPU's caches).
+ */
+async function floorRow(ports: BenchServerPorts, c: MessageCase, s: BenchSettings): Promise<BenchRow> {
+  const url = floodUrl(ports, c)!;
+  const rawCpu: number[] = [];
+  const copyCpu: number[] = [];
+  const result = await alternate(
+    (ms) => receiveWithRawWs(url, ms, rawCpu),
+    (ms) => receiveWithRawWs(url, ms, copyCpu, DEFAULT_LOG_BUDGET),
+    s,
+  );
+  const row = rateRow(
+    `receive ${c.label} over ws:// (msg/s): raw ws that copies each payload into a ${formatMiB(DEFAULT_LOG_BUDGET)} ring (the floor of keeping the bytes)`,
+    result,
+  );
+  return { ...withCpu(row, rawCpu, copyCpu), target: '—', ok: undefined };
+}
+
+/**
+ * Messages per second a bare `ws` client receives during `ms` (accepting the run's
+ * self-signed certificate); with `ringBytes`, it copies each payload into a ring that size.
+ */
+async function receiveWithRawWs(
+  url: string,
+  ms: number,
+  cpu?: number[],
+  ringBytes?: number,
+): Promise<number> {
   const ws = new WebSocket(url, { perMessageDeflate: false, rejectUnauthorized: false });
   let count = 0;
-  ws.on('message', () => count++);
+  if (ringBytes === undefined) ws.on('message', () => count++);
+  else {
+    const ring = new Uint8Array(ringBytes);
+    let at = 0;
+    ws.on('message', (data: Buffer) => {
+      count++;
+      if (at + data.length > ring.length) at = 0;
+      ring.set(data, at);
+      at += data.length;
+    });
+  }
   ws.on('error', () => undefined);
   await once(ws, 'open');
   const rate = await countFor(ms, () => count, cpu);
