@@ -38,8 +38,11 @@ interface ClientState {
   messages: number;
   readonly timers: Set<NodeJS.Timeout>;
   closed: boolean;
-  /** This client's scope per rule name, made once (a message's hot path allocates little). */
-  readonly scopes: Map<string | undefined, Scope>;
+  /**
+   * This client's scope per rule name, made once (a message's hot path allocates little);
+   * the map itself only when the first is needed (a broadcast's listener needs none).
+   */
+  scopes: Map<string | undefined, Scope> | undefined;
 }
 
 /** Who a list of actions acts on: one client, or every client of a route (an `all` stream). */
@@ -174,11 +177,12 @@ export class RulesBehaviour implements ServerBehaviour {
       messages: 0,
       timers: new Set(),
       closed: false,
-      scopes: new Map(),
+      scopes: undefined,
     };
     this.#states.set(client.info.clientId, state);
     const nth = ++this.#connections;
-    this.#run(this.#clientScope(state, 'onConnect'), found.route.onConnect, this.#context(state, nth));
+    if (found.route.onConnect.length > 0)
+      this.#run(this.#clientScope(state, 'onConnect'), found.route.onConnect, this.#context(state, nth));
     this.#startClientStreams(state);
     this.#ensureRouteStreams(found.route);
   }
@@ -239,7 +243,8 @@ export class RulesBehaviour implements ServerBehaviour {
   }
 
   #clientScope(state: ClientState, rule: string | undefined): Scope {
-    let scope = state.scopes.get(rule);
+    const scopes = (state.scopes ??= new Map());
+    let scope = scopes.get(rule);
     if (!scope) {
       const targets = [state];
       scope = {
@@ -249,7 +254,7 @@ export class RulesBehaviour implements ServerBehaviour {
         alive: () => !state.closed,
         rule,
       };
-      state.scopes.set(rule, scope);
+      scopes.set(rule, scope);
     }
     return scope;
   }

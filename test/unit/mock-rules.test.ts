@@ -79,3 +79,28 @@ describe('MockServer.deliverRepeat', () => {
     expect([last.dir, last.kind, Buffer.from(last.payload).toString()]).toEqual(['out', 'text', 'first']);
   });
 });
+
+describe('RulesBehaviour: onConnect', () => {
+  it('runs a route’s onConnect for each client, and a route without one sends nothing first', async () => {
+    const server = await rulesServer(`routes:
+  - path: /greet
+    onConnect: [ { send: "hi {{seq}}" } ]
+    rules:
+      - { name: echo, when: { kind: text }, then: [ { echo: true } ] }
+  - path: /quiet
+    rules:
+      - { name: echo, when: { kind: text }, then: [ { echo: true } ] }
+`);
+    const base = server.url.replace(/\/$/, '');
+    const first = await client(`${base}/greet`);
+    const second = await client(`${base}/greet`);
+    const quiet = await client(`${base}/quiet`);
+    for (const c of [first, second, quiet]) c.ws.send('ping');
+    await until(
+      () => first.received.length === 2 && second.received.length === 2 && quiet.received.length === 1,
+    );
+    expect(first.received.map(String)).toEqual(['hi 1', 'ping']);
+    expect(second.received.map(String)).toEqual(['hi 2', 'ping']);
+    expect(quiet.received.map(String)).toEqual(['ping']);
+  });
+});
