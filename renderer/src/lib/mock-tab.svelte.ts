@@ -246,7 +246,7 @@ export class MockTab {
     const text = this.tryText;
     if (this.tryMode === 'hex') {
       try {
-        return { ok: true, payload: { type: 'binary', data: hexToBytes(text) } };
+        return { ok: true, payload: { type: 'binary', data: new Uint8Array(hexToBytes(text)) } };
       } catch (err) {
         return { ok: false, error: (err as Error).message };
       }

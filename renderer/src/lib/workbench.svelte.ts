@@ -312,6 +312,31 @@ export class Workbench {
     return server.error;
   }
 
+  /**
+   * Serves a session file back as a mock server (each client gets the recorded server
+   * messages; in conversation mode each after the client message that preceded it) and opens it.
+   */
+  async serveSession(name: string, conversation: boolean): Promise<string> {
+    const r = await this.api.mock.serveSession({ name, port: 0, conversation });
+    if (!r.ok) return r.error.message;
+    const tab = new ServerTab(this.api, r.value);
+    this.#servers = [...this.#servers, tab];
+    this.openServer(tab);
+    return '';
+  }
+
+  /** Turns a recording into mocks/MOCKNAME.yaml (a rule per client message) and opens it. */
+  async mockFromSession(name: string, mockName: string): Promise<string> {
+    const trimmed = mockName.trim();
+    if (this.#mocks.some((m) => m.name === trimmed))
+      return `A mock named "${trimmed}" exists already; pick another name.`;
+    const r = await this.api.mock.fromSession({ name, mockName: trimmed });
+    if (!r.ok) return r.error.message;
+    await this.refreshMocks();
+    this.openMock(trimmed);
+    return '';
+  }
+
   readonly #mockHost: MockHost = {
     server: (name) => this.mockServer(name),
     start: (name) => this.startMock(name),
