@@ -401,6 +401,7 @@ export function createFakeMocks(deps: FakeMockDeps) {
         return ok(info);
       },
       try: async (input: { name?: string; text?: string; path?: string; message: Payload }) => {
+        deps.record('mock.try')(input);
         const text = input.text ?? (input.name !== undefined ? files.get(input.name)?.text : undefined);
         if (text === undefined)
           return input.name !== undefined
@@ -471,6 +472,7 @@ export function createFakeMocks(deps: FakeMockDeps) {
       return ok(hitsOf(input.serverId));
     },
     certificate: async (input: { serverId: string }) => {
+      deps.record('server.certificate')(input);
       const s = deps.server(input.serverId);
       if (!s) return fail<never>({ code: ErrorCodes.NOT_FOUND, message: 'No such server.' });
       if (!s.tls)
@@ -499,7 +501,12 @@ export function createFakeMocks(deps: FakeMockDeps) {
       if (s.kind === 'text')
         deps.append(serverId, 'out', { type: 'text', text: s.text ?? '' }, { clientId, rule });
       else if (s.kind === 'binary')
-        deps.append(serverId, 'out', { type: 'binary', data: new Uint8Array(hexToBytes(s.hex ?? '')) }, { clientId, rule });
+        deps.append(
+          serverId,
+          'out',
+          { type: 'binary', data: new Uint8Array(hexToBytes(s.hex ?? '')) },
+          { clientId, rule },
+        );
     }
     deps.emit('server.hits', hitsOf(serverId));
     return result;
