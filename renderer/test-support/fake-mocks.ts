@@ -418,8 +418,8 @@ export function createFakeMocks(deps: FakeMockDeps) {
         deps.record('mock.serveSession')(input);
         if (!deps.sessionMessages(input.name))
           return fail<ServerInfo>({
-            code: ErrorCodes.NOT_FOUND,
-            message: `No session "${input.name}" in the workspace.`,
+            code: ErrorCodes.FILE,
+            message: `Cannot open the session ${input.name}: no such file in the workspace.`,
           });
         return ok(
           deps.addServer({
@@ -439,8 +439,8 @@ export function createFakeMocks(deps: FakeMockDeps) {
         const messages = deps.sessionMessages(input.name);
         if (!messages)
           return fail<MockSummary & { rules: number }>({
-            code: ErrorCodes.NOT_FOUND,
-            message: `No session "${input.name}" in the workspace.`,
+            code: ErrorCodes.FILE,
+            message: `Cannot open the session ${input.name}: no such file in the workspace.`,
           });
         // As the engine: each client message a rule answering what the server sent after it.
         const rules: { name: string; when: Json; then: Json[] }[] = [];
