@@ -28,6 +28,8 @@ export interface MockHost {
 /** A problem of the text: from the engine (file, line, field) or the YAML reader. */
 export interface MockProblem {
   message: string;
+  /** The message without its `file:line:column: field:` prefix (the view shows those apart). */
+  text: string;
   line?: number;
   column?: number;
   /** `routes[0].rules[1].when.text.regex`; '' for the whole file. */
@@ -108,7 +110,7 @@ export class MockTab {
   /** The text's first problem: a YAML syntax error at once, the engine's check or refused save after it. */
   get problem(): MockProblem | undefined {
     const syntax = this.parsed.syntaxError;
-    if (syntax) return { ...syntax, field: '', from: 'check' };
+    if (syntax) return { ...syntax, text: syntax.message, field: '', from: 'check' };
     return this.#problem;
   }
   /** A one-line outcome (saved, started, exported). */
@@ -181,7 +183,7 @@ export class MockTab {
   /** The problem's message when it is about the field at `path` exactly. */
   errorAt(path: Path): string | undefined {
     const p = this.problem;
-    return p && p.field === fieldName(path) ? p.message : undefined;
+    return p && p.field === fieldName(path) ? p.text : undefined;
   }
   /** Whether the problem is inside the part at `path` (a rule card, an action). */
   errorWithin(path: Path): boolean {
@@ -336,8 +338,12 @@ function isFileProblem(error: ErrorInfo): boolean {
 
 function problemOf(error: ErrorInfo, from: MockProblem['from']): MockProblem {
   const d = (error.details ?? {}) as { line?: unknown; column?: unknown; field?: unknown };
+  const field = typeof d.field === 'string' ? d.field : '';
+  let text = error.message.replace(/^.*?:\d+:\d+: /, '');
+  if (field && text.startsWith(`${field}: `)) text = text.slice(field.length + 2);
   return {
     message: error.message,
+    text,
     ...(typeof d.line === 'number' ? { line: d.line } : {}),
     ...(typeof d.column === 'number' ? { column: d.column } : {}),
     field: typeof d.field === 'string' ? d.field : '',
