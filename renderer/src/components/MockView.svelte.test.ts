@@ -93,6 +93,11 @@ describe('the Mocks section of the sidebar', () => {
     await fireEvent.click(within(region).getByRole('button', { name: 'Stop mock chat' }));
     await within(region).findByRole('button', { name: 'Start mock chat' });
     expect(api.calls.some(([n]) => n === 'server.stop')).toBe(true);
+
+    // Started elsewhere (another window, the CLI through the same engine): this window shows it running.
+    const elsewhere = await api.mock.start({ name: 'chat' });
+    expect(elsewhere.ok).toBe(true);
+    await within(region).findByRole('button', { name: 'Stop mock chat' });
   });
 });
 
