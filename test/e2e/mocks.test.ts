@@ -7,10 +7,11 @@
  * Screenshots of the mock tab in both themes go to SHOTS (and to
  * DUPLEX_SHOTS_DIR when it is set).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { missingPrerequisite } from './browser-harness.js';
-import { SHOTS, shootBothThemes, useWorkbench } from './workbench-fixture.js';
+import { connectToNewEchoServer, SHOTS, shootBothThemes, useWorkbench } from './workbench-fixture.js';
 
 const missing = missingPrerequisite();
 const SHOT_DIR = process.env['DUPLEX_SHOTS_DIR'] ?? SHOTS;
@@ -123,6 +124,101 @@ describe.skipIf(missing)(`mocks in Chromium (browser mode)${missing ? ` — skip
 
     await panel.getByRole('button', { name: 'Stop mock' }).click();
     await panel.getByRole('status', { name: 'Mock state: stopped' }).waitFor();
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('serves wss:// with a self-signed certificate: its fingerprint shown, the PEM exported and trusted by a client', async () => {
+    const { page, pageErrors } = workbench;
+    const mocks = page.getByRole('navigation', { name: 'Workspace' }).getByRole('region', { name: 'Mocks' });
+    await mocks.getByRole('button', { name: 'Open mock chat' }).click();
+    const panel = page.getByRole('tabpanel');
+    await panel.getByRole('button', { name: 'Rules', exact: true }).click();
+    await panel.getByRole('combobox', { name: 'TLS' }).selectOption('selfSigned');
+    await panel.getByRole('button', { name: 'Save', exact: true }).click();
+    await panel.getByText('Saved.').waitFor();
+    await panel.getByRole('button', { name: 'Start mock' }).click();
+    await panel.getByRole('status', { name: 'Mock state: running' }).waitFor();
+    const url = (await panel.locator('code.url').textContent())!.trim();
+    expect(url).toMatch(/^wss:\/\/127\.0\.0\.1:\d+\/$/);
+    const fingerprint = (await panel.getByLabel('Certificate fingerprint').textContent())!.trim();
+    expect(fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    await shootBothThemes(page, SHOT_DIR, 'mockui-tls');
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      panel.getByRole('button', { name: 'Export certificate (PEM)' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/\.crt$/);
+    const pem = readFileSync((await download.path())!, 'utf8');
+    expect(pem).toMatch(/^-----BEGIN CERTIFICATE-----/);
+
+    // A client that trusts only this certificate gets through, and the rules answer.
+    const ws = new WebSocket(url, { ca: pem });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    const reply = new Promise<string>((resolve) => ws.once('message', (d) => resolve(d.toString())));
+    ws.send('{"type":"ping"}');
+    expect(await reply).toBe('{"type":"pong"}');
+    ws.close();
+    await panel.getByRole('button', { name: 'Stop mock' }).click();
+    await panel.getByRole('status', { name: 'Mock state: stopped' }).waitFor();
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('a recorded session becomes an editable mock, and is served back as a mock', async () => {
+    const { page, pageErrors } = workbench;
+    const sidebar = page.getByRole('navigation', { name: 'Workspace' });
+    await connectToNewEchoServer(page);
+    await page.getByRole('button', { name: 'Record', exact: true }).click();
+    await page.getByRole('button', { name: 'Stop recording' }).waitFor();
+    await page.getByRole('textbox', { name: 'Message' }).fill('{"op":"subscribe"}');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    const rows = page.getByRole('log', { name: 'Messages' }).locator('button.row.k-text');
+    await expect.poll(() => rows.count()).toBe(2);
+    await page.getByRole('button', { name: 'Stop recording' }).click();
+    const sessions = sidebar.getByRole('region', { name: 'Sessions' });
+    await sessions
+      .getByRole('button', { name: /^Open session / })
+      .first()
+      .click();
+    const panel = page.getByRole('tabpanel');
+
+    await panel.getByRole('button', { name: 'Turn this recording into rules…' }).click();
+    await panel.getByRole('textbox', { name: 'Name of the new mock' }).fill('recorded');
+    await panel.getByRole('button', { name: 'Create mock' }).click();
+    await sidebar
+      .getByRole('region', { name: 'Mocks' })
+      .getByRole('button', { name: 'Open mock recorded' })
+      .waitFor();
+    await expect
+      .poll(() => panel.getByRole('textbox', { name: 'Name of rule 1' }).inputValue())
+      .toBe('message 1');
+    expect(await panel.getByRole('textbox', { name: 'Text of rule 1' }).inputValue()).toBe(
+      '{"op":"subscribe"}',
+    );
+    expect(await panel.getByRole('textbox', { name: 'send of action 1' }).first().inputValue()).toBe(
+      '{"op":"subscribe"}',
+    );
+    await shootBothThemes(page, SHOT_DIR, 'mockui-from-session');
+
+    await sessions
+      .getByRole('button', { name: /^Open session / })
+      .first()
+      .click();
+    await panel.getByRole('button', { name: 'Serve this session as a mock' }).click();
+    await page.getByRole('button', { name: 'Stop server' }).waitFor();
+    const url = (await page.locator('code.url').first().textContent())!.trim();
+    const ws = new WebSocket(url);
+    const reply = new Promise<string>((resolve) => ws.once('message', (d) => resolve(d.toString())));
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    ws.send('{"op":"subscribe"}');
+    expect(await reply).toBe('{"op":"subscribe"}');
+    ws.close();
     expect(pageErrors).toEqual([]);
   });
 });

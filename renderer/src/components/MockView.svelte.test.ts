@@ -26,7 +26,7 @@ async function openChat(api: FakeApi = createFakeApi(), text = CHAT) {
   api.addMock('chat', text);
   render(App, { api });
   await fireEvent.click(await within(mocksRegion()).findByRole('button', { name: 'Open mock chat' }));
-  await screen.findByRole('region', { name: 'Rules form' }).catch(() => undefined);
+  await screen.findByRole('region', { name: 'Rules form' });
   await waitFor(() => expect(screen.getByRole('textbox', { name: 'Name of rule 1' })).toBeTruthy());
   return api;
 }
