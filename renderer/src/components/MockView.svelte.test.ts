@@ -312,6 +312,49 @@ describe('the mock tab', () => {
   });
 });
 
+describe('a mock tab across reloads', () => {
+  it('comes back after a reload of the window with its unsaved text', async () => {
+    localStorage.setItem(
+      'duplex.ui',
+      JSON.stringify({
+        version: 1,
+        sidebarWidth: 252,
+        upperHeight: 200,
+        window: {
+          tabs: [{ kind: 'mock', name: 'chat', text: CHAT.replace('name: hello', 'name: howdy') }],
+          active: 0,
+        },
+      }),
+    );
+    try {
+      const api = createFakeApi();
+      api.addMock('chat', CHAT);
+      render(App, { api });
+      await waitFor(() =>
+        expect(screen.getByRole('textbox', { name: 'Name of rule 2' })).toHaveProperty('value', 'howdy'),
+      );
+      expect(screen.getByLabelText('Unsaved changes')).toBeTruthy();
+    } finally {
+      localStorage.removeItem('duplex.ui');
+    }
+  });
+
+  it('says when the running mock reloads its file, or keeps its rules', async () => {
+    const api = await openChat();
+    await fireEvent.click(screen.getByRole('button', { name: 'Start mock' }));
+    await screen.findByRole('status', { name: 'Mock state: running' });
+    const listed = await api.server.list({});
+    const serverId = listed.ok ? listed.value[0]!.serverId : '';
+    api.emit('server.mockReload', {
+      serverId,
+      file: '/workspace/mocks/chat.yaml',
+      ok: false,
+      error: { code: 'DUPLEX_ERR_MOCK_FILE', message: 'mocks/chat.yaml:3:1: routes: is required (array)' },
+    });
+    await screen.findByText(/kept its previous rules: mocks\/chat\.yaml:3:1/);
+  });
+});
+
 describe('sessions as mocks', () => {
   it('serves a session as a mock, and turns a recording into rules in a new mock tab', async () => {
     const api = createFakeApi();

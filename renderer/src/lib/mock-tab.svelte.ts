@@ -131,7 +131,8 @@ export class MockTab {
     return this.server?.running ?? false;
   }
 
-  async load(): Promise<void> {
+  /** Reads the file; `unsaved` is the text the tab had before a reload of the window. */
+  async load(unsaved?: string): Promise<void> {
     const r = await this.#api.mock.read({ name: this.#name });
     if (!r.ok) {
       this.#loadError = r.error.message;
@@ -139,7 +140,7 @@ export class MockTab {
     }
     this.#loadError = '';
     this.#path = r.value.path;
-    this.#text = r.value.text;
+    this.#text = unsaved ?? r.value.text;
     this.#savedText = r.value.text;
     this.#loaded = true;
     this.#scheduleCheck(0);
@@ -239,6 +240,13 @@ export class MockTab {
     } finally {
       this.#busy = false;
     }
+  }
+
+  /** The running mock read its file again, or kept its previous rules because of `error`. */
+  onReload(ok: boolean, error?: string): void {
+    this.#notice = ok
+      ? 'The running mock reloaded the file.'
+      : `The running mock kept its previous rules: ${error ?? 'the file does not load'}`;
   }
 
   // ---- try a message

@@ -21,7 +21,7 @@ export type StoredTab =
       composer: { mode: ComposerMode; draft: string };
     }
   | { kind: 'session'; name: string }
-  | { kind: 'mock'; name: string };
+  | { kind: 'mock'; name: string; /** Unsaved text of the file, when the tab had edits. */ text?: string };
 
 export interface StoredWindow {
   tabs: StoredTab[];

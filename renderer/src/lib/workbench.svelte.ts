@@ -92,6 +92,11 @@ export class Workbench {
       on['server.state']((info) => this.#serverTab(info.serverId)?.onState(info)),
       on['server.clients']((e) => this.#serverTab(e.serverId)?.onClients(e.clients)),
       on['server.hits']((e) => this.#serverTab(e.serverId)?.onHits(e)),
+      on['server.mockReload']((e) => {
+        const name = this.#servers.find((s) => s.serverId === e.serverId)?.mockName;
+        for (const t of this.#tabs)
+          if (t.kind === 'mock' && t.name === name) t.onReload(e.ok, e.error?.message);
+      }),
       on['log.appended']((batch) => this.#logOwner(batch.logId)?.log.onAppended(batch)),
       on['log.cleared']((e) => this.#logOwner(e.logId)?.log.onCleared()),
       on['ui.menu']((e) => this.runMenu(e.action)),
@@ -412,8 +417,12 @@ export class Workbench {
           dirty: t.dirty,
           composer: { mode: t.composer.mode, draft: t.composer.draft },
         });
-      } else if (t.kind === 'session' || t.kind === 'mock') {
-        tabs.push({ kind: t.kind, name: t.name });
+      } else if (t.kind === 'session') {
+        tabs.push({ kind: 'session', name: t.name });
+      } else if (t.kind === 'mock') {
+        // Unsaved edits come back after a reload (small files only: localStorage is small).
+        const unsaved = t.dirty && t.text.length <= 256 * 1024 ? { text: t.text } : {};
+        tabs.push({ kind: 'mock', name: t.name, ...unsaved });
       }
     }
     return { tabs, active };
@@ -439,7 +448,7 @@ export class Workbench {
       }
       if (s.kind === 'mock') {
         const tab = new MockTab(this.api, s.name, this.#mockHost);
-        void tab.load();
+        void tab.load(s.text);
         ordered.push(tab);
         continue;
       }
