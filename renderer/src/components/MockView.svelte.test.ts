@@ -355,6 +355,42 @@ describe('a mock tab across reloads', () => {
   });
 });
 
+describe('closing a mock tab with unsaved edits', () => {
+  it('asks first: cancel keeps the tab, save and close writes the file, discard drops the edit', async () => {
+    const api = await openChat();
+    await fireEvent.input(screen.getByRole('textbox', { name: 'Name of rule 2' }), {
+      target: { value: 'howdy' },
+    });
+    await fireEvent.click(screen.getByRole('button', { name: /^Close tab chat/ }));
+    let dialog = screen.getByRole('alertdialog', { name: 'Close chat with unsaved changes?' });
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+    expect(screen.getByRole('tab', { name: /^chat/ })).toBeTruthy();
+
+    await fireEvent.click(screen.getByRole('button', { name: /^Close tab chat/ }));
+    dialog = screen.getByRole('alertdialog');
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Save and close' }));
+    await waitFor(() => expect(screen.queryByRole('tab', { name: /^chat/ })).toBeNull());
+    expect(lastSave(api)).toContain('name: howdy');
+
+    await fireEvent.click(within(mocksRegion()).getByRole('button', { name: 'Open mock chat' }));
+    await waitFor(() =>
+      expect(screen.getByRole('textbox', { name: 'Name of rule 2' })).toHaveProperty('value', 'howdy'),
+    );
+    await fireEvent.input(screen.getByRole('textbox', { name: 'Name of rule 2' }), {
+      target: { value: 'gone' },
+    });
+    await fireEvent.click(screen.getByRole('button', { name: /^Close tab chat/ }));
+    await fireEvent.click(
+      within(screen.getByRole('alertdialog')).getByRole('button', { name: 'Discard changes' }),
+    );
+    await waitFor(() => expect(screen.queryByRole('tab', { name: /^chat/ })).toBeNull());
+    expect(await api.mock.read({ name: 'chat' })).toMatchObject({
+      ok: true,
+      value: { text: expect.stringContaining('howdy') },
+    });
+  });
+});
+
 describe('sessions as mocks', () => {
   it('serves a session as a mock, and turns a recording into rules in a new mock tab', async () => {
     const api = createFakeApi();

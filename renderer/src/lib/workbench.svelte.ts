@@ -158,11 +158,22 @@ export class Workbench {
     this.#activeId = tab.id;
   }
 
-  /** Closes a tab; a connection tab's connection is removed, a server keeps running in the sidebar. */
-  async closeTab(id: string): Promise<void> {
+  /** A mock tab with unsaved edits that the person asked to close: App asks what to do. */
+  closingUnsaved = $state<MockTab | undefined>(undefined);
+
+  /**
+   * Closes a tab; a connection tab's connection is removed, a server keeps running in the sidebar.
+   * A mock tab with unsaved edits is not closed but asked about (closingUnsaved), unless `discard`.
+   */
+  async closeTab(id: string, discard = false): Promise<void> {
     const index = this.#tabs.findIndex((t) => t.id === id);
     const tab = this.#tabs[index];
     if (!tab) return;
+    if (tab.kind === 'mock' && tab.dirty && !discard) {
+      this.closingUnsaved = tab;
+      return;
+    }
+    if (this.closingUnsaved === tab) this.closingUnsaved = undefined;
     this.#tabs = this.#tabs.filter((t) => t.id !== id);
     if (this.#activeId === id) this.#activeId = (this.#tabs[index] ?? this.#tabs[index - 1])?.id;
     this.focusRequest = this.#activeId ? 'active-tab' : 'new-connection';
@@ -288,7 +299,7 @@ export class Workbench {
   async deleteMock(name: string): Promise<void> {
     const r = await this.api.mock.delete({ name });
     if (!r.ok) this.#notice = r.error.message;
-    for (const t of this.#tabs) if (t.kind === 'mock' && t.name === name) await this.closeTab(t.id);
+    for (const t of this.#tabs) if (t.kind === 'mock' && t.name === name) await this.closeTab(t.id, true);
     await this.refreshMocks();
   }
 
