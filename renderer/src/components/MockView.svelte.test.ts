@@ -219,7 +219,7 @@ describe('the mock tab', () => {
     });
     await fireEvent.click(within(box).getByRole('button', { name: 'Try' }));
     let result = await screen.findByRole('status', { name: 'Try result' });
-    expect(result.textContent).toContain('Matches rule ping');
+    expect(result.textContent).toContain('Matches rule ping on /');
     expect(result.textContent).toContain('{"type":"pong"}');
 
     await fireEvent.click(within(box).getByRole('button', { name: 'Text' }));
