@@ -29,6 +29,7 @@ import { bytesToHex, utf8Decode, utf8Encode } from '../../app/payload/codecs.js'
 import { checkCloseArgs, clientCloseRule } from '../../app/websocket-rules.js';
 import { binaryLogKinds, harNameOf, withSessionExt } from '../../app/vocabulary.js';
 import { compileViewFilter } from '../../app/log/log-filter.js';
+import { createFakeMocks } from './fake-mocks.js';
 import { createFakeSessions, type FakeSessionInput } from './fake-sessions.js';
 
 const EMPTY = new Uint8Array(0);
@@ -131,6 +132,13 @@ export interface FakeApi extends WorkbenchApi {
   ): LogEntryView;
   /** Adds a session file to the workspace (one with `error` fails to open, like a corrupt file). */
   addSession(name: string, session: FakeSessionInput): void;
+  /** Puts a mock file into the workspace without checking it (a file written by hand). */
+  addMock(name: string, text: string): void;
+  /**
+   * A client message to a running mock (the fake has no sockets): logged, answered by the rule
+   * it matches (the answer logged with the rule's name), counted in the hits, which are emitted.
+   */
+  deliverToMock(serverId: string, clientId: string, payload: Payload): void;
   /** While `hold` is set, sends queue in bufferedAmount; release() drains it to 0. */
   readonly drain: { hold: boolean; release(): void };
 }
@@ -214,6 +222,27 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
       appendAndEmit(connectionId, 'out', 'text', utf8Encode(text));
       appendAndEmit(connectionId, 'in', 'text', utf8Encode(text));
     },
+  });
+
+  const addServer = (info: Omit<ServerInfo, 'serverId' | 'url'>): ServerInfo => {
+    const serverId = `server-${nextId++}`;
+    const port = info.port || 40000 + nextId;
+    const scheme = info.tls ? 'wss' : 'ws';
+    const server: ServerInfo = { ...info, serverId, port, url: `${scheme}://127.0.0.1:${port}${info.path}` };
+    servers.set(serverId, server);
+    logOf(serverId);
+    appendAndEmit(serverId, 'none', 'info', utf8Encode(`Listening on ${server.url}`));
+    emit('server.state', server);
+    return server;
+  };
+  const fakeMocks = createFakeMocks({
+    record,
+    emit,
+    addServer,
+    server: (id) => servers.get(id),
+    append: (serverId, dir, payload, extra) =>
+      appendAndEmit(serverId, dir, payload.type === 'text' ? 'text' : 'binary', payloadBytes(payload), extra),
+    sessionMessages: (name) => fakeSessions.messages(name),
   });
 
   /** Tests hold the send buffer (bufferedAmount grows with each send) and release it (back to 0). */
@@ -422,7 +451,10 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
         record('server.terminateClient')(input);
         return ok({ terminated: true });
       },
+      hits: fakeMocks.commands.hits,
+      certificate: fakeMocks.commands.certificate,
     },
+    mock: fakeMocks.commands.mock,
     live: {
       list: async () =>
         ok({
@@ -628,6 +660,8 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
       emit('log.appended', { logId, entries: [], firstSeq: 1, lastSeq: count });
     },
     addSession: (name, session) => fakeSessions.add(name, session),
+    addMock: (name, text) => fakeMocks.add(name, text),
+    deliverToMock: (serverId, clientId, payload) => void fakeMocks.deliver(serverId, clientId, payload),
     drain,
     appendEntry: (logId, dir, payload) =>
       appendAndEmit(logId, dir, payload.type === 'text' ? 'text' : 'binary', payloadBytes(payload)),

@@ -346,5 +346,8 @@ export function createFakeSessions(deps: FakeSessionDeps) {
       return ok(r.report);
     },
   };
-  return { add, commands };
+  /** The text messages of a session file, in order (undefined when there is no such file). */
+  const messages = (name: string) =>
+    files.get(name)?.entries.map((e) => ({ dir: e.view.dir, text: e.view.preview }));
+  return { add, commands, messages };
 }

@@ -511,4 +511,129 @@ describe.each([
     );
     expect(errorCode(await api.session.replayStatus({ replayId: 'nope' }))).toBe(ErrorCodes.NOT_FOUND);
   });
+  const CHAT_MOCK = [
+    'port: 0',
+    'routes:',
+    '  - path: /',
+    '    rules:',
+    '      - name: ping',
+    '        when: { json: { path: "$.type", equals: "ping" } }',
+    '        then: [ { send: pong } ]',
+    '      - when: { binary: { prefixHex: "00ff" } }',
+    '        then: [ { sendHex: "ff00" }, { delay: 5 }, { close: { code: 4000, reason: bye } } ]',
+    '    otherwise: echo',
+    '',
+  ].join('\n');
+
+  it('mock files: save, list, read, delete; an invalid mock is refused with line and field and nothing is written', async () => {
+    const saved = value(await api.mock.save({ name: 'chat', text: CHAT_MOCK }));
+    expect(saved).toMatchObject({ name: 'chat', path: 'mocks/chat.yaml' });
+    await until(() => events.of('workspace.changed').some((e) => e.what === 'mocks'));
+    expect(value(await api.mock.list({})).map((m) => [m.name, m.path, m.error])).toEqual([
+      ['chat', 'mocks/chat.yaml', undefined],
+    ]);
+    expect(value(await api.mock.read({ name: 'chat' }))).toMatchObject({ name: 'chat', text: CHAT_MOCK });
+
+    const bad = CHAT_MOCK.replace(
+      '{ json: { path: "$.type", equals: "ping" } }',
+      '{ text: { regex: "(ping" } }',
+    );
+    const refused = await api.mock.save({ name: 'chat', text: bad });
+    expect(errorCode(refused)).toBe(ErrorCodes.MOCK_FILE);
+    const details = (refused.ok ? {} : refused.error.details) as { line?: number; field?: string };
+    expect(details).toMatchObject({ line: 6, field: 'routes[0].rules[0].when.text.regex' });
+    expect(refused.ok ? '' : refused.error.message).toMatch(
+      /^mocks\/chat\.yaml:6:\d+: routes\[0\]\.rules\[0\]\.when\.text\.regex: /,
+    );
+    expect(value(await api.mock.read({ name: 'chat' })).text).toBe(CHAT_MOCK);
+    const unknown = await api.mock.save({
+      name: 'other',
+      text: CHAT_MOCK.replace('otherwise:', 'otherwize:'),
+    });
+    expect(unknown.ok ? undefined : unknown.error.details).toMatchObject({ line: 10, field: 'routes[0]' });
+
+    expect(value(await api.mock.delete({ name: 'chat' }))).toEqual({ deleted: true });
+    expect(value(await api.mock.list({}))).toEqual([]);
+    expect(errorCode(await api.mock.read({ name: 'chat' }))).toBe(ErrorCodes.NOT_FOUND);
+  });
+
+  it('mock.try: the rule a message hits and what it would send, of a saved mock or of unsaved text', async () => {
+    value(await api.mock.save({ name: 'chat', text: CHAT_MOCK }));
+    const text = (t: string) => ({ type: 'text' as const, text: t });
+    expect(value(await api.mock.try({ name: 'chat', message: text('{"type":"ping"}') }))).toEqual({
+      rule: 'ping',
+      route: '/',
+      steps: [{ action: 'send', kind: 'text', text: 'pong' }],
+    });
+    expect(
+      value(
+        await api.mock.try({ name: 'chat', message: { type: 'binary', data: Uint8Array.from([0, 255, 1]) } }),
+      ),
+    ).toEqual({
+      rule: 'rules[1]',
+      route: '/',
+      steps: [
+        { action: 'send', kind: 'binary', hex: 'ff00' },
+        { action: 'delay', ms: 5 },
+        { action: 'close', code: 4000, text: 'bye' },
+      ],
+    });
+    expect(value(await api.mock.try({ name: 'chat', message: text('other') }))).toEqual({
+      rule: 'otherwise',
+      route: '/',
+      steps: [{ action: 'send', kind: 'text', text: 'other' }],
+    });
+    // Unsaved text wins over the file; its problem comes back as the save's would.
+    const none = CHAT_MOCK.replace('otherwise: echo', 'otherwise: none');
+    expect(value(await api.mock.try({ name: 'chat', text: none, message: text('other') })).steps).toEqual([]);
+    expect(errorCode(await api.mock.try({ name: 'chat', text: 'port: 0\n', message: text('x') }))).toBe(
+      ErrorCodes.MOCK_FILE,
+    );
+  });
+
+  it('mock.start runs a mock by name: rules, hit counts per rule, no certificate on ws://', async () => {
+    value(await api.mock.save({ name: 'chat', text: CHAT_MOCK }));
+    const server = value(await api.mock.start({ name: 'chat' }));
+    expect(server).toMatchObject({ running: true, behaviours: ['rules'], mock: { name: 'chat' } });
+    expect(server.url).toBe(`ws://127.0.0.1:${server.port}/`);
+    expect(value(await api.server.hits({ serverId: server.serverId }))).toEqual({
+      serverId: server.serverId,
+      routes: [
+        {
+          path: '/',
+          rules: [
+            { rule: 'ping', hits: 0 },
+            { rule: 'rules[1]', hits: 0 },
+          ],
+          otherwise: 0,
+        },
+      ],
+    });
+    expect(errorCode(await api.server.certificate({ serverId: server.serverId }))).toBe(
+      ErrorCodes.INVALID_STATE,
+    );
+    expect(errorCode(await api.mock.start({ name: 'nope' }))).toBe(ErrorCodes.NOT_FOUND);
+    value(await api.server.stop({ serverId: server.serverId }));
+  });
+
+  it('a recording becomes a mock (a rule per client message) and is served back as a mock', async () => {
+    const id = await openEcho();
+    const rec = value(await api.session.recordStart({ logId: id }));
+    value(await api.connection.send({ connectionId: id, payload: { type: 'text', text: 'rec' } }));
+    await until(async () => (await entriesOf(id)).some((e) => e.dir === 'in' && e.kind === 'text'));
+    value(await api.session.recordStop({ logId: id }));
+
+    const made = value(await api.mock.fromSession({ name: rec.name, mockName: 'recorded' }));
+    expect(made).toMatchObject({ name: 'recorded', path: 'mocks/recorded.yaml', rules: 1 });
+    expect(value(await api.mock.list({})).map((m) => m.name)).toEqual(['recorded']);
+    expect(
+      value(await api.mock.try({ name: 'recorded', message: { type: 'text', text: 'rec' } })),
+    ).toMatchObject({ rule: 'message 1', steps: [{ action: 'send', kind: 'text', text: 'rec' }] });
+
+    const served = value(await api.mock.serveSession({ name: rec.name, port: 0, conversation: true }));
+    expect(served).toMatchObject({ running: true, behaviours: ['recording'] });
+    // A session file that is not there cannot be opened: a FILE error, as session files report.
+    expect(errorCode(await api.mock.serveSession({ name: `nope${SESSION_EXT}` }))).toBe(ErrorCodes.FILE);
+    value(await api.server.stop({ serverId: served.serverId }));
+  });
 });

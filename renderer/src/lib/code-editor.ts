@@ -44,7 +44,7 @@ export interface CodeEditor {
 }
 
 /** Colours come from the app's theme variables, so light and dark need no second theme. */
-const highlight = HighlightStyle.define([
+export const highlight = HighlightStyle.define([
   { tag: tags.propertyName, color: 'var(--syn-key)' },
   { tag: tags.string, color: 'var(--syn-string)' },
   { tag: tags.number, color: 'var(--syn-number)' },
@@ -52,7 +52,7 @@ const highlight = HighlightStyle.define([
   { tag: [tags.brace, tags.squareBracket, tags.separator, tags.punctuation], color: 'var(--syn-punct)' },
 ]);
 
-const theme = EditorView.theme({
+export const theme = EditorView.theme({
   '&': {
     flex: '1 1 0',
     minHeight: '0',
@@ -92,7 +92,7 @@ const theme = EditorView.theme({
  * the look of the replaced text (a token colour, a lint underline) onto the line as a style
  * attribute, which the page's CSP refuses with a console error. The result is the same.
  */
-const replaceSelectionOnInput = EditorView.domEventHandlers({
+export const replaceSelectionOnInput = EditorView.domEventHandlers({
   beforeinput(event, view) {
     if (event.inputType !== 'insertText' || event.data === null || view.composing) return false;
     if (view.state.selection.ranges.every((r) => r.empty)) return false;

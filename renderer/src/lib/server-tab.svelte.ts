@@ -4,7 +4,13 @@
  * the selected client or broadcasts.
  */
 import type { WorkbenchApi } from '../../../app/api.js';
-import type { RecordingInfo, ServerClientInfo, ServerInfo, ServerOptions } from '../../../app/contract.js';
+import type {
+  RecordingInfo,
+  RuleHits,
+  ServerClientInfo,
+  ServerInfo,
+  ServerOptions,
+} from '../../../app/contract.js';
 import { checkCloseArgs } from '../../../app/websocket-rules.js';
 import { ComposerState } from './composer.svelte.js';
 import { LogModel } from './log-model.svelte.js';
@@ -26,6 +32,7 @@ export class ServerTab {
   #target = $state<string | undefined>(undefined);
   #error = $state('');
   #busy = $state(false);
+  #hits = $state.raw<RuleHits | undefined>(undefined);
 
   constructor(api: WorkbenchApi, info?: ServerInfo, recording?: RecordingInfo) {
     this.#api = api;
@@ -35,6 +42,7 @@ export class ServerTab {
   }
 
   get title(): string {
+    if (this.#info?.mock?.name) return `${this.#info.mock.name} :${this.#info.port}`;
     return this.#info
       ? `Mock :${this.#info.port}${this.#info.path === '/' ? '' : this.#info.path}`
       : 'New mock server';
@@ -89,6 +97,14 @@ export class ServerTab {
   get busy(): boolean {
     return this.#busy;
   }
+  /** How often each rule answered, while the server runs a mock (server.hits events keep it current). */
+  get hits(): RuleHits | undefined {
+    return this.#hits;
+  }
+  /** The mock's name, when the server runs a mock of the workspace. */
+  get mockName(): string | undefined {
+    return this.#info?.mock?.name;
+  }
 
   /** Shows a server the engine already runs (started elsewhere or before a reload), with its log. */
   adopt(info: ServerInfo, recording?: RecordingInfo): void {
@@ -99,6 +115,18 @@ export class ServerTab {
     this.#protocols = info.protocols.join(', ');
     void this.log.reattach(info.serverId, recording);
     void this.refreshClients();
+    if (info.behaviours.includes('rules')) void this.refreshHits();
+  }
+
+  async refreshHits(): Promise<void> {
+    const id = this.serverId;
+    if (!id) return;
+    const r = await this.#api.server.hits({ serverId: id });
+    if (r.ok) this.#hits = r.value;
+  }
+
+  onHits(hits: RuleHits): void {
+    if (hits.serverId === this.serverId) this.#hits = hits;
   }
 
   selectTarget(clientId: string | undefined): void {

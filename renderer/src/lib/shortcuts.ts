@@ -42,3 +42,13 @@ export function shortcutFor(event: KeyboardEvent, mac = isMac()): Shortcut | und
   }
   return undefined;
 }
+
+/** A dialog's keydown handler: Escape closes it, and goes no further (App's shortcuts do not see it). */
+export function escapeCloses(close: () => void): (event: KeyboardEvent) => void {
+  return (event) => {
+    if (event.key !== 'Escape') return;
+    event.preventDefault();
+    event.stopPropagation();
+    close();
+  };
+}

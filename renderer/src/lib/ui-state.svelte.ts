@@ -20,7 +20,8 @@ export type StoredTab =
       dirty: boolean;
       composer: { mode: ComposerMode; draft: string };
     }
-  | { kind: 'session'; name: string };
+  | { kind: 'session'; name: string }
+  | { kind: 'mock'; name: string; /** Unsaved text of the file, when the tab had edits. */ text?: string };
 
 export interface StoredWindow {
   tabs: StoredTab[];

@@ -8,11 +8,14 @@ import type {
   ConnectionInfo,
   LiveState,
   MenuAction,
+  MockSummary,
   SavedConnection,
   ServerInfo,
   WorkspacePart,
 } from '../../../app/contract.js';
 import { ConnectionTab, emptyDraft } from './connection-tab.svelte.js';
+import { STARTER_MOCK } from './mock-doc.js';
+import { MockTab, type MockHost } from './mock-tab.svelte.js';
 import { ServerTab } from './server-tab.svelte.js';
 import { Sessions } from './sessions.svelte.js';
 import { ReplayTab } from './sessions-replay.svelte.js';
@@ -20,7 +23,7 @@ import { SessionTab } from './sessions-tab.svelte.js';
 import { Theme } from './theme.svelte.js';
 import { UiState, type StoredTab, type StoredWindow } from './ui-state.svelte.js';
 
-export type Tab = ConnectionTab | ServerTab | SessionTab | ReplayTab;
+export type Tab = ConnectionTab | ServerTab | SessionTab | ReplayTab | MockTab;
 
 /** A place keyboard focus is sent to after an action (the URL of a new connection, the next tab …). */
 export type FocusTarget = 'url' | 'log-search' | 'active-tab' | 'new-connection';
@@ -34,6 +37,8 @@ export class Workbench {
   #saved = $state.raw<SavedConnection[]>([]);
   #tabs = $state.raw<Tab[]>([]);
   #servers = $state.raw<ServerTab[]>([]);
+  #mocks = $state.raw<MockSummary[]>([]);
+  #mocksError = $state('');
   #activeId = $state<string | undefined>(undefined);
   #notice = $state('');
   #unsubscribe: (() => void)[] = [];
@@ -57,6 +62,13 @@ export class Workbench {
   get servers(): ServerTab[] {
     return this.#servers;
   }
+  /** The mock files of the workspace (mocks/NAME.yaml), as the sidebar lists them. */
+  get mocks(): MockSummary[] {
+    return this.#mocks;
+  }
+  get mocksError(): string {
+    return this.#mocksError;
+  }
   get active(): Tab | undefined {
     return this.#active;
   }
@@ -79,6 +91,12 @@ export class Workbench {
       on['connection.state']((info) => this.#onConnectionState(info)),
       on['server.state']((info) => this.#serverTab(info.serverId)?.onState(info)),
       on['server.clients']((e) => this.#serverTab(e.serverId)?.onClients(e.clients)),
+      on['server.hits']((e) => this.#serverTab(e.serverId)?.onHits(e)),
+      on['server.mockReload']((e) => {
+        const name = this.#servers.find((s) => s.serverId === e.serverId)?.mockName;
+        for (const t of this.#tabs)
+          if (t.kind === 'mock' && t.name === name) t.onReload(e.ok, e.error?.message);
+      }),
       on['log.appended']((batch) => this.#logOwner(batch.logId)?.log.onAppended(batch)),
       on['log.cleared']((e) => this.#logOwner(e.logId)?.log.onCleared()),
       on['ui.menu']((e) => this.runMenu(e.action)),
@@ -96,7 +114,7 @@ export class Workbench {
     if (live.ok) this.#reattach(live.value);
     else this.#notice = live.error.message;
     this.#restoreWindow();
-    await this.sessions.refresh();
+    await Promise.all([this.sessions.refresh(), this.refreshMocks()]);
   }
 
   stop(): void {
@@ -140,15 +158,26 @@ export class Workbench {
     this.#activeId = tab.id;
   }
 
-  /** Closes a tab; a connection tab's connection is removed, a server keeps running in the sidebar. */
-  async closeTab(id: string): Promise<void> {
+  /** A mock tab with unsaved edits that the person asked to close: App asks what to do. */
+  closingUnsaved = $state<MockTab | undefined>(undefined);
+
+  /**
+   * Closes a tab; a connection tab's connection is removed, a server keeps running in the sidebar.
+   * A mock tab with unsaved edits is not closed but asked about (closingUnsaved), unless `discard`.
+   */
+  async closeTab(id: string, discard = false): Promise<void> {
     const index = this.#tabs.findIndex((t) => t.id === id);
     const tab = this.#tabs[index];
     if (!tab) return;
+    if (tab.kind === 'mock' && tab.dirty && !discard) {
+      this.closingUnsaved = tab;
+      return;
+    }
+    if (this.closingUnsaved === tab) this.closingUnsaved = undefined;
     this.#tabs = this.#tabs.filter((t) => t.id !== id);
     if (this.#activeId === id) this.#activeId = (this.#tabs[index] ?? this.#tabs[index - 1])?.id;
     this.focusRequest = this.#activeId ? 'active-tab' : 'new-connection';
-    if (tab.kind === 'connection' || tab.kind === 'replay') await tab.dispose();
+    if (tab.kind === 'connection' || tab.kind === 'replay' || tab.kind === 'mock') await tab.dispose();
     else if (tab.kind === 'server' && !tab.running) this.#servers = this.#servers.filter((s) => s !== tab);
   }
 
@@ -233,6 +262,103 @@ export class Workbench {
     for (const t of this.#tabs) if (t.kind === 'session' && t.name === name) await this.closeTab(t.id);
   }
 
+  // ---- mocks: files of the workspace's mocks/ folder
+
+  async refreshMocks(): Promise<void> {
+    const r = await this.api.mock.list({});
+    if (r.ok) {
+      this.#mocks = r.value;
+      this.#mocksError = '';
+    } else this.#mocksError = r.error.message;
+  }
+
+  /** Creates mocks/NAME.yaml from the starter mock and opens it; returns the error message, or ''. */
+  async createMock(name: string): Promise<string> {
+    const trimmed = name.trim();
+    if (this.#mocks.some((m) => m.name === trimmed)) return `A mock named "${trimmed}" exists already.`;
+    const r = await this.api.mock.save({ name: trimmed, text: STARTER_MOCK });
+    if (!r.ok) return r.error.message;
+    await this.refreshMocks();
+    this.openMock(trimmed);
+    return '';
+  }
+
+  /** Opens (or focuses) a mock file in a tab. */
+  openMock(name: string): MockTab {
+    const open = this.#tabs.find((t): t is MockTab => t.kind === 'mock' && t.name === name);
+    if (open) {
+      this.#activeId = open.id;
+      return open;
+    }
+    const tab = this.#add(new MockTab(this.api, name, this.#mockHost));
+    void tab.load();
+    return tab;
+  }
+
+  /** Deletes a mock file (its running server keeps running until stopped) and closes its tab. */
+  async deleteMock(name: string): Promise<void> {
+    const r = await this.api.mock.delete({ name });
+    if (!r.ok) this.#notice = r.error.message;
+    for (const t of this.#tabs) if (t.kind === 'mock' && t.name === name) await this.closeTab(t.id, true);
+    await this.refreshMocks();
+  }
+
+  /** The running server of a mock of the workspace, if any. */
+  mockServer(name: string): ServerTab | undefined {
+    return this.#servers.find((s) => s.running && s.mockName === name);
+  }
+
+  /** Starts a mock by name; returns the error message, or ''. */
+  async startMock(name: string): Promise<string> {
+    if (this.mockServer(name)) return '';
+    const r = await this.api.mock.start({ name });
+    if (!r.ok) return r.error.message;
+    const known = this.#servers.find((s) => s.serverId === r.value.serverId);
+    if (known) known.onState(r.value);
+    else this.#servers = [...this.#servers, new ServerTab(this.api, r.value)];
+    return '';
+  }
+
+  /** Stops a mock's running server; a stopped mock server not open in a tab leaves the sidebar. */
+  async stopMock(name: string): Promise<string> {
+    const server = this.mockServer(name);
+    if (!server) return '';
+    await server.stop();
+    if (!this.#tabs.includes(server)) this.#servers = this.#servers.filter((s) => s !== server);
+    return server.error;
+  }
+
+  /**
+   * Serves a session file back as a mock server (each client gets the recorded server
+   * messages; in conversation mode each after the client message that preceded it) and opens it.
+   */
+  async serveSession(name: string, conversation: boolean): Promise<string> {
+    const r = await this.api.mock.serveSession({ name, port: 0, conversation });
+    if (!r.ok) return r.error.message;
+    const tab = new ServerTab(this.api, r.value);
+    this.#servers = [...this.#servers, tab];
+    this.openServer(tab);
+    return '';
+  }
+
+  /** Turns a recording into mocks/MOCKNAME.yaml (a rule per client message) and opens it. */
+  async mockFromSession(name: string, mockName: string): Promise<string> {
+    const trimmed = mockName.trim();
+    if (this.#mocks.some((m) => m.name === trimmed))
+      return `A mock named "${trimmed}" exists already; pick another name.`;
+    const r = await this.api.mock.fromSession({ name, mockName: trimmed });
+    if (!r.ok) return r.error.message;
+    await this.refreshMocks();
+    this.openMock(trimmed);
+    return '';
+  }
+
+  readonly #mockHost: MockHost = {
+    server: (name) => this.mockServer(name),
+    start: (name) => this.startMock(name),
+    stop: (name) => this.stopMock(name),
+  };
+
   /** Where keyboard focus goes next (App moves it once the DOM is there, then clears this). */
   focusRequest = $state<FocusTarget | undefined>(undefined);
   /** The keyboard shortcuts overlay is open. */
@@ -304,6 +430,10 @@ export class Workbench {
         });
       } else if (t.kind === 'session') {
         tabs.push({ kind: 'session', name: t.name });
+      } else if (t.kind === 'mock') {
+        // Unsaved edits come back after a reload (small files only: localStorage is small).
+        const unsaved = t.dirty && t.text.length <= 256 * 1024 ? { text: t.text } : {};
+        tabs.push({ kind: 'mock', name: t.name, ...unsaved });
       }
     }
     return { tabs, active };
@@ -324,6 +454,12 @@ export class Workbench {
         // A session file deleted meanwhile opens with its error, as a sidebar click would.
         const tab = new SessionTab(this.api, s.name);
         void tab.open();
+        ordered.push(tab);
+        continue;
+      }
+      if (s.kind === 'mock') {
+        const tab = new MockTab(this.api, s.name, this.#mockHost);
+        void tab.load(s.text);
         ordered.push(tab);
         continue;
       }
@@ -375,6 +511,11 @@ export class Workbench {
   /** Reads a part of the workspace again after a change (from this window or another). */
   async #reload(what: WorkspacePart): Promise<void> {
     if (what === 'sessions') return this.sessions.refresh();
+    if (what === 'mocks') {
+      await this.refreshMocks();
+      for (const t of this.#tabs) if (t.kind === 'mock') void t.reloadIfClean();
+      return;
+    }
     if (what === 'templates') {
       for (const t of [...this.#tabs, ...this.#servers])
         if (t.kind === 'connection' || t.kind === 'server') void t.composer.loadTemplates();
@@ -430,7 +571,7 @@ export class Workbench {
     return tab;
   }
 
-  #logOwner(logId: string): Tab | undefined {
+  #logOwner(logId: string): ConnectionTab | ReplayTab | ServerTab | undefined {
     return (
       this.#tabs.find(
         (t): t is ConnectionTab | ReplayTab =>
