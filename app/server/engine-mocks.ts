@@ -145,9 +145,17 @@ export class EngineMocks {
     },
     'mock.try': async (input: CommandInput<'mock.try'>): Promise<MockTryResult> => {
       let mock: CompiledMock;
-      if (input.text !== undefined)
-        mock = loadMockText(input.text, input.name ?? 'mock', { baseDir: this.#dir() });
-      else if (input.name !== undefined) mock = await loadMockFile(await this.#existing(input.name));
+      if (input.text !== undefined) {
+        // Unsaved text is named like the file it would be saved to, so its errors read as mock.save's.
+        const { name } = input;
+        const file =
+          name === undefined
+            ? 'mock'
+            : relativeMockPath(
+                (await this.#existing(name).catch(() => undefined)) ?? join(this.#dir(), mockPathOf(name)),
+              );
+        mock = loadMockText(input.text, file, { baseDir: this.#dir() });
+      } else if (input.name !== undefined) mock = await loadMockFile(await this.#existing(input.name));
       else throw new DuplexError(ErrorCodes.INVALID_INPUT, 'mock.try needs the name of a mock or its text.');
       return tryMessage(mock, input);
     },

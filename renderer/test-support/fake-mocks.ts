@@ -410,7 +410,9 @@ export function createFakeMocks(deps: FakeMockDeps) {
                 code: ErrorCodes.INVALID_INPUT,
                 message: 'mock.try needs the name of a mock or its text.',
               });
-        const r = guard(() => checkMockText(text, input.name ?? 'mock'));
+        const r = guard(() =>
+          checkMockText(text, input.name !== undefined ? mockPathOf(input.name) : 'mock'),
+        );
         if (!r.ok) return fail<MockTryResult>(r.error);
         return ok(tryOn(r.value.routes, input.message, input.path));
       },
