@@ -194,6 +194,13 @@ export class LogModel {
     if (this.#filter.pinnedOnly) this.#rescan();
   }
 
+  /** Pins remembered from before a reload, for the log attached now (their seqs number its entries). */
+  restorePins(seqs: readonly number[]): void {
+    if (!this.#logId) return;
+    this.#pinned = new Set(seqs.filter((s) => Number.isSafeInteger(s) && s > 0));
+    if (this.#filter.pinnedOnly) this.#rescan();
+  }
+
   /** The time column's text for a row: clock time, +s since the open before it, or +ms since the row before. */
   timeLabel(index: number, e: LogEntryView): string {
     if (this.timeMode === 'absolute') return formatTime(e.t);
