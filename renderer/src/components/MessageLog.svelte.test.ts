@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import MessageLog from './MessageLog.svelte';
+import type { Payload } from '../../../app/contract.js';
 import { LogModel } from '../lib/log-model.svelte.js';
 import { createFakeApi } from '../../test-support/fake-api.js';
 
@@ -305,5 +306,45 @@ describe('MessageLog: rows', () => {
       'session.recordStart',
       { logId: 'conn-x', includeExisting: true },
     ]);
+  });
+});
+
+describe('MessageLog: edit and resend from a row', () => {
+  it('each message row has the action; it puts that message, whole, in the composer (E on the selected row too)', async () => {
+    const api = createFakeApi();
+    const log = new LogModel(api, 'conn-x');
+    api.on['log.appended']((batch) => batch.logId === 'conn-x' && log.onAppended(batch));
+    const edited: Payload[] = [];
+    render(MessageLog, { api, log, onedit: (p: Payload) => edited.push(p) });
+    api.appendEntry('conn-x', 'out', { type: 'text', text: '{"op":"first"}' });
+    api.appendEntry('conn-x', 'in', { type: 'binary', data: new Uint8Array([1, 2, 3]) });
+    api.appendEntry('conn-x', 'in', { type: 'text', text: '{"op":"third"}' });
+    const list = await rowsOf(3);
+    // Messages only: an open or close event has nothing to resend.
+    const actions = [...list.querySelectorAll('button.row-resend')] as HTMLElement[];
+    expect(actions.map((b) => b.getAttribute('aria-label'))).toEqual([
+      'Edit and resend message 1',
+      'Edit and resend message 2',
+      'Edit and resend message 3',
+    ]);
+    await fireEvent.click(actions[1]!);
+    await waitFor(() => expect(edited).toEqual([{ type: 'binary', data: new Uint8Array([1, 2, 3]) }]));
+    expect(log.selected?.seq).toBe(2);
+    await fireEvent.click(actions[0]!);
+    await waitFor(() => expect(edited.at(-1)).toEqual({ type: 'text', text: '{"op":"first"}' }));
+    expect(log.selected?.seq).toBe(1);
+    // The keyboard: the list has the selected row; ArrowDown twice, then E.
+    await fireEvent.keyDown(list, { key: 'ArrowDown' });
+    await fireEvent.keyDown(list, { key: 'ArrowDown' });
+    await fireEvent.keyDown(list, { key: 'e' });
+    await waitFor(() => expect(edited.at(-1)).toEqual({ type: 'text', text: '{"op":"third"}' }));
+    expect(edited).toHaveLength(3);
+  });
+
+  it('has no row action where nothing can be resent (a session file, no composer)', async () => {
+    const { api } = setup(0);
+    api.appendEntry('conn-x', 'out', { type: 'text', text: 'x' });
+    const list = await rowsOf(1);
+    expect(list.querySelector('button.row-resend')).toBeNull();
   });
 });
