@@ -14,6 +14,12 @@ function setup(count: number) {
   return { api, log };
 }
 
+/** Opens the toolbar's "More" menu (time column, pins, export) unless it is open. */
+async function openMore(): Promise<void> {
+  const button = screen.getByRole('button', { name: 'More log options' });
+  if (button.getAttribute('aria-expanded') !== 'true') await fireEvent.click(button);
+}
+
 /** The log's rows once `n` are rendered. */
 async function rowsOf(n: number): Promise<HTMLElement> {
   await waitFor(() =>
@@ -236,6 +242,7 @@ describe('MessageLog: rows', () => {
     const times = (): (string | null)[] =>
       [...list.querySelectorAll('button.row .time')].map((t) => t.textContent);
     expect(times()).toEqual(['03:04:05.000', '03:04:06.500', '03:04:06.520']);
+    await openMore();
     const select = screen.getByRole('combobox', { name: 'Time column' });
     await fireEvent.change(select, { target: { value: 'open' } });
     expect(times()).toEqual(['+0 ms', '+1.500 s', '+1.520 s']);
@@ -272,6 +279,7 @@ describe('MessageLog: rows', () => {
     for (let i = 1; i <= 4; i++) api.appendEntry('conn-x', 'in', { type: 'text', text: `m${i}` });
     const list = await rowsOf(4);
     await fireEvent.click(list.querySelectorAll('button.row')[1]!);
+    await openMore();
     await fireEvent.click(screen.getByRole('button', { name: 'Pin' }));
     await fireEvent.click(list.querySelectorAll('button.row')[3]!);
     await fireEvent.keyDown(list, { key: 'p' });
@@ -279,6 +287,7 @@ describe('MessageLog: rows', () => {
       'm2',
       'm4',
     ]);
+    await openMore();
     await fireEvent.click(screen.getByRole('button', { name: 'Pinned (2)' }));
     await waitFor(() => expect(list.querySelectorAll('button.row').length).toBe(2));
     await fireEvent.click(screen.getByRole('button', { name: 'Session' }));
@@ -299,7 +308,8 @@ describe('MessageLog: rows', () => {
       { logId: 'conn-x', includeExisting: false },
     ]);
     await fireEvent.click(screen.getByRole('button', { name: 'Stop recording' }));
-    await fireEvent.click(await screen.findByRole('checkbox', { name: 'with history' }));
+    await openMore();
+    await fireEvent.click(await screen.findByRole('checkbox', { name: 'Rec with history' }));
     await fireEvent.click(screen.getByRole('button', { name: 'Record' }));
     await screen.findByRole('button', { name: 'Stop recording' });
     expect(api.calls.filter(([n]) => n === 'session.recordStart').at(-1)).toEqual([
