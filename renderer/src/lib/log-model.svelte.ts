@@ -539,7 +539,28 @@ export class LogModel {
       this.#seenCount = this.count;
       return;
     }
+    if (this.#hidesOnlyAbsentKinds()) {
+      // Every entry the log holds matches: no need to ask the engine for a million seqs.
+      const from = this.#firstSeq;
+      const seqs = new Uint32Array(Math.max(0, this.#lastSeq - from + 1));
+      for (let i = 0; i < seqs.length; i++) seqs[i] = from + i;
+      this.#appendMatches(seqs);
+      this.#scanSeq = this.#lastSeq;
+      this.#seenCount = this.#matchCount;
+      return;
+    }
     void this.#scan(this.#firstSeq, token);
+  }
+
+  /** The filter only hides kinds, and the engine's counts say the log holds none of them. */
+  #hidesOnlyAbsentKinds(): boolean {
+    const f = this.#filter;
+    const counts = this.#kindCounts;
+    const searching = f.search !== '' && this.#searchError === '';
+    if (f.dir !== '' || f.kinds.length > 0 || searching || f.pinnedOnly || this.clientId !== undefined)
+      return false;
+    // Counts leave out kinds with none; no counts at all means they are not known yet.
+    return Object.keys(counts).length > 0 && f.hideKinds.every((k) => !counts[k]);
   }
 
   /**
