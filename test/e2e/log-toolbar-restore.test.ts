@@ -55,7 +55,7 @@ describe.skipIf(missing)(
       // The first echo (received): its row's action, shown on hover.
       const received = log.locator('.slot', { has: page.locator('button.row.in.k-text') }).first();
       await received.hover();
-      const action = received.getByRole('button', { name: /^Edit and resend message \d+$/ });
+      const action = received.getByRole('button', { name: /^Edit message \d+ and resend$/ });
       expect(await action.isVisible()).toBe(true);
       await action.click();
       await expect.poll(() => message.textContent()).toBe('{"n":1}');

@@ -333,9 +333,9 @@ describe('MessageLog: edit and resend from a row', () => {
     // Messages only: an open or close event has nothing to resend.
     const actions = [...list.querySelectorAll('button.row-resend')] as HTMLElement[];
     expect(actions.map((b) => b.getAttribute('aria-label'))).toEqual([
-      'Edit and resend message 1',
-      'Edit and resend message 2',
-      'Edit and resend message 3',
+      'Edit message 1 and resend',
+      'Edit message 2 and resend',
+      'Edit message 3 and resend',
     ]);
     await fireEvent.click(actions[1]!);
     await waitFor(() => expect(edited).toEqual([{ type: 'binary', data: new Uint8Array([1, 2, 3]) }]));
