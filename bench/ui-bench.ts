@@ -266,6 +266,11 @@ async function filterBench(page: Page, uiUrl: string): Promise<string[]> {
         document.addEventListener('keydown', start, { capture: true });
         document.addEventListener('click', start, { capture: true });
       });
+      const profiler = process.env['UI_BENCH_PROFILE'] ? await page.context().newCDPSession(page) : undefined;
+      if (profiler) {
+        await profiler.send('Profiler.enable');
+        await profiler.send('Profiler.start');
+      }
       await apply();
       const ms = await page.evaluate(
         () =>
@@ -283,6 +288,10 @@ async function filterBench(page: Page, uiUrl: string): Promise<string[]> {
           }),
       );
       rows.push([label, ms, (await count.textContent())!.replace(/\s+/g, ' ').trim()]);
+      if (profiler) {
+        console.log(`${label}:`);
+        printProfile(await profiler.send('Profiler.stop'));
+      }
       await reset();
       await page.waitForFunction(() => !document.querySelector('.count')?.textContent?.includes('shown'));
     };
@@ -405,6 +414,7 @@ interface CpuProfile {
     id: number;
     callFrame: { functionName: string; url: string; lineNumber: number };
     hitCount?: number;
+    children?: number[];
   }[];
   samples?: number[];
   timeDeltas?: number[];
@@ -424,6 +434,23 @@ function printProfile({ profile }: { profile: CpuProfile }): void {
   const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25);
   console.log('Top self time (ms):');
   for (const [k, ms] of top) console.log(`  ${ms.toFixed(0).padStart(7)}  ${k}`);
+  // Inclusive time: a sample counts for every function on its stack (once each).
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const total = new Map<string, number>();
+  for (let i = 0; i < samples.length; i++) {
+    const seen = new Set<string>();
+    for (let id: number | undefined = samples[i]; id !== undefined; id = parent.get(id)) {
+      const f = byId.get(id)!.callFrame;
+      const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      total.set(key, (total.get(key) ?? 0) + (deltas[i] ?? 0) / 1000);
+    }
+  }
+  console.log('Top total time (ms):');
+  for (const [k, ms] of [...total.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40))
+    console.log(`  ${ms.toFixed(0).padStart(7)}  ${k}`);
 }
 
 for (const rate of RATES) await main(rate);

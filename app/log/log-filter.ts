@@ -166,6 +166,11 @@ function jsonPathSearch(query: string): SearchMatcher {
   const compare = comparator(op, literal);
   // Cheap test before parsing: a string literal compared with == appears in the text as is (unless escaped).
   const mustContain = op === '==' && typeof literal === 'string' ? literal : lastName(path);
+  const names = plainNames(path);
+  const evaluate = names
+    ? (json: unknown): unknown[] => followNames(json, names)
+    : (json: unknown): unknown[] =>
+        JSONPath({ path, json: json as object, wrap: true, eval: 'safe' }) as unknown[];
   const valuesOf = (text: string): unknown[] | undefined => {
     const first = text.charCodeAt(0);
     if (first !== 0x7b && first !== 0x5b) return undefined; // { or [: only objects and arrays have paths
@@ -176,7 +181,7 @@ function jsonPathSearch(query: string): SearchMatcher {
     } catch {
       return undefined;
     }
-    return JSONPath({ path, json: json as object, wrap: true, eval: 'safe' }) as unknown[];
+    return evaluate(json);
   };
   const matching = (text: string): unknown[] => (valuesOf(text) ?? []).filter(compare);
   return {
@@ -288,10 +293,30 @@ function sameValue(a: unknown, b: unknown): boolean {
   return false;
 }
 
+/**
+ * The names of a path made only of `.name` steps (`$.a.b` → ['a', 'b']), which is most
+ * searches; undefined for any other path, which jsonpath-plus evaluates.
+ */
+function plainNames(path: string): string[] | undefined {
+  if (!/^\$(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(path)) return undefined;
+  return path.split('.').slice(1);
+}
+
+/** What jsonpath-plus finds for a plain-names path (a property is followed when it is the value's own), without its general machinery. */
+function followNames(json: unknown, names: readonly string[]): unknown[] {
+  let value = json;
+  for (const name of names) {
+    if (!value || !Object.hasOwn(value, name)) return [];
+    value = (value as Record<string, unknown>)[name];
+  }
+  return [value];
+}
+
 /** The property a dotted path ends with (`$.a.price` → `price`), which the JSON text must contain. */
 function lastName(path: string): string | undefined {
   const m = /\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(path);
-  return m ? `"${m[1]}"` : undefined;
+  // `length` is also the own property of every array and string, written nowhere in the text.
+  return m && m[1] !== 'length' ? `"${m[1]}"` : undefined;
 }
 
 function mergeRanges(ranges: [number, number][]): [number, number][] {

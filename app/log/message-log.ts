@@ -30,6 +30,7 @@
  * those of a newer message. The engine reads entries by seq range when it
  * flushes, so it never holds an entry across appends.
  */
+import { isAscii } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import { utf8Decode, bytesToHex } from '../payload/codecs.js';
 import { listenerFlags } from './listener-flags.js';
@@ -368,9 +369,10 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     const must =
       search?.mustContain && /^[\x20-\x7e]+$/.test(search.mustContain.text) ? search.mustContain : undefined;
     const searchNotes = search !== undefined && search.mode !== 'jsonpath';
-    const needle = must ? new ChunkCursor(must.text, must.caseless) : undefined;
-    const backslash = must?.orBackslash ? new ChunkCursor('\\', false) : undefined;
-    const texts = new ChunkText();
+    const latin1 = new ChunkLatin1();
+    const needle = must ? new ChunkCursor(must.text, must.caseless, latin1) : undefined;
+    const backslash = must?.orBackslash ? new ChunkCursor('\\', false, latin1) : undefined;
+    const texts = new ChunkText(latin1);
     const mask = this.#mask;
     for (let seq = from; seq < to; seq++) {
       const slot = seq & mask;
@@ -687,23 +689,41 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
 }
 
 /**
- * Finds a text in the payload memory of a log chunk, read as Latin-1 (one
- * character a byte, so string offsets are byte offsets) once per chunk. It
- * remembers the next occurrence, so a run of entries in one chunk is one pass.
- * The text is ASCII: its bytes are the same in UTF-8.
+ * The payload memory of one log chunk as a Latin-1 string (one character a byte,
+ * so string offsets are byte offsets), made once per chunk and shared by the
+ * cursors and texts of one match.
+ */
+class ChunkLatin1 {
+  #chunkNo = NO_CHUNK;
+  #text = '';
+
+  of(chunkNo: number, memory: Uint8Array): string {
+    if (chunkNo !== this.#chunkNo) {
+      this.#text = Buffer.from(memory.buffer, memory.byteOffset, memory.byteLength).toString('latin1');
+      this.#chunkNo = chunkNo;
+    }
+    return this.#text;
+  }
+}
+
+/**
+ * Finds a text in the payload memory of a log chunk. It remembers the next
+ * occurrence, so a run of entries in one chunk is one pass. The text is ASCII:
+ * its bytes are the same in UTF-8.
  */
 class ChunkCursor {
   readonly #text: string;
+  readonly #latin1: ChunkLatin1;
   /** Case-insensitive search: a regex over the chunk (four times faster than lower-casing it first). */
   readonly #caseless: RegExp | undefined;
   #chunkNo = NO_CHUNK;
-  #hay = '';
   /** Where the last search started, and the occurrence it found (-1: none after it). */
   #from = 0;
   #at = -1;
 
-  constructor(text: string, caseless: boolean) {
+  constructor(text: string, caseless: boolean, latin1: ChunkLatin1) {
     this.#text = text;
+    this.#latin1 = latin1;
     this.#caseless = caseless ? new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi') : undefined;
   }
 
@@ -711,41 +731,70 @@ class ChunkCursor {
   within(chunkNo: number, memory: Uint8Array, offset: number, size: number): boolean {
     if (size < this.#text.length) return false;
     if (chunkNo !== this.#chunkNo) {
-      this.#hay = Buffer.from(memory.buffer, memory.byteOffset, memory.byteLength).toString('latin1');
       this.#chunkNo = chunkNo;
       this.#from = Infinity;
     }
     // Entries mostly come in the order of their bytes; one that points back (an echo's repeat) searches again.
     if (offset < this.#from || (this.#at >= 0 && this.#at < offset)) {
       this.#from = offset;
+      const hay = this.#latin1.of(chunkNo, memory);
       const re = this.#caseless;
       if (re) {
         re.lastIndex = offset;
-        this.#at = re.exec(this.#hay)?.index ?? -1;
-      } else this.#at = this.#hay.indexOf(this.#text, offset);
+        this.#at = re.exec(hay)?.index ?? -1;
+      } else this.#at = hay.indexOf(this.#text, offset);
     }
     return this.#at >= 0 && this.#at + this.#text.length <= offset + size;
   }
 }
 
+/** Bytes of a chunk checked for ASCII at once, ahead of the entry being read. */
+const ASCII_BLOCK = 256 * 1024;
+
 /**
- * The text of payloads in a chunk: when the chunk holds only ASCII bytes (most
- * JSON traffic), slices of one Latin-1 string of it, which V8 makes without
- * copying; otherwise each payload decoded as UTF-8.
+ * The text of payloads in a chunk: where their bytes are ASCII (most JSON
+ * traffic), slices of the chunk's Latin-1 string, which V8 makes without
+ * copying; otherwise each payload decoded as UTF-8. ASCII is checked ahead in
+ * blocks (isAscii, vectorized); a block that is not all ASCII (non-ASCII text,
+ * binary payloads, a slab's unused tail) is checked entry by entry until one
+ * passes again.
  */
 class ChunkText {
+  readonly #latin1: ChunkLatin1;
   #chunkNo = NO_CHUNK;
-  #ascii: string | undefined;
+  /** Bytes [#cleanFrom, #cleanTo) of the chunk are ASCII. */
+  #cleanFrom = 0;
+  #cleanTo = 0;
+  #block = ASCII_BLOCK;
+
+  constructor(latin1: ChunkLatin1) {
+    this.#latin1 = latin1;
+  }
 
   of(chunkNo: number, memory: Uint8Array, offset: number, size: number): string {
     if (chunkNo !== this.#chunkNo) {
       this.#chunkNo = chunkNo;
-      const latin1 = Buffer.from(memory.buffer, memory.byteOffset, memory.byteLength).toString('latin1');
-      this.#ascii = /[\x80-\xff]/.test(latin1) ? undefined : latin1;
+      this.#cleanFrom = this.#cleanTo = 0;
+      this.#block = ASCII_BLOCK;
     }
-    return this.#ascii !== undefined
-      ? this.#ascii.slice(offset, offset + size)
-      : utf8Decode(memory.subarray(offset, offset + size));
+    const end = offset + size;
+    if (offset < this.#cleanFrom || end > this.#cleanTo) this.#check(memory, offset, end);
+    return offset >= this.#cleanFrom && end <= this.#cleanTo
+      ? this.#latin1.of(chunkNo, memory).slice(offset, end)
+      : utf8Decode(memory.subarray(offset, end));
+  }
+
+  #check(memory: Uint8Array, offset: number, end: number): void {
+    if (offset < this.#cleanFrom || offset > this.#cleanTo) this.#cleanFrom = this.#cleanTo = offset;
+    const block = Math.min(memory.byteLength, Math.max(end, this.#cleanTo + this.#block));
+    if (this.#block > 0 && isAscii(memory.subarray(this.#cleanTo, block))) {
+      this.#cleanTo = block;
+    } else if (isAscii(memory.subarray(this.#cleanTo, end))) {
+      this.#cleanTo = end;
+      this.#block = Math.min(ASCII_BLOCK, Math.max(1024, this.#block * 2));
+    } else {
+      this.#block = 0;
+    }
   }
 }
 

@@ -99,3 +99,29 @@ describe('log filter', () => {
     expect(seqs({ hideKinds: ['ping'] })).toEqual([1, 2]);
   });
 });
+
+describe('JSON path of plain names', () => {
+  it('finds what jsonpath-plus finds', async () => {
+    const { JSONPath } = await import('jsonpath-plus');
+    const docs = [
+      { a: { b: 'x' } },
+      { a: { b: null } },
+      { a: { b: [1, 2] } },
+      { a: [{ b: 1 }] },
+      { a: 'text' },
+      { a: 0 },
+      { a: { length: 3 } },
+      {},
+      [{ a: 1 }],
+    ];
+    const paths = ['$', '$.a', '$.a.b', '$.a.length', '$.a.b.c', '$.constructor', '$.b'];
+    for (const path of paths) {
+      const s = compileSearch(path, 'jsonpath');
+      for (const doc of docs) {
+        const text = JSON.stringify(doc);
+        const expected = (JSONPath({ path, json: doc, wrap: true, eval: 'safe' }) as unknown[]).length > 0;
+        expect({ path, text, found: s.test(text) }).toEqual({ path, text, found: expected });
+      }
+    }
+  });
+});

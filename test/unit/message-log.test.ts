@@ -3,6 +3,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import type { LogFilter } from '../../app/contract.js';
 import { listenerFlags } from '../../app/log/listener-flags.js';
 import {
   ENTRY_OVERHEAD,
@@ -262,5 +263,41 @@ describe('listenerFlags (the per-frame "does anyone listen" check)', () => {
     log.appendFrame('in', 'text', text('d'));
     log.appendFrame('in', 'text', text('e'));
     expect(seen).toEqual([2, 4]);
+  });
+});
+
+describe('MessageLog.match over chunks', () => {
+  it('finds what reading with the filter finds, with non-ASCII text and binary between ASCII entries', () => {
+    // 16 KiB slabs: the entries spread over several chunks and their unused tails.
+    const log = new MessageLog({ budgetBytes: 256 * 1024 });
+    expect(log.slabBytes).toBe(16 * 1024);
+    const pad = 'x'.repeat(60);
+    for (let i = 0; i < 600; i++) {
+      if (i % 97 === 5) log.appendFrame('in', 'text', text(`{"type":"tïck","n":${i}}`));
+      else if (i % 89 === 7) log.appendFrame('in', 'binary', new Uint8Array([0xff, 0x74, 0x69, 0x63, 0x6b]));
+      else if (i % 71 === 3) log.appendFrame('in', 'text', text(`grüße ${'é'.repeat(i % 40)} tick`));
+      else
+        log.appendFrame(
+          'in',
+          'text',
+          text(`{"type":"${i % 10 === 0 ? 'tick' : 'trade'}","n":${i},"pad":"${pad}"}`),
+        );
+    }
+    const filters: LogFilter[] = [
+      { search: 'tick' },
+      { search: 'TÏCK' },
+      { search: 'ff 74' },
+      { search: '"n":\\d*5,', searchMode: 'regex' },
+      { search: 'grüße é+ tick', searchMode: 'regex' },
+      { search: '$.type == "tick"', searchMode: 'jsonpath' },
+      { search: '$.type == "tïck"', searchMode: 'jsonpath' },
+      { search: '$.n > 590', searchMode: 'jsonpath' },
+    ];
+    for (const filter of filters) {
+      const expected = log.read(1, Infinity, filter).map((e) => e.seq);
+      expect({ filter, seqs: [...log.match(filter)] }).toEqual({ filter, seqs: expected });
+      expect(expected.length).toBeGreaterThan(0);
+    }
+    expect(log.firstSeq).toBe(1);
   });
 });

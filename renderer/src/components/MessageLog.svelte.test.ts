@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import MessageLog from './MessageLog.svelte';
+import type { Payload } from '../../../app/contract.js';
 import { LogModel } from '../lib/log-model.svelte.js';
 import { createFakeApi } from '../../test-support/fake-api.js';
 
@@ -11,6 +12,12 @@ function setup(count: number) {
   api.fillLog('conn-x', count);
   render(MessageLog, { api, log });
   return { api, log };
+}
+
+/** Opens the toolbar's "More" menu (time column, pins, export) unless it is open. */
+async function openMore(): Promise<void> {
+  const button = screen.getByRole('button', { name: 'More log options' });
+  if (button.getAttribute('aria-expanded') !== 'true') await fireEvent.click(button);
 }
 
 /** The log's rows once `n` are rendered. */
@@ -235,6 +242,7 @@ describe('MessageLog: rows', () => {
     const times = (): (string | null)[] =>
       [...list.querySelectorAll('button.row .time')].map((t) => t.textContent);
     expect(times()).toEqual(['03:04:05.000', '03:04:06.500', '03:04:06.520']);
+    await openMore();
     const select = screen.getByRole('combobox', { name: 'Time column' });
     await fireEvent.change(select, { target: { value: 'open' } });
     expect(times()).toEqual(['+0 ms', '+1.500 s', '+1.520 s']);
@@ -271,6 +279,7 @@ describe('MessageLog: rows', () => {
     for (let i = 1; i <= 4; i++) api.appendEntry('conn-x', 'in', { type: 'text', text: `m${i}` });
     const list = await rowsOf(4);
     await fireEvent.click(list.querySelectorAll('button.row')[1]!);
+    await openMore();
     await fireEvent.click(screen.getByRole('button', { name: 'Pin' }));
     await fireEvent.click(list.querySelectorAll('button.row')[3]!);
     await fireEvent.keyDown(list, { key: 'p' });
@@ -278,6 +287,7 @@ describe('MessageLog: rows', () => {
       'm2',
       'm4',
     ]);
+    await openMore();
     await fireEvent.click(screen.getByRole('button', { name: 'Pinned (2)' }));
     await waitFor(() => expect(list.querySelectorAll('button.row').length).toBe(2));
     await fireEvent.click(screen.getByRole('button', { name: 'Session' }));
@@ -298,12 +308,53 @@ describe('MessageLog: rows', () => {
       { logId: 'conn-x', includeExisting: false },
     ]);
     await fireEvent.click(screen.getByRole('button', { name: 'Stop recording' }));
-    await fireEvent.click(await screen.findByRole('checkbox', { name: 'with history' }));
+    await openMore();
+    await fireEvent.click(await screen.findByRole('checkbox', { name: 'Rec with history' }));
     await fireEvent.click(screen.getByRole('button', { name: 'Record' }));
     await screen.findByRole('button', { name: 'Stop recording' });
     expect(api.calls.filter(([n]) => n === 'session.recordStart').at(-1)).toEqual([
       'session.recordStart',
       { logId: 'conn-x', includeExisting: true },
     ]);
+  });
+});
+
+describe('MessageLog: edit and resend from a row', () => {
+  it('each message row has the action; it puts that message, whole, in the composer (E on the selected row too)', async () => {
+    const api = createFakeApi();
+    const log = new LogModel(api, 'conn-x');
+    api.on['log.appended']((batch) => batch.logId === 'conn-x' && log.onAppended(batch));
+    const edited: Payload[] = [];
+    render(MessageLog, { api, log, onedit: (p: Payload) => edited.push(p) });
+    api.appendEntry('conn-x', 'out', { type: 'text', text: '{"op":"first"}' });
+    api.appendEntry('conn-x', 'in', { type: 'binary', data: new Uint8Array([1, 2, 3]) });
+    api.appendEntry('conn-x', 'in', { type: 'text', text: '{"op":"third"}' });
+    const list = await rowsOf(3);
+    // Messages only: an open or close event has nothing to resend.
+    const actions = [...list.querySelectorAll('button.row-resend')] as HTMLElement[];
+    expect(actions.map((b) => b.getAttribute('aria-label'))).toEqual([
+      'Edit message 1 and resend',
+      'Edit message 2 and resend',
+      'Edit message 3 and resend',
+    ]);
+    await fireEvent.click(actions[1]!);
+    await waitFor(() => expect(edited).toEqual([{ type: 'binary', data: new Uint8Array([1, 2, 3]) }]));
+    expect(log.selected?.seq).toBe(2);
+    await fireEvent.click(actions[0]!);
+    await waitFor(() => expect(edited.at(-1)).toEqual({ type: 'text', text: '{"op":"first"}' }));
+    expect(log.selected?.seq).toBe(1);
+    // The keyboard: the list has the selected row; ArrowDown twice, then E.
+    await fireEvent.keyDown(list, { key: 'ArrowDown' });
+    await fireEvent.keyDown(list, { key: 'ArrowDown' });
+    await fireEvent.keyDown(list, { key: 'e' });
+    await waitFor(() => expect(edited.at(-1)).toEqual({ type: 'text', text: '{"op":"third"}' }));
+    expect(edited).toHaveLength(3);
+  });
+
+  it('has no row action where nothing can be resent (a session file, no composer)', async () => {
+    const { api } = setup(0);
+    api.appendEntry('conn-x', 'out', { type: 'text', text: 'x' });
+    const list = await rowsOf(1);
+    expect(list.querySelector('button.row-resend')).toBeNull();
   });
 });

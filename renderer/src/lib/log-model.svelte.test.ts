@@ -83,6 +83,30 @@ describe('LogModel: kinds', () => {
   });
 });
 
+describe('LogModel: hiding kinds the log holds none of', () => {
+  it('shows every entry without asking the engine, then matches what arrives', async () => {
+    const { api, log, text } = setup();
+    text('one');
+    text('two');
+    api.appendEvent('conn-x', 'none', 'info', { note: 'reconnecting' });
+    await waitFor(() => expect(log.kindCounts).toEqual({ text: 2, info: 1 }));
+    const matchesBefore = api.calls.filter(([n]) => n === 'log.match').length;
+    log.setFilter({ hideKinds: ['ping', 'pong'] });
+    expect(log.filtered).toBe(true);
+    expect(seqsShown(log)).toEqual([1, 2, 3]);
+    expect(log.scanning).toBe(false);
+    expect(api.calls.filter(([n]) => n === 'log.match').length).toBe(matchesBefore);
+    // A ping that arrives now is hidden, the text after it shown.
+    api.appendEvent('conn-x', 'in', 'ping');
+    text('three');
+    await waitFor(() => expect(seqsShown(log)).toEqual([1, 2, 3, 5]));
+    // Hiding a kind the log holds goes to the engine.
+    log.setFilter({ hideKinds: ['info'] });
+    await waitFor(() => expect(seqsShown(log)).toEqual([1, 2, 4, 5]));
+    expect(api.calls.filter(([n]) => n === 'log.match').length).toBe(matchesBefore + 1);
+  });
+});
+
 describe('LogModel: search', () => {
   it('filters by regex and by JSON path, live entries included', async () => {
     const { log, text } = setup();

@@ -194,6 +194,13 @@ export class LogModel {
     if (this.#filter.pinnedOnly) this.#rescan();
   }
 
+  /** Pins remembered from before a reload, for the log attached now (their seqs number its entries). */
+  restorePins(seqs: readonly number[]): void {
+    if (!this.#logId) return;
+    this.#pinned = new Set(seqs.filter((s) => Number.isSafeInteger(s) && s > 0));
+    if (this.#filter.pinnedOnly) this.#rescan();
+  }
+
   /** The time column's text for a row: clock time, +s since the open before it, or +ms since the row before. */
   timeLabel(index: number, e: LogEntryView): string {
     if (this.timeMode === 'absolute') return formatTime(e.t);
@@ -532,7 +539,28 @@ export class LogModel {
       this.#seenCount = this.count;
       return;
     }
+    if (this.#hidesOnlyAbsentKinds()) {
+      // Every entry the log holds matches: no need to ask the engine for a million seqs.
+      const from = this.#firstSeq;
+      const seqs = new Uint32Array(Math.max(0, this.#lastSeq - from + 1));
+      for (let i = 0; i < seqs.length; i++) seqs[i] = from + i;
+      this.#appendMatches(seqs);
+      this.#scanSeq = this.#lastSeq;
+      this.#seenCount = this.#matchCount;
+      return;
+    }
     void this.#scan(this.#firstSeq, token);
+  }
+
+  /** The filter only hides kinds, and the engine's counts say the log holds none of them. */
+  #hidesOnlyAbsentKinds(): boolean {
+    const f = this.#filter;
+    const counts = this.#kindCounts;
+    const searching = f.search !== '' && this.#searchError === '';
+    if (f.dir !== '' || f.kinds.length > 0 || searching || f.pinnedOnly || this.clientId !== undefined)
+      return false;
+    // Counts leave out kinds with none; no counts at all means they are not known yet.
+    return Object.keys(counts).length > 0 && f.hideKinds.every((k) => !counts[k]);
   }
 
   /**

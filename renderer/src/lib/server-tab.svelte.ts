@@ -14,6 +14,7 @@ import type {
 import { checkCloseArgs } from '../../../app/websocket-rules.js';
 import { ComposerState } from './composer.svelte.js';
 import { LogModel } from './log-model.svelte.js';
+import type { ServerDraft } from './ui-state.svelte.js';
 
 let nextServerTab = 1;
 
@@ -127,6 +128,21 @@ export class ServerTab {
 
   onHits(hits: RuleHits): void {
     if (hits.serverId === this.serverId) this.#hits = hits;
+  }
+
+  /** The listen options as typed (remembered across reloads). */
+  get draft(): ServerDraft {
+    return { port: this.#port, path: this.#path, protocols: this.#protocols, echo: this.#echo };
+  }
+
+  /** Puts back the listen options of a tab that was not running before a reload. */
+  restoreDraft(draft: ServerDraft): void {
+    if (this.#info) return; // a running server shows what it runs
+    // Stored by an earlier page: a field it lacks keeps its default.
+    if (typeof draft.port === 'string') this.#port = draft.port;
+    if (typeof draft.path === 'string') this.#path = draft.path;
+    if (typeof draft.protocols === 'string') this.#protocols = draft.protocols;
+    if (typeof draft.echo === 'boolean') this.#echo = draft.echo;
   }
 
   selectTarget(clientId: string | undefined): void {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { waitFor } from '@testing-library/svelte';
 import { createFakeApi } from '../../test-support/fake-api.js';
 import type { ConnectionTab } from './connection-tab.svelte.js';
+import type { ServerTab } from './server-tab.svelte.js';
 import { UiState } from './ui-state.svelte.js';
 import { Workbench } from './workbench.svelte.js';
 
@@ -60,6 +61,70 @@ describe('UiState and the workbench: restore after a reload', () => {
     expect(storage.getItem('duplex.ui')).not.toContain('pfx-secret');
     expect(second.activeId).toBe(tabs[0]!.id);
     expect([second.ui.sidebarWidth, second.ui.upperHeight]).toEqual([330, 410]);
+  });
+
+  it('mock server tabs come back (a running one shows its server, one not started its options), and pins with them', async () => {
+    const storage = memoryStorage();
+    const api = createFakeApi();
+    const first = new Workbench(api, new UiState(storage));
+    await first.start();
+    const live = first.newConnection('ws://127.0.0.1:9/live');
+    await first.connect(live);
+    await waitFor(() => expect(live.readyState).toBe(1));
+    live.log.togglePin(2);
+    live.log.togglePin(5);
+    const running = first.newServer();
+    running.path = '/feed';
+    await running.start();
+    expect(running.running).toBe(true);
+    running.log.togglePin(1);
+    running.composer.draft = '{"to":"all"}';
+    const draft = first.newServer();
+    draft.port = '9123';
+    draft.path = '/later';
+    draft.protocols = 'chat';
+    draft.echo = false;
+    first.activate(running.id);
+    first.ui.save(first.windowSnapshot());
+    first.stop();
+
+    const second = new Workbench(api, new UiState(storage));
+    await second.start();
+    expect(second.tabs.map((t) => t.kind)).toEqual(['connection', 'server', 'server']);
+    const [conn, server, notStarted] = second.tabs as [ConnectionTab, ServerTab, ServerTab];
+    expect(conn.connectionId).toBe(live.connectionId);
+    expect([...conn.log.pinned].sort()).toEqual([2, 5]);
+    expect(server.serverId).toBe(running.serverId);
+    expect(server.running).toBe(true);
+    expect(server.path).toBe('/feed');
+    expect([...server.log.pinned]).toEqual([1]);
+    expect(server.composer.draft).toBe('{"to":"all"}');
+    expect(notStarted.running).toBe(false);
+    expect(notStarted.draft).toEqual({ port: '9123', path: '/later', protocols: 'chat', echo: false });
+    expect(notStarted.log.pinned.size).toBe(0);
+    // Both are in the sidebar's server list once, and the running one is the active tab again.
+    expect(second.servers.filter((s) => s === server || s === notStarted)).toHaveLength(2);
+    expect(second.servers.filter((s) => s.serverId === running.serverId)).toHaveLength(1);
+    expect(second.activeId).toBe(server.id);
+  });
+
+  it('pins of a connection that no longer runs are not put on the tab that opens closed', async () => {
+    const storage = memoryStorage();
+    const api = createFakeApi();
+    const first = new Workbench(api, new UiState(storage));
+    await first.start();
+    const live = first.newConnection('ws://127.0.0.1:9/live');
+    await first.connect(live);
+    await waitFor(() => expect(live.readyState).toBe(1));
+    live.log.togglePin(3);
+    first.ui.save(first.windowSnapshot());
+    expect(storage.getItem('duplex.ui')).toContain('"pins":[3]');
+    await first.closeTab(live.id); // the engine connection is gone; the stored window still names it
+    const second = new Workbench(api, new UiState(storage));
+    await second.start();
+    const [tab] = second.tabs as [ConnectionTab];
+    expect(tab.connectionId).toBeUndefined();
+    expect(tab.log.pinned.size).toBe(0);
   });
 
   it('a connection the engine runs that the stored window did not know is added after the stored tabs', async () => {

@@ -19,9 +19,30 @@ export type StoredTab =
       draft: ConnectionDraft;
       dirty: boolean;
       composer: { mode: ComposerMode; draft: string };
+      /** Seqs pinned in the connection's log (kept with connectionId: they number that log's entries). */
+      pins?: number[];
+    }
+  | {
+      kind: 'server';
+      /** The engine server the tab showed (shown again when the engine still runs it). */
+      serverId?: string;
+      draft: ServerDraft;
+      composer: { mode: ComposerMode; draft: string };
+      pins?: number[];
     }
   | { kind: 'session'; name: string }
   | { kind: 'mock'; name: string; /** Unsaved text of the file, when the tab had edits. */ text?: string };
+
+/** What a mock server tab's listen options hold before it is started. */
+export interface ServerDraft {
+  port: string;
+  path: string;
+  protocols: string;
+  echo: boolean;
+}
+
+/** Pins remembered per log: at most this many, the newest. */
+export const MAX_STORED_PINS = 10_000;
 
 export interface StoredWindow {
   tabs: StoredTab[];

@@ -21,7 +21,8 @@ import { Sessions } from './sessions.svelte.js';
 import { ReplayTab } from './sessions-replay.svelte.js';
 import { SessionTab } from './sessions-tab.svelte.js';
 import { Theme } from './theme.svelte.js';
-import { UiState, type StoredTab, type StoredWindow } from './ui-state.svelte.js';
+import type { LogModel } from './log-model.svelte.js';
+import { MAX_STORED_PINS, UiState, type StoredTab, type StoredWindow } from './ui-state.svelte.js';
 
 export type Tab = ConnectionTab | ServerTab | SessionTab | ReplayTab | MockTab;
 
@@ -427,6 +428,15 @@ export class Workbench {
           draft: { ...$state.snapshot(t.draft), passphrase: '' },
           dirty: t.dirty,
           composer: { mode: t.composer.mode, draft: t.composer.draft },
+          ...(t.connectionId ? pinsOf(t.log) : {}),
+        });
+      } else if (t.kind === 'server') {
+        tabs.push({
+          kind: 'server',
+          ...(t.serverId ? { serverId: t.serverId } : {}),
+          draft: t.draft,
+          composer: { mode: t.composer.mode, draft: t.composer.draft },
+          ...(t.serverId ? pinsOf(t.log) : {}),
         });
       } else if (t.kind === 'session') {
         tabs.push({ kind: 'session', name: t.name });
@@ -463,10 +473,27 @@ export class Workbench {
         ordered.push(tab);
         continue;
       }
+      if (s.kind === 'server') {
+        // The server the engine still runs (listed in the sidebar by #reattach), or a new one not started.
+        let server = s.serverId ? this.#servers.find((x) => x.serverId === s.serverId) : undefined;
+        if (server && s.pins) server.log.restorePins(s.pins);
+        if (!server) {
+          server = new ServerTab(this.api);
+          server.restoreDraft(s.draft ?? {});
+          this.#servers = [...this.#servers, server];
+        }
+        if (s.composer) {
+          server.composer.mode = s.composer.mode;
+          server.composer.draft = s.composer.draft;
+        }
+        if (!ordered.includes(server)) ordered.push(server);
+        continue;
+      }
       let tab = adopted.find(
         (t): t is ConnectionTab =>
           t.kind === 'connection' && !!s.connectionId && t.connectionId === s.connectionId,
       );
+      if (tab && s.pins) tab.log.restorePins(s.pins);
       if (!tab) {
         const saved = this.#saved.find((x) => x.id === s.savedId);
         tab = new ConnectionTab(this.api, saved);
@@ -579,6 +606,12 @@ export class Workbench {
       ) ?? this.#servers.find((s) => s.serverId === logId)
     );
   }
+}
+
+/** A log's pins as the window remembers them (the newest MAX_STORED_PINS). */
+function pinsOf(log: LogModel): { pins?: number[] } {
+  const pins = [...log.pinned].sort((a, b) => a - b).slice(-MAX_STORED_PINS);
+  return pins.length > 0 ? { pins } : {};
 }
 
 export type { ServerInfo };
