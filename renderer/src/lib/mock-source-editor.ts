@@ -6,6 +6,7 @@
  */
 import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
 import { json } from '@codemirror/lang-json';
+import { yaml } from '@codemirror/lang-yaml';
 import { bracketMatching, syntaxHighlighting } from '@codemirror/language';
 import { lintGutter, setDiagnostics } from '@codemirror/lint';
 import { EditorState, Prec } from '@codemirror/state';
@@ -24,7 +25,7 @@ export function createSourceEditor(options: {
   parent: ShadowRoot;
   doc: string;
   label: string;
-  /** JSON mock files get JSON highlighting; YAML is shown plain. */
+  /** JSON files get JSON highlighting, the others YAML's. */
   json: boolean;
   onchange: (text: string) => void;
   /** Ctrl+S / ⌘+S. */
@@ -56,7 +57,7 @@ export function createSourceEditor(options: {
         highlightSpecialChars(),
         bracketMatching(),
         syntaxHighlighting(highlight),
-        options.json ? json() : [],
+        options.json ? json() : yaml(),
         keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
         EditorView.contentAttributes.of({ 'aria-label': options.label, spellcheck: 'false' }),
         replaceSelectionOnInput,
