@@ -32,21 +32,18 @@ export class SourceFileError extends DuplexError {
     problem: string,
   ) {
     const at = where.line === undefined ? file : `${file}:${where.line}:${where.column ?? 1}`;
-    super(code, `${at}: ${where.field ? `${where.field}: ` : ''}${problem}`);
+    super(code, `${at}: ${where.field ? `${where.field}: ` : ''}${problem}`, {
+      file,
+      line: where.line,
+      column: where.column,
+      field: where.field,
+    });
     this.name = 'SourceFileError';
     this.file = file;
     this.line = where.line;
     this.column = where.column;
     this.field = where.field;
     this.problem = problem;
-  }
-
-  override toInfo(): { code: ErrorCode; message: string; details: Record<string, unknown> } {
-    return {
-      code: this.code,
-      message: this.message,
-      details: { file: this.file, line: this.line, column: this.column, field: this.field },
-    };
   }
 }
 
