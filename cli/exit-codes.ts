@@ -25,6 +25,7 @@ const USAGE_ERRORS: ReadonlySet<ErrorCode> = new Set([
   ErrorCodes.FILE,
   ErrorCodes.NOT_FOUND,
   ErrorCodes.MOCK_FILE,
+  ErrorCodes.FLOW_FILE,
   ErrorCodes.TEMPLATE,
 ]);
 
