@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowRunReport, FlowStepResult } from '../../app/contract.js';
 import { Engine } from '../../app/engine.js';
 import { ErrorCodes } from '../../app/errors.js';
+import { until } from '../support/until.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/flows/', import.meta.url));
 const chatMock = join(fixtures, 'chat-mock.yaml');
@@ -317,6 +318,46 @@ describe('flows in the workspace', () => {
     await expect(engine.call('flow.rerunStep', { runId, stepId: 'steps[2]' })).rejects.toMatchObject({
       code: ErrorCodes.INVALID_STATE,
     });
+  });
+
+  it('flow.fromSession: a recording becomes a flow of its sends and expects, which passes against the same mock', async () => {
+    engine = new Engine({ workspaceDir: dir, flushMs: 1 });
+    const server = await engine.mocks.start(chatMock, { port: 0 });
+    const url = `${server.url.replace(/\/$/, '')}/rooms/rec`;
+    const conn = engine.openConnection({ url });
+    await new Promise<void>((r) => conn.once('open', () => r()));
+    const rec = await engine.call('session.recordStart', {
+      logId: conn.id,
+      name: 'rec.jsonl',
+      includeExisting: true,
+    });
+    const inbound = () => conn.log.read(1, 100).filter((e) => e.dir === 'in' && e.kind !== 'close').length;
+    conn.send({ type: 'text', text: 'one' });
+    conn.send({ type: 'binary', data: new Uint8Array([0, 0xff, 7]) });
+    await until(() => inbound() === 3);
+    conn.close(1000, 'done');
+    await new Promise((r) => conn.once('close', r));
+    await engine.call('session.recordStop', { logId: conn.id });
+    const made = await engine.call('flow.fromSession', { name: rec.name, flowName: 'from-rec' });
+    expect(made).toMatchObject({ name: 'from-rec', path: 'flows/from-rec.yaml', sends: 2, expects: 3 });
+    const read = await engine.call('flow.read', { name: 'from-rec' });
+    // In recorded order: both sends went out before their answers came back.
+    expect(read.steps.map((s) => s.type)).toEqual([
+      'connect',
+      'expect',
+      'send',
+      'send',
+      'expect',
+      'expect',
+      'close',
+    ]);
+    expect(read.text).toContain('equals: one');
+    expect(read.text).toContain('equalsHex: ff00');
+    expect(read.text).toContain('code: 1000');
+    const { runId } = await engine.call('flow.run', { name: 'from-rec' });
+    await until(async () => (await engine.call('flow.status', { runId })).status !== 'running');
+    const report = await engine.call('flow.status', { runId });
+    expect(report.status, JSON.stringify(failed(report))).toBe('passed');
   });
 
   it('flow.stop ends a step that is waiting', async () => {
