@@ -72,6 +72,13 @@ export const commandNames = [
   'mock.try',
   'mock.serveSession',
   'mock.fromSession',
+  'env.list',
+  'env.read',
+  'env.save',
+  'env.delete',
+  'env.resolve',
+  'secret.set',
+  'secret.clear',
 ] as const satisfies readonly CommandName[];
 
 export const eventNames = [

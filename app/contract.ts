@@ -16,6 +16,11 @@ import {
   type ReadyState,
 } from './websocket-rules.js';
 import { directions, logKinds, mockNameOf, type Direction, type LogKind } from './vocabulary.js';
+import {
+  environmentNameSchema,
+  variableNameSchema,
+  type EnvironmentSummary,
+} from './variables/environment-format.js';
 
 // ---------------------------------------------------------------------------
 // Shared shapes
@@ -26,9 +31,17 @@ const headerName = z
   .string()
   .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'header names are HTTP tokens (letters, digits, -)');
 const headerValue = z.string().regex(/^[^\r\n\0]*$/, 'header values cannot contain line breaks');
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** A subprotocol is an HTTP token; one holding `{{name}}` is checked again once its variables are resolved. */
+export function isSubprotocolToken(text: string): boolean {
+  return HTTP_TOKEN.test(text);
+}
 const subprotocol = z
   .string()
-  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'subprotocols are HTTP tokens (no spaces or commas)');
+  .refine(
+    (p) => HTTP_TOKEN.test(p) || p.includes('{{'),
+    'subprotocols are HTTP tokens (no spaces or commas)',
+  );
 
 export const payloadSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text'), text: z.string() }),
@@ -297,6 +310,14 @@ export interface SavedConnection {
   updatedAt: string;
 }
 
+export type { EnvironmentSummary };
+
+/** An environment as the UI edits it: a secret row carries whether a value is stored, never the value. */
+export interface EnvironmentView {
+  name: string;
+  variables: { name: string; value?: string; secret?: boolean; hasValue?: boolean }[];
+}
+
 export interface MessageTemplate {
   id: string;
   name: string;
@@ -505,6 +526,18 @@ const replayArgs = {
   clientId: id.optional(),
 };
 
+/** Which variables a connection resolves `{{name}}` with: an environment of the workspace, and overrides. */
+const variableChoice = {
+  environment: environmentNameSchema.optional(),
+  vars: z.record(variableNameSchema, z.string().max(1_000_000)).optional(),
+};
+const environmentRow = z.object({
+  name: variableNameSchema,
+  /** For a secret: a new value to store (never in the file); absent keeps the stored one. */
+  value: z.string().max(1_000_000).optional(),
+  secret: z.boolean().optional(),
+});
+
 const connectionRef = z.object({ connectionId: id });
 const serverRef = z.object({ serverId: id });
 const clientRef = z.object({ serverId: id, clientId: id });
@@ -530,11 +563,13 @@ const serverClose = clientRef.extend(closeArgs).superRefine(closeRule(() => 'wir
 export const commands = {
   'connection.open': {
     /** savedConnectionId: the saved connection the request came from, so a reloaded UI can say so again. */
-    input: connectOptionsSchema.extend({ savedConnectionId: id.optional() }),
+    /** `{{name}}` in url, headers, origin, subprotocols resolves with `environment` and `vars` first. */
+    input: connectOptionsSchema.extend({ savedConnectionId: id.optional(), ...variableChoice }),
     output: {} as ConnectionInfo,
   },
+  /** Text with `{{` is rendered with the connection's variables as they are now; `raw` sends it as typed. */
   'connection.send': {
-    input: connectionRef.extend({ payload: payloadSchema }),
+    input: connectionRef.extend({ payload: payloadSchema, raw: z.boolean().optional() }),
     output: {} as { seq: number },
   },
   'connection.ping': {
@@ -658,6 +693,34 @@ export const commands = {
     output: {} as MessageTemplate,
   },
   'template.delete': { input: z.object({ id }), output: {} as { deleted: boolean } },
+
+  /** environments/NAME.json of the workspace; a file that does not load is listed with its error. */
+  'env.list': { input: z.object({}), output: {} as (EnvironmentSummary & { error?: string })[] },
+  /** One environment; a secret row says whether a value is stored, never the value. */
+  'env.read': { input: z.object({ name: environmentNameSchema }), output: {} as EnvironmentView },
+  /** Creates or replaces an environment; a secret row's value goes to the secret store, not the file. */
+  'env.save': {
+    input: z.object({ name: environmentNameSchema, variables: z.array(environmentRow).max(1000) }),
+    output: {} as EnvironmentView,
+  },
+  'env.delete': { input: z.object({ name: environmentNameSchema }), output: {} as { deleted: boolean } },
+  /** A text (a URL, a message) resolved as a connection would; secret values come back masked. */
+  'env.resolve': {
+    input: z.object({ ...variableChoice, text: z.string().max(1_000_000) }),
+    output: {} as { text: string; secret: boolean },
+  },
+  'secret.set': {
+    input: z.object({
+      environment: environmentNameSchema,
+      name: variableNameSchema,
+      value: z.string().max(1_000_000),
+    }),
+    output: {} as { set: boolean },
+  },
+  'secret.clear': {
+    input: z.object({ environment: environmentNameSchema, name: variableNameSchema }),
+    output: {} as { cleared: boolean },
+  },
 
   /** Starts recording a connection's or server's log into a new session file. */
   'session.recordStart': {
@@ -842,7 +905,7 @@ export interface EventPayloads {
   'ui.menu': { action: MenuAction };
 }
 /** The lists a window reads again on workspace.changed. */
-export type WorkspacePart = 'savedConnections' | 'templates' | 'sessions' | 'mocks';
+export type WorkspacePart = 'savedConnections' | 'templates' | 'sessions' | 'mocks' | 'environments';
 export const menuActions = [
   'connection.new',
   'server.start',
