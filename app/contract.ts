@@ -661,6 +661,7 @@ export const commands = {
       filter: logFilterSchema.optional(),
       format: z.enum(['session', 'har']),
       name: sessionName.optional(),
+      redact: z.boolean().optional(),
     }),
     output: {} as LogExport,
   },
@@ -724,7 +725,13 @@ export const commands = {
 
   /** Starts recording a connection's or server's log into a new session file. */
   'session.recordStart': {
-    input: z.object({ logId: id, name: sessionName.optional(), includeExisting: z.boolean().optional() }),
+    /** `redact: false` keeps secret values and Authorization/Cookie values in the file (default: redacted). */
+    input: z.object({
+      logId: id,
+      name: sessionName.optional(),
+      includeExisting: z.boolean().optional(),
+      redact: z.boolean().optional(),
+    }),
     output: {} as RecordingInfo,
   },
   'session.recordStop': { input: z.object({ logId: id }), output: {} as RecordingInfo },
@@ -766,7 +773,7 @@ export const commands = {
   },
   /** A HAR document of the session (the UI saves it where the user chooses). */
   'session.export': {
-    input: z.object({ name: sessionName }),
+    input: z.object({ name: sessionName, redact: z.boolean().optional() }),
     output: {} as { fileName: string; har: string },
   },
   /** Replays a session into a new connection; follow it with session.replayStatus. */
@@ -821,7 +828,10 @@ export interface FileWarning {
 
 export const localCommands = {
   /** Records a connection's or server's log into any file, from its first entry, replacing the file. */
-  'file.record': { input: z.object({ logId: id, path: filePath }), output: {} as RecordingInfo },
+  'file.record': {
+    input: z.object({ logId: id, path: filePath, redact: z.boolean().optional() }),
+    output: {} as RecordingInfo,
+  },
   /** Opens `path` as file.record will (creating it and its folder): a path that cannot be recorded to fails first. */
   'file.recordCheck': { input: z.object({ path: filePath }), output: {} as { path: string } },
   /** Starts a mock server that serves a session file (each client gets the recorded server messages). */
@@ -858,7 +868,7 @@ export const localCommands = {
   },
   /** Writes a session file as a HAR file. */
   'file.export': {
-    input: z.object({ file: filePath, out: filePath }),
+    input: z.object({ file: filePath, out: filePath, redact: z.boolean().optional() }),
     output: {} as { path: string; warnings: FileWarning[] },
   },
 } as const;

@@ -275,6 +275,7 @@ export class Engine {
       };
     },
     openConnection: (options) => this.openConnection(options),
+    redactor: (logId, redact) => this.variables.redactor(logId, redact),
     publish: (name, key, payload) => this.publish(name, key, payload),
   });
 
@@ -402,7 +403,8 @@ export class Engine {
         lastSeq,
       };
     },
-    'log.export': ({ logId, format, filter, name }) => this.sessions.exportLog(logId, format, filter, name),
+    'log.export': ({ logId, format, filter, name, redact }) =>
+      this.sessions.exportLog(logId, format, filter, name, redact),
     'log.payload': ({ logId, seq, offset, length }) => {
       const log = this.log(logId);
       const entry = log.get(seq);

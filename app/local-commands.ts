@@ -18,7 +18,7 @@ import { exportHarFile, importHarToFolder } from './sessions/session-store.js';
 
 export function localHandlers(engine: Engine): { [K in LocalCommandName]: Handler<K> } {
   return {
-    'file.record': ({ logId, path }) => engine.sessions.recordToFile(logId, path),
+    'file.record': ({ logId, path, redact }) => engine.sessions.recordToFile(logId, path, redact),
 
     'file.recordCheck': async ({ path }) => {
       await checkRecordingPath(path);
@@ -70,9 +70,9 @@ export function localHandlers(engine: Engine): { [K in LocalCommandName]: Handle
 
     'file.importMockoon': ({ file, outDir }) => engine.mocks.importMockoonFile(file, outDir),
 
-    'file.export': async ({ file, out }) => {
+    'file.export': async ({ file, out, redact }) => {
       const path = resolve(out);
-      const warnings = await exportHarFile(file, path).catch(writeFailed(path));
+      const warnings = await exportHarFile(file, path, redact).catch(writeFailed(path));
       return { path, warnings };
     },
   };

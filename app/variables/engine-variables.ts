@@ -16,6 +16,7 @@ import {
 } from './environment-store.js';
 import type { Environment } from './environment-format.js';
 import { prepareConnectOptions } from './prepare.js';
+import { createRedactor, NO_REDACTION, type Redactor } from './redact.js';
 import { renderVariables } from './render.js';
 import {
   buildVariableSet,
@@ -80,9 +81,9 @@ export class EngineVariables {
     this.#noteSecrets(logId, set);
   }
 
+  /** The connection is gone; its secrets stay known, as a recording of it may still be writing. */
   forget(logId: string): void {
     this.#choiceOf.delete(logId);
-    this.#secretsOf.delete(logId);
   }
 
   /** True when a send needs rendering (async); plain ones go out at once, in order. */
@@ -95,6 +96,31 @@ export class EngineVariables {
     const set = await this.variableSet(this.#choiceOf.get(logId));
     this.#noteSecrets(logId, set);
     return { type: 'text', text: renderVariables(payload.text, set, { where: 'the message' }) };
+  }
+
+  /**
+   * The redactor of a log's recordings and exports: live, so a secret first used by a
+   * later send is hidden from then on. `redact: false` is the explicit opt-out.
+   */
+  redactor(logId: string, redact: boolean | undefined): Redactor {
+    if (redact === false) return NO_REDACTION;
+    let seen = -1;
+    let current: Redactor = NO_REDACTION;
+    const now = (): Redactor => {
+      const secrets = this.#secretsOf.get(logId);
+      if ((secrets?.size ?? 0) !== seen) {
+        seen = secrets?.size ?? 0;
+        current = createRedactor({ secrets: [...(secrets ?? [])] });
+      }
+      return current;
+    };
+    return {
+      active: true,
+      text: (t) => now().text(t),
+      textBytes: (b) => now().textBytes(b),
+      binaryBytes: (b) => now().binaryBytes(b),
+      headers: (h) => now().headers(h),
+    };
   }
 
   /** Secret values to redact from what this log writes, longest first. */

@@ -39,3 +39,14 @@ export function variableNameProblem(name: string): string | undefined {
 export function secretEnvName(name: string): string {
   return `DUPLEX_SECRET_${name.toUpperCase()}`;
 }
+
+/** What a redacted value is written as. */
+export const REDACTED = '[redacted]';
+
+/** Headers whose values are credentials: redacted by default wherever Duplex writes or copies them. */
+export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+]);
