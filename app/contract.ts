@@ -504,6 +504,11 @@ function ruleIssue(ctx: z.RefinementCtx, bad: DuplexError): void {
   ctx.addIssue({ code: 'custom', message: bad.message, params });
 }
 
+/** Which variables a connection resolves `{{name}}` with: an environment of the workspace, and overrides. */
+const variableChoice = {
+  environment: environmentNameSchema.optional(),
+  vars: z.record(variableNameSchema, z.string().max(1_000_000)).optional(),
+};
 /** How a session is replayed (session.replay, file.replay). */
 const replayArgs = {
   /** Another target than the recorded URL; checked before the session file is opened. */
@@ -512,6 +517,8 @@ const replayArgs = {
     .min(1)
     .max(8192)
     .superRefine((url, ctx) => {
+      // A URL with {{name}} is checked once resolved with environment / vars.
+      if (url.includes('{{')) return;
       try {
         parseWebSocketUrl(url);
       } catch (err) {
@@ -524,13 +531,9 @@ const replayArgs = {
   ignore: z.array(z.string().min(1).max(1000)).max(100).optional(),
   timeoutMs: z.number().int().min(1).max(600_000).optional(),
   clientId: id.optional(),
+  ...variableChoice,
 };
 
-/** Which variables a connection resolves `{{name}}` with: an environment of the workspace, and overrides. */
-const variableChoice = {
-  environment: environmentNameSchema.optional(),
-  vars: z.record(variableNameSchema, z.string().max(1_000_000)).optional(),
-};
 const environmentRow = z.object({
   name: variableNameSchema,
   /** For a secret: a new value to store (never in the file); absent keeps the stored one. */
@@ -625,8 +628,14 @@ export const commands = {
   },
   'mock.delete': { input: z.object({ name: mockName }), output: {} as { deleted: boolean } },
   /** Starts a mock by name; it reloads when its file changes. */
+  /** `environment` / `vars` are laid over the mock file's `vars` (`{{vars.name}}` in its templates). */
   'mock.start': {
-    input: z.object({ name: mockName, port: port.optional(), host: z.string().min(1).max(255).optional() }),
+    input: z.object({
+      name: mockName,
+      port: port.optional(),
+      host: z.string().min(1).max(255).optional(),
+      ...variableChoice,
+    }),
     output: {} as ServerInfo,
   },
   /** Which rule a message would hit and what it would send (the "try a message" box). */
@@ -858,7 +867,12 @@ export const localCommands = {
   },
   /** Starts a mock file (YAML or JSON) from any path; it reloads when the file changes. */
   'file.serveMock': {
-    input: z.object({ file: filePath, port: port.optional(), host: z.string().min(1).max(255).optional() }),
+    input: z.object({
+      file: filePath,
+      port: port.optional(),
+      host: z.string().min(1).max(255).optional(),
+      ...variableChoice,
+    }),
     output: {} as { server: ServerInfo },
   },
   /** Writes one mock file into `outDir` from the WebSocket routes of a Mockoon environment. */

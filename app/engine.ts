@@ -276,6 +276,7 @@ export class Engine {
     },
     openConnection: (options) => this.openConnection(options),
     redactor: (logId, redact) => this.variables.redactor(logId, redact),
+    resolveUrl: (url, choice) => this.variables.resolveUrl(url, choice),
     publish: (name, key, payload) => this.publish(name, key, payload),
   });
 

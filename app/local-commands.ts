@@ -34,11 +34,13 @@ export function localHandlers(engine: Engine): { [K in LocalCommandName]: Handle
       return { server: server.info(), warnings: session.warnings };
     },
 
-    'file.replay': async ({ file, ...options }) => {
+    'file.replay': async ({ file, environment, vars, url, ...options }) => {
+      const resolvedUrl = await engine.variables.resolveUrl(url, { environment, vars });
       // The file streams through the replay; what it tolerated is known at the end.
       const session = await openSessionSource(file);
       const report = await replaySession(session, {
         ...options,
+        ...(resolvedUrl !== undefined ? { url: resolvedUrl } : {}),
         connect: (connectOptions) => engine.openConnection(connectOptions),
       });
       return { report, warnings: session.warnings };
@@ -60,8 +62,9 @@ export function localHandlers(engine: Engine): { [K in LocalCommandName]: Handle
       };
     },
 
-    'file.serveMock': async ({ file, port, host }) => {
+    'file.serveMock': async ({ file, port, host, environment, vars }) => {
       const server = await engine.mocks.start(file, {
+        variables: { environment, vars },
         ...(port !== undefined ? { port } : {}),
         ...(host !== undefined ? { host } : {}),
       });

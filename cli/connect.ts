@@ -16,7 +16,6 @@ import { Engine } from '../app/engine.js';
 import { DuplexError, ErrorCodes, toErrorInfo, type ErrorInfo } from '../app/errors.js';
 import type { LogEntry } from '../app/log/message-log.js';
 import { base64ToBytes, bytesToBase64, hexToBytes, utf8Decode } from '../app/payload/codecs.js';
-import { parseVarAssignment } from '../app/variables/variable-set.js';
 import type { Redactor } from '../app/variables/redact.js';
 import { checkCloseArgs, checkWellFormed, clientCloseRule, ReadyState } from '../app/websocket-rules.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
@@ -24,6 +23,7 @@ import {
   MAX_TIMER_MS,
   addRedactOption,
   addVariableOptions,
+  variableChoiceOf,
   checkWebSocketUrl,
   collect,
   wholeNumberArg,
@@ -141,16 +141,16 @@ export function registerConnect(program: Command): void {
   addVariableOptions(connect);
   addRedactOption(connect);
   connect.action(async (url: string, flags: ConnectFlags) => {
-      let plan: ConnectPlan;
-      try {
-        plan = planConnect(url, flags, sends);
-      } catch (err) {
-        const info = toErrorInfo(err);
-        printError('duplex connect', info.message);
-        process.exit(exitCodeFor(info.code));
-      }
-      await runConnect(plan);
-    });
+    let plan: ConnectPlan;
+    try {
+      plan = planConnect(url, flags, sends);
+    } catch (err) {
+      const info = toErrorInfo(err);
+      printError('duplex connect', info.message);
+      process.exit(exitCodeFor(info.code));
+    }
+    await runConnect(plan);
+  });
 }
 
 /** Checks every argument with the engine's rules; throws the DuplexError of the first bad one. */
@@ -207,12 +207,7 @@ export function planConnect(url: string, flags: ConnectFlags, rawSends: readonly
     allowWireCodes,
     json: flags.json ?? false,
     record: flags.record,
-    variables: {
-      ...(flags.env !== undefined ? { environment: flags.env } : {}),
-      ...((flags.var ?? []).length > 0
-        ? { vars: Object.fromEntries((flags.var ?? []).map((v) => parseVarAssignment(v))) }
-        : {}),
-    },
+    variables: variableChoiceOf(flags),
     workspace: resolve(flags.workspace ?? '.'),
     redact: flags.redact ?? true,
   };
@@ -339,7 +334,8 @@ export async function runConnect(plan: ConnectPlan): Promise<void> {
         await engine.call('env.resolve', { ...plan.variables, text: payload.text });
       }
     }
-    connectionId = (await engine.call('connection.open', { ...plan.options, ...plan.variables })).connectionId;
+    connectionId = (await engine.call('connection.open', { ...plan.options, ...plan.variables }))
+      .connectionId;
     redact = engine.variables.redactor(connectionId, plan.redact);
     // The contract's events carry previews; the CLI prints whole payloads, so it follows the
     // engine's log of the connection in-process: first what opening logged, then each new entry.
@@ -398,7 +394,8 @@ function redactedData(entry: LogEntry, redact: Redactor | undefined): string {
 /** The entry as a human line shows it, with the connection's secrets redacted. */
 function redactedEntry(entry: LogEntry, redact: Redactor | undefined): LogEntry {
   if (!redact) return entry;
-  const payload = entry.kind === 'binary' ? redact.binaryBytes(entry.payload) : redact.textBytes(entry.payload);
+  const payload =
+    entry.kind === 'binary' ? redact.binaryBytes(entry.payload) : redact.textBytes(entry.payload);
   if (payload === entry.payload) return entry;
   // The size stays what went over the wire; only the bytes shown change.
   const { seq, t, dir, kind, size, clientId, code, reason, note, rule } = entry;

@@ -159,6 +159,18 @@ export function addRedactOption(command: Command): Command {
   );
 }
 
+/** The engine's `environment` / `vars` inputs for what --env and --var chose (empty when neither). */
+export function variableChoiceOf(flags: VariableFlags): {
+  environment?: string;
+  vars?: Record<string, string>;
+} {
+  const list = flags.var ?? [];
+  return {
+    ...(flags.env !== undefined ? { environment: flags.env } : {}),
+    ...(list.length > 0 ? { vars: Object.fromEntries(list.map((v) => parseVarAssignment(v))) } : {}),
+  };
+}
+
 function collectVar(value: string, previous: string[]): string[] {
   try {
     parseVarAssignment(value);

@@ -166,7 +166,12 @@ export class EngineSessions {
         format,
         fileName,
         har: await collect(
-          exportHarChunks(header, () => iterate(sessionEntries), undefined, this.#host.redactor(logId, redact)),
+          exportHarChunks(
+            header,
+            () => iterate(sessionEntries),
+            undefined,
+            this.#host.redactor(logId, redact),
+          ),
         ),
         entries: entries.length,
       };
@@ -360,7 +365,9 @@ export class EngineSessions {
       return imported;
     },
     'session.export': ({ name, redact }) => this.store().exportHar(name, redact),
-    'session.replay': async ({ name, url, speed, verify, ignore, timeoutMs, clientId, startPaused }) => {
+    'session.replay': async (input) => {
+      const { name, speed, verify, ignore, timeoutMs, clientId, startPaused } = input;
+      const url = await this.#host.resolveUrl(input.url, input);
       const session = await openSessionSource((await this.store().index(name)).path);
       const replayId = `replay-${this.#nextReplay++}`;
       let connectionId = '';

@@ -32,6 +32,11 @@ export interface SessionHost {
    * credential headers; `redact: false` (an explicit opt-out) hides nothing.
    */
   redactor(logId: string, redact: boolean | undefined): Redactor;
+  /** A replay's --url with `{{name}}` resolved (the engine's preparation step); undefined stays undefined. */
+  resolveUrl(
+    url: string | undefined,
+    choice: { environment?: string | undefined; vars?: Record<string, string> | undefined },
+  ): Promise<string | undefined>;
   /** Queues an event; a later one with the same key replaces it within a batch. */
   publish<E extends EventName>(name: E, key: string, payload: EventPayloads[E]): void;
 }

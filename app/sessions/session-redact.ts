@@ -7,7 +7,10 @@ import type { Redactor } from '../variables/redact.js';
 import { isTextKind } from '../vocabulary.js';
 import type { SessionEntry, SessionHeader } from './session-format.js';
 
-export function redactHeader<H extends Pick<SessionHeader, 'url' | 'headers'>>(header: H, redact: Redactor): H {
+export function redactHeader<H extends Pick<SessionHeader, 'url' | 'headers'>>(
+  header: H,
+  redact: Redactor,
+): H {
   if (!redact.active) return header;
   return { ...header, url: redact.text(header.url), headers: redact.headers(header.headers) };
 }

@@ -221,7 +221,11 @@ export async function importHarToFolder(
 
 /** Exports a session file as a HAR file, streaming both; returns the reader's warnings. */
 /** A session file as a HAR file; credential headers are redacted unless `redact` is false. */
-export async function exportHarFile(sessionPath: string, out: string, redact?: boolean): Promise<SessionWarning[]> {
+export async function exportHarFile(
+  sessionPath: string,
+  out: string,
+  redact?: boolean,
+): Promise<SessionWarning[]> {
   const source = await openSessionSource(sessionPath);
   const file = new AtomicStreamFile(out);
   const redactor = createRedactor({ credentialHeaders: redact !== false });

@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import type { CommandName, CommandOutput, ConnectOptions, EnvironmentView, commands } from '../contract.js';
 import { DuplexError, ErrorCodes } from '../errors.js';
+import { parseWebSocketUrl } from '../websocket-rules.js';
 import type { Payload } from '../contract.js';
 import {
   deleteEnvironment,
@@ -73,6 +74,14 @@ export class EngineVariables {
   ): Promise<{ options: ConnectOptions; set: VariableSet }> {
     const set = await this.variableSet(choice);
     return { options: prepareConnectOptions(options, set), set };
+  }
+
+  /** A replay's target URL with its variables resolved, checked as a WebSocket URL. */
+  async resolveUrl(url: string | undefined, choice: VariableChoiceInput): Promise<string | undefined> {
+    if (url === undefined) return undefined;
+    const resolved = renderVariables(url, await this.variableSet(choice), { where: 'the replay URL' });
+    parseWebSocketUrl(resolved);
+    return resolved;
   }
 
   /** Remembers the choice a connection was opened with, and the secrets it used. */

@@ -39,7 +39,9 @@ export const NO_REDACTION: Redactor = {
 };
 
 export function createRedactor(options: RedactOptions = {}): Redactor {
-  const secrets = [...new Set(options.secrets ?? [])].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+  const secrets = [...new Set(options.secrets ?? [])]
+    .filter((s) => s.length > 0)
+    .sort((a, b) => b.length - a.length);
   const credentialHeaders = options.credentialHeaders ?? true;
   if (secrets.length === 0 && !credentialHeaders) return NO_REDACTION;
   const secretBytes = secrets.map((s) => utf8Encode(s));
@@ -66,7 +68,8 @@ export function createRedactor(options: RedactOptions = {}): Redactor {
       if (secrets.length === 0 || !containsAny(bytes, secretBytes)) return bytes;
       const out = new Uint8Array(bytes);
       for (const s of secretBytes) {
-        for (let at = indexOf(out, s, 0); at !== -1; at = indexOf(out, s, at + s.length)) out.fill(0x2a, at, at + s.length);
+        for (let at = indexOf(out, s, 0); at !== -1; at = indexOf(out, s, at + s.length))
+          out.fill(0x2a, at, at + s.length);
       }
       return out;
     },

@@ -38,6 +38,7 @@ describe('EngineSessions through a narrow host', () => {
       },
       logSource: () => ({ role: 'client', url: server.url, headers: {}, protocols: [] }),
       redactor: () => NO_REDACTION,
+      resolveUrl: (url) => Promise.resolve(url),
       openConnection: (options) => {
         const c = new ClientConnection(`c${opened.length + 1}`, options).connect();
         opened.push(c);

@@ -303,3 +303,67 @@ describe('Engine: env and secret commands', () => {
     expect(!dup.ok && dup.error.message).toMatch(/variables.1.name: "a" is defined twice/);
   });
 });
+
+describe('Engine: mocks and replays with variables', () => {
+  it("an environment fills a mock file's {{vars.name}}, over the file's own vars", async () => {
+    const root = workspace();
+    await writeEnv(root, 'dev', [{ name: 'greeting', value: 'hello from dev' }]);
+    const e = engine({ workspaceDir: root });
+    await e.call('mock.save', {
+      name: 'greet',
+      text: [
+        'port: 0',
+        'vars: { greeting: "file default", other: "kept" }',
+        'routes:',
+        '  - path: /',
+        '    onConnect:',
+        '      - send: "{{vars.greeting}} / {{vars.other}}"',
+      ].join('\n'),
+    });
+    const server = await e.call('mock.start', { name: 'greet', environment: 'dev' });
+    const conn = await e.call('connection.open', { url: server.url });
+    await until(async () =>
+      (await e.call('log.read', { logId: conn.connectionId })).entries.some((x) => x.dir === 'in'),
+    );
+    const got = (await e.call('log.read', { logId: conn.connectionId })).entries.find((x) => x.dir === 'in');
+    expect(got?.preview).toBe('hello from dev / kept');
+    const missing = await e.invoke('mock.start', { name: 'greet', environment: 'nope' });
+    expect(!missing.ok && missing.error.code).toBe('DUPLEX_ERR_NOT_FOUND');
+  });
+
+  it("a replay's --url resolves {{name}} with the environment", async () => {
+    const root = workspace();
+    const { port, heard } = await peer();
+    await writeEnv(root, 'dev', [{ name: 'host', value: `127.0.0.1:${port}` }]);
+    const session = join(root, 'one.jsonl');
+    await writeFile(
+      session,
+      [
+        JSON.stringify({
+          format: 'duplex-session',
+          version: 1,
+          createdAt: new Date().toISOString(),
+          startedAt: 0,
+          role: 'client',
+          url: 'ws://127.0.0.1:9/',
+          headers: {},
+          protocols: [],
+        }),
+        JSON.stringify({ seq: 1, t: 0, dir: 'out', kind: 'text', text: 'replayed' }),
+      ].join('\n') + '\n',
+    );
+    const e = engine({ workspaceDir: root });
+    const { report } = await e.call('file.replay', {
+      file: session,
+      url: 'ws://{{host}}/',
+      environment: 'dev',
+      speed: 0,
+    });
+    expect(report.url).toBe(`ws://127.0.0.1:${port}/`);
+    await until(() => heard.length === 1);
+    expect(heard).toEqual(['replayed']);
+    await expect(
+      e.call('file.replay', { file: session, url: 'ws://{{nope}}/', environment: 'dev' }),
+    ).rejects.toThrow(/Unknown variable nope in the replay URL/);
+  });
+});
