@@ -714,9 +714,12 @@ export const commands = {
     output: {} as EnvironmentView,
   },
   'env.delete': { input: z.object({ name: environmentNameSchema }), output: {} as { deleted: boolean } },
-  /** A text (a URL, a message) resolved as a connection would; secret values come back masked. */
+  /**
+   * A text (a URL, a message) resolved as a connection would; secret values come back as
+   * `[redacted]` unless `reveal` (an explicit opt-in, e.g. copying runnable code).
+   */
   'env.resolve': {
-    input: z.object({ ...variableChoice, text: z.string().max(1_000_000) }),
+    input: z.object({ ...variableChoice, text: z.string().max(1_000_000), reveal: z.boolean().optional() }),
     output: {} as { text: string; secret: boolean },
   },
   'secret.set': {

@@ -184,12 +184,11 @@ export class EngineVariables {
       return this.#view(env);
     },
     'env.delete': async ({ name }) => ({ deleted: await deleteEnvironment(this.#host.workspaceDir(), name) }),
-    'env.resolve': async ({ environment, vars, text }) => {
+    'env.resolve': async ({ environment, vars, text, reveal }) => {
       const set = await this.variableSet({ environment, vars });
       const resolved = renderVariables(text, set, { where: 'the text' });
-      let shown = resolved;
-      for (const secret of secretValues(set)) shown = shown.split(secret).join('••••••');
-      return { text: shown, secret: shown !== resolved };
+      const hidden = createRedactor({ secrets: secretValues(set), credentialHeaders: false }).text(resolved);
+      return { text: reveal === true ? resolved : hidden, secret: hidden !== resolved };
     },
     'secret.set': async ({ environment, name, value }) => {
       await this.#requireSecret(environment, name);

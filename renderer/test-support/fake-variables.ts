@@ -9,6 +9,7 @@
 import type { EnvironmentSummary, EnvironmentView, Result } from '../../app/contract.js';
 import { ErrorCodes, type ErrorInfo } from '../../app/errors.js';
 import {
+  REDACTED,
   ENVIRONMENT_NAME,
   ENVIRONMENT_NAME_RULE,
   variableNameProblem,
@@ -140,12 +141,12 @@ export function createFakeVariables(deps: {
         if (deleted) changed();
         return ok({ deleted });
       },
-      resolve: (input: VariableChoice & { text: string }) => {
+      resolve: (input: VariableChoice & { text: string; reveal?: boolean }) => {
         const r = render(input.text, input, 'the text');
         if ('code' in r) return fail<{ text: string; secret: boolean }>(r.code, r.message, r.details);
         let shown = r.text;
-        for (const s of r.secrets) shown = shown.split(s).join('••••••');
-        return ok({ text: shown, secret: shown !== r.text });
+        for (const s of r.secrets) shown = shown.split(s).join(REDACTED);
+        return ok({ text: input.reveal ? r.text : shown, secret: shown !== r.text });
       },
     },
     secret: {

@@ -439,7 +439,7 @@ describe.each([
     ]);
     expect(value(await api.env.read({ name: 'dev' }))).toEqual(saved);
     expect(value(await api.env.resolve({ environment: 'dev', text: '{{room}}:{{vars.token}}' }))).toEqual({
-      text: 'lobby:••••••',
+      text: 'lobby:[redacted]',
       secret: true,
     });
     expect(

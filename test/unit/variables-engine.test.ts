@@ -269,7 +269,7 @@ describe('Engine: env and secret commands', () => {
     expect(secrets.store.get('dev/token')).toBe('TOPSECRET-1');
     expect(await e.call('env.list', {})).toEqual([{ name: 'dev', variableCount: 2, secretNames: ['token'] }]);
     expect(await e.call('env.resolve', { environment: 'dev', text: 'Bearer {{token}} @ {{host}}' })).toEqual({
-      text: 'Bearer •••••• @ a',
+      text: 'Bearer [redacted] @ a',
       secret: true,
     });
     // Saving again without a value keeps the stored secret.

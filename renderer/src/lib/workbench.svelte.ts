@@ -3,6 +3,7 @@
  * and the routing of engine events to the tab they concern. One instance,
  * provided to components through context.
  */
+import { Environments } from './environments.svelte.js';
 import type { WorkbenchApi } from '../../../app/api.js';
 import type {
   ConnectionInfo,
@@ -31,6 +32,8 @@ export class Workbench {
   /** Pane sizes and the open tabs, remembered across reloads. */
   readonly ui: UiState;
   readonly sessions: Sessions;
+  /** The workspace's environments and the one the request bar chose. */
+  readonly environments: Environments;
   #saved = $state.raw<SavedConnection[]>([]);
   #tabs = $state.raw<Tab[]>([]);
   #servers = $state.raw<ServerTab[]>([]);
@@ -45,6 +48,7 @@ export class Workbench {
     this.api = api;
     this.ui = ui;
     this.sessions = new Sessions(api);
+    this.environments = new Environments(api);
   }
 
   get saved(): SavedConnection[] {
@@ -97,6 +101,7 @@ export class Workbench {
     else this.#notice = live.error.message;
     this.#restoreWindow();
     await this.sessions.refresh();
+    await this.environments.refresh();
   }
 
   stop(): void {
@@ -154,7 +159,7 @@ export class Workbench {
 
   /** Connects a tab and applies any state that arrived before the open response. */
   async connect(tab: ConnectionTab): Promise<void> {
-    await tab.connect();
+    await tab.connect(this.environments.active);
     this.catchUp(tab);
   }
 
@@ -375,6 +380,7 @@ export class Workbench {
   /** Reads a part of the workspace again after a change (from this window or another). */
   async #reload(what: WorkspacePart): Promise<void> {
     if (what === 'sessions') return this.sessions.refresh();
+    if (what === 'environments') return this.environments.refresh();
     if (what === 'templates') {
       for (const t of [...this.#tabs, ...this.#servers])
         if (t.kind === 'connection' || t.kind === 'server') void t.composer.loadTemplates();
