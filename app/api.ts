@@ -81,6 +81,13 @@ export const commandNames = [
   'flow.stop',
   'flow.rerunStep',
   'flow.fromSession',
+  'env.list',
+  'env.read',
+  'env.save',
+  'env.delete',
+  'env.resolve',
+  'secret.set',
+  'secret.clear',
 ] as const satisfies readonly CommandName[];
 
 export const eventNames = [

@@ -16,6 +16,11 @@ import {
   type ReadyState,
 } from './websocket-rules.js';
 import { directions, flowNameOf, logKinds, mockNameOf, type Direction, type LogKind } from './vocabulary.js';
+import {
+  environmentNameSchema,
+  variableNameSchema,
+  type EnvironmentSummary,
+} from './variables/environment-format.js';
 import type { FlowOutlineStep, FlowRunReport } from './flows/flow-report.js';
 
 export type {
@@ -36,9 +41,17 @@ const headerName = z
   .string()
   .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'header names are HTTP tokens (letters, digits, -)');
 const headerValue = z.string().regex(/^[^\r\n\0]*$/, 'header values cannot contain line breaks');
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** A subprotocol is an HTTP token; one holding `{{name}}` is checked again once its variables are resolved. */
+export function isSubprotocolToken(text: string): boolean {
+  return HTTP_TOKEN.test(text);
+}
 const subprotocol = z
   .string()
-  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'subprotocols are HTTP tokens (no spaces or commas)');
+  .refine(
+    (p) => HTTP_TOKEN.test(p) || p.includes('{{'),
+    'subprotocols are HTTP tokens (no spaces or commas)',
+  );
 
 export const payloadSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text'), text: z.string() }),
@@ -320,6 +333,14 @@ export interface SavedConnection {
   updatedAt: string;
 }
 
+export type { EnvironmentSummary };
+
+/** An environment as the UI edits it: a secret row carries whether a value is stored, never the value. */
+export interface EnvironmentView {
+  name: string;
+  variables: { name: string; value?: string; secret?: boolean; hasValue?: boolean }[];
+}
+
 export interface MessageTemplate {
   id: string;
   name: string;
@@ -518,6 +539,11 @@ function ruleIssue(ctx: z.RefinementCtx, bad: DuplexError): void {
   ctx.addIssue({ code: 'custom', message: bad.message, params });
 }
 
+/** Which variables a connection resolves `{{name}}` with: an environment of the workspace, and overrides. */
+const variableChoice = {
+  environment: environmentNameSchema.optional(),
+  vars: z.record(variableNameSchema, z.string().max(1_000_000)).optional(),
+};
 /** How a session is replayed (session.replay, file.replay). */
 const replayArgs = {
   /** Another target than the recorded URL; checked before the session file is opened. */
@@ -526,6 +552,8 @@ const replayArgs = {
     .min(1)
     .max(8192)
     .superRefine((url, ctx) => {
+      // A URL with {{name}} is checked once resolved with environment / vars.
+      if (url.includes('{{')) return;
       try {
         parseWebSocketUrl(url);
       } catch (err) {
@@ -538,7 +566,15 @@ const replayArgs = {
   ignore: z.array(z.string().min(1).max(1000)).max(100).optional(),
   timeoutMs: z.number().int().min(1).max(600_000).optional(),
   clientId: id.optional(),
+  ...variableChoice,
 };
+
+const environmentRow = z.object({
+  name: variableNameSchema,
+  /** For a secret: a new value to store (never in the file); absent keeps the stored one. */
+  value: z.string().max(1_000_000).optional(),
+  secret: z.boolean().optional(),
+});
 
 const connectionRef = z.object({ connectionId: id });
 const serverRef = z.object({ serverId: id });
@@ -565,11 +601,13 @@ const serverClose = clientRef.extend(closeArgs).superRefine(closeRule(() => 'wir
 export const commands = {
   'connection.open': {
     /** savedConnectionId: the saved connection the request came from, so a reloaded UI can say so again. */
-    input: connectOptionsSchema.extend({ savedConnectionId: id.optional() }),
+    /** `{{name}}` in url, headers, origin, subprotocols resolves with `environment` and `vars` first. */
+    input: connectOptionsSchema.extend({ savedConnectionId: id.optional(), ...variableChoice }),
     output: {} as ConnectionInfo,
   },
+  /** Text with `{{` is rendered with the connection's variables as they are now; `raw` sends it as typed. */
   'connection.send': {
-    input: connectionRef.extend({ payload: payloadSchema }),
+    input: connectionRef.extend({ payload: payloadSchema, raw: z.boolean().optional() }),
     output: {} as { seq: number },
   },
   'connection.ping': {
@@ -625,8 +663,14 @@ export const commands = {
   },
   'mock.delete': { input: z.object({ name: mockName }), output: {} as { deleted: boolean } },
   /** Starts a mock by name; it reloads when its file changes. */
+  /** `environment` / `vars` are laid over the mock file's `vars` (`{{vars.name}}` in its templates). */
   'mock.start': {
-    input: z.object({ name: mockName, port: port.optional(), host: z.string().min(1).max(255).optional() }),
+    input: z.object({
+      name: mockName,
+      port: port.optional(),
+      host: z.string().min(1).max(255).optional(),
+      ...variableChoice,
+    }),
     output: {} as ServerInfo,
   },
   /** Which rule a message would hit and what it would send (the "try a message" box). */
@@ -661,6 +705,7 @@ export const commands = {
       filter: logFilterSchema.optional(),
       format: z.enum(['session', 'har']),
       name: sessionName.optional(),
+      redact: z.boolean().optional(),
     }),
     output: {} as LogExport,
   },
@@ -694,9 +739,46 @@ export const commands = {
   },
   'template.delete': { input: z.object({ id }), output: {} as { deleted: boolean } },
 
+  /** environments/NAME.json of the workspace; a file that does not load is listed with its error. */
+  'env.list': { input: z.object({}), output: {} as (EnvironmentSummary & { error?: string })[] },
+  /** One environment; a secret row says whether a value is stored, never the value. */
+  'env.read': { input: z.object({ name: environmentNameSchema }), output: {} as EnvironmentView },
+  /** Creates or replaces an environment; a secret row's value goes to the secret store, not the file. */
+  'env.save': {
+    input: z.object({ name: environmentNameSchema, variables: z.array(environmentRow).max(1000) }),
+    output: {} as EnvironmentView,
+  },
+  'env.delete': { input: z.object({ name: environmentNameSchema }), output: {} as { deleted: boolean } },
+  /**
+   * A text (a URL, a message) resolved as a connection would; secret values come back as
+   * `[redacted]` unless `reveal` (an explicit opt-in, e.g. copying runnable code).
+   */
+  'env.resolve': {
+    input: z.object({ ...variableChoice, text: z.string().max(1_000_000), reveal: z.boolean().optional() }),
+    output: {} as { text: string; secret: boolean },
+  },
+  'secret.set': {
+    input: z.object({
+      environment: environmentNameSchema,
+      name: variableNameSchema,
+      value: z.string().max(1_000_000),
+    }),
+    output: {} as { set: boolean },
+  },
+  'secret.clear': {
+    input: z.object({ environment: environmentNameSchema, name: variableNameSchema }),
+    output: {} as { cleared: boolean },
+  },
+
   /** Starts recording a connection's or server's log into a new session file. */
   'session.recordStart': {
-    input: z.object({ logId: id, name: sessionName.optional(), includeExisting: z.boolean().optional() }),
+    /** `redact: false` keeps secret values and Authorization/Cookie values in the file (default: redacted). */
+    input: z.object({
+      logId: id,
+      name: sessionName.optional(),
+      includeExisting: z.boolean().optional(),
+      redact: z.boolean().optional(),
+    }),
     output: {} as RecordingInfo,
   },
   'session.recordStop': { input: z.object({ logId: id }), output: {} as RecordingInfo },
@@ -738,7 +820,7 @@ export const commands = {
   },
   /** A HAR document of the session (the UI saves it where the user chooses). */
   'session.export': {
-    input: z.object({ name: sessionName }),
+    input: z.object({ name: sessionName, redact: z.boolean().optional() }),
     output: {} as { fileName: string; har: string },
   },
   /** Replays a session into a new connection; follow it with session.replayStatus. */
@@ -838,7 +920,10 @@ export interface FileWarning {
 
 export const localCommands = {
   /** Records a connection's or server's log into any file, from its first entry, replacing the file. */
-  'file.record': { input: z.object({ logId: id, path: filePath }), output: {} as RecordingInfo },
+  'file.record': {
+    input: z.object({ logId: id, path: filePath, redact: z.boolean().optional() }),
+    output: {} as RecordingInfo,
+  },
   /** Opens `path` as file.record will (creating it and its folder): a path that cannot be recorded to fails first. */
   'file.recordCheck': { input: z.object({ path: filePath }), output: {} as { path: string } },
   /** Starts a mock server that serves a session file (each client gets the recorded server messages). */
@@ -865,7 +950,12 @@ export const localCommands = {
   },
   /** Starts a mock file (YAML or JSON) from any path; it reloads when the file changes. */
   'file.serveMock': {
-    input: z.object({ file: filePath, port: port.optional(), host: z.string().min(1).max(255).optional() }),
+    input: z.object({
+      file: filePath,
+      port: port.optional(),
+      host: z.string().min(1).max(255).optional(),
+      ...variableChoice,
+    }),
     output: {} as { server: ServerInfo },
   },
   /** Writes one mock file into `outDir` from the WebSocket routes of a Mockoon environment. */
@@ -875,7 +965,7 @@ export const localCommands = {
   },
   /** Writes a session file as a HAR file. */
   'file.export': {
-    input: z.object({ file: filePath, out: filePath }),
+    input: z.object({ file: filePath, out: filePath, redact: z.boolean().optional() }),
     output: {} as { path: string; warnings: FileWarning[] },
   },
   /**
@@ -954,7 +1044,13 @@ export interface EventPayloads {
   'ui.menu': { action: MenuAction };
 }
 /** The lists a window reads again on workspace.changed. */
-export type WorkspacePart = 'savedConnections' | 'templates' | 'sessions' | 'mocks' | 'flows';
+export type WorkspacePart =
+  | 'savedConnections'
+  | 'templates'
+  | 'sessions'
+  | 'mocks'
+  | 'flows'
+  | 'environments';
 export const menuActions = [
   'connection.new',
   'server.start',

@@ -32,6 +32,9 @@ import { Workspace } from './workspace/workspace.js';
 import { EngineSessions } from './sessions/engine-sessions.js';
 import { localHandlers } from './local-commands.js';
 import { EngineFlows } from './flows/engine-flows.js';
+import { EngineVariables } from './variables/engine-variables.js';
+import { LocalSecretSource } from './variables/local-secrets.js';
+import type { SecretSource } from './variables/variable-set.js';
 
 /** The transports' commands and the local ones, for Engine.call. */
 const commandTable: Record<string, { input: z.ZodType }> = { ...commands, ...localCommands };
@@ -46,6 +49,8 @@ export interface EngineOptions {
   maxEntriesPerBatch?: number;
   /** Folder of saved connections, templates and sessions; workspace commands fail without it. */
   workspaceDir?: string;
+  /** Where secret values live: safeStorage in the app; DUPLEX_SECRET_<NAME> then <workspace>/secrets.local.json otherwise. */
+  secrets?: SecretSource;
 }
 
 export type Handler<K extends AnyCommandName> = (
@@ -71,12 +76,31 @@ export class Engine {
   #flushTimer: NodeJS.Timeout | undefined;
   #nextId = 1;
   readonly #workspace: Workspace | undefined;
+  readonly #secrets: SecretSource | undefined;
+  /** Sends of a connection still being rendered: later sends wait for them, so order is kept. */
+  readonly #sendQueue = new Map<string, Promise<unknown>>();
 
   constructor(options: EngineOptions = {}) {
     this.#flushMs = options.flushMs ?? 16;
     this.#maxEntries = options.maxEntriesPerBatch ?? 500;
     this.#workspace = options.workspaceDir === undefined ? undefined : new Workspace(options.workspaceDir);
+    this.#secrets =
+      options.secrets ??
+      (options.workspaceDir === undefined ? undefined : new LocalSecretSource(options.workspaceDir));
   }
+
+  /** Environments, secrets, and the variables each connection resolves `{{name}}` with (app/variables/). */
+  readonly variables = new EngineVariables({
+    workspaceDir: () => this.workspace().dir,
+    hasWorkspace: () => this.#workspace !== undefined,
+    secrets: () => {
+      if (this.#secrets) return this.#secrets;
+      throw new DuplexError(
+        ErrorCodes.FILE,
+        'No workspace folder is configured, so no secret can be stored.',
+      );
+    },
+  });
 
   /** Receives batches of events; returns the unsubscribe function. */
   subscribe(listener: BatchListener): () => void {
@@ -254,6 +278,8 @@ export class Engine {
       };
     },
     openConnection: (options) => this.openConnection(options),
+    redactor: (logId, redact) => this.variables.redactor(logId, redact),
+    resolveUrl: (url, choice) => this.variables.resolveUrl(url, choice),
     publish: (name, key, payload) => this.publish(name, key, payload),
   });
 
@@ -268,14 +294,36 @@ export class Engine {
     ...localHandlers(this),
     ...this.mocks.handlers,
     ...this.flows.handlers,
-    'connection.open': ({ savedConnectionId, ...options }) => {
+    ...this.variables.handlers,
+    'connection.open': async ({ savedConnectionId, environment, vars, ...typed }) => {
+      const choice = { environment, vars };
+      const { options, set } = await this.variables.prepare(typed, choice);
       const conn = this.openConnection(options);
+      this.variables.track(conn.id, choice, set);
       if (savedConnectionId !== undefined) this.#savedConnectionOf.set(conn.id, savedConnectionId);
       return conn.info();
     },
-    'connection.send': ({ connectionId, payload }) => ({
-      seq: this.connection(connectionId).send(payload).seq,
-    }),
+    'connection.send': ({ connectionId, payload, raw }) => {
+      const conn = this.connection(connectionId);
+      const pending = this.#sendQueue.get(connectionId);
+      if (!pending && !this.variables.needsRender(payload, raw)) return { seq: conn.send(payload).seq };
+      const run = (pending ?? Promise.resolve())
+        .catch(() => undefined)
+        .then(async () => {
+          const ready =
+            this.variables.needsRender(payload, raw) && payload.type === 'text'
+              ? await this.variables.render(connectionId, payload)
+              : payload;
+          return { seq: this.connection(connectionId).send(ready).seq };
+        });
+      this.#sendQueue.set(connectionId, run);
+      void run
+        .finally(() => {
+          if (this.#sendQueue.get(connectionId) === run) this.#sendQueue.delete(connectionId);
+        })
+        .catch(() => undefined);
+      return run;
+    },
     'connection.ping': ({ connectionId, payload }) => ({
       seq: this.connection(connectionId).ping(payload).seq,
     }),
@@ -302,6 +350,7 @@ export class Engine {
       }
       this.connections.delete(connectionId);
       this.#savedConnectionOf.delete(connectionId);
+      this.variables.forget(connectionId);
       this.#logs.delete(connectionId);
       this.#watched.delete(connectionId);
       this.#queueState('connection.removed', connectionId, { connectionId });
@@ -362,7 +411,8 @@ export class Engine {
         lastSeq,
       };
     },
-    'log.export': ({ logId, format, filter, name }) => this.sessions.exportLog(logId, format, filter, name),
+    'log.export': ({ logId, format, filter, name, redact }) =>
+      this.sessions.exportLog(logId, format, filter, name, redact),
     'log.payload': ({ logId, seq, offset, length }) => {
       const log = this.log(logId);
       const entry = log.get(seq);
@@ -471,6 +521,10 @@ const workspaceChanges: Partial<Record<AnyCommandName, WorkspacePart>> = {
   'savedConnection.delete': 'savedConnections',
   'template.save': 'templates',
   'template.delete': 'templates',
+  'env.save': 'environments',
+  'env.delete': 'environments',
+  'secret.set': 'environments',
+  'secret.clear': 'environments',
   'session.recordStart': 'sessions',
   'session.recordStop': 'sessions',
   'session.rename': 'sessions',

@@ -114,7 +114,7 @@ export function readFlagFile(flag: string, file: string, as: 'utf8' | 'base64', 
 /** What addVariableOptions adds to a command's parsed options. */
 export interface VariableFlags {
   env?: string;
-  var: string[];
+  var?: string[];
   workspace?: string;
 }
 
@@ -147,8 +147,28 @@ export function variablesFromFlags(
   options: { workspace?: string; secrets?: SecretSource } = {},
 ): Promise<VariableSet> {
   const root = resolve(options.workspace ?? flags.workspace ?? '.');
-  const vars = Object.fromEntries(flags.var.map((text) => parseVarAssignment(text)));
+  const vars = Object.fromEntries((flags.var ?? []).map((text) => parseVarAssignment(text)));
   return loadVariableSet(root, { env: flags.env, vars, secrets: options.secrets });
+}
+
+/** `--no-redact`: keep secret values and Authorization/Cookie values in output and recordings. */
+export function addRedactOption(command: Command): Command {
+  return command.option(
+    '--no-redact',
+    'print and record secret values and Authorization/Cookie header values as they are (default: [redacted])',
+  );
+}
+
+/** The engine's `environment` / `vars` inputs for what --env and --var chose (empty when neither). */
+export function variableChoiceOf(flags: VariableFlags): {
+  environment?: string;
+  vars?: Record<string, string>;
+} {
+  const list = flags.var ?? [];
+  return {
+    ...(flags.env !== undefined ? { environment: flags.env } : {}),
+    ...(list.length > 0 ? { vars: Object.fromEntries(list.map((v) => parseVarAssignment(v))) } : {}),
+  };
 }
 
 function collectVar(value: string, previous: string[]): string[] {

@@ -53,7 +53,7 @@ export function registerTest(program: Command): void {
 export function runTest(flows: string[], opts: TestCliOptions): Promise<ExitCode> {
   return runCommand('duplex test', async (engine) => {
     const workspace = resolve(opts.workspace ?? '.');
-    const vars = Object.fromEntries(opts.var.map((text) => parseVarAssignment(text)));
+    const vars = Object.fromEntries((opts.var ?? []).map((text) => parseVarAssignment(text)));
     const files: string[] = [];
     for (const flow of flows) files.push(await flowFile(flow, workspace));
     // Every file is checked before anything runs: a typo in the third is reported at once.

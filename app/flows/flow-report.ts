@@ -75,7 +75,7 @@ export interface FlowRunReport {
   skipped: number;
   steps: FlowStepResult[];
   connections: FlowRunConnection[];
-  /** Values captured so far (secrets shown as ***). */
+  /** Values captured so far (secret values shown as [redacted]). */
   captured: Record<string, JsonValue>;
   /** The address of the run's mock, when it has one. */
   mockUrl?: string;

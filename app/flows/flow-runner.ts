@@ -19,6 +19,8 @@ import { compileMatcher, type JsonValue, type MatcherSpec } from '../server/matc
 import { HELPER_NAMES } from '../templates/helpers.js';
 import { TemplateEngine, type TemplateContext } from '../templates/template-engine.js';
 import { EMPTY_VARIABLES, renderVariables, secretValues, type VariableSet } from '../variables/index.js';
+import { prepareConnectOptions } from '../variables/prepare.js';
+import { REDACTED } from '../variables/redact.js';
 import { ReadyState } from '../websocket-rules.js';
 import type {
   CaptureStep,
@@ -307,28 +309,19 @@ export class FlowRun {
   // Steps
 
   async #connect(step: ConnectStep): Promise<void> {
-    const where = (what: string) => `${what} of connect ${step.connection}`;
     const base: ConnectOptions =
       step.saved !== undefined ? await this.#host.savedConnection(step.saved) : { url: '' };
-    const options: ConnectOptions = {
+    const raw: ConnectOptions = {
       ...base,
-      url: this.#render(step.url ?? base.url, where('the URL')),
-      headers: {
-        ...Object.fromEntries(
-          Object.entries(base.headers ?? {}).map(([k, v]) => [k, this.#render(v, where(`header ${k}`))]),
-        ),
-        ...Object.fromEntries(
-          Object.entries(step.headers).map(([k, v]) => [k, this.#render(v, where(`header ${k}`))]),
-        ),
-      },
+      url: step.url ?? base.url,
+      headers: { ...base.headers, ...step.headers },
       handshakeTimeoutMs: step.withinMs || 1,
     };
-    const protocols = step.protocols.length > 0 ? step.protocols : (base.protocols ?? []);
-    if (protocols.length > 0)
-      options.protocols = protocols.map((p) => this.#render(p, where('a subprotocol')));
-    const origin = step.origin ?? base.origin;
-    if (origin !== undefined) options.origin = this.#render(origin, where('the origin'));
-    if (step.insecure !== undefined) options.tls = { ...base.tls, insecure: step.insecure };
+    if (step.protocols.length > 0) raw.protocols = step.protocols;
+    if (step.origin !== undefined) raw.origin = step.origin;
+    if (step.insecure !== undefined) raw.tls = { ...base.tls, insecure: step.insecure };
+    // The engine's one preparation step, with the flow's own variables over the environment's.
+    const options = prepareConnectOptions(raw, this.#variables, this.#scope() as TemplateContext);
 
     const previous = this.#connections.get(step.connection);
     if (previous) {
@@ -817,7 +810,7 @@ export class FlowRun {
   }
 
   #redact(text: string): string {
-    for (const secret of secretValues(this.#variables)) text = text.split(secret).join('***');
+    for (const secret of secretValues(this.#variables)) text = text.split(secret).join(REDACTED);
     return text;
   }
 

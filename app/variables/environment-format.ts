@@ -12,42 +12,25 @@
  * secrets.local.json elsewhere). docs/workspace-format.md documents the format.
  */
 import { z } from 'zod';
+import { ENVIRONMENT_NAME, ENVIRONMENT_NAME_RULE, variableNameProblem } from './variable-names.js';
 
 export const ENVIRONMENT_FORMAT_VERSION = 1;
 
 /** An environment's name is its file name: letters, digits, `.`, `_`, `-`, not starting with `.`. */
-export const ENVIRONMENT_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
+export {
+  ENVIRONMENT_NAME,
+  VARIABLE_NAME,
+  RESERVED_VARIABLE_NAMES,
+  secretEnvName,
+  variableNameProblem,
+} from './variable-names.js';
 
-/** A variable's name is what `{{name}}` reads: an identifier. */
-export const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+export const environmentNameSchema = z.string().regex(ENVIRONMENT_NAME, ENVIRONMENT_NAME_RULE);
 
-/**
- * Names a template already gives a meaning at its top (the mock's message, client, route
- * parameters, counters, and `vars` itself); a variable may not hide them.
- */
-export const RESERVED_VARIABLE_NAMES: ReadonlySet<string> = new Set([
-  'vars',
-  'msg',
-  'client',
-  'params',
-  'seq',
-  'counters',
-  'this',
-]);
-
-export const environmentNameSchema = z
-  .string()
-  .regex(
-    ENVIRONMENT_NAME,
-    'an environment name is 1–64 letters, digits, ".", "_" or "-" and does not start with "."',
-  );
-
-export const variableNameSchema = z
-  .string()
-  .regex(VARIABLE_NAME, 'a variable name is a letter or "_" then letters, digits or "_" (at most 64)')
-  .refine((name) => !RESERVED_VARIABLE_NAMES.has(name), {
-    message: `this name is reserved for templates (${[...RESERVED_VARIABLE_NAMES].join(', ')}); pick another`,
-  });
+export const variableNameSchema = z.string().superRefine((name, ctx) => {
+  const problem = variableNameProblem(name);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /** One row of an environment: a plain variable with its value, or a secret without one. */
 export const environmentVariableSchema = z
@@ -100,9 +83,4 @@ export interface EnvironmentSummary {
   name: string;
   variableCount: number;
   secretNames: string[];
-}
-
-/** The environment variable a secret is read from: DUPLEX_SECRET_ and the name in capitals. */
-export function secretEnvName(name: string): string {
-  return `DUPLEX_SECRET_${name.toUpperCase()}`;
 }

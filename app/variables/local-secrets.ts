@@ -8,11 +8,11 @@
  * group or others is refused, not read. Duplex writes it with 0600 and adds it
  * to the workspace's .gitignore, so it is not committed with the environments.
  */
-import { chmod, mkdir, open, readFile, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DuplexError, ErrorCodes } from '../errors.js';
-import { syncFolder } from '../workspace/json-file.js';
+import { writeFileAtomic } from '../workspace/json-file.js';
 import { secretEnvName } from './environment-format.js';
 import type { SecretSource } from './variable-set.js';
 
@@ -125,17 +125,8 @@ export class FileSecretSource implements SecretSource {
   async #write(doc: SecretsDoc): Promise<void> {
     await mkdir(this.#dir, { recursive: true });
     await ensureGitIgnored(this.#dir, SECRETS_FILE);
-    // Written in place with 0600 from the first byte: a temp file + rename would need the same care twice.
-    const file = await open(this.path, 'w', 0o600);
-    try {
-      await file.chmod(0o600);
-      await file.writeFile(JSON.stringify(doc, null, 2) + '\n');
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await chmod(this.path, 0o600);
-    await syncFolder(this.#dir);
+    // The temp file is created 0600, so the secrets are never readable by others, even briefly.
+    await writeFileAtomic(this.path, JSON.stringify(doc, null, 2) + '\n', 0o600);
   }
 
   #error(problem: string): DuplexError {

@@ -31,6 +31,7 @@ import { binaryLogKinds, harNameOf, withSessionExt } from '../../app/vocabulary.
 import { compileViewFilter } from '../../app/log/log-filter.js';
 import { createFakeSessions, type FakeSessionInput } from './fake-sessions.js';
 import { createFakeFlows } from './fake-flows.js';
+import { createFakeVariables, type VariableChoice } from './fake-variables.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -159,9 +160,13 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
     if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
     return { ok: true, value };
   };
-  const fail = async <T>(code: ErrorInfo['code'], message: string): Promise<Result<T>> => ({
+  const fail = async <T>(
+    code: ErrorInfo['code'],
+    message: string,
+    details?: Record<string, unknown>,
+  ): Promise<Result<T>> => ({
     ok: false,
-    error: { code, message },
+    error: details ? { code, message, details } : { code, message },
   });
   const noConnection = <T>(id: string) =>
     fail<T>(ErrorCodes.NOT_FOUND, `No connection with id "${id}"; it may have been removed.`);
@@ -255,21 +260,32 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
       };
     },
   });
+  const fakeVariables = createFakeVariables({ record, emit });
+  /** The variables each connection was opened with; its sends resolve `{{name}}` with them. */
+  const choiceOf = new Map<string, VariableChoice>();
+
   const api = {
+    ...fakeVariables.api,
     flow: fakeFlows.commands,
     mock: { list: async () => ok([]) },
     connection: {
-      open: async (input: ConnectOptions & { savedConnectionId?: string }) => {
+      open: async (input: ConnectOptions & { savedConnectionId?: string } & VariableChoice) => {
         record('connection.open')(input);
-        const { savedConnectionId, ...options } = input;
+        const { savedConnectionId, environment, vars, ...typed } = input;
+        const choice = { environment, vars };
+        const resolved = resolveOptions(typed, (text, where) => fakeVariables.render(text, choice, where));
+        if ('code' in resolved)
+          return fail<ConnectionInfo>(resolved.code, resolved.message, resolved.details);
+        const options = resolved;
         const connectionId = `conn-${nextId++}`;
         requests.set(connectionId, {
           options,
           ...(savedConnectionId ? { savedConnectionId } : {}),
         });
+        choiceOf.set(connectionId, choice);
         const info: ConnectionInfo = {
           connectionId,
-          url: input.url,
+          url: options.url,
           readyState: 0,
           protocol: '',
           extensions: '',
@@ -279,8 +295,8 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
         };
         connections.set(connectionId, info);
         logOf(connectionId);
-        appendAndEmit(connectionId, 'none', 'info', EMPTY, { note: `connecting to ${input.url}` });
-        if (input.url.includes('/reject')) {
+        appendAndEmit(connectionId, 'none', 'info', EMPTY, { note: `connecting to ${options.url}` });
+        if (options.url.includes('/reject')) {
           setTimeout(() => {
             const error = {
               code: ErrorCodes.HANDSHAKE_REJECTED,
@@ -309,12 +325,18 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
         }, 5);
         return ok(info);
       },
-      send: async (input: { connectionId: string; payload: Payload }) => {
+      send: async (input: { connectionId: string; payload: Payload; raw?: boolean }) => {
         record('connection.send')(input);
         const c = connections.get(input.connectionId);
         if (!c) return noConnection(input.connectionId);
         if (c.readyState !== 1) return fail(ErrorCodes.INVALID_STATE, 'The connection is not open.');
-        const data = payloadBytes(input.payload);
+        let payload = input.payload;
+        if (payload.type === 'text' && !input.raw && payload.text.includes('{{')) {
+          const r = fakeVariables.render(payload.text, choiceOf.get(input.connectionId) ?? {}, 'the message');
+          if ('code' in r) return fail<{ seq: number }>(r.code, r.message, r.details);
+          payload = { type: 'text', text: r.text };
+        }
+        const data = payloadBytes(payload);
         const kind = input.payload.type === 'text' ? 'text' : 'binary';
         const out = appendAndEmit(input.connectionId, 'out', kind, data);
         if (drain.hold) {
@@ -662,6 +684,29 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
     appendEvent: (logId, dir, kind, extra = {}, text = '') =>
       appendAndEmit(logId, dir, kind, utf8Encode(text), extra),
   };
+}
+
+/** Options with `{{name}}` resolved in URL, headers, origin and subprotocols, as the engine's preparation step does. */
+function resolveOptions(
+  o: ConnectOptions,
+  render: (text: string, where: string) => { text: string } | ErrorInfo,
+): ConnectOptions | ErrorInfo {
+  const out: ConnectOptions = { ...o };
+  const one = (text: string, where: string): string => {
+    const r = render(text, where);
+    if ('code' in r) throw r;
+    return r.text;
+  };
+  try {
+    out.url = one(o.url, 'the URL');
+    if (o.headers)
+      out.headers = Object.fromEntries(Object.entries(o.headers).map(([k, v]) => [k, one(v, `header ${k}`)]));
+    if (o.origin !== undefined) out.origin = one(o.origin, 'the origin');
+    if (o.protocols) out.protocols = o.protocols.map((p, i) => one(p, `subprotocol ${i + 1}`));
+  } catch (err) {
+    return err as ErrorInfo;
+  }
+  return out;
 }
 
 /** The upgrade request a client sends for these options (the engine reads it off the real request). */

@@ -417,6 +417,102 @@ describe.each([
     expect(value(await api.template.list({})).map((t) => t.name)).toEqual(['hello']);
   });
 
+  it('environments: save, list, read (a secret says only whether it is set), resolve masks secrets, delete', async () => {
+    const saved = value(
+      await api.env.save({
+        name: 'dev',
+        variables: [
+          { name: 'room', value: 'lobby' },
+          { name: 'token', secret: true, value: 'S3CRET' },
+        ],
+      }),
+    );
+    expect(saved).toEqual({
+      name: 'dev',
+      variables: [
+        { name: 'room', value: 'lobby' },
+        { name: 'token', secret: true, hasValue: true },
+      ],
+    });
+    expect(value(await api.env.list({}))).toEqual([
+      { name: 'dev', variableCount: 2, secretNames: ['token'] },
+    ]);
+    expect(value(await api.env.read({ name: 'dev' }))).toEqual(saved);
+    expect(value(await api.env.resolve({ environment: 'dev', text: '{{room}}:{{vars.token}}' }))).toEqual({
+      text: 'lobby:[redacted]',
+      secret: true,
+    });
+    expect(
+      value(await api.env.resolve({ environment: 'dev', vars: { room: 'x' }, text: '{{room}}' })),
+    ).toEqual({
+      text: 'x',
+      secret: false,
+    });
+    value(await api.secret.clear({ environment: 'dev', name: 'token' }));
+    expect(value(await api.env.read({ name: 'dev' })).variables[1]).toEqual({
+      name: 'token',
+      secret: true,
+      hasValue: false,
+    });
+    expect(errorCode(await api.secret.set({ environment: 'dev', name: 'room', value: 'x' }))).toBe(
+      ErrorCodes.INVALID_INPUT,
+    );
+    expect(errorCode(await api.env.read({ name: 'nope' }))).toBe(ErrorCodes.NOT_FOUND);
+    expect(errorCode(await api.env.save({ name: '../x', variables: [] }))).toBe(ErrorCodes.INVALID_INPUT);
+    expect(value(await api.env.delete({ name: 'dev' }))).toEqual({ deleted: true });
+    expect(value(await api.env.list({}))).toEqual([]);
+    expect(events.of('workspace.changed').some((c) => c.what === 'environments')).toBe(true);
+  });
+
+  it('connection.open resolves {{name}} with an environment; sends resolve at send time; unknown is TEMPLATE', async () => {
+    value(
+      await api.env.save({
+        name: 'dev',
+        variables: [
+          { name: 'echo', value: h.echoUrl },
+          { name: 'room', value: 'lobby' },
+        ],
+      }),
+    );
+    const bad = await api.connection.open({ url: '{{echo}}/{{missing}}', environment: 'dev' });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) {
+      expect(bad.error.code).toBe(ErrorCodes.TEMPLATE);
+      expect(bad.error.details?.['variable']).toBe('missing');
+      expect(bad.error.message).toContain('missing');
+    }
+    const info = value(await api.connection.open({ url: '{{echo}}', environment: 'dev' }));
+    expect(info.url).toBe(h.echoUrl);
+    await until(() => stateOf(info.connectionId)?.readyState === 1);
+    value(
+      await api.connection.send({
+        connectionId: info.connectionId,
+        payload: { type: 'text', text: 'to {{room}}' },
+      }),
+    );
+    value(await api.env.save({ name: 'dev', variables: [{ name: 'room', value: 'kitchen' }] }));
+    value(
+      await api.connection.send({
+        connectionId: info.connectionId,
+        payload: { type: 'text', text: 'to {{room}}' },
+      }),
+    );
+    value(
+      await api.connection.send({
+        connectionId: info.connectionId,
+        payload: { type: 'text', text: 'to {{room}}' },
+        raw: true,
+      }),
+    );
+    const unknown = await api.connection.send({
+      connectionId: info.connectionId,
+      payload: { type: 'text', text: '{{nope}}' },
+    });
+    expect(!unknown.ok && unknown.error.details?.['variable']).toBe('nope');
+    const out = (await entriesOf(info.connectionId)).filter((e) => e.dir === 'out' && e.kind === 'text');
+    expect(out.map((e) => e.preview)).toEqual(['to lobby', 'to kitchen', 'to {{room}}']);
+  });
+
   it('a recording becomes a session to list, open, export, rename and delete', async () => {
     const id = await openEcho();
     const started = value(await api.session.recordStart({ logId: id }));

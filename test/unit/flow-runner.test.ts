@@ -198,6 +198,34 @@ steps:
     expect(report.status, JSON.stringify(failed(report))).toBe('passed');
   });
 
+  it('a secret of the environment is sent, but a failure quotes it as [redacted]', async () => {
+    await mkdir(join(dir, 'environments'), { recursive: true });
+    await writeFile(
+      join(dir, 'environments', 'prod.json'),
+      JSON.stringify({ version: 1, variables: [{ name: 'token', secret: true }] }),
+    );
+    process.env['DUPLEX_SECRET_TOKEN'] = 's3cr3t-value';
+    try {
+      const report = await runFlow(
+        `steps:
+  - connect: { url: "{{mock.url}}/rooms/r" }
+  - send: "token={{token}}"
+  - expect: { text: { equals: nope }, within: 200 }
+`,
+        { env: 'prod' },
+      );
+      const f = failed(report);
+      expect(f.message).toContain('"token=[redacted]"');
+      expect(JSON.stringify(report)).not.toContain('s3cr3t-value');
+      // What went over the wire was the secret itself.
+      const conn = [...engine.connections.values()][0]!;
+      const sent = conn.log.read(1, 100).find((e) => e.dir === 'out' && e.kind === 'text')!;
+      expect(Buffer.from(sent.payload).toString()).toBe('token=s3cr3t-value');
+    } finally {
+      delete process.env['DUPLEX_SECRET_TOKEN'];
+    }
+  });
+
   it('close: our code, the code the peer answers with; the peer closing with a code', async () => {
     const report = await runFlow(`steps:
   - connect: { as: a, url: "{{mock.url}}/rooms/r" }

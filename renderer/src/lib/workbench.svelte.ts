@@ -3,6 +3,7 @@
  * and the routing of engine events to the tab they concern. One instance,
  * provided to components through context.
  */
+import { Environments } from './environments.svelte.js';
 import type { WorkbenchApi } from '../../../app/api.js';
 import type {
   ConnectionInfo,
@@ -35,6 +36,8 @@ export class Workbench {
   readonly ui: UiState;
   readonly sessions: Sessions;
   readonly flows: Flows;
+  /** The workspace's environments and the one the request bar chose. */
+  readonly environments: Environments;
   #saved = $state.raw<SavedConnection[]>([]);
   #tabs = $state.raw<Tab[]>([]);
   #servers = $state.raw<ServerTab[]>([]);
@@ -50,6 +53,7 @@ export class Workbench {
     this.ui = ui;
     this.sessions = new Sessions(api);
     this.flows = new Flows(api);
+    this.environments = new Environments(api);
   }
 
   get saved(): SavedConnection[] {
@@ -104,7 +108,7 @@ export class Workbench {
     if (live.ok) this.#reattach(live.value);
     else this.#notice = live.error.message;
     this.#restoreWindow();
-    await Promise.all([this.sessions.refresh(), this.flows.refresh()]);
+    await Promise.all([this.sessions.refresh(), this.flows.refresh(), this.environments.refresh()]);
   }
 
   stop(): void {
@@ -162,7 +166,7 @@ export class Workbench {
 
   /** Connects a tab and applies any state that arrived before the open response. */
   async connect(tab: ConnectionTab): Promise<void> {
-    await tab.connect();
+    await tab.connect(this.environments.active);
     this.catchUp(tab);
   }
 
@@ -409,6 +413,7 @@ export class Workbench {
     if (what === 'sessions') return this.sessions.refresh();
     if (what === 'flows') return this.flows.refresh();
     if (what === 'mocks') return;
+    if (what === 'environments') return this.environments.refresh();
     if (what === 'templates') {
       for (const t of [...this.#tabs, ...this.#servers])
         if (t.kind === 'connection' || t.kind === 'server') void t.composer.loadTemplates();
