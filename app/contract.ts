@@ -1045,12 +1045,7 @@ export interface EventPayloads {
 }
 /** The lists a window reads again on workspace.changed. */
 export type WorkspacePart =
-  | 'savedConnections'
-  | 'templates'
-  | 'sessions'
-  | 'mocks'
-  | 'flows'
-  | 'environments';
+  'savedConnections' | 'templates' | 'sessions' | 'mocks' | 'flows' | 'environments';
 export const menuActions = [
   'connection.new',
   'server.start',
