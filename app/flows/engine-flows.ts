@@ -100,12 +100,14 @@ export class EngineFlows {
       (flow.mock === undefined ? undefined : resolve(dirname(resolve(flow.file)), flow.mock));
     const mock = mockFile === undefined ? undefined : await this.#engine.mocks.start(mockFile, { port: 0 });
     const runId = `flow-${this.#nextRun++}`;
+    // `entry` is made below; onChange is first called when the run starts, after that.
     const run = new FlowRun(flow, this.host, {
       runId,
       flowName: request.name,
       variables,
       ...(mock ? { mock: mockAddress(mock) } : {}),
-      onChange: (report) => this.#engine.publish('flow.progress', runId, { runId, report }),
+      // The report a command answers with: an event must not drop its `open` (a re-run's last one came after).
+      onChange: () => this.#engine.publish('flow.progress', runId, { runId, report: this.#reportOf(entry) }),
     });
     const keepOpen = request.keepOpen ?? false;
     const entry: RunEntry = { run, mock, keepOpen, closed: false, done: Promise.resolve(run.report) };

@@ -79,6 +79,9 @@ steps:
     // The connection stayed open: the send runs again, and its echo arrives.
     await page.getByRole('button', { name: 'Run step steps[2] again' }).click();
     await expect.poll(() => page.locator('li.step[data-step="steps[2]"] .runs').textContent()).toBe('×2');
+    // Still open after the re-run: the step buttons stay usable until the connections are closed.
+    await page.getByRole('button', { name: 'Close connections' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Run step steps[2] again' }).isEnabled()).toBe(true);
     await page.getByRole('tab', { name: 'Log: main' }).click();
     await expect
       .poll(() => page.getByRole('log', { name: 'Messages' }).locator('button.row.out.k-text').count())
