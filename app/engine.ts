@@ -387,10 +387,13 @@ export class Engine {
     },
 
     'live.list': async (): Promise<LiveState> => ({
-      connections: [...this.connections.values()].map((c) => {
-        const savedConnectionId = this.#savedConnectionOf.get(c.id);
-        return { info: c.info(), options: c.options, ...(savedConnectionId ? { savedConnectionId } : {}) };
-      }),
+      // A flow run's connections belong to its flow tab, not to tabs of their own.
+      connections: [...this.connections.values()]
+        .filter((c) => !this.flows.owns(c.id))
+        .map((c) => {
+          const savedConnectionId = this.#savedConnectionOf.get(c.id);
+          return { info: c.info(), options: c.options, ...(savedConnectionId ? { savedConnectionId } : {}) };
+        }),
       servers: [...this.servers.values()].map((s) => s.info()),
       recordings: await this.sessions.handlers['session.recordings']({}),
     }),

@@ -253,6 +253,13 @@ export class EngineFlows {
     },
   };
 
+  /** Whether a connection was opened by a flow run the engine still keeps. */
+  owns(connectionId: string): boolean {
+    for (const entry of this.#runs.values())
+      if (entry.run.connectionIds().includes(connectionId)) return true;
+    return false;
+  }
+
   /** Ends every run (engine dispose). */
   async dispose(): Promise<void> {
     await Promise.allSettled([...this.#runs.values()].map((entry) => this.stop(entry.run.report.runId)));

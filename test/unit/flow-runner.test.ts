@@ -342,6 +342,8 @@ describe('flows in the workspace', () => {
       .catch((e: unknown) => e);
     expect(unknown).toMatchObject({ code: ErrorCodes.NOT_FOUND });
 
+    // A reloaded window makes no connection tab of a flow's connection.
+    expect((await engine.call('live.list', {})).connections).toEqual([]);
     const stopped = await engine.call('flow.stop', { runId });
     expect(stopped.open).toBeUndefined();
     const connId = stopped.connections[0]!.connectionId!;
