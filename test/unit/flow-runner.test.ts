@@ -226,6 +226,42 @@ steps:
     }
   });
 
+  it("connects a saved connection by name, with the step's fields over its options", async () => {
+    engine = new Engine({ workspaceDir: dir });
+    await engine.call('savedConnection.save', {
+      name: 'Chat room',
+      options: { url: '{{mock.url}}/rooms/saved', headers: { 'X-From': 'saved' } },
+    });
+    const file = join(dir, 'saved.yaml');
+    await writeFile(
+      file,
+      `steps:
+  - connect: { saved: Chat room, headers: { X-Step: "yes" } }
+  - expect: { on: main, json: { path: $.room, equals: saved } }
+  - connect: { as: other, saved: Nope }
+`,
+    );
+    const report = await engine.call('file.runFlow', { file, mock: chatMock, workspace: dir });
+    expect(statuses(report)).toEqual(['steps[0]:passed', 'steps[1]:passed', 'steps[2]:failed']);
+    expect(failed(report).message).toBe('No saved connection named "Nope"; the saved ones are "Chat room".');
+    const conn = engine.connection(report.connections[0]!.connectionId!);
+    expect(conn.options.headers).toEqual({ 'X-From': 'saved', 'X-Step': 'yes' });
+  });
+
+  it("takes the flow's env: when the run names none", async () => {
+    await mkdir(join(dir, 'environments'), { recursive: true });
+    await writeFile(
+      join(dir, 'environments', 'staging.json'),
+      JSON.stringify({ version: 1, variables: [{ name: 'room', value: 'staging-room' }] }),
+    );
+    const report = await runFlow(`env: staging
+steps:
+  - connect: { url: "{{mock.url}}/rooms/{{room}}" }
+  - expect: { json: { path: $.room, equals: staging-room } }
+`);
+    expect(report.status, JSON.stringify(failed(report))).toBe('passed');
+  });
+
   it('close: our code, the code the peer answers with; the peer closing with a code', async () => {
     const report = await runFlow(`steps:
   - connect: { as: a, url: "{{mock.url}}/rooms/r" }
