@@ -72,6 +72,22 @@ export const commandNames = [
   'mock.try',
   'mock.serveSession',
   'mock.fromSession',
+  'flow.list',
+  'flow.read',
+  'flow.save',
+  'flow.delete',
+  'flow.run',
+  'flow.status',
+  'flow.stop',
+  'flow.rerunStep',
+  'flow.fromSession',
+  'env.list',
+  'env.read',
+  'env.save',
+  'env.delete',
+  'env.resolve',
+  'secret.set',
+  'secret.clear',
 ] as const satisfies readonly CommandName[];
 
 export const eventNames = [
@@ -84,6 +100,7 @@ export const eventNames = [
   'log.appended',
   'log.cleared',
   'session.replayProgress',
+  'flow.progress',
   'workspace.changed',
   'ui.menu',
 ] as const satisfies readonly EventName[];

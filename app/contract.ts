@@ -15,7 +15,22 @@ import {
   type CloseCodeRule,
   type ReadyState,
 } from './websocket-rules.js';
-import { directions, logKinds, mockNameOf, type Direction, type LogKind } from './vocabulary.js';
+import { directions, flowNameOf, logKinds, mockNameOf, type Direction, type LogKind } from './vocabulary.js';
+import {
+  environmentNameSchema,
+  variableNameSchema,
+  type EnvironmentSummary,
+} from './variables/environment-format.js';
+import type { FlowOutlineStep, FlowRunReport } from './flows/flow-report.js';
+
+export type {
+  FlowOutlineStep,
+  FlowRunConnection,
+  FlowRunReport,
+  FlowRunStatus,
+  FlowStepResult,
+  FlowStepStatus,
+} from './flows/flow-report.js';
 
 // ---------------------------------------------------------------------------
 // Shared shapes
@@ -26,9 +41,17 @@ const headerName = z
   .string()
   .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'header names are HTTP tokens (letters, digits, -)');
 const headerValue = z.string().regex(/^[^\r\n\0]*$/, 'header values cannot contain line breaks');
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** A subprotocol is an HTTP token; one holding `{{name}}` is checked again once its variables are resolved. */
+export function isSubprotocolToken(text: string): boolean {
+  return HTTP_TOKEN.test(text);
+}
 const subprotocol = z
   .string()
-  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'subprotocols are HTTP tokens (no spaces or commas)');
+  .refine(
+    (p) => HTTP_TOKEN.test(p) || p.includes('{{'),
+    'subprotocols are HTTP tokens (no spaces or commas)',
+  );
 
 export const payloadSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text'), text: z.string() }),
@@ -224,6 +247,19 @@ export interface MockSummary {
   error?: ErrorInfo;
 }
 
+/** A flow file of the workspace (`flows/NAME.yaml` or `.json`, docs/flow-format.md). */
+export interface FlowSummary {
+  name: string;
+  /** Workspace-relative path, e.g. `flows/chat.yaml`. */
+  path: string;
+  size: number;
+  modifiedAt: string;
+  /** Top-level steps, when the file loads (flow.list). */
+  steps?: number;
+  /** The file's first problem, when it does not load (file, line, field in the message). */
+  error?: ErrorInfo;
+}
+
 /** What the mock would do with one message, without a socket. */
 export interface MockTryResult {
   /** The rule that matches, `otherwise`, or none when no route serves the path. */
@@ -297,6 +333,14 @@ export interface SavedConnection {
   updatedAt: string;
 }
 
+export type { EnvironmentSummary };
+
+/** An environment as the UI edits it: a secret row carries whether a value is stored, never the value. */
+export interface EnvironmentView {
+  name: string;
+  variables: { name: string; value?: string; secret?: boolean; hasValue?: boolean }[];
+}
+
 export interface MessageTemplate {
   id: string;
   name: string;
@@ -325,6 +369,18 @@ const mockName = z
     (n) => mockNameOf(`mocks/${n}.yaml`) === n,
     'a mock name is a file name without / or \\, not starting with a dot',
   );
+
+/** A flow's name: its file name in flows/ without .yaml / .json. */
+const flowName = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine(
+    (n) => flowNameOf(`flows/${n}.yaml`) === n,
+    'a flow name is a file name without / or \\, not starting with a dot',
+  );
+/** `--var key=value` pairs of a run (the environment's values are under them). */
+const runVars = z.record(z.string().regex(/^[A-Za-z_][\w.-]*$/, 'a variable name'), z.string()).optional();
 
 export interface SessionSummary {
   /** File name in the sessions folder, e.g. `echo.test-2025-11-24T16-00-00-000.jsonl`. */
@@ -483,6 +539,11 @@ function ruleIssue(ctx: z.RefinementCtx, bad: DuplexError): void {
   ctx.addIssue({ code: 'custom', message: bad.message, params });
 }
 
+/** Which variables a connection resolves `{{name}}` with: an environment of the workspace, and overrides. */
+const variableChoice = {
+  environment: environmentNameSchema.optional(),
+  vars: z.record(variableNameSchema, z.string().max(1_000_000)).optional(),
+};
 /** How a session is replayed (session.replay, file.replay). */
 const replayArgs = {
   /** Another target than the recorded URL; checked before the session file is opened. */
@@ -491,6 +552,8 @@ const replayArgs = {
     .min(1)
     .max(8192)
     .superRefine((url, ctx) => {
+      // A URL with {{name}} is checked once resolved with environment / vars.
+      if (url.includes('{{')) return;
       try {
         parseWebSocketUrl(url);
       } catch (err) {
@@ -503,7 +566,15 @@ const replayArgs = {
   ignore: z.array(z.string().min(1).max(1000)).max(100).optional(),
   timeoutMs: z.number().int().min(1).max(600_000).optional(),
   clientId: id.optional(),
+  ...variableChoice,
 };
+
+const environmentRow = z.object({
+  name: variableNameSchema,
+  /** For a secret: a new value to store (never in the file); absent keeps the stored one. */
+  value: z.string().max(1_000_000).optional(),
+  secret: z.boolean().optional(),
+});
 
 const connectionRef = z.object({ connectionId: id });
 const serverRef = z.object({ serverId: id });
@@ -530,11 +601,13 @@ const serverClose = clientRef.extend(closeArgs).superRefine(closeRule(() => 'wir
 export const commands = {
   'connection.open': {
     /** savedConnectionId: the saved connection the request came from, so a reloaded UI can say so again. */
-    input: connectOptionsSchema.extend({ savedConnectionId: id.optional() }),
+    /** `{{name}}` in url, headers, origin, subprotocols resolves with `environment` and `vars` first. */
+    input: connectOptionsSchema.extend({ savedConnectionId: id.optional(), ...variableChoice }),
     output: {} as ConnectionInfo,
   },
+  /** Text with `{{` is rendered with the connection's variables as they are now; `raw` sends it as typed. */
   'connection.send': {
-    input: connectionRef.extend({ payload: payloadSchema }),
+    input: connectionRef.extend({ payload: payloadSchema, raw: z.boolean().optional() }),
     output: {} as { seq: number },
   },
   'connection.ping': {
@@ -590,8 +663,14 @@ export const commands = {
   },
   'mock.delete': { input: z.object({ name: mockName }), output: {} as { deleted: boolean } },
   /** Starts a mock by name; it reloads when its file changes. */
+  /** `environment` / `vars` are laid over the mock file's `vars` (`{{vars.name}}` in its templates). */
   'mock.start': {
-    input: z.object({ name: mockName, port: port.optional(), host: z.string().min(1).max(255).optional() }),
+    input: z.object({
+      name: mockName,
+      port: port.optional(),
+      host: z.string().min(1).max(255).optional(),
+      ...variableChoice,
+    }),
     output: {} as ServerInfo,
   },
   /** Which rule a message would hit and what it would send (the "try a message" box). */
@@ -626,6 +705,7 @@ export const commands = {
       filter: logFilterSchema.optional(),
       format: z.enum(['session', 'har']),
       name: sessionName.optional(),
+      redact: z.boolean().optional(),
     }),
     output: {} as LogExport,
   },
@@ -659,9 +739,46 @@ export const commands = {
   },
   'template.delete': { input: z.object({ id }), output: {} as { deleted: boolean } },
 
+  /** environments/NAME.json of the workspace; a file that does not load is listed with its error. */
+  'env.list': { input: z.object({}), output: {} as (EnvironmentSummary & { error?: string })[] },
+  /** One environment; a secret row says whether a value is stored, never the value. */
+  'env.read': { input: z.object({ name: environmentNameSchema }), output: {} as EnvironmentView },
+  /** Creates or replaces an environment; a secret row's value goes to the secret store, not the file. */
+  'env.save': {
+    input: z.object({ name: environmentNameSchema, variables: z.array(environmentRow).max(1000) }),
+    output: {} as EnvironmentView,
+  },
+  'env.delete': { input: z.object({ name: environmentNameSchema }), output: {} as { deleted: boolean } },
+  /**
+   * A text (a URL, a message) resolved as a connection would; secret values come back as
+   * `[redacted]` unless `reveal` (an explicit opt-in, e.g. copying runnable code).
+   */
+  'env.resolve': {
+    input: z.object({ ...variableChoice, text: z.string().max(1_000_000), reveal: z.boolean().optional() }),
+    output: {} as { text: string; secret: boolean },
+  },
+  'secret.set': {
+    input: z.object({
+      environment: environmentNameSchema,
+      name: variableNameSchema,
+      value: z.string().max(1_000_000),
+    }),
+    output: {} as { set: boolean },
+  },
+  'secret.clear': {
+    input: z.object({ environment: environmentNameSchema, name: variableNameSchema }),
+    output: {} as { cleared: boolean },
+  },
+
   /** Starts recording a connection's or server's log into a new session file. */
   'session.recordStart': {
-    input: z.object({ logId: id, name: sessionName.optional(), includeExisting: z.boolean().optional() }),
+    /** `redact: false` keeps secret values and Authorization/Cookie values in the file (default: redacted). */
+    input: z.object({
+      logId: id,
+      name: sessionName.optional(),
+      includeExisting: z.boolean().optional(),
+      redact: z.boolean().optional(),
+    }),
     output: {} as RecordingInfo,
   },
   'session.recordStop': { input: z.object({ logId: id }), output: {} as RecordingInfo },
@@ -703,7 +820,7 @@ export const commands = {
   },
   /** A HAR document of the session (the UI saves it where the user chooses). */
   'session.export': {
-    input: z.object({ name: sessionName }),
+    input: z.object({ name: sessionName, redact: z.boolean().optional() }),
     output: {} as { fileName: string; har: string },
   },
   /** Replays a session into a new connection; follow it with session.replayStatus. */
@@ -737,6 +854,51 @@ export const commands = {
     input: z.object({ name: sessionName, mockName, clientId: id.optional() }),
     output: {} as MockSummary & { rules: number },
   },
+  /** The flow files of the workspace's flows/ folder. */
+  'flow.list': { input: z.object({}), output: {} as FlowSummary[] },
+  /** A flow's text and its steps as a list (empty, with `error`, when the file does not load). */
+  'flow.read': {
+    input: z.object({ name: flowName }),
+    output: {} as { name: string; path: string; text: string; steps: FlowOutlineStep[]; error?: ErrorInfo },
+  },
+  /** Writes a flow file (validated first: an invalid flow is refused with file, line and field). */
+  'flow.save': {
+    input: z.object({
+      name: flowName,
+      text: z.string().max(16 * 1024 * 1024),
+      format: z.enum(['yaml', 'json']).optional(),
+    }),
+    output: {} as FlowSummary,
+  },
+  'flow.delete': { input: z.object({ name: flowName }), output: {} as { deleted: boolean } },
+  /**
+   * Starts a run of a workspace flow and answers at once; its report follows as
+   * flow.progress events. `mock` starts a workspace mock for the run ({{mock.url}});
+   * `keepOpen` leaves its connections open after it for flow.rerunStep, until flow.stop.
+   */
+  'flow.run': {
+    input: z.object({
+      name: flowName,
+      env: z.string().min(1).max(200).optional(),
+      vars: runVars,
+      mock: mockName.optional(),
+      keepOpen: z.boolean().optional(),
+    }),
+    output: {} as FlowRunReport,
+  },
+  'flow.status': { input: z.object({ runId: id }), output: {} as FlowRunReport },
+  /** Stops a run (the step running fails as stopped), closes its connections, stops its mock. */
+  'flow.stop': { input: z.object({ runId: id }), output: {} as FlowRunReport },
+  /** Runs one step of a finished run again, with its variables and open connections (keepOpen). */
+  'flow.rerunStep': {
+    input: z.object({ runId: id, stepId: z.string().min(1).max(2000) }),
+    output: {} as FlowRunReport,
+  },
+  /** Turns a session into a flow: its sends, and an expect of each message that came back. */
+  'flow.fromSession': {
+    input: z.object({ name: sessionName, flowName, clientId: id.optional() }),
+    output: {} as FlowSummary & { sends: number; expects: number },
+  },
   /** Every connection and server the engine runs, with what a reloaded page or new window needs to show them. */
   'live.list': { input: z.object({}), output: {} as LiveState },
 } as const;
@@ -758,7 +920,10 @@ export interface FileWarning {
 
 export const localCommands = {
   /** Records a connection's or server's log into any file, from its first entry, replacing the file. */
-  'file.record': { input: z.object({ logId: id, path: filePath }), output: {} as RecordingInfo },
+  'file.record': {
+    input: z.object({ logId: id, path: filePath, redact: z.boolean().optional() }),
+    output: {} as RecordingInfo,
+  },
   /** Opens `path` as file.record will (creating it and its folder): a path that cannot be recorded to fails first. */
   'file.recordCheck': { input: z.object({ path: filePath }), output: {} as { path: string } },
   /** Starts a mock server that serves a session file (each client gets the recorded server messages). */
@@ -785,7 +950,12 @@ export const localCommands = {
   },
   /** Starts a mock file (YAML or JSON) from any path; it reloads when the file changes. */
   'file.serveMock': {
-    input: z.object({ file: filePath, port: port.optional(), host: z.string().min(1).max(255).optional() }),
+    input: z.object({
+      file: filePath,
+      port: port.optional(),
+      host: z.string().min(1).max(255).optional(),
+      ...variableChoice,
+    }),
     output: {} as { server: ServerInfo },
   },
   /** Writes one mock file into `outDir` from the WebSocket routes of a Mockoon environment. */
@@ -795,8 +965,38 @@ export const localCommands = {
   },
   /** Writes a session file as a HAR file. */
   'file.export': {
-    input: z.object({ file: filePath, out: filePath }),
+    input: z.object({ file: filePath, out: filePath, redact: z.boolean().optional() }),
     output: {} as { path: string; warnings: FileWarning[] },
+  },
+  /**
+   * Runs a flow file and answers with its final report (flow.progress events on the
+   * way). `workspace` holds environments/ and secrets.local.json; `mock` a mock file
+   * started for the run.
+   */
+  'file.runFlow': {
+    input: z.object({
+      file: filePath,
+      env: z.string().min(1).max(200).optional(),
+      vars: runVars,
+      workspace: filePath.optional(),
+      mock: filePath.optional(),
+    }),
+    output: {} as FlowRunReport,
+  },
+  /** Reads and checks a flow file without running it: its name and steps, or FLOW_FILE with file, line, field. */
+  'file.checkFlow': {
+    input: z.object({ file: filePath }),
+    output: {} as { name: string | undefined; steps: FlowOutlineStep[] },
+  },
+  /** Writes a flow file made from a session file. */
+  'file.flowFromSession': {
+    input: z.object({
+      file: filePath,
+      out: filePath,
+      name: z.string().max(200).optional(),
+      clientId: id.optional(),
+    }),
+    output: {} as { path: string; sends: number; expects: number; leftOut: number; warnings: FileWarning[] },
   },
 } as const;
 export type LocalCommandName = keyof typeof localCommands;
@@ -833,6 +1033,8 @@ export interface EventPayloads {
   'log.cleared': { logId: string };
   /** A replay sent, compared, paused, resumed or finished (coalesced per batch: the latest report). */
   'session.replayProgress': { replayId: string; report: ReplayReport };
+  /** A flow run's report changed: a step started or ended, the run finished (coalesced per batch). */
+  'flow.progress': { runId: string; report: FlowRunReport };
   /**
    * Saved connections, templates or session files changed (through any front end):
    * every window reads that list again.
@@ -842,7 +1044,8 @@ export interface EventPayloads {
   'ui.menu': { action: MenuAction };
 }
 /** The lists a window reads again on workspace.changed. */
-export type WorkspacePart = 'savedConnections' | 'templates' | 'sessions' | 'mocks';
+export type WorkspacePart =
+  'savedConnections' | 'templates' | 'sessions' | 'mocks' | 'flows' | 'environments';
 export const menuActions = [
   'connection.new',
   'server.start',

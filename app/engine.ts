@@ -31,6 +31,10 @@ import { clientCloseRule, ReadyState } from './websocket-rules.js';
 import { Workspace } from './workspace/workspace.js';
 import { EngineSessions } from './sessions/engine-sessions.js';
 import { localHandlers } from './local-commands.js';
+import { EngineFlows } from './flows/engine-flows.js';
+import { EngineVariables } from './variables/engine-variables.js';
+import { LocalSecretSource } from './variables/local-secrets.js';
+import type { SecretSource } from './variables/variable-set.js';
 
 /** The transports' commands and the local ones, for Engine.call. */
 const commandTable: Record<string, { input: z.ZodType }> = { ...commands, ...localCommands };
@@ -45,6 +49,8 @@ export interface EngineOptions {
   maxEntriesPerBatch?: number;
   /** Folder of saved connections, templates and sessions; workspace commands fail without it. */
   workspaceDir?: string;
+  /** Where secret values live: safeStorage in the app; DUPLEX_SECRET_<NAME> then <workspace>/secrets.local.json otherwise. */
+  secrets?: SecretSource;
 }
 
 export type Handler<K extends AnyCommandName> = (
@@ -70,12 +76,31 @@ export class Engine {
   #flushTimer: NodeJS.Timeout | undefined;
   #nextId = 1;
   readonly #workspace: Workspace | undefined;
+  readonly #secrets: SecretSource | undefined;
+  /** Sends of a connection still being rendered: later sends wait for them, so order is kept. */
+  readonly #sendQueue = new Map<string, Promise<unknown>>();
 
   constructor(options: EngineOptions = {}) {
     this.#flushMs = options.flushMs ?? 16;
     this.#maxEntries = options.maxEntriesPerBatch ?? 500;
     this.#workspace = options.workspaceDir === undefined ? undefined : new Workspace(options.workspaceDir);
+    this.#secrets =
+      options.secrets ??
+      (options.workspaceDir === undefined ? undefined : new LocalSecretSource(options.workspaceDir));
   }
+
+  /** Environments, secrets, and the variables each connection resolves `{{name}}` with (app/variables/). */
+  readonly variables = new EngineVariables({
+    workspaceDir: () => this.workspace().dir,
+    hasWorkspace: () => this.#workspace !== undefined,
+    secrets: () => {
+      if (this.#secrets) return this.#secrets;
+      throw new DuplexError(
+        ErrorCodes.FILE,
+        'No workspace folder is configured, so no secret can be stored.',
+      );
+    },
+  });
 
   /** Receives batches of events; returns the unsubscribe function. */
   subscribe(listener: BatchListener): () => void {
@@ -144,6 +169,8 @@ export class Engine {
 
   /** Stops every server and closes every connection. */
   async dispose(): Promise<void> {
+    // Runs first: a run that is stopped closes its connections and its mock.
+    await this.flows.dispose();
     for (const c of [...this.connections.values(), ...this.#closing]) c.terminate();
     // Every step runs even when one fails; the failures are reported together at the end.
     const stops = await Promise.allSettled([...this.servers.values()].map((s) => s.stop()));
@@ -251,24 +278,52 @@ export class Engine {
       };
     },
     openConnection: (options) => this.openConnection(options),
+    redactor: (logId, redact) => this.variables.redactor(logId, redact),
+    resolveUrl: (url, choice) => this.variables.resolveUrl(url, choice),
     publish: (name, key, payload) => this.publish(name, key, payload),
   });
 
   /** Mock files, the rules behaviour, hit counts and certificates (app/server/). */
   readonly mocks = new EngineMocks(this);
 
+  /** Flow files, runs and their reports (app/flows/). */
+  readonly flows = new EngineFlows(this);
+
   readonly #handlers: { [K in AnyCommandName]: Handler<K> } = {
     ...this.sessions.handlers,
     ...localHandlers(this),
     ...this.mocks.handlers,
-    'connection.open': ({ savedConnectionId, ...options }) => {
+    ...this.flows.handlers,
+    ...this.variables.handlers,
+    'connection.open': async ({ savedConnectionId, environment, vars, ...typed }) => {
+      const choice = { environment, vars };
+      const { options, set } = await this.variables.prepare(typed, choice);
       const conn = this.openConnection(options);
+      this.variables.track(conn.id, choice, set);
       if (savedConnectionId !== undefined) this.#savedConnectionOf.set(conn.id, savedConnectionId);
       return conn.info();
     },
-    'connection.send': ({ connectionId, payload }) => ({
-      seq: this.connection(connectionId).send(payload).seq,
-    }),
+    'connection.send': ({ connectionId, payload, raw }) => {
+      const conn = this.connection(connectionId);
+      const pending = this.#sendQueue.get(connectionId);
+      if (!pending && !this.variables.needsRender(payload, raw)) return { seq: conn.send(payload).seq };
+      const run = (pending ?? Promise.resolve())
+        .catch(() => undefined)
+        .then(async () => {
+          const ready =
+            this.variables.needsRender(payload, raw) && payload.type === 'text'
+              ? await this.variables.render(connectionId, payload)
+              : payload;
+          return { seq: this.connection(connectionId).send(ready).seq };
+        });
+      this.#sendQueue.set(connectionId, run);
+      void run
+        .finally(() => {
+          if (this.#sendQueue.get(connectionId) === run) this.#sendQueue.delete(connectionId);
+        })
+        .catch(() => undefined);
+      return run;
+    },
     'connection.ping': ({ connectionId, payload }) => ({
       seq: this.connection(connectionId).ping(payload).seq,
     }),
@@ -295,6 +350,7 @@ export class Engine {
       }
       this.connections.delete(connectionId);
       this.#savedConnectionOf.delete(connectionId);
+      this.variables.forget(connectionId);
       this.#logs.delete(connectionId);
       this.#watched.delete(connectionId);
       this.#queueState('connection.removed', connectionId, { connectionId });
@@ -331,10 +387,13 @@ export class Engine {
     },
 
     'live.list': async (): Promise<LiveState> => ({
-      connections: [...this.connections.values()].map((c) => {
-        const savedConnectionId = this.#savedConnectionOf.get(c.id);
-        return { info: c.info(), options: c.options, ...(savedConnectionId ? { savedConnectionId } : {}) };
-      }),
+      // A flow run's connections belong to its flow tab, not to tabs of their own.
+      connections: [...this.connections.values()]
+        .filter((c) => !this.flows.owns(c.id))
+        .map((c) => {
+          const savedConnectionId = this.#savedConnectionOf.get(c.id);
+          return { info: c.info(), options: c.options, ...(savedConnectionId ? { savedConnectionId } : {}) };
+        }),
       servers: [...this.servers.values()].map((s) => s.info()),
       recordings: await this.sessions.handlers['session.recordings']({}),
     }),
@@ -355,7 +414,8 @@ export class Engine {
         lastSeq,
       };
     },
-    'log.export': ({ logId, format, filter, name }) => this.sessions.exportLog(logId, format, filter, name),
+    'log.export': ({ logId, format, filter, name, redact }) =>
+      this.sessions.exportLog(logId, format, filter, name, redact),
     'log.payload': ({ logId, seq, offset, length }) => {
       const log = this.log(logId);
       const entry = log.get(seq);
@@ -464,6 +524,10 @@ const workspaceChanges: Partial<Record<AnyCommandName, WorkspacePart>> = {
   'savedConnection.delete': 'savedConnections',
   'template.save': 'templates',
   'template.delete': 'templates',
+  'env.save': 'environments',
+  'env.delete': 'environments',
+  'secret.set': 'environments',
+  'secret.clear': 'environments',
   'session.recordStart': 'sessions',
   'session.recordStop': 'sessions',
   'session.rename': 'sessions',
@@ -473,6 +537,9 @@ const workspaceChanges: Partial<Record<AnyCommandName, WorkspacePart>> = {
   'mock.save': 'mocks',
   'mock.delete': 'mocks',
   'mock.fromSession': 'mocks',
+  'flow.save': 'flows',
+  'flow.delete': 'flows',
+  'flow.fromSession': 'flows',
 };
 
 /** A log the engine publishes: the last seq sent in a batch. */

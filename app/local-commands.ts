@@ -18,7 +18,8 @@ import { exportHarFile, importHarToFolder } from './sessions/session-store.js';
 
 export function localHandlers(engine: Engine): { [K in LocalCommandName]: Handler<K> } {
   return {
-    'file.record': ({ logId, path }) => engine.sessions.recordToFile(logId, path),
+    ...engine.flows.localHandlers,
+    'file.record': ({ logId, path, redact }) => engine.sessions.recordToFile(logId, path, redact),
 
     'file.recordCheck': async ({ path }) => {
       await checkRecordingPath(path);
@@ -34,11 +35,13 @@ export function localHandlers(engine: Engine): { [K in LocalCommandName]: Handle
       return { server: server.info(), warnings: session.warnings };
     },
 
-    'file.replay': async ({ file, ...options }) => {
+    'file.replay': async ({ file, environment, vars, url, ...options }) => {
+      const resolvedUrl = await engine.variables.resolveUrl(url, { environment, vars });
       // The file streams through the replay; what it tolerated is known at the end.
       const session = await openSessionSource(file);
       const report = await replaySession(session, {
         ...options,
+        ...(resolvedUrl !== undefined ? { url: resolvedUrl } : {}),
         connect: (connectOptions) => engine.openConnection(connectOptions),
       });
       return { report, warnings: session.warnings };
@@ -60,8 +63,9 @@ export function localHandlers(engine: Engine): { [K in LocalCommandName]: Handle
       };
     },
 
-    'file.serveMock': async ({ file, port, host }) => {
+    'file.serveMock': async ({ file, port, host, environment, vars }) => {
       const server = await engine.mocks.start(file, {
+        variables: { environment, vars },
         ...(port !== undefined ? { port } : {}),
         ...(host !== undefined ? { host } : {}),
       });
@@ -70,9 +74,9 @@ export function localHandlers(engine: Engine): { [K in LocalCommandName]: Handle
 
     'file.importMockoon': ({ file, outDir }) => engine.mocks.importMockoonFile(file, outDir),
 
-    'file.export': async ({ file, out }) => {
+    'file.export': async ({ file, out, redact }) => {
       const path = resolve(out);
-      const warnings = await exportHarFile(file, path).catch(writeFailed(path));
+      const warnings = await exportHarFile(file, path, redact).catch(writeFailed(path));
       return { path, warnings };
     },
   };

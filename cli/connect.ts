@@ -4,6 +4,7 @@
  * period), closes, and prints every event. Arguments are checked with the
  * engine's own rules before any connection is made; bad ones exit USAGE (2).
  */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
   connectOptionsSchema,
@@ -14,11 +15,15 @@ import {
 import { Engine } from '../app/engine.js';
 import { DuplexError, ErrorCodes, toErrorInfo, type ErrorInfo } from '../app/errors.js';
 import type { LogEntry } from '../app/log/message-log.js';
-import { base64ToBytes, hexToBytes } from '../app/payload/codecs.js';
+import { base64ToBytes, bytesToBase64, hexToBytes, utf8Decode } from '../app/payload/codecs.js';
+import type { Redactor } from '../app/variables/redact.js';
 import { checkCloseArgs, checkWellFormed, clientCloseRule, ReadyState } from '../app/websocket-rules.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import {
   MAX_TIMER_MS,
+  addRedactOption,
+  addVariableOptions,
+  variableChoiceOf,
   checkWebSocketUrl,
   collect,
   wholeNumberArg,
@@ -57,6 +62,10 @@ interface ConnectFlags {
   handshakeTimeout?: string;
   json?: boolean;
   record?: string;
+  env?: string;
+  var?: string[];
+  workspace?: string;
+  redact?: boolean;
 }
 
 /** Everything `duplex connect` will do, checked. */
@@ -72,6 +81,12 @@ export interface ConnectPlan {
   json: boolean;
   /** Session file to record the connection into. */
   record?: string | undefined;
+  /** `--env` and `--var`: what `{{name}}` in the URL, headers and messages resolves with. */
+  variables: { environment?: string; vars?: Record<string, string> };
+  /** The workspace folder holding environments/ and secrets.local.json. */
+  workspace: string;
+  /** False with --no-redact: secrets and Authorization/Cookie values are printed and recorded as they are. */
+  redact: boolean;
 }
 
 export function registerConnect(program: Command): void {
@@ -121,23 +136,27 @@ export function registerConnect(program: Command): void {
     .option('--heartbeat <MS>', 'ping every MS ms; drop the connection when no pong comes back in that time')
     .option('--handshake-timeout <MS>', 'give up when the handshake takes longer than MS ms')
     .addOption(jsonOption())
-    .option('--record <FILE>', 'record the session to FILE (see docs/session-format.md)')
-    .action(async (url: string, flags: ConnectFlags) => {
-      let plan: ConnectPlan;
-      try {
-        plan = planConnect(url, flags, sends);
-      } catch (err) {
-        const info = toErrorInfo(err);
-        printError('duplex connect', info.message);
-        process.exit(exitCodeFor(info.code));
-      }
-      await runConnect(plan);
-    });
+    .option('--record <FILE>', 'record the session to FILE (see docs/session-format.md)');
+  const connect = program.commands.at(-1)!;
+  addVariableOptions(connect);
+  addRedactOption(connect);
+  connect.action(async (url: string, flags: ConnectFlags) => {
+    let plan: ConnectPlan;
+    try {
+      plan = planConnect(url, flags, sends);
+    } catch (err) {
+      const info = toErrorInfo(err);
+      printError('duplex connect', info.message);
+      process.exit(exitCodeFor(info.code));
+    }
+    await runConnect(plan);
+  });
 }
 
 /** Checks every argument with the engine's rules; throws the DuplexError of the first bad one. */
 export function planConnect(url: string, flags: ConnectFlags, rawSends: readonly RawSend[]): ConnectPlan {
-  checkWebSocketUrl(url);
+  // A URL with {{name}} is checked once its variables are resolved (connection.open does).
+  if (!url.includes('{{')) checkWebSocketUrl(url);
   const closeCode = flags.close === undefined ? DEFAULT_CLOSE_CODE : wholeNumberArg('--close', flags.close);
   const allowWireCodes = flags.allowWireCodes ?? false;
   const bad = checkCloseArgs(closeCode, flags.reason, clientCloseRule(allowWireCodes));
@@ -188,6 +207,9 @@ export function planConnect(url: string, flags: ConnectFlags, rawSends: readonly
     allowWireCodes,
     json: flags.json ?? false,
     record: flags.record,
+    variables: variableChoiceOf(flags),
+    workspace: resolve(flags.workspace ?? '.'),
+    redact: flags.redact ?? true,
   };
 }
 
@@ -198,7 +220,9 @@ export function planConnect(url: string, flags: ConnectFlags, rawSends: readonly
  */
 export async function runConnect(plan: ConnectPlan): Promise<void> {
   const out = new Output(plan.json);
-  const engine = new Engine({ flushMs: 1 });
+  const engine = new Engine({ flushMs: 1, workspaceDir: plan.workspace });
+  // Replaced once the connection exists: what is printed passes through the connection's redactor.
+  let redact: Redactor | undefined;
   let connectionId = '';
   let openedAt = 0;
   let received = 0;
@@ -266,7 +290,7 @@ export async function runConnect(plan: ConnectPlan): Promise<void> {
       openedAt = entry.t;
       opened = true;
       const info = engine.call('connection.get', { connectionId });
-      inOrder(async () => printOpen(out, await info));
+      inOrder(async () => printOpen(out, await info, redact));
       inOrder(async () => {
         for (const payload of plan.sends) await engine.call('connection.send', { connectionId, payload });
       });
@@ -285,11 +309,11 @@ export async function runConnect(plan: ConnectPlan): Promise<void> {
           event: 'message',
           dir: entry.dir,
           type: entry.kind,
-          data: messageData(entry),
+          data: redactedData(entry, redact),
           size: entry.size,
           t: Math.max(0, entry.t - openedAt),
         })
-      : `${arrow(entry.dir)} ${describeMessage(entry)}`;
+      : `${arrow(entry.dir)} ${describeMessage(redactedEntry(entry, redact))}`;
     const countReached = entry.dir === 'in' && plan.count !== undefined && received >= plan.count;
     inOrder(() => {
       out.line(line);
@@ -304,7 +328,15 @@ export async function runConnect(plan: ConnectPlan): Promise<void> {
   try {
     // A --record path that cannot be written is reported before the connection is made.
     if (plan.record !== undefined) await engine.call('file.recordCheck', { path: plan.record });
-    connectionId = (await engine.call('connection.open', plan.options)).connectionId;
+    // Every message's variables are checked before connecting: an unknown one sends nothing.
+    for (const payload of plan.sends) {
+      if (payload.type === 'text' && payload.text.includes('{{')) {
+        await engine.call('env.resolve', { ...plan.variables, text: payload.text });
+      }
+    }
+    connectionId = (await engine.call('connection.open', { ...plan.options, ...plan.variables }))
+      .connectionId;
+    redact = engine.variables.redactor(connectionId, plan.redact);
     // The contract's events carry previews; the CLI prints whole payloads, so it follows the
     // engine's log of the connection in-process: first what opening logged, then each new entry.
     engine
@@ -321,7 +353,7 @@ export async function runConnect(plan: ConnectPlan): Promise<void> {
     for (const entry of log.read(log.firstSeq, Number.MAX_SAFE_INTEGER)) onEntry(entry);
     log.on('entry', onEntry);
     if (plan.record !== undefined) {
-      await engine.call('file.record', { logId: connectionId, path: plan.record });
+      await engine.call('file.record', { logId: connectionId, path: plan.record, redact: plan.redact });
     }
   } catch (err) {
     const info = toErrorInfo(err);
@@ -334,19 +366,40 @@ export async function runConnect(plan: ConnectPlan): Promise<void> {
   process.on('SIGTERM', closeNow);
 }
 
-function printOpen(out: Output, info: ConnectionInfo): void {
+function printOpen(out: Output, info: ConnectionInfo, redact: Redactor | undefined): void {
   const hs = info.handshake;
+  const url = redact ? redact.text(info.url) : info.url;
+  const headers = hs?.headers ?? {};
   out.emit(
     {
       event: 'open',
-      url: info.url,
+      url,
       protocol: info.protocol,
       status: hs?.status ?? 101,
-      headers: hs?.headers ?? {},
+      headers: redact ? redact.headers(headers) : headers,
     },
     () =>
-      `open ${info.url} (status ${hs?.status ?? 101}, ${info.protocol ? `protocol ${info.protocol}` : 'no protocol'})`,
+      `open ${url} (status ${hs?.status ?? 101}, ${info.protocol ? `protocol ${info.protocol}` : 'no protocol'})`,
   );
+}
+
+/** `data` of a --json message line, with the connection's secrets redacted. */
+function redactedData(entry: LogEntry, redact: Redactor | undefined): string {
+  if (!redact) return messageData(entry);
+  return entry.kind === 'binary'
+    ? bytesToBase64(redact.binaryBytes(entry.payload))
+    : redact.text(utf8Decode(entry.payload));
+}
+
+/** The entry as a human line shows it, with the connection's secrets redacted. */
+function redactedEntry(entry: LogEntry, redact: Redactor | undefined): LogEntry {
+  if (!redact) return entry;
+  const payload =
+    entry.kind === 'binary' ? redact.binaryBytes(entry.payload) : redact.textBytes(entry.payload);
+  if (payload === entry.payload) return entry;
+  // The size stays what went over the wire; only the bytes shown change.
+  const { seq, t, dir, kind, size, clientId, code, reason, note, rule } = entry;
+  return { seq, t, dir, kind, size, clientId, code, reason, note, rule, payload };
 }
 
 function toPayload(send: RawSend): Payload {

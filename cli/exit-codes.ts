@@ -25,6 +25,7 @@ const USAGE_ERRORS: ReadonlySet<ErrorCode> = new Set([
   ErrorCodes.FILE,
   ErrorCodes.NOT_FOUND,
   ErrorCodes.MOCK_FILE,
+  ErrorCodes.FLOW_FILE,
   ErrorCodes.TEMPLATE,
 ]);
 
@@ -40,8 +41,9 @@ export function exitCodeFor(code: ErrorCode): ExitCode {
 export async function runCommand(
   prefix: string,
   run: (engine: Engine) => Promise<ExitCode>,
+  engineOptions: ConstructorParameters<typeof Engine>[0] = {},
 ): Promise<ExitCode> {
-  const engine = new Engine();
+  const engine = new Engine(engineOptions);
   let code: ExitCode;
   try {
     code = await run(engine);

@@ -10,10 +10,19 @@ import type { Command } from 'commander';
 import { DEFAULT_REPLAY_TIMEOUT_MS } from '../app/api.js';
 import { formatReplayReport, timingStats } from '../app/sessions/replay.js';
 import { ExitCode, runCommand } from './exit-codes.js';
-import { collect, jsonOption, parseSpeed, wholeNumberOption } from './options.js';
+import { resolve } from 'node:path';
+import {
+  addVariableOptions,
+  variableChoiceOf,
+  collect,
+  jsonOption,
+  parseSpeed,
+  wholeNumberOption,
+  type VariableFlags,
+} from './options.js';
 import { printError, printWarning } from './output.js';
 
-interface ReplayCliOptions {
+interface ReplayCliOptions extends VariableFlags {
   url?: string;
   speed: number;
   verify?: boolean;
@@ -30,7 +39,10 @@ export function registerReplay(program: Command): void {
       'Re-send a recorded session to a server; with --verify compare the answers with the recording',
     )
     .argument('<file>', 'session file (.jsonl) recorded by Duplex or imported from HAR')
-    .option('--url <URL>', 'send to this URL instead of the recorded one')
+    .option(
+      '--url <URL>',
+      'send to this URL instead of the recorded one ({{name}} resolves with --env / --var)',
+    )
     .option('--speed <F>', 'pace: 1 = as recorded, 2 = twice as fast, 0 = no waiting', parseSpeed, 1)
     .option('--verify', 'wait for the recorded incoming messages and compare them')
     .option(
@@ -46,31 +58,36 @@ export function registerReplay(program: Command): void {
       DEFAULT_REPLAY_TIMEOUT_MS,
     )
     .option('--client <ID>', 'which client of a server recording to replay (default the first)')
-    .addOption(jsonOption('print the report as one JSON object'))
-    .action(async (file: string, opts: ReplayCliOptions) => {
-      process.exitCode = await runReplay(file, opts);
-    });
+    .addOption(jsonOption('print the report as one JSON object'));
+  addVariableOptions(program.commands.at(-1)!).action(async (file: string, opts: ReplayCliOptions) => {
+    process.exitCode = await runReplay(file, opts);
+  });
 }
 
 export function runReplay(file: string, opts: ReplayCliOptions): Promise<ExitCode> {
-  return runCommand('duplex replay', async (engine) => {
-    const { report, warnings } = await engine.call('file.replay', {
-      file,
-      ...(opts.url !== undefined ? { url: opts.url } : {}),
-      speed: opts.speed,
-      verify: opts.verify ?? false,
-      ignore: opts.ignore,
-      timeoutMs: opts.timeout,
-      ...(opts.client !== undefined ? { clientId: opts.client } : {}),
-    });
-    for (const w of warnings) printWarning('duplex replay', w.message);
-    if (opts.json) {
-      const timing = report.deviationsMs.length > 0 ? timingStats(report.deviationsMs) : undefined;
-      process.stdout.write(JSON.stringify({ ...report, timing }) + '\n');
-    } else {
-      process.stdout.write(formatReplayReport(report) + '\n');
-    }
-    if (report.error) printError('duplex replay', report.error.message);
-    return report.ok ? ExitCode.OK : ExitCode.FAILED;
-  });
+  return runCommand(
+    'duplex replay',
+    async (engine) => {
+      const { report, warnings } = await engine.call('file.replay', {
+        file,
+        ...(opts.url !== undefined ? { url: opts.url } : {}),
+        speed: opts.speed,
+        verify: opts.verify ?? false,
+        ignore: opts.ignore,
+        timeoutMs: opts.timeout,
+        ...(opts.client !== undefined ? { clientId: opts.client } : {}),
+        ...variableChoiceOf(opts),
+      });
+      for (const w of warnings) printWarning('duplex replay', w.message);
+      if (opts.json) {
+        const timing = report.deviationsMs.length > 0 ? timingStats(report.deviationsMs) : undefined;
+        process.stdout.write(JSON.stringify({ ...report, timing }) + '\n');
+      } else {
+        process.stdout.write(formatReplayReport(report) + '\n');
+      }
+      if (report.error) printError('duplex replay', report.error.message);
+      return report.ok ? ExitCode.OK : ExitCode.FAILED;
+    },
+    { workspaceDir: resolve(opts.workspace ?? '.') },
+  );
 }

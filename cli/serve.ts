@@ -4,13 +4,21 @@
  * --mock, naming the rule that answered each message), prints one line per
  * client event, and on SIGINT/SIGTERM closes its clients with 1001 and exits 0.
  */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ServerClientInfo, ServerInfo } from '../app/contract.js';
 import { Engine } from '../app/engine.js';
 import { DuplexError, ErrorCodes, throwFailures, toErrorInfo } from '../app/errors.js';
 import type { LogEntry } from '../app/log/message-log.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
-import { collect, jsonOption, portOption } from './options.js';
+import {
+  collect,
+  jsonOption,
+  portOption,
+  addVariableOptions,
+  variableChoiceOf,
+  type VariableFlags,
+} from './options.js';
 import { InOrder, Output, arrow, describeMessage, messageData, oneLine, printWarning } from './output.js';
 
 export const DEFAULT_PORT = 8080;
@@ -31,6 +39,10 @@ export interface ServeOptions {
   mock?: string;
   /** With mock: --port was given (otherwise the mock file's port is used). */
   portGiven?: boolean;
+  /** With mock: `--env` / `--var`, laid over the mock file's vars. */
+  variables?: { environment?: string; vars?: Record<string, string> };
+  /** The workspace folder of `--env` (default: the current folder). */
+  workspace?: string;
 }
 
 export interface ServeSession {
@@ -53,41 +65,43 @@ export function registerServe(program: Command): void {
     .option(
       '--mock <FILE>',
       "run a mock file's rules (docs/mock-format.md); --port overrides the file's port",
-    )
-    .action(
-      async (
-        opts: {
-          host: string;
-          port: number;
-          path?: string;
-          protocol: string[];
-          json?: boolean;
-          record?: string;
-          replay?: string;
-          conversation?: boolean;
-          mock?: string;
-        },
-        cmd: Command,
-      ) => {
-        await runServe({
-          host: opts.host,
-          port: opts.port,
-          path: opts.path,
-          protocols: opts.protocol,
-          json: opts.json ?? false,
-          record: opts.record,
-          replay: opts.replay,
-          conversation: opts.conversation,
-          mock: opts.mock,
-          portGiven: cmd.getOptionValueSource('port') !== 'default',
-        });
-      },
     );
+  addVariableOptions(program.commands.at(-1)!).action(
+    async (
+      opts: {
+        host: string;
+        port: number;
+        path?: string;
+        protocol: string[];
+        json?: boolean;
+        record?: string;
+        replay?: string;
+        conversation?: boolean;
+        mock?: string;
+      } & VariableFlags,
+      cmd: Command,
+    ) => {
+      await runServe({
+        host: opts.host,
+        port: opts.port,
+        path: opts.path,
+        protocols: opts.protocol,
+        json: opts.json ?? false,
+        record: opts.record,
+        replay: opts.replay,
+        conversation: opts.conversation,
+        mock: opts.mock,
+        portGiven: cmd.getOptionValueSource('port') !== 'default',
+        variables: variableChoiceOf(opts),
+        ...(opts.workspace !== undefined ? { workspace: resolve(opts.workspace) } : {}),
+      });
+    },
+  );
 }
 
 /** Starts the mock server through the engine's commands (server.start, or file.serve for --replay; file.record). */
 export async function startServe(options: ServeOptions): Promise<ServeSession> {
-  const engine = new Engine();
+  const engine = new Engine({ workspaceDir: options.workspace ?? resolve('.') });
   const serverOptions = {
     host: options.host,
     port: options.port,
@@ -97,6 +111,12 @@ export async function startServe(options: ServeOptions): Promise<ServeSession> {
   try {
     // A --record path that cannot be written is reported before anything listens.
     if (options.record !== undefined) await engine.call('file.recordCheck', { path: options.record });
+    if (options.mock === undefined && Object.keys(options.variables ?? {}).length > 0) {
+      throw new DuplexError(
+        ErrorCodes.INVALID_INPUT,
+        '--env and --var fill the {{vars.name}} of a mock file: use them with --mock FILE.',
+      );
+    }
     let server: ServerInfo;
     if (options.mock !== undefined) {
       if (options.replay !== undefined) {
@@ -108,6 +128,7 @@ export async function startServe(options: ServeOptions): Promise<ServeSession> {
       server = (
         await engine.call('file.serveMock', {
           file: options.mock,
+          ...options.variables,
           ...(options.portGiven === false ? {} : { port: options.port }),
           ...(options.host !== '127.0.0.1' ? { host: options.host } : {}),
         })

@@ -4,7 +4,8 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, session } from 'electron';
+import { app, BrowserWindow, safeStorage, session } from 'electron';
+import { SafeStorageSecretSource } from './safe-storage-secrets.js';
 import type { MenuAction } from '../app/contract.js';
 import { Engine } from '../app/engine.js';
 import { toErrorInfo } from '../app/errors.js';
@@ -50,7 +51,11 @@ if (!app.requestSingleInstanceLock()) {
   void app.whenReady().then(() => {
     serveRenderer(session.defaultSession, rendererDir);
     installContentSecurityPolicy(session.defaultSession);
-    engine = new Engine({ workspaceDir: join(app.getPath('userData'), 'workspace') });
+    engine = new Engine({
+      workspaceDir: join(app.getPath('userData'), 'workspace'),
+      // Secret values never go into the workspace: encrypted by the OS, kept beside it.
+      secrets: new SafeStorageSecretSource(join(app.getPath('userData'), 'secrets.json'), safeStorage),
+    });
     bindIpc(engine, {
       windows: () => BrowserWindow.getAllWindows().map((w) => w.webContents),
     });

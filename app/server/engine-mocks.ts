@@ -5,6 +5,8 @@
  * running mocks' hit counts and certificates. A running mock watches its file
  * and reloads on change; a bad edit keeps the old rules and says why.
  */
+import type { VariableChoiceInput } from '../variables/engine-variables.js';
+import { EMPTY_VARIABLES } from '../variables/variable-set.js';
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -46,10 +48,14 @@ export class EngineMocks {
   /** Starts a mock file; it reloads when the file changes until the server stops. */
   async start(
     file: string,
-    overrides: { port?: number; host?: string; name?: string } = {},
+    overrides: { port?: number; host?: string; name?: string; variables?: VariableChoiceInput } = {},
   ): Promise<MockServer> {
     const path = resolve(file);
-    const mock = await loadMockFile(path);
+    // An environment's values are laid over the file's own vars, at start and at each reload.
+    const set = await this.#engine.variables.variableSet(overrides.variables);
+    const withVars = (m: CompiledMock): CompiledMock =>
+      set.values === EMPTY_VARIABLES.values ? m : { ...m, vars: { ...m.vars, ...set.values } };
+    const mock = withVars(await loadMockFile(path));
     const rules = new RulesBehaviour(mock, { onHit: () => this.#engine.publishHits(server) });
     const server: MockServer = await this.#engine.startServer(
       {
@@ -59,9 +65,15 @@ export class EngineMocks {
       },
       { behaviours: [rules], mock: { file: path, ...(overrides.name ? { name: overrides.name } : {}) } },
     );
-    const watcher = this.#watch(server, rules, path);
+    this.#engine.variables.track(server.id, overrides.variables ?? {}, set);
+    const watcher = this.#watch(server, rules, path, withVars);
     server.once('stopped', () => watcher?.close());
     return server;
+  }
+
+  /** The file of a workspace mock, by name; NOT_FOUND when there is none. */
+  existing(name: string): Promise<string> {
+    return this.#existing(name);
   }
 
   hits(serverId: string): RuleHits {
@@ -130,14 +142,17 @@ export class EngineMocks {
       name,
       port,
       host,
+      environment,
+      vars,
     }: {
       name: string;
       port?: number | undefined;
       host?: string | undefined;
-    }) => {
+    } & VariableChoiceInput) => {
       const path = await this.#existing(name);
       const server = await this.start(path, {
         name,
+        variables: { environment, vars },
         ...(port !== undefined ? { port } : {}),
         ...(host !== undefined ? { host } : {}),
       });
@@ -220,7 +235,12 @@ export class EngineMocks {
     return { path, name, notes: imported.notes };
   }
 
-  #watch(server: MockServer, rules: RulesBehaviour, path: string): FSWatcher | undefined {
+  #watch(
+    server: MockServer,
+    rules: RulesBehaviour,
+    path: string,
+    withVars: (m: CompiledMock) => CompiledMock,
+  ): FSWatcher | undefined {
     let timer: NodeJS.Timeout | undefined;
     let lastText: string | undefined;
     const reload = async (): Promise<void> => {
@@ -233,7 +253,7 @@ export class EngineMocks {
       if (text === lastText || !server.running) return;
       lastText = text;
       try {
-        const mock = loadMockText(text, path);
+        const mock = withVars(loadMockText(text, path));
         rules.replace(mock);
         server.note(`reloaded ${basename(path)}`);
         this.#engine.publish('server.mockReload', server.id, { serverId: server.id, file: path, ok: true });

@@ -68,22 +68,27 @@ export class EngineSessions {
   }
 
   /** Records the log of a connection or server into a new session file of the workspace. */
-  async recordStart(logId: string, name?: string, includeExisting = false): Promise<RecordingInfo> {
+  async recordStart(
+    logId: string,
+    name?: string,
+    includeExisting = false,
+    redact?: boolean,
+  ): Promise<RecordingInfo> {
     const store = this.store();
     const url = this.#host.logSource(logId).url;
     const file = name ? withSessionExt(name) : undefined;
     const fileName =
       file ??
       (await store.freeName(`${url}-${new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')}`));
-    return this.#record(logId, store.pathOf(fileName), fileName, includeExisting, 'wx');
+    return this.#record(logId, store.pathOf(fileName), fileName, includeExisting, 'wx', redact);
   }
 
   /**
    * Records into any file (the CLI's --record FILE), from the log's first entry
    * on, replacing the file if it exists. Stopped by recordStop or dispose.
    */
-  recordToFile(logId: string, path: string): Promise<RecordingInfo> {
-    return this.#record(logId, path, basename(path), true, 'w');
+  recordToFile(logId: string, path: string, redact?: boolean): Promise<RecordingInfo> {
+    return this.#record(logId, path, basename(path), true, 'w', redact);
   }
 
   async #record(
@@ -92,6 +97,7 @@ export class EngineSessions {
     name: string,
     includeExisting: boolean,
     flags: 'w' | 'wx',
+    redact: boolean | undefined,
   ): Promise<RecordingInfo> {
     if (this.#recordings.has(logId)) {
       throw new DuplexError(
@@ -105,6 +111,7 @@ export class EngineSessions {
     const writer = new SessionWriter({
       path,
       flags,
+      redact: this.#host.redactor(logId, redact),
       header: {
         ...source,
         source: 'duplex',
@@ -138,6 +145,7 @@ export class EngineSessions {
     format: 'session' | 'har',
     filter?: LogFilter,
     name?: string,
+    redact?: boolean,
   ): Promise<LogExport> {
     const log = this.#host.log(logId);
     const entries = log.read(log.firstSeq, Infinity, filter);
@@ -157,7 +165,14 @@ export class EngineSessions {
       return {
         format,
         fileName,
-        har: await collect(exportHarChunks(header, () => iterate(sessionEntries))),
+        har: await collect(
+          exportHarChunks(
+            header,
+            () => iterate(sessionEntries),
+            undefined,
+            this.#host.redactor(logId, redact),
+          ),
+        ),
         entries: entries.length,
       };
     }
@@ -167,6 +182,7 @@ export class EngineSessions {
       path: store.pathOf(fileName),
       flags: 'wx',
       header: this.#headerOf(logId, startedAt),
+      redact: this.#host.redactor(logId, redact),
     });
     // Entries are serialized as they are appended: their payloads are memory the log reuses later.
     for (const e of entries) writer.append(e);
@@ -229,8 +245,8 @@ export class EngineSessions {
   }
 
   readonly handlers: SessionHandlers = {
-    'session.recordStart': ({ logId, name, includeExisting }) =>
-      this.recordStart(logId, name, includeExisting),
+    'session.recordStart': ({ logId, name, includeExisting, redact }) =>
+      this.recordStart(logId, name, includeExisting, redact),
     'session.recordStop': ({ logId }) => this.recordStop(logId),
     'session.recordings': () => [...this.#recordings.keys()].map((logId) => this.#info(logId)),
     'session.list': () => this.store().list(),
@@ -348,8 +364,10 @@ export class EngineSessions {
       if (imported.sessions.length === 0) throw noWebSocketEntries(sourceName ?? 'The HAR file');
       return imported;
     },
-    'session.export': ({ name }) => this.store().exportHar(name),
-    'session.replay': async ({ name, url, speed, verify, ignore, timeoutMs, clientId, startPaused }) => {
+    'session.export': ({ name, redact }) => this.store().exportHar(name, redact),
+    'session.replay': async (input) => {
+      const { name, speed, verify, ignore, timeoutMs, clientId, startPaused } = input;
+      const url = await this.#host.resolveUrl(input.url, input);
       const session = await openSessionSource((await this.store().index(name)).path);
       const replayId = `replay-${this.#nextReplay++}`;
       let connectionId = '';

@@ -6,6 +6,8 @@
  * lacking time/opcode/data or with an unknown type are skipped, as Chromium's
  * own importer does), exact on output. Times are kept to the microsecond.
  */
+import { createRedactor, type Redactor } from '../variables/redact.js';
+import { redactEntry, redactHeader } from './session-redact.js';
 import { DuplexError, ErrorCodes } from '../errors.js';
 import { base64ToBytes, bytesToBase64, utf8Decode, utf8Encode } from '../payload/codecs.js';
 import { createReadStream } from 'node:fs';
@@ -326,10 +328,12 @@ function harPass(where: string, h: HarScanHandlers): HarPass {
  * pass to list its clients, then one per client. `entries()` starts a pass.
  */
 export async function* exportHarChunks(
-  header: SessionHeader,
+  fullHeader: SessionHeader,
   entries: () => AsyncIterable<SessionEntry>,
   creatorVersion = '0.1.0',
+  redact: Redactor = createRedactor(),
 ): AsyncGenerator<string> {
+  const header = redactHeader(fullHeader, redact);
   let clients: (string | undefined)[] = [undefined];
   if (header.role === 'server') {
     const seen = new Set<string>();
@@ -357,7 +361,7 @@ export async function* exportHarChunks(
       last = e.t;
       if (!travelsInHar(e)) continue;
       batch.push(
-        `${count++ === 0 ? '' : ','}\n        ${JSON.stringify(harMessage(e, header, clientSends))}`,
+        `${count++ === 0 ? '' : ','}\n        ${JSON.stringify(harMessage(redactEntry(e, redact), header, clientSends))}`,
       );
       if (batch.length >= 1000) {
         yield batch.join('');

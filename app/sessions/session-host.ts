@@ -8,6 +8,7 @@
 import type { ConnectOptions, EventName, EventPayloads } from '../contract.js';
 import type { ClientConnection } from '../connections/client-connection.js';
 import type { MessageLog } from '../log/message-log.js';
+import type { Redactor } from '../variables/redact.js';
 
 /** The source of a log, as a session header records it. */
 export interface LogSource {
@@ -26,6 +27,16 @@ export interface SessionHost {
   logSource(logId: string): LogSource;
   /** Opens a connection the UI sees like any other (replays run in one). */
   openConnection(options: ConnectOptions): ClientConnection;
+  /**
+   * What a recording or export of this log hides: the secret values it used and
+   * credential headers; `redact: false` (an explicit opt-out) hides nothing.
+   */
+  redactor(logId: string, redact: boolean | undefined): Redactor;
+  /** A replay's --url with `{{name}}` resolved (the engine's preparation step); undefined stays undefined. */
+  resolveUrl(
+    url: string | undefined,
+    choice: { environment?: string | undefined; vars?: Record<string, string> | undefined },
+  ): Promise<string | undefined>;
   /** Queues an event; a later one with the same key replaces it within a batch. */
   publish<E extends EventName>(name: E, key: string, payload: EventPayloads[E]): void;
 }

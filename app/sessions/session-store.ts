@@ -5,6 +5,7 @@
  * renames, deletes, imports HAR into new files and exports HAR. Sessions are
  * named by file name; names never leave the folder.
  */
+import { createRedactor } from '../variables/redact.js';
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SessionSummary } from '../contract.js';
@@ -145,7 +146,7 @@ export class SessionStore {
   }
 
   /** The session as one HAR text, for sessions up to EXPORT_TEXT_MAX_BYTES. */
-  async exportHar(name: string): Promise<{ fileName: string; har: string }> {
+  async exportHar(name: string, redact?: boolean): Promise<{ fileName: string; har: string }> {
     const index = await this.index(name);
     const { size } = await stat(index.path);
     if (size > EXPORT_TEXT_MAX_BYTES) {
@@ -156,7 +157,10 @@ export class SessionStore {
     }
     const source = await openSessionSource(index.path);
     const parts: string[] = [];
-    for await (const chunk of exportHarChunks(source.header, () => source.entries())) parts.push(chunk);
+    const redactor = createRedactor({ credentialHeaders: redact !== false });
+    for await (const chunk of exportHarChunks(source.header, () => source.entries(), undefined, redactor)) {
+      parts.push(chunk);
+    }
     return { fileName: harNameOf(name), har: parts.join('') };
   }
 
@@ -216,11 +220,17 @@ export async function importHarToFolder(
 }
 
 /** Exports a session file as a HAR file, streaming both; returns the reader's warnings. */
-export async function exportHarFile(sessionPath: string, out: string): Promise<SessionWarning[]> {
+/** A session file as a HAR file; credential headers are redacted unless `redact` is false. */
+export async function exportHarFile(
+  sessionPath: string,
+  out: string,
+  redact?: boolean,
+): Promise<SessionWarning[]> {
   const source = await openSessionSource(sessionPath);
   const file = new AtomicStreamFile(out);
+  const redactor = createRedactor({ credentialHeaders: redact !== false });
   try {
-    for await (const chunk of exportHarChunks(source.header, () => source.entries())) {
+    for await (const chunk of exportHarChunks(source.header, () => source.entries(), undefined, redactor)) {
       await file.write(chunk);
     }
     await file.commit();

@@ -13,7 +13,9 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DuplexError, ErrorCodes } from '../errors.js';
 import type { LogEntry, MessageLog } from '../log/message-log.js';
+import { NO_REDACTION, type Redactor } from '../variables/redact.js';
 import { entryToLine, fromLogEntry, makeHeader, type SessionHeader } from './session-format.js';
+import { redactEntry, redactHeader } from './session-redact.js';
 
 /** Longest time an event waits in memory before its append starts (durability stays within 100 ms). */
 export const FLUSH_MS = 50;
@@ -26,6 +28,8 @@ export interface SessionWriterOptions {
   /** `wx` (default) refuses to overwrite an existing file; `w` replaces it. */
   flags?: 'w' | 'wx';
   flushMs?: number;
+  /** Secrets and credential headers to keep out of the file (default: nothing is redacted). */
+  redact?: Redactor;
 }
 
 export class SessionWriter {
@@ -43,10 +47,12 @@ export class SessionWriter {
   #nextSeq = 1;
   #detach: (() => void) | undefined;
   #failure: DuplexError | undefined;
+  readonly #redact: Redactor;
 
   constructor(options: SessionWriterOptions) {
     this.path = options.path;
-    this.header = makeHeader(options.header);
+    this.#redact = options.redact ?? NO_REDACTION;
+    this.header = makeHeader(redactHeader({ headers: {}, ...options.header }, this.#redact));
     this.ready = this.#start(options.flags ?? 'wx');
     this.#writing = this.ready.catch(() => undefined);
     this.#timer = setInterval(() => void this.flush(), options.flushMs ?? FLUSH_MS);
@@ -96,7 +102,8 @@ export class SessionWriter {
 
   append(entry: LogEntry): void {
     if (!this.#open) return;
-    const line = entryToLine(fromLogEntry(entry, this.#nextSeq++, this.header.startedAt)) + '\n';
+    const made = fromLogEntry(entry, this.#nextSeq++, this.header.startedAt);
+    const line = entryToLine(redactEntry(made, this.#redact)) + '\n';
     this.#pending.push(line);
     this.#pendingBytes += line.length;
     if (this.#pendingBytes >= FLUSH_BYTES) void this.flush();

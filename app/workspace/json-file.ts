@@ -120,12 +120,12 @@ export class JsonFile<T> {
 }
 
 /** Writes a whole file atomically: temp file in the same folder, fsync, rename, fsync the folder. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    const file = await open(temp, 'wx', 0o644);
+    const file = await open(temp, 'wx', mode);
     try {
       await file.writeFile(data);
       await file.sync();

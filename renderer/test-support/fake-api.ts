@@ -31,6 +31,8 @@ import { binaryLogKinds, harNameOf, withSessionExt } from '../../app/vocabulary.
 import { compileViewFilter } from '../../app/log/log-filter.js';
 import { createFakeMocks } from './fake-mocks.js';
 import { createFakeSessions, type FakeSessionInput } from './fake-sessions.js';
+import { createFakeFlows } from './fake-flows.js';
+import { createFakeVariables, type VariableChoice } from './fake-variables.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -116,6 +118,8 @@ function kindCountsOf(log: FakeLog): KindCounts {
 export interface FakeApi extends WorkbenchApi {
   /** Every command call, for assertions: [name, input]. */
   readonly calls: [string, unknown][];
+  /** Puts a flow file in the fake workspace (not checked: a bad one lists with its error). */
+  addFlow(name: string, text: string): void;
   /** Emits an event to the UI's listeners. */
   emit<E extends EventName>(name: E, payload: EventPayloads[E]): void;
   /** Makes a log hold `count` generated text entries (no memory per entry). */
@@ -164,9 +168,13 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
     if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
     return { ok: true, value };
   };
-  const fail = async <T>(code: ErrorInfo['code'], message: string): Promise<Result<T>> => ({
+  const fail = async <T>(
+    code: ErrorInfo['code'],
+    message: string,
+    details?: Record<string, unknown>,
+  ): Promise<Result<T>> => ({
     ok: false,
-    error: { code, message },
+    error: details ? { code, message, details } : { code, message },
   });
   const noConnection = <T>(id: string) =>
     fail<T>(ErrorCodes.NOT_FOUND, `No connection with id "${id}"; it may have been removed.`);
@@ -259,19 +267,53 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
     },
   };
 
+  const fakeFlows = createFakeFlows({
+    record,
+    emit,
+    ok,
+    fail,
+    open: async (url) => {
+      const r = await api.connection.open({ url });
+      return r.ok ? r.value.connectionId : '';
+    },
+    send: async (connectionId, text) =>
+      (await api.connection.send({ connectionId, payload: { type: 'text', text } })).ok,
+    received: (connectionId) => {
+      const info = connections.get(connectionId);
+      return {
+        texts: logOf(connectionId)
+          .read(1, Number.MAX_SAFE_INTEGER)
+          .filter((e) => e.dir === 'in' && e.kind === 'text')
+          .map((e) => e.preview),
+        open: info?.readyState === 1 ? true : info?.readyState === 3 ? false : undefined,
+      };
+    },
+  });
+  const fakeVariables = createFakeVariables({ record, emit });
+  /** The variables each connection was opened with; its sends resolve `{{name}}` with them. */
+  const choiceOf = new Map<string, VariableChoice>();
+
   const api = {
+    ...fakeVariables.api,
+    flow: fakeFlows.commands,
     connection: {
-      open: async (input: ConnectOptions & { savedConnectionId?: string }) => {
+      open: async (input: ConnectOptions & { savedConnectionId?: string } & VariableChoice) => {
         record('connection.open')(input);
-        const { savedConnectionId, ...options } = input;
+        const { savedConnectionId, environment, vars, ...typed } = input;
+        const choice = { environment, vars };
+        const resolved = resolveOptions(typed, (text, where) => fakeVariables.render(text, choice, where));
+        if ('code' in resolved)
+          return fail<ConnectionInfo>(resolved.code, resolved.message, resolved.details);
+        const options = resolved;
         const connectionId = `conn-${nextId++}`;
         requests.set(connectionId, {
           options,
           ...(savedConnectionId ? { savedConnectionId } : {}),
         });
+        choiceOf.set(connectionId, choice);
         const info: ConnectionInfo = {
           connectionId,
-          url: input.url,
+          url: options.url,
           readyState: 0,
           protocol: '',
           extensions: '',
@@ -281,8 +323,8 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
         };
         connections.set(connectionId, info);
         logOf(connectionId);
-        appendAndEmit(connectionId, 'none', 'info', EMPTY, { note: `connecting to ${input.url}` });
-        if (input.url.includes('/reject')) {
+        appendAndEmit(connectionId, 'none', 'info', EMPTY, { note: `connecting to ${options.url}` });
+        if (options.url.includes('/reject')) {
           setTimeout(() => {
             const error = {
               code: ErrorCodes.HANDSHAKE_REJECTED,
@@ -311,12 +353,18 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
         }, 5);
         return ok(info);
       },
-      send: async (input: { connectionId: string; payload: Payload }) => {
+      send: async (input: { connectionId: string; payload: Payload; raw?: boolean }) => {
         record('connection.send')(input);
         const c = connections.get(input.connectionId);
         if (!c) return noConnection(input.connectionId);
         if (c.readyState !== 1) return fail(ErrorCodes.INVALID_STATE, 'The connection is not open.');
-        const data = payloadBytes(input.payload);
+        let payload = input.payload;
+        if (payload.type === 'text' && !input.raw && payload.text.includes('{{')) {
+          const r = fakeVariables.render(payload.text, choiceOf.get(input.connectionId) ?? {}, 'the message');
+          if ('code' in r) return fail<{ seq: number }>(r.code, r.message, r.details);
+          payload = { type: 'text', text: r.text };
+        }
+        const data = payloadBytes(payload);
         const kind = input.payload.type === 'text' ? 'text' : 'binary';
         const out = appendAndEmit(input.connectionId, 'out', kind, data);
         if (drain.hold) {
@@ -662,12 +710,36 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
     addSession: (name, session) => fakeSessions.add(name, session),
     addMock: (name, text) => fakeMocks.add(name, text),
     deliverToMock: (serverId, clientId, payload) => void fakeMocks.deliver(serverId, clientId, payload),
+    addFlow: (name, text) => void fakeFlows.add(name, text),
     drain,
     appendEntry: (logId, dir, payload) =>
       appendAndEmit(logId, dir, payload.type === 'text' ? 'text' : 'binary', payloadBytes(payload)),
     appendEvent: (logId, dir, kind, extra = {}, text = '') =>
       appendAndEmit(logId, dir, kind, utf8Encode(text), extra),
   };
+}
+
+/** Options with `{{name}}` resolved in URL, headers, origin and subprotocols, as the engine's preparation step does. */
+function resolveOptions(
+  o: ConnectOptions,
+  render: (text: string, where: string) => { text: string } | ErrorInfo,
+): ConnectOptions | ErrorInfo {
+  const out: ConnectOptions = { ...o };
+  const one = (text: string, where: string): string => {
+    const r = render(text, where);
+    if ('code' in r) throw r;
+    return r.text;
+  };
+  try {
+    out.url = one(o.url, 'the URL');
+    if (o.headers)
+      out.headers = Object.fromEntries(Object.entries(o.headers).map(([k, v]) => [k, one(v, `header ${k}`)]));
+    if (o.origin !== undefined) out.origin = one(o.origin, 'the origin');
+    if (o.protocols) out.protocols = o.protocols.map((p, i) => one(p, `subprotocol ${i + 1}`));
+  } catch (err) {
+    return err as ErrorInfo;
+  }
+  return out;
 }
 
 /** The upgrade request a client sends for these options (the engine reads it off the real request). */

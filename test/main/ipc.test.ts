@@ -262,6 +262,7 @@ describe('events reach the renderer in batches', () => {
       'log.appended': { logId: 'c', entries: [], firstSeq: 1, lastSeq: 0 },
       'log.cleared': { logId: 'c' },
       'session.replayProgress': { replayId: 'replay-1', report: { done: false, sent: 0 } },
+      'flow.progress': { runId: 'flow-1', report: { runId: 'flow-1', status: 'running', steps: [] } },
       'workspace.changed': { what: 'savedConnections' },
       'ui.menu': { action: 'connection.new' },
     } as never;

@@ -417,6 +417,102 @@ describe.each([
     expect(value(await api.template.list({})).map((t) => t.name)).toEqual(['hello']);
   });
 
+  it('environments: save, list, read (a secret says only whether it is set), resolve masks secrets, delete', async () => {
+    const saved = value(
+      await api.env.save({
+        name: 'dev',
+        variables: [
+          { name: 'room', value: 'lobby' },
+          { name: 'token', secret: true, value: 'S3CRET' },
+        ],
+      }),
+    );
+    expect(saved).toEqual({
+      name: 'dev',
+      variables: [
+        { name: 'room', value: 'lobby' },
+        { name: 'token', secret: true, hasValue: true },
+      ],
+    });
+    expect(value(await api.env.list({}))).toEqual([
+      { name: 'dev', variableCount: 2, secretNames: ['token'] },
+    ]);
+    expect(value(await api.env.read({ name: 'dev' }))).toEqual(saved);
+    expect(value(await api.env.resolve({ environment: 'dev', text: '{{room}}:{{vars.token}}' }))).toEqual({
+      text: 'lobby:[redacted]',
+      secret: true,
+    });
+    expect(
+      value(await api.env.resolve({ environment: 'dev', vars: { room: 'x' }, text: '{{room}}' })),
+    ).toEqual({
+      text: 'x',
+      secret: false,
+    });
+    value(await api.secret.clear({ environment: 'dev', name: 'token' }));
+    expect(value(await api.env.read({ name: 'dev' })).variables[1]).toEqual({
+      name: 'token',
+      secret: true,
+      hasValue: false,
+    });
+    expect(errorCode(await api.secret.set({ environment: 'dev', name: 'room', value: 'x' }))).toBe(
+      ErrorCodes.INVALID_INPUT,
+    );
+    expect(errorCode(await api.env.read({ name: 'nope' }))).toBe(ErrorCodes.NOT_FOUND);
+    expect(errorCode(await api.env.save({ name: '../x', variables: [] }))).toBe(ErrorCodes.INVALID_INPUT);
+    expect(value(await api.env.delete({ name: 'dev' }))).toEqual({ deleted: true });
+    expect(value(await api.env.list({}))).toEqual([]);
+    expect(events.of('workspace.changed').some((c) => c.what === 'environments')).toBe(true);
+  });
+
+  it('connection.open resolves {{name}} with an environment; sends resolve at send time; unknown is TEMPLATE', async () => {
+    value(
+      await api.env.save({
+        name: 'dev',
+        variables: [
+          { name: 'echo', value: h.echoUrl },
+          { name: 'room', value: 'lobby' },
+        ],
+      }),
+    );
+    const bad = await api.connection.open({ url: '{{echo}}/{{missing}}', environment: 'dev' });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) {
+      expect(bad.error.code).toBe(ErrorCodes.TEMPLATE);
+      expect(bad.error.details?.['variable']).toBe('missing');
+      expect(bad.error.message).toContain('missing');
+    }
+    const info = value(await api.connection.open({ url: '{{echo}}', environment: 'dev' }));
+    expect(info.url).toBe(h.echoUrl);
+    await until(() => stateOf(info.connectionId)?.readyState === 1);
+    value(
+      await api.connection.send({
+        connectionId: info.connectionId,
+        payload: { type: 'text', text: 'to {{room}}' },
+      }),
+    );
+    value(await api.env.save({ name: 'dev', variables: [{ name: 'room', value: 'kitchen' }] }));
+    value(
+      await api.connection.send({
+        connectionId: info.connectionId,
+        payload: { type: 'text', text: 'to {{room}}' },
+      }),
+    );
+    value(
+      await api.connection.send({
+        connectionId: info.connectionId,
+        payload: { type: 'text', text: 'to {{room}}' },
+        raw: true,
+      }),
+    );
+    const unknown = await api.connection.send({
+      connectionId: info.connectionId,
+      payload: { type: 'text', text: '{{nope}}' },
+    });
+    expect(!unknown.ok && unknown.error.details?.['variable']).toBe('nope');
+    const out = (await entriesOf(info.connectionId)).filter((e) => e.dir === 'out' && e.kind === 'text');
+    expect(out.map((e) => e.preview)).toEqual(['to lobby', 'to kitchen', 'to {{room}}']);
+  });
+
   it('a recording becomes a session to list, open, export, rename and delete', async () => {
     const id = await openEcho();
     const started = value(await api.session.recordStart({ logId: id }));
@@ -636,5 +732,69 @@ describe.each([
     // A session file that is not there cannot be opened: a FILE error, as session files report.
     expect(errorCode(await api.mock.serveSession({ name: `nope${SESSION_EXT}` }))).toBe(ErrorCodes.FILE);
     value(await api.server.stop({ serverId: served.serverId }));
+  });
+
+  it('flows: save (a flow without steps is refused with file, line and field), list, read, delete', async () => {
+    const text = `steps:\n  - connect: { url: "${h.echoUrl}" }\n  - send: hi\n  - expect: { text: { equals: hi } }\n`;
+    const saved = value(await api.flow.save({ name: 'echo', text }));
+    expect(saved).toMatchObject({ name: 'echo', path: 'flows/echo.yaml' });
+    expect(value(await api.flow.list({})).map((f) => [f.name, f.steps])).toEqual([['echo', 3]]);
+    const read = value(await api.flow.read({ name: 'echo' }));
+    expect(read.text).toBe(text);
+    expect(read.steps.map((s) => [s.id, s.type, s.line])).toEqual([
+      ['steps[0]', 'connect', 2],
+      ['steps[1]', 'send', 3],
+      ['steps[2]', 'expect', 4],
+    ]);
+    const bad = await api.flow.save({ name: 'echo', text: 'name: no steps\n' });
+    expect(bad.ok ? undefined : bad.error).toMatchObject({
+      code: ErrorCodes.FLOW_FILE,
+      details: { file: 'flows/echo.yaml', line: 1, field: 'steps' },
+    });
+    expect(value(await api.flow.read({ name: 'echo' })).text).toBe(text);
+    expect(value(await api.flow.delete({ name: 'echo' }))).toEqual({ deleted: true });
+    expect(errorCode(await api.flow.read({ name: 'echo' }))).toBe(ErrorCodes.NOT_FOUND);
+  });
+
+  it('flow.run: progress events, passed and failed steps with messages, re-run one step, stop', async () => {
+    value(
+      await api.flow.save({
+        name: 'pass',
+        text: `steps:\n  - connect: { url: "${h.echoUrl}" }\n  - send: hi\n  - expect: { text: { equals: hi } }\n`,
+      }),
+    );
+    const started = value(await api.flow.run({ name: 'pass', keepOpen: true }));
+    expect(started.status).toBe('running');
+    const runId = started.runId;
+    await until(async () => value(await api.flow.status({ runId })).status !== 'running', 10_000);
+    const done = value(await api.flow.status({ runId }));
+    expect(done).toMatchObject({ status: 'passed', passed: 3, failed: 0, skipped: 0, open: true });
+    expect(done.connections[0]).toMatchObject({ name: 'main' });
+    await until(() =>
+      events.of('flow.progress').some((e) => e.runId === runId && e.report.status === 'passed'),
+    );
+    const again = value(await api.flow.rerunStep({ runId, stepId: 'steps[1]' }));
+    expect(again.steps.at(-1)).toMatchObject({ stepId: 'steps[1]', status: 'passed', rerun: true });
+    expect(errorCode(await api.flow.rerunStep({ runId, stepId: 'steps[7]' }))).toBe(ErrorCodes.NOT_FOUND);
+    expect(value(await api.flow.stop({ runId })).open).toBeUndefined();
+    expect(errorCode(await api.flow.rerunStep({ runId, stepId: 'steps[1]' }))).toBe(ErrorCodes.INVALID_STATE);
+
+    value(
+      await api.flow.save({
+        name: 'fail',
+        text: `steps:\n  - connect: { url: "${h.echoUrl}" }\n  - send: hi\n  - expect: { text: { equals: bye }, within: 100 }\n  - send: never\n`,
+      }),
+    );
+    const failing = value(await api.flow.run({ name: 'fail' }));
+    await until(
+      async () => value(await api.flow.status({ runId: failing.runId })).status !== 'running',
+      10_000,
+    );
+    const failed = value(await api.flow.status({ runId: failing.runId }));
+    expect(failed.steps.map((s) => s.status)).toEqual(['passed', 'passed', 'failed', 'skipped']);
+    expect(failed.steps[2]!.message).toBe(
+      'expected a message matching text equals "bye" on main; none within 100 ms; 1 arrived that did not match: "hi"',
+    );
+    expect(errorCode(await api.flow.status({ runId: 'nope' }))).toBe(ErrorCodes.NOT_FOUND);
   });
 });

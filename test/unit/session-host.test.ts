@@ -4,6 +4,7 @@
  * opens and pages the file, and replays into a connection the host opens,
  * publishing progress through the host. app/sessions/ imports no Engine.
  */
+import { NO_REDACTION } from '../../app/variables/redact.js';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +37,8 @@ describe('EngineSessions through a narrow host', () => {
         return log;
       },
       logSource: () => ({ role: 'client', url: server.url, headers: {}, protocols: [] }),
+      redactor: () => NO_REDACTION,
+      resolveUrl: (url) => Promise.resolve(url),
       openConnection: (options) => {
         const c = new ClientConnection(`c${opened.length + 1}`, options).connect();
         opened.push(c);

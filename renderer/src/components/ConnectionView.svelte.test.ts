@@ -37,8 +37,10 @@ describe('ConnectionView', () => {
     await fireEvent.click(screen.getByRole('tab', { name: 'Message' }));
     await typeInComposer('hello there');
     await fireEvent.click(screen.getByRole('button', { name: 'Copy as code' }));
-    expect(screen.getByLabelText('Generated code').textContent).toBe(
-      `wscat -c 'ws://127.0.0.1:9/feed?x=1' -H 'X-Key: it'\\''s' -x 'hello there' -w -1`,
+    await waitFor(() =>
+      expect(screen.getByLabelText('Generated code').textContent).toBe(
+        `wscat -c 'ws://127.0.0.1:9/feed?x=1' -H 'X-Key: it'\\''s' -x 'hello there' -w -1`,
+      ),
     );
   });
 

@@ -194,7 +194,8 @@ export class ConnectionTab {
     return r.value;
   }
 
-  async connect(): Promise<void> {
+  /** Connects with the request as drafted; `{{name}}` in it resolves with `environment` (engine side). */
+  async connect(environment?: string): Promise<void> {
     const opts = this.options();
     if (!opts.ok) {
       this.#error = opts.error;
@@ -204,7 +205,8 @@ export class ConnectionTab {
     this.#error = '';
     try {
       const previous = this.#info;
-      const request = JSON.stringify(opts.value);
+      // The environment is part of the request: another one is another connection.
+      const request = JSON.stringify({ ...opts.value, environment });
       // The same request again: the engine reconnects the same connection, so the log continues.
       if (previous && previous.readyState === ReadyState.CLOSED && request === this.#openedWith) {
         const again = await this.#api.connection.reconnect({ connectionId: previous.connectionId });
@@ -219,6 +221,7 @@ export class ConnectionTab {
       const r = await this.#api.connection.open({
         ...opts.value,
         ...(savedConnectionId ? { savedConnectionId } : {}),
+        ...(environment !== undefined ? { environment } : {}),
       });
       if (!r.ok) {
         this.#error = r.error.message;
@@ -320,8 +323,9 @@ export function emptyDraft(url = ''): ConnectionDraft {
 
 /** A draft as contract options, or an error that says what to fix. */
 function requestOf(d: ConnectionDraft): { ok: true; value: ConnectOptions } | { ok: false; error: string } {
+  // A URL with {{name}} is checked by the engine once its variables are resolved.
   try {
-    parseWebSocketUrl(d.url.trim());
+    if (!d.url.includes('{{')) parseWebSocketUrl(d.url.trim());
   } catch (err) {
     return { ok: false, error: (err as Error).message };
   }

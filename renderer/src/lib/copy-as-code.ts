@@ -5,6 +5,7 @@
  * quoted for the shell or the language it lands in.
  */
 import type { ConnectOptions } from '../../../app/contract.js';
+import { CREDENTIAL_HEADERS, REDACTED } from '../../../app/variables/variable-names.js';
 
 export const codeTargets = ['wscat', 'websocat', 'javascript', 'python'] as const;
 export type CodeTarget = (typeof codeTargets)[number];
@@ -35,6 +36,18 @@ export function codeRequestFrom(options: ConnectOptions, message?: string): Code
   if (options.tls?.insecure) request.insecure = true;
   if (message !== undefined && message !== '') request.message = message;
   return request;
+}
+
+/** The request with Authorization / Cookie (and their kin) values as `[redacted]`: the default when copying. */
+export function redactCredentials(request: CodeRequest): CodeRequest {
+  if (!request.headers) return request;
+  const headers = Object.fromEntries(
+    Object.entries(request.headers).map(([name, value]) => [
+      name,
+      CREDENTIAL_HEADERS.has(name.toLowerCase()) ? REDACTED : value,
+    ]),
+  );
+  return { ...request, headers };
 }
 
 export function requestAsCode(target: CodeTarget, request: CodeRequest): string {

@@ -3,6 +3,7 @@
  * and the routing of engine events to the tab they concern. One instance,
  * provided to components through context.
  */
+import { Environments } from './environments.svelte.js';
 import type { WorkbenchApi } from '../../../app/api.js';
 import type {
   ConnectionInfo,
@@ -16,6 +17,8 @@ import type {
 import { ConnectionTab, emptyDraft } from './connection-tab.svelte.js';
 import { STARTER_MOCK } from './mock-doc.js';
 import { MockTab, type MockHost } from './mock-tab.svelte.js';
+import { FlowTab } from './flow-tab.svelte.js';
+import { Flows } from './flows.svelte.js';
 import { ServerTab } from './server-tab.svelte.js';
 import { Sessions } from './sessions.svelte.js';
 import { ReplayTab } from './sessions-replay.svelte.js';
@@ -23,8 +26,9 @@ import { SessionTab } from './sessions-tab.svelte.js';
 import { Theme } from './theme.svelte.js';
 import type { LogModel } from './log-model.svelte.js';
 import { MAX_STORED_PINS, UiState, type StoredTab, type StoredWindow } from './ui-state.svelte.js';
+import { withoutSessionExt } from '../../../app/vocabulary.js';
 
-export type Tab = ConnectionTab | ServerTab | SessionTab | ReplayTab | MockTab;
+export type Tab = ConnectionTab | ServerTab | SessionTab | ReplayTab | MockTab | FlowTab;
 
 /** A place keyboard focus is sent to after an action (the URL of a new connection, the next tab …). */
 export type FocusTarget = 'url' | 'log-search' | 'active-tab' | 'new-connection';
@@ -35,6 +39,9 @@ export class Workbench {
   /** Pane sizes and the open tabs, remembered across reloads. */
   readonly ui: UiState;
   readonly sessions: Sessions;
+  readonly flows: Flows;
+  /** The workspace's environments and the one the request bar chose. */
+  readonly environments: Environments;
   #saved = $state.raw<SavedConnection[]>([]);
   #tabs = $state.raw<Tab[]>([]);
   #servers = $state.raw<ServerTab[]>([]);
@@ -51,6 +58,8 @@ export class Workbench {
     this.api = api;
     this.ui = ui;
     this.sessions = new Sessions(api);
+    this.flows = new Flows(api);
+    this.environments = new Environments(api);
   }
 
   get saved(): SavedConnection[] {
@@ -98,8 +107,11 @@ export class Workbench {
         for (const t of this.#tabs)
           if (t.kind === 'mock' && t.name === name) t.onReload(e.ok, e.error?.message);
       }),
-      on['log.appended']((batch) => this.#logOwner(batch.logId)?.log.onAppended(batch)),
-      on['log.cleared']((e) => this.#logOwner(e.logId)?.log.onCleared()),
+      on['log.appended']((batch) => this.#logOf(batch.logId)?.onAppended(batch)),
+      on['log.cleared']((e) => this.#logOf(e.logId)?.onCleared()),
+      on['flow.progress']((e) => {
+        for (const t of this.#tabs) if (t.kind === 'flow') t.onProgress(e.report);
+      }),
       on['ui.menu']((e) => this.runMenu(e.action)),
       on['workspace.changed']((e) => void this.#reload(e.what)),
       on['session.replayProgress']((e) => {
@@ -115,7 +127,7 @@ export class Workbench {
     if (live.ok) this.#reattach(live.value);
     else this.#notice = live.error.message;
     this.#restoreWindow();
-    await Promise.all([this.sessions.refresh(), this.refreshMocks()]);
+    await Promise.all([this.sessions.refresh(), this.refreshMocks(), this.flows.refresh()]);
   }
 
   stop(): void {
@@ -178,13 +190,14 @@ export class Workbench {
     this.#tabs = this.#tabs.filter((t) => t.id !== id);
     if (this.#activeId === id) this.#activeId = (this.#tabs[index] ?? this.#tabs[index - 1])?.id;
     this.focusRequest = this.#activeId ? 'active-tab' : 'new-connection';
-    if (tab.kind === 'connection' || tab.kind === 'replay' || tab.kind === 'mock') await tab.dispose();
+    if (tab.kind === 'connection' || tab.kind === 'replay' || tab.kind === 'mock' || tab.kind === 'flow')
+      await tab.dispose();
     else if (tab.kind === 'server' && !tab.running) this.#servers = this.#servers.filter((s) => s !== tab);
   }
 
   /** Connects a tab and applies any state that arrived before the open response. */
   async connect(tab: ConnectionTab): Promise<void> {
-    await tab.connect();
+    await tab.connect(this.environments.active);
     this.catchUp(tab);
   }
 
@@ -242,6 +255,30 @@ export class Workbench {
     const tab = this.#add(new SessionTab(this.api, name));
     void tab.open();
     return tab;
+  }
+
+  /** Opens (or focuses) a flow file in a tab. */
+  openFlow(name: string): FlowTab {
+    const open = this.#tabs.find((t): t is FlowTab => t.kind === 'flow' && t.name === name);
+    if (open) {
+      this.#activeId = open.id;
+      return open;
+    }
+    const tab = this.#add(new FlowTab(this.api, name));
+    void tab.load();
+    return tab;
+  }
+
+  /** Makes a flow of a session (named after it) and opens it. */
+  async flowFromSession(session: string): Promise<void> {
+    const name = await this.flows.fromSession(session, sessionFlowName(session, this.flows.list));
+    if (name) this.openFlow(name);
+  }
+
+  /** Deletes a flow file and closes its tab. */
+  async deleteFlow(name: string): Promise<void> {
+    for (const t of this.#tabs) if (t.kind === 'flow' && t.name === name) await this.closeTab(t.id);
+    await this.flows.remove(name);
   }
 
   /** A new replay tab for a session, aimed at its recorded URL until the user changes it. */
@@ -543,6 +580,7 @@ export class Workbench {
       for (const t of this.#tabs) if (t.kind === 'mock') void t.reloadIfClean();
       return;
     }
+    if (what === 'flows') return this.flows.refresh();
     if (what === 'templates') {
       for (const t of [...this.#tabs, ...this.#servers])
         if (t.kind === 'connection' || t.kind === 'server') void t.composer.loadTemplates();
@@ -598,6 +636,17 @@ export class Workbench {
     return tab;
   }
 
+  /** The log model showing an engine log: a tab's, a server's, or one connection of a flow run. */
+  #logOf(logId: string): { onAppended: LogModelTarget['onAppended']; onCleared: () => void } | undefined {
+    const owner = this.#logOwner(logId);
+    if (owner) return owner.log;
+    for (const t of this.#tabs) {
+      const log = t.kind === 'flow' ? t.logOf(logId) : undefined;
+      if (log) return log;
+    }
+    return undefined;
+  }
+
   #logOwner(logId: string): ConnectionTab | ReplayTab | ServerTab | undefined {
     return (
       this.#tabs.find(
@@ -612,6 +661,20 @@ export class Workbench {
 function pinsOf(log: LogModel): { pins?: number[] } {
   const pins = [...log.pinned].sort((a, b) => a - b).slice(-MAX_STORED_PINS);
   return pins.length > 0 ? { pins } : {};
+}
+
+type LogModelTarget = ConnectionTab['log'];
+
+/** A flow name for a session that no flow has yet: `chat`, then `chat-2`, … */
+function sessionFlowName(session: string, flows: readonly { name: string }[]): string {
+  const base =
+    withoutSessionExt(session)
+      .replace(/[^\w.-]+/g, '-')
+      .replace(/^[.-]+/, '') || 'session';
+  const taken = new Set(flows.map((f) => f.name));
+  let name = base;
+  for (let n = 2; taken.has(name); n++) name = `${base}-${n}`;
+  return name;
 }
 
 export type { ServerInfo };

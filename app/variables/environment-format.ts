@@ -1,0 +1,86 @@
+/**
+ * The environment file format, runtime-free (zod only) so the contract and the
+ * UI share it: `environments/NAME.json` in the workspace.
+ *
+ *   { "version": 1,
+ *     "variables": [
+ *       { "name": "host", "value": "127.0.0.1:9000" },
+ *       { "name": "token", "secret": true } ] }
+ *
+ * A variable marked `secret` carries no `value` in the file: its value comes
+ * from a SecretSource (safeStorage in the app, DUPLEX_SECRET_<NAME> or the 0600
+ * secrets.local.json elsewhere). docs/workspace-format.md documents the format.
+ */
+import { z } from 'zod';
+import { ENVIRONMENT_NAME, ENVIRONMENT_NAME_RULE, variableNameProblem } from './variable-names.js';
+
+export const ENVIRONMENT_FORMAT_VERSION = 1;
+
+/** An environment's name is its file name: letters, digits, `.`, `_`, `-`, not starting with `.`. */
+export {
+  ENVIRONMENT_NAME,
+  VARIABLE_NAME,
+  RESERVED_VARIABLE_NAMES,
+  secretEnvName,
+  variableNameProblem,
+} from './variable-names.js';
+
+export const environmentNameSchema = z.string().regex(ENVIRONMENT_NAME, ENVIRONMENT_NAME_RULE);
+
+export const variableNameSchema = z.string().superRefine((name, ctx) => {
+  const problem = variableNameProblem(name);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** One row of an environment: a plain variable with its value, or a secret without one. */
+export const environmentVariableSchema = z
+  .object({
+    name: variableNameSchema,
+    value: z.string().optional(),
+    secret: z.boolean().optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.secret === true && v.value !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['value'],
+        message:
+          'a secret variable keeps no value in the file; remove "value" and set the secret with ' +
+          '`duplex env secret`, the app, or DUPLEX_SECRET_<NAME>',
+      });
+    }
+    if (v.secret !== true && v.value === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['value'],
+        message: 'a variable that is not secret needs a "value"',
+      });
+    }
+  });
+export type EnvironmentVariable = z.infer<typeof environmentVariableSchema>;
+
+/** The variables of one environment; names are unique. */
+export const environmentVariablesSchema = z.array(environmentVariableSchema).superRefine((list, ctx) => {
+  const seen = new Set<string>();
+  list.forEach((v, i) => {
+    if (seen.has(v.name)) {
+      ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${v.name}" is defined twice` });
+    }
+    seen.add(v.name);
+  });
+});
+
+/** The file's body (without `version`); fields this version does not know are kept. */
+export const environmentFileSchema = z.looseObject({ variables: environmentVariablesSchema });
+
+export interface Environment {
+  name: string;
+  variables: EnvironmentVariable[];
+}
+
+/** What env.list reports for each environment. */
+export interface EnvironmentSummary {
+  name: string;
+  variableCount: number;
+  secretNames: string[];
+}

@@ -1,0 +1,369 @@
+/**
+ * The preparation step and per-send rendering through the real Engine: a saved
+ * connection's `{{name}}` resolved with an environment, every send rendered
+ * with the values of that moment, an unknown variable refused before anything
+ * is opened or sent, and the env./secret. commands.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Engine } from '../../app/engine.js';
+import { DuplexError } from '../../app/errors.js';
+import { prepareConnectOptions } from '../../app/variables/prepare.js';
+import type { SecretSource, VariableSet } from '../../app/variables/index.js';
+import { until } from '../support/until.js';
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+function workspace(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'duplex-vars-engine-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+function engine(options: ConstructorParameters<typeof Engine>[0]): Engine {
+  const e = new Engine(options);
+  cleanups.push(() => e.dispose());
+  return e;
+}
+async function writeEnv(root: string, name: string, variables: unknown[]): Promise<void> {
+  await mkdir(join(root, 'environments'), { recursive: true });
+  await writeFile(join(root, 'environments', `${name}.json`), JSON.stringify({ version: 1, variables }));
+}
+
+/** A ws server on 127.0.0.1 that keeps what each handshake and message carried. */
+async function peer(): Promise<{
+  port: number;
+  heard: string[];
+  handshakes: { url: string; headers: Record<string, unknown> }[];
+}> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (p) => [...p][0] ?? false });
+  await new Promise((r) => wss.once('listening', r));
+  cleanups.push(() => new Promise((r) => wss.close(r)));
+  const heard: string[] = [];
+  const handshakes: { url: string; headers: Record<string, unknown> }[] = [];
+  wss.on('connection', (ws: WebSocket, req) => {
+    handshakes.push({ url: req.url ?? '', headers: req.headers });
+    ws.on('message', (data) => heard.push(String(data)));
+  });
+  return { port: (wss.address() as { port: number }).port, heard, handshakes };
+}
+
+const noSecrets: VariableSet = {
+  environment: 'dev',
+  values: { host: 'h:1', p: 'chat' },
+  secretNames: new Set(),
+  missingSecrets: new Set(),
+};
+
+describe('prepareConnectOptions', () => {
+  it('resolves URL, headers, origin, subprotocols and the TLS passphrase', () => {
+    const out = prepareConnectOptions(
+      {
+        url: 'ws://{{host}}/x',
+        headers: { 'X-Host': '{{vars.host}}' },
+        origin: 'http://{{host}}',
+        protocols: ['{{p}}.v1'],
+        tls: { passphrase: '{{p}}' },
+        perMessageDeflate: false,
+      },
+      noSecrets,
+    );
+    expect(out).toEqual({
+      url: 'ws://h:1/x',
+      headers: { 'X-Host': 'h:1' },
+      origin: 'http://h:1',
+      protocols: ['chat.v1'],
+      tls: { passphrase: 'chat' },
+      perMessageDeflate: false,
+    });
+  });
+
+  it('checks what the values made: a header line break, a subprotocol with a space, a bad URL', () => {
+    const set = (values: Record<string, string>): VariableSet => ({ ...noSecrets, values });
+    const err = (fn: () => unknown): DuplexError => {
+      try {
+        fn();
+      } catch (e) {
+        return e as DuplexError;
+      }
+      throw new Error('expected a throw');
+    };
+    expect(
+      err(() => prepareConnectOptions({ url: 'ws://a/', headers: { A: '{{v}}' } }, set({ v: 'x\r\ny' })))
+        .message,
+    ).toMatch(/After resolving variables, headers.A: header values cannot contain line breaks/);
+    expect(
+      err(() => prepareConnectOptions({ url: 'ws://a/', protocols: ['{{v}}'] }, set({ v: 'a b' }))).code,
+    ).toBe('DUPLEX_ERR_SYNTAX');
+    expect(err(() => prepareConnectOptions({ url: '{{v}}' }, set({ v: 'ftp://x/' }))).code).toBe(
+      'DUPLEX_ERR_SYNTAX',
+    );
+    expect(err(() => prepareConnectOptions({ url: 'ws://{{nope}}/' }, set({}))).message).toMatch(
+      /Unknown variable nope in the URL/,
+    );
+  });
+});
+
+describe('Engine: connections with variables', () => {
+  it('opens a saved connection with an environment and renders each send at send time', async () => {
+    const root = workspace();
+    const { port, heard, handshakes } = await peer();
+    await writeEnv(root, 'dev', [
+      { name: 'host', value: `127.0.0.1:${port}` },
+      { name: 'room', value: 'lobby' },
+    ]);
+    const e = engine({ workspaceDir: root });
+    const saved = await e.call('savedConnection.save', {
+      name: 'chat',
+      options: {
+        url: 'ws://{{host}}/rooms/{{room}}',
+        headers: { 'X-Room': '{{room}}' },
+        protocols: ['{{room}}'],
+      },
+    });
+    const conn = await e.call('connection.open', {
+      ...saved.options,
+      savedConnectionId: saved.id,
+      environment: 'dev',
+    });
+    expect(conn.url).toBe(`ws://127.0.0.1:${port}/rooms/lobby`);
+    await until(() => e.connection(conn.connectionId).readyState === 1);
+    expect(handshakes[0]).toMatchObject({
+      url: '/rooms/lobby',
+      headers: { 'x-room': 'lobby', 'sec-websocket-protocol': 'lobby' },
+    });
+
+    await e.call('connection.send', {
+      connectionId: conn.connectionId,
+      payload: { type: 'text', text: '{"room":"{{room}}","id":"{{uuid}}"}' },
+    });
+    // The environment changes after connect: the next send sees it (not frozen at connect).
+    await writeEnv(root, 'dev', [
+      { name: 'host', value: `127.0.0.1:${port}` },
+      { name: 'room', value: 'kitchen' },
+    ]);
+    await e.call('connection.send', {
+      connectionId: conn.connectionId,
+      payload: { type: 'text', text: '{"room":"{{room}}","id":"{{uuid}}"}' },
+    });
+    await e.call('connection.send', {
+      connectionId: conn.connectionId,
+      payload: { type: 'text', text: 'raw {{room}}' },
+      raw: true,
+    });
+    await e.call('connection.send', {
+      connectionId: conn.connectionId,
+      payload: { type: 'text', text: 'plain' },
+    });
+    await until(() => heard.length === 4);
+    const [a, b] = heard.map((h) =>
+      h.startsWith('{') ? (JSON.parse(h) as { room: string; id: string }) : h,
+    ) as {
+      room: string;
+      id: string;
+    }[];
+    expect(a!.room).toBe('lobby');
+    expect(b!.room).toBe('kitchen');
+    expect(a!.id).not.toBe(b!.id);
+    expect(heard.slice(2)).toEqual(['raw {{room}}', 'plain']);
+    // The log holds what was sent, resolved.
+    const page = await e.call('log.read', { logId: conn.connectionId });
+    const sent = page.entries.filter((x) => x.dir === 'out' && x.kind === 'text').map((x) => x.preview);
+    expect(sent[0]).toContain('"room":"lobby"');
+  });
+
+  it('an unknown variable is refused before anything is opened or sent, naming it', async () => {
+    const root = workspace();
+    const { port, heard, handshakes } = await peer();
+    await writeEnv(root, 'dev', [{ name: 'host', value: `127.0.0.1:${port}` }]);
+    const e = engine({ workspaceDir: root });
+    const bad = await e.invoke('connection.open', { url: 'ws://{{host}}/{{missing}}', environment: 'dev' });
+    expect(bad.ok).toBe(false);
+    if (bad.ok) return;
+    expect(bad.error).toMatchObject({ code: 'DUPLEX_ERR_TEMPLATE', details: { variable: 'missing' } });
+    expect(bad.error.message).toMatch(
+      /^Unknown variable missing in the URL; environment "dev" does not define it/,
+    );
+    expect(e.connections.size).toBe(0);
+
+    const conn = await e.call('connection.open', { url: 'ws://{{host}}/', environment: 'dev' });
+    await until(() => e.connection(conn.connectionId).readyState === 1);
+    const send = await e.invoke('connection.send', {
+      connectionId: conn.connectionId,
+      payload: { type: 'text', text: 'a {{nope}}' },
+    });
+    expect(!send.ok && send.error.message).toMatch(/Unknown variable nope in the message/);
+    await e.call('connection.send', {
+      connectionId: conn.connectionId,
+      payload: { type: 'text', text: 'after' },
+    });
+    await until(() => heard.length === 1);
+    expect(heard).toEqual(['after']);
+    expect(handshakes).toHaveLength(1);
+    const page = await e.call('log.read', { logId: conn.connectionId });
+    expect(page.entries.filter((x) => x.dir === 'out' && x.kind === 'text').map((x) => x.preview)).toEqual([
+      'after',
+    ]);
+  });
+
+  it('--var style overrides win over the environment; no environment still has the helpers', async () => {
+    const root = workspace();
+    const { port, heard } = await peer();
+    await writeEnv(root, 'dev', [{ name: 'host', value: 'nowhere.invalid' }]);
+    const e = engine({ workspaceDir: root });
+    const conn = await e.call('connection.open', {
+      url: 'ws://{{host}}/',
+      environment: 'dev',
+      vars: { host: `127.0.0.1:${port}` },
+    });
+    await until(() => e.connection(conn.connectionId).readyState === 1);
+    await e.call('connection.send', {
+      connectionId: conn.connectionId,
+      payload: { type: 'text', text: '{{host}}' },
+    });
+    const plain = await e.call('connection.open', { url: `ws://127.0.0.1:${port}/` });
+    await until(() => e.connection(plain.connectionId).readyState === 1);
+    await e.call('connection.send', {
+      connectionId: plain.connectionId,
+      payload: { type: 'text', text: '{{randomInt 7 7}}' },
+    });
+    await until(() => heard.length === 2);
+    expect(heard.sort()).toEqual([`127.0.0.1:${port}`, '7'].sort());
+  });
+});
+
+describe('Engine: env and secret commands', () => {
+  function memorySecrets(): SecretSource & { store: Map<string, string> } {
+    const store = new Map<string, string>();
+    return {
+      store,
+      get: (env, name) => Promise.resolve(store.get(`${env}/${name}`)),
+      has: (env, name) => Promise.resolve(store.has(`${env}/${name}`)),
+      set: (env, name, value) => Promise.resolve(void store.set(`${env}/${name}`, value)),
+      clear: (env, name) => Promise.resolve(void store.delete(`${env}/${name}`)),
+    };
+  }
+
+  it('save keeps a secret value out of the file and in the secret source; read says only whether it is set', async () => {
+    const root = workspace();
+    const secrets = memorySecrets();
+    const e = engine({ workspaceDir: root, secrets });
+    const saved = await e.call('env.save', {
+      name: 'dev',
+      variables: [
+        { name: 'host', value: 'a' },
+        { name: 'token', secret: true, value: 'TOPSECRET-1' },
+      ],
+    });
+    expect(saved.variables).toEqual([
+      { name: 'host', value: 'a' },
+      { name: 'token', secret: true, hasValue: true },
+    ]);
+    expect(await readFile(join(root, 'environments', 'dev.json'), 'utf8')).not.toContain('TOPSECRET');
+    expect(secrets.store.get('dev/token')).toBe('TOPSECRET-1');
+    expect(await e.call('env.list', {})).toEqual([{ name: 'dev', variableCount: 2, secretNames: ['token'] }]);
+    expect(await e.call('env.resolve', { environment: 'dev', text: 'Bearer {{token}} @ {{host}}' })).toEqual({
+      text: 'Bearer [redacted] @ a',
+      secret: true,
+    });
+    // Saving again without a value keeps the stored secret.
+    await e.call('env.save', { name: 'dev', variables: [{ name: 'token', secret: true }] });
+    expect(secrets.store.get('dev/token')).toBe('TOPSECRET-1');
+    await e.call('secret.set', { environment: 'dev', name: 'token', value: 'TOPSECRET-2' });
+    expect(secrets.store.get('dev/token')).toBe('TOPSECRET-2');
+    const notSecret = await e.invoke('secret.set', { environment: 'dev', name: 'host', value: 'x' });
+    expect(!notSecret.ok && notSecret.error.message).toMatch(/no secret variable "host"/);
+    await e.call('secret.clear', { environment: 'dev', name: 'token' });
+    expect((await e.call('env.read', { name: 'dev' })).variables[0]).toEqual({
+      name: 'token',
+      secret: true,
+      hasValue: false,
+    });
+    expect(await e.call('env.delete', { name: 'dev' })).toEqual({ deleted: true });
+    expect(await e.call('env.list', {})).toEqual([]);
+  });
+
+  it('bad input names the field', async () => {
+    const e = engine({ workspaceDir: workspace() });
+    const r = await e.invoke('env.save', { name: '../up', variables: [] });
+    expect(!r.ok && r.error.message).toMatch(/name: an environment name is/);
+    const dup = await e.invoke('env.save', {
+      name: 'x',
+      variables: [
+        { name: 'a', value: '1' },
+        { name: 'a', value: '2' },
+      ],
+    });
+    expect(!dup.ok && dup.error.message).toMatch(/variables.1.name: "a" is defined twice/);
+  });
+});
+
+describe('Engine: mocks and replays with variables', () => {
+  it("an environment fills a mock file's {{vars.name}}, over the file's own vars", async () => {
+    const root = workspace();
+    await writeEnv(root, 'dev', [{ name: 'greeting', value: 'hello from dev' }]);
+    const e = engine({ workspaceDir: root });
+    await e.call('mock.save', {
+      name: 'greet',
+      text: [
+        'port: 0',
+        'vars: { greeting: "file default", other: "kept" }',
+        'routes:',
+        '  - path: /',
+        '    onConnect:',
+        '      - send: "{{vars.greeting}} / {{vars.other}}"',
+      ].join('\n'),
+    });
+    const server = await e.call('mock.start', { name: 'greet', environment: 'dev' });
+    const conn = await e.call('connection.open', { url: server.url });
+    await until(async () =>
+      (await e.call('log.read', { logId: conn.connectionId })).entries.some((x) => x.dir === 'in'),
+    );
+    const got = (await e.call('log.read', { logId: conn.connectionId })).entries.find((x) => x.dir === 'in');
+    expect(got?.preview).toBe('hello from dev / kept');
+    const missing = await e.invoke('mock.start', { name: 'greet', environment: 'nope' });
+    expect(!missing.ok && missing.error.code).toBe('DUPLEX_ERR_NOT_FOUND');
+  });
+
+  it("a replay's --url resolves {{name}} with the environment", async () => {
+    const root = workspace();
+    const { port, heard } = await peer();
+    await writeEnv(root, 'dev', [{ name: 'host', value: `127.0.0.1:${port}` }]);
+    const session = join(root, 'one.jsonl');
+    await writeFile(
+      session,
+      [
+        JSON.stringify({
+          format: 'duplex-session',
+          version: 1,
+          createdAt: new Date().toISOString(),
+          startedAt: 0,
+          role: 'client',
+          url: 'ws://127.0.0.1:9/',
+          headers: {},
+          protocols: [],
+        }),
+        JSON.stringify({ seq: 1, t: 0, dir: 'out', kind: 'text', text: 'replayed' }),
+      ].join('\n') + '\n',
+    );
+    const e = engine({ workspaceDir: root });
+    const { report } = await e.call('file.replay', {
+      file: session,
+      url: 'ws://{{host}}/',
+      environment: 'dev',
+      speed: 0,
+    });
+    expect(report.url).toBe(`ws://127.0.0.1:${port}/`);
+    await until(() => heard.length === 1);
+    expect(heard).toEqual(['replayed']);
+    await expect(
+      e.call('file.replay', { file: session, url: 'ws://{{nope}}/', environment: 'dev' }),
+    ).rejects.toThrow(/Unknown variable nope in the replay URL/);
+  });
+});
