@@ -72,6 +72,15 @@ export const commandNames = [
   'mock.try',
   'mock.serveSession',
   'mock.fromSession',
+  'flow.list',
+  'flow.read',
+  'flow.save',
+  'flow.delete',
+  'flow.run',
+  'flow.status',
+  'flow.stop',
+  'flow.rerunStep',
+  'flow.fromSession',
 ] as const satisfies readonly CommandName[];
 
 export const eventNames = [
@@ -84,6 +93,7 @@ export const eventNames = [
   'log.appended',
   'log.cleared',
   'session.replayProgress',
+  'flow.progress',
   'workspace.changed',
   'ui.menu',
 ] as const satisfies readonly EventName[];

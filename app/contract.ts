@@ -15,7 +15,17 @@ import {
   type CloseCodeRule,
   type ReadyState,
 } from './websocket-rules.js';
-import { directions, logKinds, mockNameOf, type Direction, type LogKind } from './vocabulary.js';
+import { directions, flowNameOf, logKinds, mockNameOf, type Direction, type LogKind } from './vocabulary.js';
+import type { FlowOutlineStep, FlowRunReport } from './flows/flow-report.js';
+
+export type {
+  FlowOutlineStep,
+  FlowRunConnection,
+  FlowRunReport,
+  FlowRunStatus,
+  FlowStepResult,
+  FlowStepStatus,
+} from './flows/flow-report.js';
 
 // ---------------------------------------------------------------------------
 // Shared shapes
@@ -224,6 +234,19 @@ export interface MockSummary {
   error?: ErrorInfo;
 }
 
+/** A flow file of the workspace (`flows/NAME.yaml` or `.json`, docs/flow-format.md). */
+export interface FlowSummary {
+  name: string;
+  /** Workspace-relative path, e.g. `flows/chat.yaml`. */
+  path: string;
+  size: number;
+  modifiedAt: string;
+  /** Top-level steps, when the file loads (flow.list). */
+  steps?: number;
+  /** The file's first problem, when it does not load (file, line, field in the message). */
+  error?: ErrorInfo;
+}
+
 /** What the mock would do with one message, without a socket. */
 export interface MockTryResult {
   /** The rule that matches, `otherwise`, or none when no route serves the path. */
@@ -325,6 +348,18 @@ const mockName = z
     (n) => mockNameOf(`mocks/${n}.yaml`) === n,
     'a mock name is a file name without / or \\, not starting with a dot',
   );
+
+/** A flow's name: its file name in flows/ without .yaml / .json. */
+const flowName = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine(
+    (n) => flowNameOf(`flows/${n}.yaml`) === n,
+    'a flow name is a file name without / or \\, not starting with a dot',
+  );
+/** `--var key=value` pairs of a run (the environment's values are under them). */
+const runVars = z.record(z.string().regex(/^[A-Za-z_][\w.-]*$/, 'a variable name'), z.string()).optional();
 
 export interface SessionSummary {
   /** File name in the sessions folder, e.g. `echo.test-2025-11-24T16-00-00-000.jsonl`. */
@@ -737,6 +772,51 @@ export const commands = {
     input: z.object({ name: sessionName, mockName, clientId: id.optional() }),
     output: {} as MockSummary & { rules: number },
   },
+  /** The flow files of the workspace's flows/ folder. */
+  'flow.list': { input: z.object({}), output: {} as FlowSummary[] },
+  /** A flow's text and its steps as a list (empty, with `error`, when the file does not load). */
+  'flow.read': {
+    input: z.object({ name: flowName }),
+    output: {} as { name: string; path: string; text: string; steps: FlowOutlineStep[]; error?: ErrorInfo },
+  },
+  /** Writes a flow file (validated first: an invalid flow is refused with file, line and field). */
+  'flow.save': {
+    input: z.object({
+      name: flowName,
+      text: z.string().max(16 * 1024 * 1024),
+      format: z.enum(['yaml', 'json']).optional(),
+    }),
+    output: {} as FlowSummary,
+  },
+  'flow.delete': { input: z.object({ name: flowName }), output: {} as { deleted: boolean } },
+  /**
+   * Starts a run of a workspace flow and answers at once; its report follows as
+   * flow.progress events. `mock` starts a workspace mock for the run ({{mock.url}});
+   * `keepOpen` leaves its connections open after it for flow.rerunStep, until flow.stop.
+   */
+  'flow.run': {
+    input: z.object({
+      name: flowName,
+      env: z.string().min(1).max(200).optional(),
+      vars: runVars,
+      mock: mockName.optional(),
+      keepOpen: z.boolean().optional(),
+    }),
+    output: {} as FlowRunReport,
+  },
+  'flow.status': { input: z.object({ runId: id }), output: {} as FlowRunReport },
+  /** Stops a run (the step running fails as stopped), closes its connections, stops its mock. */
+  'flow.stop': { input: z.object({ runId: id }), output: {} as FlowRunReport },
+  /** Runs one step of a finished run again, with its variables and open connections (keepOpen). */
+  'flow.rerunStep': {
+    input: z.object({ runId: id, stepId: z.string().min(1).max(2000) }),
+    output: {} as FlowRunReport,
+  },
+  /** Turns a session into a flow: its sends, and an expect of each message that came back. */
+  'flow.fromSession': {
+    input: z.object({ name: sessionName, flowName, clientId: id.optional() }),
+    output: {} as FlowSummary & { sends: number; expects: number },
+  },
   /** Every connection and server the engine runs, with what a reloaded page or new window needs to show them. */
   'live.list': { input: z.object({}), output: {} as LiveState },
 } as const;
@@ -798,6 +878,31 @@ export const localCommands = {
     input: z.object({ file: filePath, out: filePath }),
     output: {} as { path: string; warnings: FileWarning[] },
   },
+  /**
+   * Runs a flow file and answers with its final report (flow.progress events on the
+   * way). `workspace` holds environments/ and secrets.local.json; `mock` a mock file
+   * started for the run.
+   */
+  'file.runFlow': {
+    input: z.object({
+      file: filePath,
+      env: z.string().min(1).max(200).optional(),
+      vars: runVars,
+      workspace: filePath.optional(),
+      mock: filePath.optional(),
+    }),
+    output: {} as FlowRunReport,
+  },
+  /** Writes a flow file made from a session file. */
+  'file.flowFromSession': {
+    input: z.object({
+      file: filePath,
+      out: filePath,
+      name: z.string().max(200).optional(),
+      clientId: id.optional(),
+    }),
+    output: {} as { path: string; sends: number; expects: number; leftOut: number; warnings: FileWarning[] },
+  },
 } as const;
 export type LocalCommandName = keyof typeof localCommands;
 /** Every command an in-process caller (Engine.call) may run. */
@@ -833,6 +938,8 @@ export interface EventPayloads {
   'log.cleared': { logId: string };
   /** A replay sent, compared, paused, resumed or finished (coalesced per batch: the latest report). */
   'session.replayProgress': { replayId: string; report: ReplayReport };
+  /** A flow run's report changed: a step started or ended, the run finished (coalesced per batch). */
+  'flow.progress': { runId: string; report: FlowRunReport };
   /**
    * Saved connections, templates or session files changed (through any front end):
    * every window reads that list again.
@@ -842,7 +949,7 @@ export interface EventPayloads {
   'ui.menu': { action: MenuAction };
 }
 /** The lists a window reads again on workspace.changed. */
-export type WorkspacePart = 'savedConnections' | 'templates' | 'sessions' | 'mocks';
+export type WorkspacePart = 'savedConnections' | 'templates' | 'sessions' | 'mocks' | 'flows';
 export const menuActions = [
   'connection.new',
   'server.start',

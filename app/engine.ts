@@ -31,6 +31,7 @@ import { clientCloseRule, ReadyState } from './websocket-rules.js';
 import { Workspace } from './workspace/workspace.js';
 import { EngineSessions } from './sessions/engine-sessions.js';
 import { localHandlers } from './local-commands.js';
+import { EngineFlows } from './flows/engine-flows.js';
 
 /** The transports' commands and the local ones, for Engine.call. */
 const commandTable: Record<string, { input: z.ZodType }> = { ...commands, ...localCommands };
@@ -144,6 +145,8 @@ export class Engine {
 
   /** Stops every server and closes every connection. */
   async dispose(): Promise<void> {
+    // Runs first: a run that is stopped closes its connections and its mock.
+    await this.flows.dispose();
     for (const c of [...this.connections.values(), ...this.#closing]) c.terminate();
     // Every step runs even when one fails; the failures are reported together at the end.
     const stops = await Promise.allSettled([...this.servers.values()].map((s) => s.stop()));
@@ -257,10 +260,14 @@ export class Engine {
   /** Mock files, the rules behaviour, hit counts and certificates (app/server/). */
   readonly mocks = new EngineMocks(this);
 
+  /** Flow files, runs and their reports (app/flows/). */
+  readonly flows = new EngineFlows(this);
+
   readonly #handlers: { [K in AnyCommandName]: Handler<K> } = {
     ...this.sessions.handlers,
     ...localHandlers(this),
     ...this.mocks.handlers,
+    ...this.flows.handlers,
     'connection.open': ({ savedConnectionId, ...options }) => {
       const conn = this.openConnection(options);
       if (savedConnectionId !== undefined) this.#savedConnectionOf.set(conn.id, savedConnectionId);
@@ -473,6 +480,9 @@ const workspaceChanges: Partial<Record<AnyCommandName, WorkspacePart>> = {
   'mock.save': 'mocks',
   'mock.delete': 'mocks',
   'mock.fromSession': 'mocks',
+  'flow.save': 'flows',
+  'flow.delete': 'flows',
+  'flow.fromSession': 'flows',
 };
 
 /** A log the engine publishes: the last seq sent in a batch. */

@@ -40,6 +40,8 @@ export const ErrorCodes = {
   TEMPLATE: 'DUPLEX_ERR_TEMPLATE',
   /** A mock file is not valid YAML/JSON or breaks the schema; details name the file, line and field. */
   MOCK_FILE: 'DUPLEX_ERR_MOCK_FILE',
+  /** A flow file is not valid YAML/JSON or breaks the schema; details name the file, line and field. */
+  FLOW_FILE: 'DUPLEX_ERR_FLOW_FILE',
   /** An IPC / bridge message from a sender we do not trust. */
   FORBIDDEN: 'DUPLEX_ERR_FORBIDDEN',
   /** Anything else; the message says what happened. */

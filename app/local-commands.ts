@@ -18,6 +18,7 @@ import { exportHarFile, importHarToFolder } from './sessions/session-store.js';
 
 export function localHandlers(engine: Engine): { [K in LocalCommandName]: Handler<K> } {
   return {
+    ...engine.flows.localHandlers,
     'file.record': ({ logId, path }) => engine.sessions.recordToFile(logId, path),
 
     'file.recordCheck': async ({ path }) => {

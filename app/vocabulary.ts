@@ -47,16 +47,45 @@ export const MOCK_PATH_PATTERN = /^mocks\/([^/\\\0]+)\.(yaml|json)$/;
 
 /** The mock name of a workspace-relative path (`mocks/chat.yaml` → `chat`), or undefined. */
 export function mockNameOf(relativePath: string): string | undefined {
-  const m = MOCK_PATH_PATTERN.exec(relativePath.replace(/\\/g, '/'));
-  return m?.[1] === undefined || m[1].startsWith('.') ? undefined : m[1];
+  return fileNameOf(MOCK_PATH_PATTERN, relativePath);
 }
 
 /** The workspace-relative path of a mock: `mocks/NAME.yaml` (or `.json`). */
 export function mockPathOf(name: string, ext: (typeof MOCK_FILE_EXTS)[number] = '.yaml'): string {
-  const path = `${MOCKS_DIR}/${name}${ext}`;
-  if (mockNameOf(path) !== name) {
+  return filePathOf(MOCKS_DIR, 'mock', mockNameOf, name, ext);
+}
+
+/** Folder of flow files in a workspace (docs/flow-format.md); the same endings as mocks. */
+export const FLOWS_DIR = 'flows';
+export const FLOW_FILE_EXTS = MOCK_FILE_EXTS;
+export const FLOW_PATH_PATTERN = /^flows\/([^/\\\0]+)\.(yaml|json)$/;
+
+/** The flow name of a workspace-relative path (`flows/chat.yaml` → `chat`), or undefined. */
+export function flowNameOf(relativePath: string): string | undefined {
+  return fileNameOf(FLOW_PATH_PATTERN, relativePath);
+}
+
+/** The workspace-relative path of a flow: `flows/NAME.yaml` (or `.json`). */
+export function flowPathOf(name: string, ext: (typeof FLOW_FILE_EXTS)[number] = '.yaml'): string {
+  return filePathOf(FLOWS_DIR, 'flow', flowNameOf, name, ext);
+}
+
+function fileNameOf(pattern: RegExp, relativePath: string): string | undefined {
+  const m = pattern.exec(relativePath.replace(/\\/g, '/'));
+  return m?.[1] === undefined || m[1].startsWith('.') ? undefined : m[1];
+}
+
+function filePathOf(
+  dir: string,
+  what: string,
+  nameOf: (path: string) => string | undefined,
+  name: string,
+  ext: string,
+): string {
+  const path = `${dir}/${name}${ext}`;
+  if (nameOf(path) !== name) {
     throw new TypeError(
-      `"${name}" is not a mock name: use a file name without / or \\, not starting with a dot.`,
+      `"${name}" is not a ${what} name: use a file name without / or \\, not starting with a dot.`,
     );
   }
   return path;

@@ -6,8 +6,15 @@
  * parsing throw the engine's DuplexError with a code.
  */
 import { readFileSync } from 'node:fs';
-import { InvalidArgumentError, Option } from 'commander';
+import { resolve } from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DuplexError, ErrorCodes } from '../app/errors.js';
+import {
+  loadVariableSet,
+  parseVarAssignment,
+  type SecretSource,
+  type VariableSet,
+} from '../app/variables/index.js';
 import { parseWebSocketUrl } from '../app/websocket-rules.js';
 
 /** The longest delay a Node timer keeps (ms). */
@@ -102,6 +109,55 @@ export function readFlagFile(flag: string, file: string, as: 'utf8' | 'base64', 
       `${flag} ${file}: cannot read it (${(err as Error).message}); pass the path of ${what}.`,
     );
   }
+}
+
+/** What addVariableOptions adds to a command's parsed options. */
+export interface VariableFlags {
+  env?: string;
+  var: string[];
+  workspace?: string;
+}
+
+/**
+ * Adds `--env NAME`, repeatable `--var key=value` and (unless the command has
+ * its own) `--workspace DIR` (default: the current folder) to a command. Turn
+ * the parsed options into a VariableSet with variablesFromFlags.
+ */
+export function addVariableOptions(command: Command, options: { workspace?: boolean } = {}): Command {
+  command
+    .option(
+      '--env <NAME>',
+      'environment to resolve {{variables}} from (environments/NAME.json in the workspace)',
+    )
+    .option('--var <key=value>', 'set a variable, over the environment (repeatable)', collectVar, []);
+  if (options.workspace !== false) {
+    command.option('--workspace <DIR>', 'workspace folder holding environments/ and secrets.local.json', '.');
+  }
+  return command;
+}
+
+/**
+ * The VariableSet the flags choose: the environment's values, its secrets
+ * (DUPLEX_SECRET_<NAME>, then <workspace>/secrets.local.json, which must be 0600),
+ * then the --var overrides. A missing environment or a bad file throws the
+ * engine's DuplexError (exit 2).
+ */
+export function variablesFromFlags(
+  flags: VariableFlags,
+  options: { workspace?: string; secrets?: SecretSource } = {},
+): Promise<VariableSet> {
+  const root = resolve(options.workspace ?? flags.workspace ?? '.');
+  const vars = Object.fromEntries(flags.var.map((text) => parseVarAssignment(text)));
+  return loadVariableSet(root, { env: flags.env, vars, secrets: options.secrets });
+}
+
+function collectVar(value: string, previous: string[]): string[] {
+  try {
+    parseVarAssignment(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return [...previous, value];
 }
 
 function range(min: number, max: number): string {

@@ -64,6 +64,11 @@ export class EngineMocks {
     return server;
   }
 
+  /** The file of a workspace mock, by name; NOT_FOUND when there is none. */
+  existing(name: string): Promise<string> {
+    return this.#existing(name);
+  }
+
   hits(serverId: string): RuleHits {
     const server = this.#engine.server(serverId);
     const rules = server.behaviours.find((b): b is RulesBehaviour => b instanceof RulesBehaviour);

@@ -8,14 +8,20 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { z } from 'zod';
-import { DuplexError, ErrorCodes } from '../errors.js';
+import { ErrorCodes } from '../errors.js';
 import { base64ToBytes, hexToBytes, utf8Encode } from '../payload/codecs.js';
 import type { MessageView } from '../payload/message-view.js';
 import { TemplateEngine, type Template, type TemplateContext } from '../templates/template-engine.js';
 import { TemplateError } from '../templates/template-error.js';
 import { checkCloseArgs } from '../websocket-rules.js';
+import {
+  fieldName,
+  parseYamlSource,
+  SourceFileError,
+  templateProblem,
+  type SourcePlace,
+} from '../workspace/yaml-source.js';
 import { compileMatcher, MatcherError, type JsonValue, type Matcher, type MatcherSpec } from './matchers.js';
 import type { TlsSource } from './mock-tls.js';
 import { compileRoutePath, type RouteParams } from './route-path.js';
@@ -28,31 +34,39 @@ export const MOCK_FILE_ERROR_CODE = ErrorCodes.MOCK_FILE;
 
 const jsonValue: z.ZodType<JsonValue> = z.json();
 
-const matcherSchema: z.ZodType<MatcherSpec> = z.lazy(() =>
-  z.strictObject({
-    text: z
-      .strictObject({ equals: z.string(), contains: z.string(), regex: z.string(), flags: z.string() })
-      .partial()
-      .optional(),
-    json: z
-      .strictObject({
-        path: z.string(),
-        equals: jsonValue.optional(),
-        exists: z.boolean().optional(),
-        regex: z.string().optional(),
-        flags: z.string().optional(),
-      })
-      .optional(),
-    binary: z
-      .strictObject({ prefixHex: hexText('prefixHex'), equalsHex: hexText('equalsHex') })
-      .partial()
-      .optional(),
-    kind: z.enum(['text', 'binary']).optional(),
-    all: z.array(matcherSchema).optional(),
-    any: z.array(matcherSchema).optional(),
-    not: matcherSchema.optional(),
-  }),
-);
+/** The keys of a matcher (a rule's `when`, a flow's `expect`), for schemas that add keys of their own. */
+export const matcherFields = {
+  text: z
+    .strictObject({ equals: z.string(), contains: z.string(), regex: z.string(), flags: z.string() })
+    .partial()
+    .optional(),
+  json: z
+    .strictObject({
+      path: z.string(),
+      equals: jsonValue.optional(),
+      exists: z.boolean().optional(),
+      regex: z.string().optional(),
+      flags: z.string().optional(),
+    })
+    .optional(),
+  binary: z
+    .strictObject({ prefixHex: hexText('prefixHex'), equalsHex: hexText('equalsHex') })
+    .partial()
+    .optional(),
+  kind: z.enum(['text', 'binary']).optional(),
+  get all() {
+    return z.array(matcherSchema).optional();
+  },
+  get any() {
+    return z.array(matcherSchema).optional();
+  },
+  get not() {
+    return matcherSchema.optional();
+  },
+};
+export const MATCHER_KEYS = ['text', 'json', 'binary', 'kind', 'all', 'any', 'not'] as const;
+
+export const matcherSchema: z.ZodType<MatcherSpec> = z.lazy(() => z.strictObject(matcherFields));
 
 /** Hex written as a YAML number (`0010`) would arrive as 10: ask for quotes instead of guessing. */
 function hexText(field: string) {
@@ -237,36 +251,12 @@ export type MockRouteFile = MockFile['routes'][number];
 // ---------------------------------------------------------------------------
 // Errors
 
-export class MockFileError extends DuplexError {
+export class MockFileError extends SourceFileError {
   declare readonly code: typeof MOCK_FILE_ERROR_CODE;
-  readonly file: string;
-  readonly line: number | undefined;
-  readonly column: number | undefined;
-  /** The field as a path, e.g. `routes[0].rules[1].when.json.path`; empty for the whole file. */
-  readonly field: string;
-  readonly problem: string;
 
   constructor(file: string, where: { line?: number; column?: number; field: string }, problem: string) {
-    const at = where.line === undefined ? file : `${file}:${where.line}:${where.column ?? 1}`;
-    super(MOCK_FILE_ERROR_CODE, `${at}: ${where.field ? `${where.field}: ` : ''}${problem}`);
+    super(MOCK_FILE_ERROR_CODE, file, where, problem);
     this.name = 'MockFileError';
-    this.file = file;
-    this.line = where.line;
-    this.column = where.column;
-    this.field = where.field;
-    this.problem = problem;
-  }
-
-  override toInfo(): {
-    code: typeof MOCK_FILE_ERROR_CODE;
-    message: string;
-    details: Record<string, unknown>;
-  } {
-    return {
-      code: this.code,
-      message: this.message,
-      details: { file: this.file, line: this.line, column: this.column, field: this.field },
-    };
   }
 }
 
@@ -276,104 +266,17 @@ export class MockFileError extends DuplexError {
 export interface ParsedMockFile {
   mock: MockFile;
   /** Points a field path at its place in the text, for errors found after parsing. */
-  locate: (path: readonly PropertyKey[]) => { line?: number; column?: number };
+  locate: (path: readonly PropertyKey[]) => SourcePlace;
 }
 
 /** Parses YAML or JSON text (JSON is read as YAML 1.2) and validates it; `file` names it in errors. */
 export function parseMockFile(text: string, file: string): ParsedMockFile {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const yamlError = doc.errors[0];
-  if (yamlError) {
-    const pos = lineCounter.linePos(yamlError.pos[0]);
-    throw new MockFileError(
-      file,
-      { line: pos.line, column: pos.col, field: '' },
-      firstLine(yamlError.message),
-    );
-  }
-  const locate = (path: readonly PropertyKey[]) => locateIn(doc, lineCounter, path);
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
-  const result = mockFileSchema.safeParse(raw);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const problem = issueMessage(issue, valueAt(raw, issue.path) === undefined);
-    // An unknown key is best shown where it is written, not where its map starts.
-    const at =
-      issue.code === 'unrecognized_keys'
-        ? locateKey(doc, lineCounter, issue.path, issue.keys[0]!)
-        : locate(issue.path);
-    throw new MockFileError(file, { ...at, field: fieldName(issue.path) }, problem);
-  }
-  return { mock: result.data, locate };
-}
-
-function issueMessage(issue: z.core.$ZodIssue, missing: boolean): string {
-  if (issue.code === 'unrecognized_keys')
-    return `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-  if (issue.code === 'invalid_type' && missing) return `is required (${issue.expected})`;
-  return issue.message;
-}
-
-function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
-  for (const key of path) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
-}
-
-/** The line of the deepest node the path reaches (the parent map for a missing key). */
-function locateIn(
-  doc: Document,
-  lines: LineCounter,
-  path: readonly PropertyKey[],
-): { line?: number; column?: number } {
-  let node: unknown = doc.contents;
-  let found = node as Node | null;
-  for (const key of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && item.key.value === key);
-      if (!pair) break;
-      found = (pair.value as Node | null) ?? (pair.key as Node);
-      node = pair.value;
-    } else if (isSeq(node) && typeof key === 'number') {
-      const item = node.items[key];
-      if (item === undefined) break;
-      found = item as Node;
-      node = item;
-    } else break;
-  }
-  const offset = found?.range?.[0];
-  if (offset === undefined) return {};
-  const pos = lines.linePos(offset);
-  return { line: pos.line, column: pos.col };
-}
-
-function locateKey(
-  doc: Document,
-  lines: LineCounter,
-  path: readonly PropertyKey[],
-  key: string,
-): { line?: number; column?: number } {
-  const map = doc.getIn(path as unknown[], true);
-  const pair = isMap(map)
-    ? map.items.find((item) => isScalar(item.key) && item.key.value === key)
-    : undefined;
-  const offset = (pair?.key as Node | undefined)?.range?.[0];
-  if (offset === undefined) return locateIn(doc, lines, path);
-  const pos = lines.linePos(offset);
-  return { line: pos.line, column: pos.col };
-}
-
-function fieldName(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) out += typeof key === 'number' ? `[${key}]` : out ? `.${String(key)}` : String(key);
-  return out;
-}
-
-function firstLine(message: string): string {
-  return message.split('\n')[0]!;
+  const { value, locate } = parseYamlSource(
+    text,
+    mockFileSchema,
+    (where, problem) => new MockFileError(file, where, problem),
+  );
+  return { mock: value, locate };
 }
 
 // ---------------------------------------------------------------------------
@@ -460,8 +363,7 @@ export function compileMock(
       return engine.compile(source);
     } catch (err) {
       if (!(err instanceof TemplateError)) throw err;
-      const at = err.line === undefined ? '' : ` at line ${err.line}, column ${err.column} of the template`;
-      return fail(path, `${err.message.replace(/ \(line \d+, column \d+\)$/, '')}${at}`);
+      return fail(path, templateProblem(err));
     }
   };
   const actions = (list: RawAction[], path: PropertyKey[]): CompiledAction[] =>

@@ -9,6 +9,8 @@ import {
   logKinds,
   mockNameOf,
   mockPathOf,
+  flowNameOf,
+  flowPathOf,
   harNameOf,
   withSessionExt,
   withoutSessionExt,
@@ -53,6 +55,17 @@ describe('vocabulary', () => {
     expect(() => mockPathOf('../x')).toThrow(TypeError);
   });
 
+  it('names flow files flows/NAME.yaml or flows/NAME.json, and nothing else', () => {
+    expect(flowNameOf('flows/chat.yaml')).toBe('chat');
+    expect(flowNameOf('flows\\chat.json')).toBe('chat');
+    expect(flowNameOf('mocks/chat.yaml')).toBeUndefined();
+    expect(flowNameOf('flows/.hidden.yaml')).toBeUndefined();
+    expect(flowNameOf('flows/a/b.yaml')).toBeUndefined();
+    expect(flowPathOf('chat')).toBe('flows/chat.yaml');
+    expect(flowPathOf('chat', '.json')).toBe('flows/chat.json');
+    expect(() => flowPathOf('../x')).toThrow(/not a flow name/);
+  });
+
   it('adds the session extension once, and names the HAR of a session', () => {
     expect(withSessionExt('a')).toBe(`a${SESSION_EXT}`);
     expect(withSessionExt(`a${SESSION_EXT}`)).toBe(`a${SESSION_EXT}`);
@@ -81,6 +94,7 @@ describe('vocabulary', () => {
         copies.push(`${path}: ready-state names`);
       if (/CONNECTING:\s*0,\s*OPEN:\s*1/.test(text)) copies.push(`${path}: ready-state values`);
       if (/'mocks\/|"mocks\//.test(text)) copies.push(`${path}: the mocks folder`);
+      if (/'flows\/|"flows\//.test(text)) copies.push(`${path}: the flows folder`);
     }
     expect(copies).toEqual([]);
   });
