@@ -26,6 +26,7 @@ const USAGE_ERRORS: ReadonlySet<ErrorCode> = new Set([
   ErrorCodes.NOT_FOUND,
   ErrorCodes.MOCK_FILE,
   ErrorCodes.TEMPLATE,
+  ErrorCodes.FLOW_FILE,
 ]);
 
 /** The exit code for an error a command could not get past. */

@@ -9,6 +9,7 @@
  */
 import { Option, type Command } from 'commander';
 import { DuplexError, ErrorCodes } from '../app/errors.js';
+import { isFlowFile } from '../app/load/load-export.js';
 import { ExitCode, runCommand } from './exit-codes.js';
 import { jsonOption, wholeNumberArg } from './options.js';
 import { printError, printWarning } from './output.js';
@@ -143,6 +144,12 @@ export function runImportMockoon(file: string, outDir: string, json: boolean): P
 export function runExport(sessionFile: string, opts: ExportFlags): Promise<ExitCode> {
   return runCommand('duplex export', async (engine) => {
     const { out } = opts;
+    if (isFlowFile(sessionFile)) {
+      throw new DuplexError(
+        ErrorCodes.INVALID_INPUT,
+        `${sessionFile} is a flow: export it with --format k6 or --format artillery.`,
+      );
+    }
     if (out === undefined) {
       throw new DuplexError(
         ErrorCodes.INVALID_INPUT,
