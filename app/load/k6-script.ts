@@ -321,7 +321,8 @@ function oneLine(text: string): string {
 /** The interpreter every exported script carries: it runs STEPS once per iteration of each VU. */
 export const K6_RUNTIME = `// ---- Duplex flow runner for k6 (the same in every export) ----
 function look(v, path) {
-  let x = v;
+  // A variable the flow uses without declaring it is read from -e NAME=value.
+  let x = path[0] in v ? v : __ENV;
   for (const k of path) x = x === null || x === undefined ? undefined : x[k];
   if (x === undefined) throw new Error('variable ' + path.join('.') + ' has no value: pass it with -e ' + path[0] + '=VALUE');
   return x;

@@ -81,12 +81,13 @@ async function openSource(req: LoadExportRequest): Promise<LoadSource> {
   }
   const { flow } = await loadFlowFile(req.file);
   const envName = req.env ?? flow.env;
+  if (envName === undefined) return flowLoadSource(flow, undefined);
   const workspace =
     req.workspace ??
     (basename(dirname(resolve(req.file))) === 'flows'
       ? dirname(dirname(resolve(req.file)))
       : req.defaultWorkspace());
-  const environment = envName === undefined ? undefined : await loadEnvironment(workspace, envName);
+  const environment = await loadEnvironment(workspace, envName);
   return flowLoadSource(flow, environment);
 }
 
