@@ -55,7 +55,7 @@ class K6Shim {
   readonly #timers = new Set<NodeJS.Timeout>();
 
   modules(): Record<string, unknown> {
-    const shim = this;
+    const sockets = this.sockets;
     class K6WebSocket {
       static CONNECTING = 0;
       static OPEN = 1;
@@ -65,7 +65,7 @@ class K6Shim {
       readonly #ws: WebSocket;
       constructor(url: string, _protocols: unknown, params?: { headers?: Record<string, string> }) {
         this.#ws = new WebSocket(url, { headers: params?.headers ?? {} });
-        shim.sockets.push(this.#ws);
+        sockets.push(this.#ws);
       }
       get readyState(): number {
         return this.#ws.readyState;
