@@ -910,6 +910,11 @@ export const localCommands = {
     }),
     output: {} as FlowRunReport,
   },
+  /** Reads and checks a flow file without running it: its name and steps, or FLOW_FILE with file, line, field. */
+  'file.checkFlow': {
+    input: z.object({ file: filePath }),
+    output: {} as { name: string | undefined; steps: FlowOutlineStep[] },
+  },
   /** Writes a flow file made from a session file. */
   'file.flowFromSession': {
     input: z.object({

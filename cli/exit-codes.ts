@@ -25,8 +25,8 @@ const USAGE_ERRORS: ReadonlySet<ErrorCode> = new Set([
   ErrorCodes.FILE,
   ErrorCodes.NOT_FOUND,
   ErrorCodes.MOCK_FILE,
-  ErrorCodes.TEMPLATE,
   ErrorCodes.FLOW_FILE,
+  ErrorCodes.TEMPLATE,
 ]);
 
 /** The exit code for an error a command could not get past. */

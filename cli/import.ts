@@ -3,13 +3,17 @@
  * a HAR file saved by browser developer tools. `duplex import mockoon ENV.json
  * --out mocks/`: a mock file from a Mockoon environment's WebSocket routes,
  * listing on stderr what was not carried over. `duplex export SESSION --out
- * FILE.har`: the reverse, a HAR file those tools open. Both run the engine's
+ * FILE.har`: the reverse, a HAR file those tools open. `duplex import session
+ * FILE.jsonl --to flow --out flows/`: a flow file (docs/flow-format.md) of the
+ * session's sends and expects of what came back. Both run the engine's
  * file.import / file.export commands. Exit USAGE for a file that cannot be
  * read or parsed, FAILED when a HAR has no WebSocket entries (exitCodeFor).
  */
+import { basename, join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { DuplexError, ErrorCodes } from '../app/errors.js';
 import { isFlowFile } from '../app/load/load-export.js';
+import { withoutSessionExt } from '../app/vocabulary.js';
 import { ExitCode, runCommand } from './exit-codes.js';
 import { jsonOption, wholeNumberArg } from './options.js';
 import { printError, printWarning } from './output.js';
@@ -19,13 +23,32 @@ export function registerImport(program: Command): void {
     .command('import')
     .description(
       'Import the WebSocket traffic of a HAR file as session files (one per WebSocket), ' +
-        'or with `import mockoon ENV.json` a Mockoon environment as a mock file',
+        'with `import mockoon ENV.json` a Mockoon environment as a mock file, ' +
+        'or with `import session FILE.jsonl --to flow` a recorded session as a flow',
     )
-    .argument('<file>', 'HAR file saved from a browser Network panel, or the word mockoon')
-    .argument('[environment]', 'with mockoon: the Mockoon environment file (JSON)')
-    .option('--out <DIR>', 'folder for the session files or the mock file', '.')
+    .argument('<file>', 'HAR file saved from a browser Network panel, or the word mockoon or session')
+    .argument(
+      '[environment]',
+      'with mockoon: the Mockoon environment file (JSON); with session: the session file',
+    )
+    .option('--out <DIR>', 'folder for the session files, the mock file or the flow file', '.')
+    .addOption(
+      new Option('--to <FORMAT>', 'with session: what to make of it').choices(['flow']).default('flow'),
+    )
     .addOption(jsonOption('print one JSON object per written file'))
     .action(async (file: string, environment: string | undefined, opts: { out: string; json?: boolean }) => {
+      if (file === 'session') {
+        if (environment === undefined) {
+          printError(
+            'duplex import',
+            'import session needs the session file: duplex import session FILE.jsonl --to flow --out flows/',
+          );
+          process.exitCode = ExitCode.USAGE;
+          return;
+        }
+        process.exitCode = await runImportSession(environment, opts.out, opts.json ?? false);
+        return;
+      }
       if (file === 'mockoon') {
         if (environment === undefined) {
           printError(
@@ -137,6 +160,25 @@ export function runImportMockoon(file: string, outDir: string, json: boolean): P
     if (!json) {
       for (const n of notes) printWarning('duplex import', `not carried over: ${n.where}: ${n.what}`);
     }
+    return ExitCode.OK;
+  });
+}
+
+/** A flow file in outDir, named after the session: its sends, and expects of what came back. */
+export function runImportSession(file: string, outDir: string, json: boolean): Promise<ExitCode> {
+  return runCommand('duplex import', async (engine) => {
+    const name = withoutSessionExt(basename(file));
+    const out = join(outDir, `${name}.yaml`);
+    const made = await engine.call('file.flowFromSession', { file, out, name });
+    for (const w of made.warnings) printWarning('duplex import', `${file}:${w.line}: ${w.message}`);
+    if (made.leftOut > 0)
+      printWarning('duplex import', `left out ${made.leftOut} messages after the first 10,000`);
+    process.stdout.write(
+      json
+        ? JSON.stringify({ event: 'imported', path: made.path, sends: made.sends, expects: made.expects }) +
+            '\n'
+        : `${made.path}: flow with ${made.sends} sends and ${made.expects} expects\n`,
+    );
     return ExitCode.OK;
   });
 }

@@ -11,6 +11,7 @@ import { registerConnect } from './connect.js';
 import { registerReplay } from './replay.js';
 import { registerImport } from './import.js';
 import { registerUi } from './ui.js';
+import { registerTest } from './test.js';
 import { ExitCode } from './exit-codes.js';
 
 const program = new Command('duplex')
@@ -23,6 +24,7 @@ registerServe(program);
 registerConnect(program);
 registerReplay(program);
 registerImport(program);
+registerTest(program);
 registerUi(program);
 
 try {

@@ -227,6 +227,10 @@ export class EngineFlows {
       });
       return done;
     },
+    'file.checkFlow': async ({ file }: { file: string }) => {
+      const { flow } = await loadFlowFile(file);
+      return { name: flow.name, steps: flowOutline(flow) };
+    },
     'file.flowFromSession': async (input: CommandInput<'file.flowFromSession'>) => {
       const session = await openSessionSource(resolve(input.file));
       const name = input.name ?? withoutSessionExt(basename(input.file));

@@ -19,6 +19,7 @@ import { MATCHER_KEYS, matcherFields } from '../server/mock-file.js';
 import { TemplateEngine } from '../templates/template-engine.js';
 import { TemplateError } from '../templates/template-error.js';
 import { checkCloseArgs } from '../websocket-rules.js';
+import { flowStepTypes, type FlowStepType } from './flow-report.js';
 import {
   fieldName,
   parseYamlSource,
@@ -165,7 +166,13 @@ export interface RepeatStep extends FlowStepBase {
 
 export type FlowStep =
   ConnectStep | SendStep | ExpectStep | CaptureStep | WaitStep | PingStep | CloseStep | RepeatStep;
-export type FlowStepType = FlowStep['type'];
+export type { FlowStepType };
+/** Every step type has its verb in flowStepTypes, and every verb its step type. */
+export const everyStepTypeListed: [FlowStep['type']] extends [FlowStepType]
+  ? [FlowStepType] extends [FlowStep['type']]
+    ? true
+    : never
+  : never = true;
 
 export interface Flow {
   version: number;
@@ -267,7 +274,7 @@ const closeSchema = orEmpty(
   }),
 );
 
-const STEP_VERBS = ['connect', 'send', 'expect', 'capture', 'wait', 'ping', 'close', 'repeat'] as const;
+const STEP_VERBS = flowStepTypes;
 
 interface RawStep {
   name?: string;

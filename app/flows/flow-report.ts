@@ -1,11 +1,23 @@
 /**
  * What a flow run reports: one result per executed step, with its status,
- * timing and, for a failure, what was expected and what arrived. Plain data
- * (types only): it crosses the contract to the UI and the CLI's reporters.
+ * timing and, for a failure, what was expected and what arrived. Plain data,
+ * runtime-free: it crosses the contract to the UI and the CLI's reporters.
  */
 import type { ErrorInfo } from '../errors.js';
 import type { JsonValue } from '../server/matchers.js';
-import type { FlowStepType } from './flow-file.js';
+
+/** The verbs of a flow's steps, in the order docs/flow-format.md lists them. */
+export const flowStepTypes = [
+  'connect',
+  'send',
+  'expect',
+  'capture',
+  'wait',
+  'ping',
+  'close',
+  'repeat',
+] as const;
+export type FlowStepType = (typeof flowStepTypes)[number];
 
 export type FlowStepStatus = 'running' | 'passed' | 'failed' | 'skipped';
 export type FlowRunStatus = 'running' | 'passed' | 'failed' | 'stopped';

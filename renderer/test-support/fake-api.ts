@@ -30,6 +30,7 @@ import { checkCloseArgs, clientCloseRule } from '../../app/websocket-rules.js';
 import { binaryLogKinds, harNameOf, withSessionExt } from '../../app/vocabulary.js';
 import { compileViewFilter } from '../../app/log/log-filter.js';
 import { createFakeSessions, type FakeSessionInput } from './fake-sessions.js';
+import { createFakeFlows } from './fake-flows.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -115,6 +116,8 @@ function kindCountsOf(log: FakeLog): KindCounts {
 export interface FakeApi extends WorkbenchApi {
   /** Every command call, for assertions: [name, input]. */
   readonly calls: [string, unknown][];
+  /** Puts a flow file in the fake workspace (not checked: a bad one lists with its error). */
+  addFlow(name: string, text: string): void;
   /** Emits an event to the UI's listeners. */
   emit<E extends EventName>(name: E, payload: EventPayloads[E]): void;
   /** Makes a log hold `count` generated text entries (no memory per entry). */
@@ -230,7 +233,31 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
     },
   };
 
+  const fakeFlows = createFakeFlows({
+    record,
+    emit,
+    ok,
+    fail,
+    open: async (url) => {
+      const r = await api.connection.open({ url });
+      return r.ok ? r.value.connectionId : '';
+    },
+    send: async (connectionId, text) =>
+      (await api.connection.send({ connectionId, payload: { type: 'text', text } })).ok,
+    received: (connectionId) => {
+      const info = connections.get(connectionId);
+      return {
+        texts: logOf(connectionId)
+          .read(1, Number.MAX_SAFE_INTEGER)
+          .filter((e) => e.dir === 'in' && e.kind === 'text')
+          .map((e) => e.preview),
+        open: info?.readyState === 1 ? true : info?.readyState === 3 ? false : undefined,
+      };
+    },
+  });
   const api = {
+    flow: fakeFlows.commands,
+    mock: { list: async () => ok([]) },
     connection: {
       open: async (input: ConnectOptions & { savedConnectionId?: string }) => {
         record('connection.open')(input);
@@ -628,6 +655,7 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
       emit('log.appended', { logId, entries: [], firstSeq: 1, lastSeq: count });
     },
     addSession: (name, session) => fakeSessions.add(name, session),
+    addFlow: (name, text) => void fakeFlows.add(name, text),
     drain,
     appendEntry: (logId, dir, payload) =>
       appendAndEmit(logId, dir, payload.type === 'text' ? 'text' : 'binary', payloadBytes(payload)),

@@ -23,7 +23,7 @@ describe('docs/cli.md', () => {
   it('documents every command with every flag its --help lists', async () => {
     const help = await runDuplexRaw('--help');
     const commands = [...help.stdout.matchAll(/^ {2}([a-z]+) (?:\[options\]|<)/gm)].map((m) => m[1]!);
-    expect(commands.sort()).toEqual(['connect', 'export', 'import', 'replay', 'serve', 'ui']);
+    expect(commands.sort()).toEqual(['connect', 'export', 'import', 'replay', 'serve', 'test', 'ui']);
     const missing: string[] = [];
     for (const name of commands) {
       const text = section(name);

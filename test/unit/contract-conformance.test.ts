@@ -511,4 +511,68 @@ describe.each([
     );
     expect(errorCode(await api.session.replayStatus({ replayId: 'nope' }))).toBe(ErrorCodes.NOT_FOUND);
   });
+
+  it('flows: save (a flow without steps is refused with file, line and field), list, read, delete', async () => {
+    const text = `steps:\n  - connect: { url: "${h.echoUrl}" }\n  - send: hi\n  - expect: { text: { equals: hi } }\n`;
+    const saved = value(await api.flow.save({ name: 'echo', text }));
+    expect(saved).toMatchObject({ name: 'echo', path: 'flows/echo.yaml' });
+    expect(value(await api.flow.list({})).map((f) => [f.name, f.steps])).toEqual([['echo', 3]]);
+    const read = value(await api.flow.read({ name: 'echo' }));
+    expect(read.text).toBe(text);
+    expect(read.steps.map((s) => [s.id, s.type, s.line])).toEqual([
+      ['steps[0]', 'connect', 2],
+      ['steps[1]', 'send', 3],
+      ['steps[2]', 'expect', 4],
+    ]);
+    const bad = await api.flow.save({ name: 'echo', text: 'name: no steps\n' });
+    expect(bad.ok ? undefined : bad.error).toMatchObject({
+      code: ErrorCodes.FLOW_FILE,
+      details: { file: 'flows/echo.yaml', line: 1, field: 'steps' },
+    });
+    expect(value(await api.flow.read({ name: 'echo' })).text).toBe(text);
+    expect(value(await api.flow.delete({ name: 'echo' }))).toEqual({ deleted: true });
+    expect(errorCode(await api.flow.read({ name: 'echo' }))).toBe(ErrorCodes.NOT_FOUND);
+  });
+
+  it('flow.run: progress events, passed and failed steps with messages, re-run one step, stop', async () => {
+    value(
+      await api.flow.save({
+        name: 'pass',
+        text: `steps:\n  - connect: { url: "${h.echoUrl}" }\n  - send: hi\n  - expect: { text: { equals: hi } }\n`,
+      }),
+    );
+    const started = value(await api.flow.run({ name: 'pass', keepOpen: true }));
+    expect(started.status).toBe('running');
+    const runId = started.runId;
+    await until(async () => value(await api.flow.status({ runId })).status !== 'running', 10_000);
+    const done = value(await api.flow.status({ runId }));
+    expect(done).toMatchObject({ status: 'passed', passed: 3, failed: 0, skipped: 0, open: true });
+    expect(done.connections[0]).toMatchObject({ name: 'main' });
+    await until(() =>
+      events.of('flow.progress').some((e) => e.runId === runId && e.report.status === 'passed'),
+    );
+    const again = value(await api.flow.rerunStep({ runId, stepId: 'steps[1]' }));
+    expect(again.steps.at(-1)).toMatchObject({ stepId: 'steps[1]', status: 'passed', rerun: true });
+    expect(errorCode(await api.flow.rerunStep({ runId, stepId: 'steps[7]' }))).toBe(ErrorCodes.NOT_FOUND);
+    expect(value(await api.flow.stop({ runId })).open).toBeUndefined();
+    expect(errorCode(await api.flow.rerunStep({ runId, stepId: 'steps[1]' }))).toBe(ErrorCodes.INVALID_STATE);
+
+    value(
+      await api.flow.save({
+        name: 'fail',
+        text: `steps:\n  - connect: { url: "${h.echoUrl}" }\n  - send: hi\n  - expect: { text: { equals: bye }, within: 100 }\n  - send: never\n`,
+      }),
+    );
+    const failing = value(await api.flow.run({ name: 'fail' }));
+    await until(
+      async () => value(await api.flow.status({ runId: failing.runId })).status !== 'running',
+      10_000,
+    );
+    const failed = value(await api.flow.status({ runId: failing.runId }));
+    expect(failed.steps.map((s) => s.status)).toEqual(['passed', 'passed', 'failed', 'skipped']);
+    expect(failed.steps[2]!.message).toBe(
+      'expected a message matching text equals "bye" on main; none within 100 ms; 1 arrived that did not match: "hi"',
+    );
+    expect(errorCode(await api.flow.status({ runId: 'nope' }))).toBe(ErrorCodes.NOT_FOUND);
+  });
 });

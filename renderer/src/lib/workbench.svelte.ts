@@ -13,14 +13,17 @@ import type {
   WorkspacePart,
 } from '../../../app/contract.js';
 import { ConnectionTab, emptyDraft } from './connection-tab.svelte.js';
+import { FlowTab } from './flow-tab.svelte.js';
+import { Flows } from './flows.svelte.js';
 import { ServerTab } from './server-tab.svelte.js';
 import { Sessions } from './sessions.svelte.js';
 import { ReplayTab } from './sessions-replay.svelte.js';
 import { SessionTab } from './sessions-tab.svelte.js';
 import { Theme } from './theme.svelte.js';
 import { UiState, type StoredTab, type StoredWindow } from './ui-state.svelte.js';
+import { withoutSessionExt } from '../../../app/vocabulary.js';
 
-export type Tab = ConnectionTab | ServerTab | SessionTab | ReplayTab;
+export type Tab = ConnectionTab | ServerTab | SessionTab | ReplayTab | FlowTab;
 
 /** A place keyboard focus is sent to after an action (the URL of a new connection, the next tab …). */
 export type FocusTarget = 'url' | 'log-search' | 'active-tab' | 'new-connection';
@@ -31,6 +34,7 @@ export class Workbench {
   /** Pane sizes and the open tabs, remembered across reloads. */
   readonly ui: UiState;
   readonly sessions: Sessions;
+  readonly flows: Flows;
   #saved = $state.raw<SavedConnection[]>([]);
   #tabs = $state.raw<Tab[]>([]);
   #servers = $state.raw<ServerTab[]>([]);
@@ -45,6 +49,7 @@ export class Workbench {
     this.api = api;
     this.ui = ui;
     this.sessions = new Sessions(api);
+    this.flows = new Flows(api);
   }
 
   get saved(): SavedConnection[] {
@@ -79,8 +84,11 @@ export class Workbench {
       on['connection.state']((info) => this.#onConnectionState(info)),
       on['server.state']((info) => this.#serverTab(info.serverId)?.onState(info)),
       on['server.clients']((e) => this.#serverTab(e.serverId)?.onClients(e.clients)),
-      on['log.appended']((batch) => this.#logOwner(batch.logId)?.log.onAppended(batch)),
-      on['log.cleared']((e) => this.#logOwner(e.logId)?.log.onCleared()),
+      on['log.appended']((batch) => this.#logOf(batch.logId)?.onAppended(batch)),
+      on['log.cleared']((e) => this.#logOf(e.logId)?.onCleared()),
+      on['flow.progress']((e) => {
+        for (const t of this.#tabs) if (t.kind === 'flow') t.onProgress(e.report);
+      }),
       on['ui.menu']((e) => this.runMenu(e.action)),
       on['workspace.changed']((e) => void this.#reload(e.what)),
       on['session.replayProgress']((e) => {
@@ -96,7 +104,7 @@ export class Workbench {
     if (live.ok) this.#reattach(live.value);
     else this.#notice = live.error.message;
     this.#restoreWindow();
-    await this.sessions.refresh();
+    await Promise.all([this.sessions.refresh(), this.flows.refresh()]);
   }
 
   stop(): void {
@@ -148,7 +156,7 @@ export class Workbench {
     this.#tabs = this.#tabs.filter((t) => t.id !== id);
     if (this.#activeId === id) this.#activeId = (this.#tabs[index] ?? this.#tabs[index - 1])?.id;
     this.focusRequest = this.#activeId ? 'active-tab' : 'new-connection';
-    if (tab.kind === 'connection' || tab.kind === 'replay') await tab.dispose();
+    if (tab.kind === 'connection' || tab.kind === 'replay' || tab.kind === 'flow') await tab.dispose();
     else if (tab.kind === 'server' && !tab.running) this.#servers = this.#servers.filter((s) => s !== tab);
   }
 
@@ -212,6 +220,30 @@ export class Workbench {
     const tab = this.#add(new SessionTab(this.api, name));
     void tab.open();
     return tab;
+  }
+
+  /** Opens (or focuses) a flow file in a tab. */
+  openFlow(name: string): FlowTab {
+    const open = this.#tabs.find((t): t is FlowTab => t.kind === 'flow' && t.name === name);
+    if (open) {
+      this.#activeId = open.id;
+      return open;
+    }
+    const tab = this.#add(new FlowTab(this.api, name));
+    void tab.load();
+    return tab;
+  }
+
+  /** Makes a flow of a session (named after it) and opens it. */
+  async flowFromSession(session: string): Promise<void> {
+    const name = await this.flows.fromSession(session, sessionFlowName(session, this.flows.list));
+    if (name) this.openFlow(name);
+  }
+
+  /** Deletes a flow file and closes its tab. */
+  async deleteFlow(name: string): Promise<void> {
+    for (const t of this.#tabs) if (t.kind === 'flow' && t.name === name) await this.closeTab(t.id);
+    await this.flows.remove(name);
   }
 
   /** A new replay tab for a session, aimed at its recorded URL until the user changes it. */
@@ -375,6 +407,8 @@ export class Workbench {
   /** Reads a part of the workspace again after a change (from this window or another). */
   async #reload(what: WorkspacePart): Promise<void> {
     if (what === 'sessions') return this.sessions.refresh();
+    if (what === 'flows') return this.flows.refresh();
+    if (what === 'mocks') return;
     if (what === 'templates') {
       for (const t of [...this.#tabs, ...this.#servers])
         if (t.kind === 'connection' || t.kind === 'server') void t.composer.loadTemplates();
@@ -430,6 +464,17 @@ export class Workbench {
     return tab;
   }
 
+  /** The log model showing an engine log: a tab's, a server's, or one connection of a flow run. */
+  #logOf(logId: string): { onAppended: LogModelTarget['onAppended']; onCleared: () => void } | undefined {
+    const owner = this.#logOwner(logId);
+    if (owner && owner.kind !== 'flow') return owner.log;
+    for (const t of this.#tabs) {
+      const log = t.kind === 'flow' ? t.logOf(logId) : undefined;
+      if (log) return log;
+    }
+    return undefined;
+  }
+
   #logOwner(logId: string): Tab | undefined {
     return (
       this.#tabs.find(
@@ -438,6 +483,20 @@ export class Workbench {
       ) ?? this.#servers.find((s) => s.serverId === logId)
     );
   }
+}
+
+type LogModelTarget = ConnectionTab['log'];
+
+/** A flow name for a session that no flow has yet: `chat`, then `chat-2`, … */
+function sessionFlowName(session: string, flows: readonly { name: string }[]): string {
+  const base =
+    withoutSessionExt(session)
+      .replace(/[^\w.-]+/g, '-')
+      .replace(/^[.-]+/, '') || 'session';
+  const taken = new Set(flows.map((f) => f.name));
+  let name = base;
+  for (let n = 2; taken.has(name); n++) name = `${base}-${n}`;
+  return name;
 }
 
 export type { ServerInfo };
