@@ -181,9 +181,10 @@ describe('duplex export --format artillery, run by Artillery against a Duplex mo
       expect(script).toMatch(/# not expressed: sends a binary message/);
       expect(script).toMatch(/# not expressed: sends a ping/);
       expect(script).not.toContain(SECRET);
-      const run = await runArtillery(out, ['--variables', JSON.stringify({ mock: { url: base } })], {
-        DUPLEX_SECRET_TOKEN: SECRET,
-      });
+      // The URL's variables are written in with their defaults (the ws engine connects before any step); --target aims it.
+      expect(script).toContain('target: ws://127.0.0.1:8080/chat');
+      expect(script).not.toMatch(/- connect:/);
+      const run = await runArtillery(out, ['--target', `${base}/chat`], { DUPLEX_SECRET_TOKEN: SECRET });
       const c = run.report.aggregate.counters;
       expect(run.code, run.output).toBe(0);
       expect(c['vusers.completed']).toBe(c['vusers.created']);
@@ -209,7 +210,7 @@ describe('duplex export --format artillery, run by Artillery against a Duplex mo
         (await runDuplex('export', ws.flow, '--format', 'artillery', '--out', out, '--duration', '1')).result
           .code,
       ).toBe(0);
-      const run = await runArtillery(out, ['--variables', JSON.stringify({ mock: { url: base } })]);
+      const run = await runArtillery(out, ['--target', `${base}/chat`]);
       const c = run.report.aggregate.counters;
       expect(run.code).toBe(1);
       expect(c['errors.Failed capture or match']).toBeGreaterThanOrEqual(1);
