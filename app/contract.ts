@@ -969,6 +969,23 @@ export const localCommands = {
     output: {} as { path: string; warnings: FileWarning[] },
   },
   /**
+   * Writes a load test from a flow file (.yaml/.yml/.json) or a session file: a k6 script
+   * (k6/websockets) or an Artillery scenario (engine: ws). `notes` lists what the tool cannot express.
+   */
+  'file.exportLoad': {
+    input: z.object({
+      file: filePath,
+      format: z.enum(['k6', 'artillery']),
+      out: filePath.optional(),
+      env: z.string().min(1).max(200).optional(),
+      workspace: filePath.optional(),
+      clientId: z.string().min(1).max(200).optional(),
+      vus: z.int().min(1).max(1_000_000).optional(),
+      duration: z.int().min(1).max(31_536_000).optional(),
+    }),
+    output: {} as { path: string; notes: { step: string; what: string }[]; warnings: FileWarning[] },
+  },
+  /**
    * Runs a flow file and answers with its final report (flow.progress events on the
    * way). `workspace` holds environments/ and secrets.local.json; `mock` a mock file
    * started for the run.

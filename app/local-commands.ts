@@ -15,6 +15,7 @@ import { openSessionSource } from './sessions/session-reader.js';
 import { planServerReplay } from './sessions/session-script.js';
 import { checkRecordingPath } from './sessions/session-writer.js';
 import { exportHarFile, importHarToFolder } from './sessions/session-store.js';
+import { exportLoadTest } from './load/load-export.js';
 
 export function localHandlers(engine: Engine): { [K in LocalCommandName]: Handler<K> } {
   return {
@@ -79,6 +80,9 @@ export function localHandlers(engine: Engine): { [K in LocalCommandName]: Handle
       const warnings = await exportHarFile(file, path, redact).catch(writeFailed(path));
       return { path, warnings };
     },
+
+    'file.exportLoad': (input) =>
+      exportLoadTest({ ...input, defaultWorkspace: () => engine.workspace().dir }),
   };
 }
 

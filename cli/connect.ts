@@ -1,7 +1,9 @@
 /**
  * `duplex connect URL`: opens a client connection, sends the given messages in
  * command-line order, waits for replies (a count, the peer's close, or a quiet
- * period), closes, and prints every event. Arguments are checked with the
+ * period), closes, and prints every event. Lines piped into stdin are sent
+ * too; with a terminal on stdin (or -i) it is interactive: each typed line is
+ * sent, with slash commands (cli/interactive.ts). Arguments are checked with the
  * engine's own rules before any connection is made; bad ones exit USAGE (2).
  */
 import { resolve } from 'node:path';
@@ -32,6 +34,7 @@ import {
   readFlagFile,
 } from './options.js';
 import { InOrder, Output, arrow, describeMessage, messageData, oneLine, printError } from './output.js';
+import { LineInput, SLASH_HELP, parseInputLine, type InputCommand } from './interactive.js';
 
 export const DEFAULT_WAIT_MS = 1000;
 export const DEFAULT_CLOSE_CODE = 1000;
@@ -66,7 +69,15 @@ interface ConnectFlags {
   var?: string[];
   workspace?: string;
   redact?: boolean;
+  interactive?: boolean;
+  keepOpen?: boolean;
 }
+
+/**
+ * Where stdin lines go: `interactive` (typed lines and slash commands),
+ * `piped` (each line sent as text), or `none` (a terminal on a one-shot run).
+ */
+export type ConnectInput = 'interactive' | 'piped' | 'none';
 
 /** Everything `duplex connect` will do, checked. */
 export interface ConnectPlan {
@@ -87,6 +98,17 @@ export interface ConnectPlan {
   workspace: string;
   /** False with --no-redact: secrets and Authorization/Cookie values are printed and recorded as they are. */
   redact: boolean;
+  input: ConnectInput;
+  /** Stay connected until the peer closes or Ctrl+C; no --wait. */
+  keepOpen: boolean;
+  /** Draw a prompt (stdin and stdout are terminals). */
+  prompt: boolean;
+}
+
+/** Whether stdin and stdout are terminals (process.stdin.isTTY and process.stdout.isTTY). */
+export interface Terminals {
+  stdin: boolean;
+  stdout: boolean;
 }
 
 export function registerConnect(program: Command): void {
@@ -136,14 +158,25 @@ export function registerConnect(program: Command): void {
     .option('--heartbeat <MS>', 'ping every MS ms; drop the connection when no pong comes back in that time')
     .option('--handshake-timeout <MS>', 'give up when the handshake takes longer than MS ms')
     .addOption(jsonOption())
-    .option('--record <FILE>', 'record the session to FILE (see docs/session-format.md)');
+    .option('--record <FILE>', 'record the session to FILE (see docs/session-format.md)')
+    .option(
+      '-i, --interactive',
+      'send each line read from stdin, with /ping, /close, /binary and /help (the default with a terminal on stdin and no --send, --count or --wait)',
+    )
+    .option(
+      '--keep-open',
+      'stay connected until the peer closes or Ctrl+C, however quiet (instead of --wait)',
+    );
   const connect = program.commands.at(-1)!;
   addVariableOptions(connect);
   addRedactOption(connect);
   connect.action(async (url: string, flags: ConnectFlags) => {
     let plan: ConnectPlan;
     try {
-      plan = planConnect(url, flags, sends);
+      plan = planConnect(url, flags, sends, {
+        stdin: process.stdin.isTTY === true,
+        stdout: process.stdout.isTTY === true,
+      });
     } catch (err) {
       const info = toErrorInfo(err);
       printError('duplex connect', info.message);
@@ -154,7 +187,12 @@ export function registerConnect(program: Command): void {
 }
 
 /** Checks every argument with the engine's rules; throws the DuplexError of the first bad one. */
-export function planConnect(url: string, flags: ConnectFlags, rawSends: readonly RawSend[]): ConnectPlan {
+export function planConnect(
+  url: string,
+  flags: ConnectFlags,
+  rawSends: readonly RawSend[],
+  terminals: Terminals = { stdin: false, stdout: false },
+): ConnectPlan {
   // A URL with {{name}} is checked once its variables are resolved (connection.open does).
   if (!url.includes('{{')) checkWebSocketUrl(url);
   const closeCode = flags.close === undefined ? DEFAULT_CLOSE_CODE : wholeNumberArg('--close', flags.close);
@@ -166,6 +204,17 @@ export function planConnect(url: string, flags: ConnectFlags, rawSends: readonly
   const count = flags.count === undefined ? undefined : wholeNumberArg('--count', flags.count, 1);
   const waitMs =
     flags.wait === undefined ? DEFAULT_WAIT_MS : wholeNumberArg('--wait', flags.wait, 0, MAX_TIMER_MS);
+  const keepOpen = flags.keepOpen ?? false;
+  if (keepOpen && flags.wait !== undefined) {
+    throw new DuplexError(
+      ErrorCodes.INVALID_INPUT,
+      '--keep-open and --wait both say when to close; give one of them.',
+    );
+  }
+  // A terminal on stdin makes a run interactive unless its flags already say what to send and when to stop.
+  const oneShot = rawSends.length > 0 || flags.count !== undefined || flags.wait !== undefined;
+  const input: ConnectInput =
+    flags.interactive || (terminals.stdin && !oneShot) ? 'interactive' : terminals.stdin ? 'none' : 'piped';
 
   const headers = parseHeaders(flags.header);
   const seen = new Set<string>();
@@ -210,6 +259,9 @@ export function planConnect(url: string, flags: ConnectFlags, rawSends: readonly
     variables: variableChoiceOf(flags),
     workspace: resolve(flags.workspace ?? '.'),
     redact: flags.redact ?? true,
+    input,
+    keepOpen,
+    prompt: input === 'interactive' && terminals.stdin && terminals.stdout,
   };
 }
 
@@ -236,17 +288,24 @@ export async function runConnect(plan: ConnectPlan): Promise<void> {
   const printer = new InOrder((err) => onError(toErrorInfo(err)));
   const inOrder = (step: () => void | Promise<void>): void => printer.run(step);
 
+  // Typed lines keep the connection open; it closes on /close, Ctrl+C, or --wait of silence after the input ends.
+  let inputOpen = plan.input === 'interactive';
+  let ready = false;
+  const queued: string[] = [];
+  const input = plan.input === 'none' ? undefined : startInput();
+
   const finish = (code: ExitCode): void => {
     if (ended) return;
     ended = true;
+    input?.close();
     void out.disposed(engine, 'duplex connect').then((ok) => out.exit(ok ? code : ExitCode.FAILED));
   };
   const armIdle = (): void => {
-    if (closing) return;
+    if (closing || plan.keepOpen || inputOpen) return;
     if (idle) idle.refresh();
     else idle = setTimeout(closeNow, plan.waitMs);
   };
-  const closeNow = (): void => {
+  const closeNow = (code = plan.closeCode, reason = plan.closeReason): void => {
     if (closing || ended) return;
     closing = true;
     if (idle) clearTimeout(idle);
@@ -256,8 +315,8 @@ export async function runConnect(plan: ConnectPlan): Promise<void> {
       if (readyState !== ReadyState.OPEN && readyState !== ReadyState.CONNECTING) return;
       await engine.call('connection.close', {
         connectionId,
-        code: plan.closeCode,
-        reason: plan.closeReason,
+        code,
+        reason,
         allowWireCodes: plan.allowWireCodes,
       });
     })().catch((err: unknown) => onError(toErrorInfo(err)));
@@ -294,7 +353,19 @@ export async function runConnect(plan: ConnectPlan): Promise<void> {
       inOrder(async () => {
         for (const payload of plan.sends) await engine.call('connection.send', { connectionId, payload });
       });
-      inOrder(armIdle);
+      inOrder(() => {
+        ready = true;
+        for (const line of queued.splice(0)) onInputLine(line);
+        input?.showPrompt();
+        armIdle();
+      });
+      return;
+    }
+    if (plan.input === 'interactive' && (entry.kind === 'ping' || entry.kind === 'pong')) {
+      const line = out.json
+        ? JSON.stringify({ event: entry.kind, dir: entry.dir, data: messageData(entry), size: entry.size })
+        : `${arrow(entry.dir)} ${describeMessage(entry)}`;
+      inOrder(() => out.line(line));
       return;
     }
     if (entry.kind !== 'text' && entry.kind !== 'binary') return;
@@ -362,8 +433,59 @@ export async function runConnect(plan: ConnectPlan): Promise<void> {
     await out.disposed(engine, 'duplex connect');
     return out.exit(exitCodeFor(info.code));
   }
-  process.on('SIGINT', closeNow);
-  process.on('SIGTERM', closeNow);
+  // A second Ctrl+C does not wait for a peer that never answers the close.
+  const interrupt = (): void => (closing ? finish(ExitCode.FAILED) : closeNow());
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
+
+  function startInput(): LineInput {
+    const lines = new LineInput({
+      prompt: plan.prompt,
+      onLine: (line) => {
+        if (closing || ended) return;
+        if (!ready) queued.push(line);
+        else onInputLine(line);
+      },
+      onEnd: () => {
+        if (!inputOpen) return;
+        inputOpen = false;
+        if (ready) armIdle();
+      },
+      onInterrupt: () => interrupt(),
+    });
+    out.around = (write) => lines.around(write);
+    return lines;
+  }
+
+  function onInputLine(line: string): void {
+    let command: InputCommand;
+    if (plan.input === 'piped') command = { kind: 'send', payload: { type: 'text', text: line } };
+    else {
+      try {
+        command = parseInputLine(line, plan.allowWireCodes);
+      } catch (err) {
+        // A mistyped command is reported and the session goes on.
+        out.around(() => printError('duplex connect', toErrorInfo(err).message));
+        return;
+      }
+    }
+    switch (command.kind) {
+      case 'send': {
+        const { payload } = command;
+        return inOrder(async () => void (await engine.call('connection.send', { connectionId, payload })));
+      }
+      case 'ping': {
+        const { payload } = command;
+        return inOrder(async () => void (await engine.call('connection.ping', { connectionId, payload })));
+      }
+      case 'close':
+        return inOrder(() => closeNow(command.code ?? DEFAULT_CLOSE_CODE, command.reason));
+      case 'help':
+        return out.around(() => process.stderr.write(SLASH_HELP.join('\n') + '\n'));
+      case 'empty':
+        return;
+    }
+  }
 }
 
 function printOpen(out: Output, info: ConnectionInfo, redact: Redactor | undefined): void {

@@ -11,9 +11,11 @@
  */
 import { basename, join } from 'node:path';
 import { Option, type Command } from 'commander';
+import { DuplexError, ErrorCodes } from '../app/errors.js';
+import { isFlowFile } from '../app/load/load-export.js';
 import { withoutSessionExt } from '../app/vocabulary.js';
 import { ExitCode, runCommand } from './exit-codes.js';
-import { jsonOption } from './options.js';
+import { jsonOption, wholeNumberArg } from './options.js';
 import { printError, printWarning } from './output.js';
 
 export function registerImport(program: Command): void {
@@ -71,12 +73,63 @@ export function registerImport(program: Command): void {
     });
   program
     .command('export')
-    .description('Export a session file as HAR, for browser developer tools and other HAR viewers')
-    .argument('<session>', 'session file (.jsonl)')
-    .requiredOption('--out <FILE>', 'HAR file to write')
-    .action(async (session: string, opts: { out: string }) => {
-      process.exitCode = await runExport(session, opts.out);
+    .description(
+      'Export a session file as HAR (for browser developer tools), or a flow or session as a load test: ' +
+        'a k6 script (--format k6) or an Artillery scenario (--format artillery)',
+    )
+    .argument(
+      '<file>',
+      'session file (.jsonl), or with --format k6|artillery a flow file (.yaml, .yml, .json)',
+    )
+    .addOption(new Option('--format <F>', 'what to write').choices(['har', 'k6', 'artillery']).default('har'))
+    .option('--out <FILE>', 'file to write (required for har; default FILE.k6.js / FILE.artillery.yml)')
+    .option(
+      '--env <NAME>',
+      "a flow's environment (environments/NAME.json): its values become the script's defaults, its secrets env lookups",
+    )
+    .option('--vus <N>', 'k6: virtual users (default 1); Artillery: new virtual users per second (default 1)')
+    .option('--duration <S>', 'seconds the load runs (default 30)')
+    .addOption(jsonOption('print one JSON object with the path and what was not expressed'))
+    .action(async (file: string, opts: ExportFlags) => {
+      process.exitCode =
+        opts.format === 'har' ? await runExport(file, opts) : await runExportLoad(file, opts.format, opts);
     });
+}
+
+interface ExportFlags {
+  format: 'har' | 'k6' | 'artillery';
+  out?: string;
+  env?: string;
+  vus?: string;
+  duration?: string;
+  json?: boolean;
+}
+
+/** `--format k6|artillery`: the script, and each check or step the tool cannot express on stderr (never dropped silently). */
+export function runExportLoad(
+  file: string,
+  format: 'k6' | 'artillery',
+  opts: ExportFlags,
+): Promise<ExitCode> {
+  return runCommand('duplex export', async (engine) => {
+    const { path, notes, warnings } = await engine.call('file.exportLoad', {
+      file,
+      format,
+      out: opts.out,
+      env: opts.env,
+      vus: opts.vus === undefined ? undefined : wholeNumberArg('--vus', opts.vus, 1, 1_000_000),
+      duration:
+        opts.duration === undefined ? undefined : wholeNumberArg('--duration', opts.duration, 1, 31_536_000),
+    });
+    for (const w of warnings) printWarning('duplex export', w.message);
+    if (opts.json) {
+      process.stdout.write(JSON.stringify({ event: 'exported', format, path, notExpressed: notes }) + '\n');
+      return ExitCode.OK;
+    }
+    process.stdout.write(`${path}\n`);
+    for (const n of notes) printWarning('duplex export', `not expressed in ${format}: ${n.step}: ${n.what}`);
+    return ExitCode.OK;
+  });
 }
 
 export function runImport(file: string, outDir: string, json: boolean): Promise<ExitCode> {
@@ -130,8 +183,21 @@ export function runImportSession(file: string, outDir: string, json: boolean): P
   });
 }
 
-export function runExport(sessionFile: string, out: string): Promise<ExitCode> {
+export function runExport(sessionFile: string, opts: ExportFlags): Promise<ExitCode> {
   return runCommand('duplex export', async (engine) => {
+    const { out } = opts;
+    if (isFlowFile(sessionFile)) {
+      throw new DuplexError(
+        ErrorCodes.INVALID_INPUT,
+        `${sessionFile} is a flow: export it with --format k6 or --format artillery.`,
+      );
+    }
+    if (out === undefined) {
+      throw new DuplexError(
+        ErrorCodes.INVALID_INPUT,
+        'export to HAR needs --out FILE.har (or --format k6|artillery for a load test).',
+      );
+    }
     const { path, warnings } = await engine.call('file.export', { file: sessionFile, out });
     for (const w of warnings) printWarning('duplex export', w.message);
     process.stdout.write(`${path}\n`);

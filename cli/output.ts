@@ -19,6 +19,8 @@ export class Output {
   #pending: string[] = [];
   #pendingChars = 0;
   #scheduled = false;
+  /** Wraps every write (an interactive prompt is cleared before and redrawn after). */
+  around: (write: () => void) => void = (write) => write();
 
   constructor(json: boolean) {
     this.json = json;
@@ -49,11 +51,17 @@ export class Output {
       const details = withDetails && info.details !== undefined ? { details: info.details } : {};
       this.event({ event: 'error', code: info.code, message: info.message, ...details });
     }
-    this.flush();
-    printError(prefix, info.message);
+    this.around(() => {
+      this.#write();
+      printError(prefix, info.message);
+    });
   }
 
   flush(): void {
+    if (this.#pending.length > 0) this.around(() => this.#write());
+  }
+
+  #write(): void {
     if (this.#pending.length === 0) return;
     const text = this.#pending.join('\n') + '\n';
     this.#pending = [];
