@@ -1,28 +1,29 @@
 /**
- * The renderer's transport (renderer/src/lib/bridge.ts, as built into
- * out/renderer) in Debian's Chromium against the real bridge server: the page
- * loads under the strict CSP with the token, connectApi() opens the bridge,
- * commands round-trip, bytes arrive as a Uint8Array, events arrive.
- * Skipped, with the reason, when Chromium or the built UI is missing.
+ * The renderer's transport (renderer/src/lib/bridge.ts) in Debian's Chromium
+ * against the real bridge server: the page loads under the strict CSP with the
+ * token, connectApi() opens the bridge, commands round-trip, bytes arrive as a
+ * Uint8Array, events arrive. The production bundle inlines bridge.ts, so the
+ * test builds it on its own as an ES module (vite, as the UI build does) and
+ * serves it beside the built page. Skipped, with the reason, without Chromium
+ * or the built UI.
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
+import { build } from 'vite';
 import { CHROMIUM, launchChromium } from '../support/chromium.js';
 import { startBridgeServer, type BridgeServer } from '../../app/bridge/bridge-server.js';
 import { Engine } from '../../app/engine.js';
 
-const site = join(process.cwd(), 'out/renderer');
-const chunk = existsSync(join(site, 'assets'))
-  ? readdirSync(join(site, 'assets')).find((f) => /^bridge-.*\.js$/.test(f))
-  : undefined;
+const built = join(process.cwd(), 'out/renderer');
+const chunk = 'bridge-under-test.js';
 const skipReason = !existsSync(CHROMIUM)
   ? `${CHROMIUM} is not installed (apt-get install chromium)`
-  : !chunk
-    ? 'the UI is not built (out/renderer/assets/bridge-*.js missing): run "npm run build:renderer"'
+  : !existsSync(join(built, 'index.html'))
+    ? 'the UI is not built (out/renderer/index.html missing): run "npm run build:renderer"'
     : undefined;
 
 describe.skipIf(skipReason !== undefined)(
@@ -35,7 +36,23 @@ describe.skipIf(skipReason !== undefined)(
 
     beforeAll(async () => {
       workspace = await mkdtemp(join(tmpdir(), 'duplex-bridge-browser-'));
-      engine = new Engine({ workspaceDir: workspace });
+      const site = join(workspace, 'site');
+      await cp(built, site, { recursive: true });
+      await build({
+        configFile: false,
+        logLevel: 'warn',
+        build: {
+          outDir: join(site, 'assets'),
+          emptyOutDir: false,
+          target: 'chrome120',
+          lib: {
+            entry: join(process.cwd(), 'renderer/src/lib/bridge.ts'),
+            formats: ['es'],
+            fileName: () => chunk,
+          },
+        },
+      });
+      engine = new Engine({ workspaceDir: join(workspace, 'ws') });
       bridge = await startBridgeServer({ engine, staticDir: site });
       browser = await launchChromium();
     }, 60_000);
