@@ -9,7 +9,7 @@
  */
 import type { Command } from 'commander';
 import { ExitCode, runCommand } from './exit-codes.js';
-import { jsonOption } from './options.js';
+import { addRedactOption, jsonOption } from './options.js';
 import { printError, printWarning } from './output.js';
 
 export function registerImport(program: Command): void {
@@ -50,10 +50,13 @@ export function registerImport(program: Command): void {
     .command('export')
     .description('Export a session file as HAR, for browser developer tools and other HAR viewers')
     .argument('<session>', 'session file (.jsonl)')
-    .requiredOption('--out <FILE>', 'HAR file to write')
-    .action(async (session: string, opts: { out: string }) => {
-      process.exitCode = await runExport(session, opts.out);
-    });
+    .requiredOption('--out <FILE>', 'HAR file to write');
+  // Authorization / Cookie values are [redacted] in the HAR unless --no-redact.
+  addRedactOption(program.commands.at(-1)!).action(
+    async (session: string, opts: { out: string; redact?: boolean }) => {
+      process.exitCode = await runExport(session, opts.out, opts.redact ?? true);
+    },
+  );
 }
 
 export function runImport(file: string, outDir: string, json: boolean): Promise<ExitCode> {
@@ -88,9 +91,9 @@ export function runImportMockoon(file: string, outDir: string, json: boolean): P
   });
 }
 
-export function runExport(sessionFile: string, out: string): Promise<ExitCode> {
+export function runExport(sessionFile: string, out: string, redact = true): Promise<ExitCode> {
   return runCommand('duplex export', async (engine) => {
-    const { path, warnings } = await engine.call('file.export', { file: sessionFile, out });
+    const { path, warnings } = await engine.call('file.export', { file: sessionFile, out, redact });
     for (const w of warnings) printWarning('duplex export', w.message);
     process.stdout.write(`${path}\n`);
     return ExitCode.OK;

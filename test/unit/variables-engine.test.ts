@@ -367,3 +367,55 @@ describe('Engine: mocks and replays with variables', () => {
     ).rejects.toThrow(/Unknown variable nope in the replay URL/);
   });
 });
+
+describe('Engine: what the UI records and exports keeps secrets out', () => {
+  it('session.recordStart, log.export (session and HAR) and session.export: no file holds the secret', async () => {
+    const SECRET = 'ui-s3cret-4411';
+    const root = workspace();
+    const { port } = await peer();
+    const store = new Map<string, string>([['dev/token', SECRET]]);
+    const secrets: SecretSource = {
+      get: (env, name) => Promise.resolve(store.get(`${env}/${name}`)),
+      has: (env, name) => Promise.resolve(store.has(`${env}/${name}`)),
+      set: () => Promise.resolve(),
+      clear: () => Promise.resolve(),
+    };
+    await writeEnv(root, 'dev', [
+      { name: 'host', value: `127.0.0.1:${port}` },
+      { name: 'token', secret: true },
+    ]);
+    const e = engine({ workspaceDir: root, secrets });
+    const conn = await e.call('connection.open', {
+      url: 'ws://{{host}}/?t={{token}}',
+      headers: { Authorization: 'Bearer {{token}}', Cookie: 'sid=abc' },
+      environment: 'dev',
+    });
+    await until(() => e.connection(conn.connectionId).readyState === 1);
+    await e.call('session.recordStart', { logId: conn.connectionId, name: 'rec' });
+    await e.call('connection.send', {
+      connectionId: conn.connectionId,
+      payload: { type: 'text', text: 'a {{token}} b' },
+    });
+    await until(async () =>
+      (await e.call('log.read', { logId: conn.connectionId })).entries.some((x) => x.kind === 'text'),
+    );
+    await e.call('session.recordStop', { logId: conn.connectionId });
+    const har = await e.call('log.export', { logId: conn.connectionId, format: 'har' });
+    await e.call('log.export', { logId: conn.connectionId, format: 'session', name: 'exported' });
+    const fromFile = await e.call('session.export', { name: 'rec.jsonl' });
+    const texts = [JSON.stringify(har), fromFile.har];
+    const { readdirSync, readFileSync } = await import('node:fs');
+    for (const f of readdirSync(root, { recursive: true, withFileTypes: true }).filter((x) => x.isFile())) {
+      texts.push(f.name, readFileSync(join(f.parentPath, f.name), 'utf8'));
+    }
+    expect(texts.length).toBeGreaterThanOrEqual(5);
+    for (const t of texts) {
+      expect(t).not.toContain(SECRET);
+      expect(t).not.toContain('sid=abc');
+    }
+    expect(readFileSync(join(root, 'sessions', 'rec.jsonl'), 'utf8')).toContain('a [redacted] b');
+    // The opt-out keeps them.
+    const kept = await e.call('log.export', { logId: conn.connectionId, format: 'har', redact: false });
+    expect(JSON.stringify(kept)).toContain(SECRET);
+  });
+});
