@@ -292,7 +292,7 @@ export class Engine {
       const choice = { environment, vars };
       const { options, set } = await this.variables.prepare(typed, choice);
       const conn = this.openConnection(options);
-      this.variables.track(conn.id, choice, set);
+      this.variables.track(conn.id, choice, set, typed);
       if (savedConnectionId !== undefined) this.#savedConnectionOf.set(conn.id, savedConnectionId);
       return conn.info();
     },
@@ -382,7 +382,14 @@ export class Engine {
     'live.list': async (): Promise<LiveState> => ({
       connections: [...this.connections.values()].map((c) => {
         const savedConnectionId = this.#savedConnectionOf.get(c.id);
-        return { info: c.info(), options: c.options, ...(savedConnectionId ? { savedConnectionId } : {}) };
+        // As typed ({{name}} kept, no secret values): a reloaded window shows the request it ran.
+        const typed = this.variables.typed(c.id);
+        return {
+          info: c.info(),
+          options: typed?.options ?? c.options,
+          ...(typed?.environment !== undefined ? { environment: typed.environment } : {}),
+          ...(savedConnectionId ? { savedConnectionId } : {}),
+        };
       }),
       servers: [...this.servers.values()].map((s) => s.info()),
       recordings: await this.sessions.handlers['session.recordings']({}),

@@ -50,6 +50,8 @@ export interface VariablesHost {
 export class EngineVariables {
   readonly #host: VariablesHost;
   readonly #choiceOf = new Map<string, VariableChoiceInput>();
+  /** The options as typed (with `{{name}}`), for a window that shows the connection again. */
+  readonly #typedOf = new Map<string, ConnectOptions>();
   /** Secret values each log has seen (at connect and at each send), for redaction. */
   readonly #secretsOf = new Map<string, Set<string>>();
 
@@ -85,14 +87,24 @@ export class EngineVariables {
   }
 
   /** Remembers the choice a connection was opened with, and the secrets it used. */
-  track(logId: string, choice: VariableChoiceInput, set: VariableSet): void {
+  track(logId: string, choice: VariableChoiceInput, set: VariableSet, typed?: ConnectOptions): void {
     this.#choiceOf.set(logId, choice);
+    if (typed) this.#typedOf.set(logId, typed);
     this.#noteSecrets(logId, set);
   }
 
   /** The connection is gone; its secrets stay known, as a recording of it may still be writing. */
   forget(logId: string): void {
     this.#choiceOf.delete(logId);
+    this.#typedOf.delete(logId);
+  }
+
+  /** The options a connection was opened with as typed, and its environment; undefined when it was not tracked. */
+  typed(logId: string): { options: ConnectOptions; environment?: string } | undefined {
+    const options = this.#typedOf.get(logId);
+    if (!options) return undefined;
+    const environment = this.#choiceOf.get(logId)?.environment;
+    return environment === undefined ? { options } : { options, environment };
   }
 
   /** True when a send needs rendering (async); plain ones go out at once, in order. */
