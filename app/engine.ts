@@ -303,11 +303,11 @@ export class Engine {
       const run = (pending ?? Promise.resolve())
         .catch(() => undefined)
         .then(async () => {
-          const ready =
-            this.variables.needsRender(payload, raw) && payload.type === 'text'
-              ? await this.variables.render(connectionId, payload)
-              : payload;
-          return { seq: this.connection(connectionId).send(ready).seq };
+          if (!this.variables.needsRender(payload, raw) || payload.type !== 'text') {
+            return { seq: this.connection(connectionId).send(payload).seq };
+          }
+          const made = await this.variables.render(connectionId, payload);
+          return { seq: this.connection(connectionId).send(made.payload, { note: made.note }).seq };
         });
       this.#sendQueue.set(connectionId, run);
       void run

@@ -47,6 +47,9 @@ export interface VariablesHost {
   secrets: () => SecretSource;
 }
 
+/** How much of a template the note of its sent message repeats. */
+const NOTE_CHARS = 200;
+
 export class EngineVariables {
   readonly #host: VariablesHost;
   readonly #choiceOf = new Map<string, VariableChoiceInput>();
@@ -112,11 +115,20 @@ export class EngineVariables {
     return raw !== true && payload.type === 'text' && payload.text.includes('{{');
   }
 
-  /** A send's text rendered with the connection's variables as they are now. */
-  async render(logId: string, payload: Payload & { type: 'text' }): Promise<Payload> {
+  /**
+   * A send's text rendered with the connection's variables as they are now, and the
+   * note its log entry carries: the template it came from (the detail pane shows it).
+   */
+  async render(
+    logId: string,
+    payload: Payload & { type: 'text' },
+  ): Promise<{ payload: Payload; note: string }> {
     const set = await this.variableSet(this.#choiceOf.get(logId));
     this.#noteSecrets(logId, set);
-    return { type: 'text', text: renderVariables(payload.text, set, { where: 'the message' }) };
+    const text = renderVariables(payload.text, set, { where: 'the message' });
+    const source = payload.text.length > NOTE_CHARS ? `${payload.text.slice(0, NOTE_CHARS)}…` : payload.text;
+    const env = set.environment === undefined ? '' : ` with environment ${set.environment}`;
+    return { payload: { type: 'text', text }, note: `Resolved${env} from: ${source}` };
   }
 
   /**

@@ -86,6 +86,11 @@ describe.skipIf(missing)(
       const log = page.getByRole('log', { name: 'Messages' });
       await expect.poll(() => log.locator('button.row.k-text').count()).toBe(2);
       expect(await log.locator('button.row.k-text').first().textContent()).toContain('hello lobby');
+      // The log's detail shows the resolved message and what it was resolved from.
+      await log.locator('button.row.k-text').first().click();
+      await expect
+        .poll(() => page.getByText('Resolved with environment dev from: hello {{room}}').count())
+        .toBe(1);
       await page.getByRole('tab', { name: 'Handshake' }).click();
       const request = page.getByRole('region', { name: 'Request' });
       expect(await request.locator('p.line').textContent()).toBe(`GET ws://${host}/rooms/lobby`);

@@ -176,6 +176,10 @@ describe('Engine: connections with variables', () => {
     const page = await e.call('log.read', { logId: conn.connectionId });
     const sent = page.entries.filter((x) => x.dir === 'out' && x.kind === 'text').map((x) => x.preview);
     expect(sent[0]).toContain('"room":"lobby"');
+    // Its entry says what it was resolved from, for the log's detail.
+    const first = page.entries.find((x) => x.dir === 'out' && x.kind === 'text')!;
+    expect(first.note).toBe('Resolved with environment dev from: {"room":"{{room}}","id":"{{uuid}}"}');
+    expect(page.entries.filter((x) => x.preview === 'plain')[0]?.note).toBeUndefined();
   });
 
   it('an unknown variable is refused before anything is opened or sent, naming it', async () => {
