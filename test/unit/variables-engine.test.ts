@@ -321,7 +321,7 @@ describe('Engine: mocks and replays with variables', () => {
         'routes:',
         '  - path: /',
         '    onConnect:',
-        '      - send: "{{vars.greeting}} / {{vars.other}}"',
+        '      - send: "{{vars.greeting}} / {{vars.other}} / {{greeting}}"',
       ].join('\n'),
     });
     const server = await e.call('mock.start', { name: 'greet', environment: 'dev' });
@@ -330,7 +330,7 @@ describe('Engine: mocks and replays with variables', () => {
       (await e.call('log.read', { logId: conn.connectionId })).entries.some((x) => x.dir === 'in'),
     );
     const got = (await e.call('log.read', { logId: conn.connectionId })).entries.find((x) => x.dir === 'in');
-    expect(got?.preview).toBe('hello from dev / kept');
+    expect(got?.preview).toBe('hello from dev / kept / hello from dev');
     const missing = await e.invoke('mock.start', { name: 'greet', environment: 'nope' });
     expect(!missing.ok && missing.error.code).toBe('DUPLEX_ERR_NOT_FOUND');
   });
