@@ -5,10 +5,16 @@
  * connect), and their secret values are what recordings, HAR and --json redact.
  */
 import type { z } from 'zod';
-import type { CommandName, CommandOutput, ConnectOptions, EnvironmentView, commands } from '../contract.js';
+import type {
+  CommandName,
+  CommandOutput,
+  ConnectOptions,
+  EnvironmentView,
+  Payload,
+  commands,
+} from '../contract.js';
 import { DuplexError, ErrorCodes } from '../errors.js';
 import { parseWebSocketUrl } from '../websocket-rules.js';
-import type { Payload } from '../contract.js';
 import {
   deleteEnvironment,
   listEnvironments,
@@ -154,11 +160,6 @@ export class EngineVariables {
       binaryBytes: (b) => now().binaryBytes(b),
       headers: (h) => now().headers(h),
     };
-  }
-
-  /** Secret values to redact from what this log writes, longest first. */
-  secretsOf(logId: string): string[] {
-    return [...(this.#secretsOf.get(logId) ?? [])].sort((a, b) => b.length - a.length);
   }
 
   #noteSecrets(logId: string, set: VariableSet): void {
