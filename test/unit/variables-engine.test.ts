@@ -369,6 +369,17 @@ describe('Engine: mocks and replays with variables', () => {
     await expect(
       e.call('file.replay', { file: session, url: 'ws://{{nope}}/', environment: 'dev' }),
     ).rejects.toThrow(/Unknown variable nope in the replay URL/);
+    // The workspace's session.replay (the UI's) resolves the same way.
+    await mkdir(join(root, 'sessions'), { recursive: true });
+    await writeFile(join(root, 'sessions', 'one.jsonl'), await readFile(session));
+    const { replayId } = await e.call('session.replay', {
+      name: 'one.jsonl',
+      url: 'ws://{{host}}/',
+      environment: 'dev',
+      speed: 0,
+    });
+    await until(() => heard.length === 2);
+    expect((await e.call('session.replayStatus', { replayId })).url).toBe(`ws://127.0.0.1:${port}/`);
   });
 });
 
