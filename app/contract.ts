@@ -280,7 +280,9 @@ export interface MockTryResult {
 /** A connection as the engine runs it, with the request it was opened with. */
 export interface LiveConnection {
   info: ConnectionInfo;
+  /** The request as typed: `{{name}}` is kept, resolved with `environment`. */
   options: ConnectOptions;
+  environment?: string;
   savedConnectionId?: string;
 }
 

@@ -299,7 +299,7 @@ export class Engine {
       const choice = { environment, vars };
       const { options, set } = await this.variables.prepare(typed, choice);
       const conn = this.openConnection(options);
-      this.variables.track(conn.id, choice, set);
+      this.variables.track(conn.id, choice, set, typed);
       if (savedConnectionId !== undefined) this.#savedConnectionOf.set(conn.id, savedConnectionId);
       return conn.info();
     },
@@ -310,11 +310,11 @@ export class Engine {
       const run = (pending ?? Promise.resolve())
         .catch(() => undefined)
         .then(async () => {
-          const ready =
-            this.variables.needsRender(payload, raw) && payload.type === 'text'
-              ? await this.variables.render(connectionId, payload)
-              : payload;
-          return { seq: this.connection(connectionId).send(ready).seq };
+          if (!this.variables.needsRender(payload, raw) || payload.type !== 'text') {
+            return { seq: this.connection(connectionId).send(payload).seq };
+          }
+          const made = await this.variables.render(connectionId, payload);
+          return { seq: this.connection(connectionId).send(made.payload, { note: made.note }).seq };
         });
       this.#sendQueue.set(connectionId, run);
       void run
@@ -392,7 +392,14 @@ export class Engine {
         .filter((c) => !this.flows.owns(c.id))
         .map((c) => {
           const savedConnectionId = this.#savedConnectionOf.get(c.id);
-          return { info: c.info(), options: c.options, ...(savedConnectionId ? { savedConnectionId } : {}) };
+          // As typed ({{name}} kept, no secret values): a reloaded window shows the request it ran.
+          const typed = this.variables.typed(c.id);
+          return {
+            info: c.info(),
+            options: typed?.options ?? c.options,
+            ...(typed?.environment !== undefined ? { environment: typed.environment } : {}),
+            ...(savedConnectionId ? { savedConnectionId } : {}),
+          };
         }),
       servers: [...this.servers.values()].map((s) => s.info()),
       recordings: await this.sessions.handlers['session.recordings']({}),

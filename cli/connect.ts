@@ -17,7 +17,7 @@ import {
 import { Engine } from '../app/engine.js';
 import { DuplexError, ErrorCodes, toErrorInfo, type ErrorInfo } from '../app/errors.js';
 import type { LogEntry } from '../app/log/message-log.js';
-import { base64ToBytes, bytesToBase64, hexToBytes, utf8Decode } from '../app/payload/codecs.js';
+import { base64ToBytes, hexToBytes } from '../app/payload/codecs.js';
 import type { Redactor } from '../app/variables/redact.js';
 import { checkCloseArgs, checkWellFormed, clientCloseRule, ReadyState } from '../app/websocket-rules.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
@@ -33,7 +33,16 @@ import {
   parseHeaders,
   readFlagFile,
 } from './options.js';
-import { InOrder, Output, arrow, describeMessage, messageData, oneLine, printError } from './output.js';
+import {
+  InOrder,
+  Output,
+  arrow,
+  describeMessage,
+  messageData,
+  oneLine,
+  printError,
+  redactedEntry,
+} from './output.js';
 import { LineInput, SLASH_HELP, parseInputLine, type InputCommand } from './interactive.js';
 
 export const DEFAULT_WAIT_MS = 1000;
@@ -380,7 +389,7 @@ export async function runConnect(plan: ConnectPlan): Promise<void> {
           event: 'message',
           dir: entry.dir,
           type: entry.kind,
-          data: redactedData(entry, redact),
+          data: messageData(redactedEntry(entry, redact)),
           size: entry.size,
           t: Math.max(0, entry.t - openedAt),
         })
@@ -503,25 +512,6 @@ function printOpen(out: Output, info: ConnectionInfo, redact: Redactor | undefin
     () =>
       `open ${url} (status ${hs?.status ?? 101}, ${info.protocol ? `protocol ${info.protocol}` : 'no protocol'})`,
   );
-}
-
-/** `data` of a --json message line, with the connection's secrets redacted. */
-function redactedData(entry: LogEntry, redact: Redactor | undefined): string {
-  if (!redact) return messageData(entry);
-  return entry.kind === 'binary'
-    ? bytesToBase64(redact.binaryBytes(entry.payload))
-    : redact.text(utf8Decode(entry.payload));
-}
-
-/** The entry as a human line shows it, with the connection's secrets redacted. */
-function redactedEntry(entry: LogEntry, redact: Redactor | undefined): LogEntry {
-  if (!redact) return entry;
-  const payload =
-    entry.kind === 'binary' ? redact.binaryBytes(entry.payload) : redact.textBytes(entry.payload);
-  if (payload === entry.payload) return entry;
-  // The size stays what went over the wire; only the bytes shown change.
-  const { seq, t, dir, kind, size, clientId, code, reason, note, rule } = entry;
-  return { seq, t, dir, kind, size, clientId, code, reason, note, rule, payload };
 }
 
 function toPayload(send: RawSend): Payload {

@@ -15,7 +15,7 @@ import { DuplexError, ErrorCodes } from '../app/errors.js';
 import { isFlowFile } from '../app/load/load-export.js';
 import { withoutSessionExt } from '../app/vocabulary.js';
 import { ExitCode, runCommand } from './exit-codes.js';
-import { jsonOption, wholeNumberArg } from './options.js';
+import { addRedactOption, jsonOption, wholeNumberArg } from './options.js';
 import { printError, printWarning } from './output.js';
 
 export function registerImport(program: Command): void {
@@ -89,11 +89,12 @@ export function registerImport(program: Command): void {
     )
     .option('--vus <N>', 'k6: virtual users (default 1); Artillery: new virtual users per second (default 1)')
     .option('--duration <S>', 'seconds the load runs (default 30)')
-    .addOption(jsonOption('print one JSON object with the path and what was not expressed'))
-    .action(async (file: string, opts: ExportFlags) => {
-      process.exitCode =
-        opts.format === 'har' ? await runExport(file, opts) : await runExportLoad(file, opts.format, opts);
-    });
+    .addOption(jsonOption('print one JSON object with the path and what was not expressed'));
+  // Authorization / Cookie values are [redacted] in a HAR unless --no-redact.
+  addRedactOption(program.commands.at(-1)!).action(async (file: string, opts: ExportFlags) => {
+    process.exitCode =
+      opts.format === 'har' ? await runExport(file, opts) : await runExportLoad(file, opts.format, opts);
+  });
 }
 
 interface ExportFlags {
@@ -103,6 +104,8 @@ interface ExportFlags {
   vus?: string;
   duration?: string;
   json?: boolean;
+  /** False with --no-redact (HAR only: a load script holds no recorded header values). */
+  redact?: boolean;
 }
 
 /** `--format k6|artillery`: the script, and each check or step the tool cannot express on stderr (never dropped silently). */
@@ -198,7 +201,11 @@ export function runExport(sessionFile: string, opts: ExportFlags): Promise<ExitC
         'export to HAR needs --out FILE.har (or --format k6|artillery for a load test).',
       );
     }
-    const { path, warnings } = await engine.call('file.export', { file: sessionFile, out });
+    const { path, warnings } = await engine.call('file.export', {
+      file: sessionFile,
+      out,
+      redact: opts.redact ?? true,
+    });
     for (const w of warnings) printWarning('duplex export', w.message);
     process.stdout.write(`${path}\n`);
     return ExitCode.OK;

@@ -7,6 +7,7 @@
 import type { LogEntry } from '../app/log/message-log.js';
 import { bytesToBase64, bytesToHex, utf8Decode } from '../app/payload/codecs.js';
 import { toErrorInfo, type ErrorInfo } from '../app/errors.js';
+import type { Redactor } from '../app/variables/redact.js';
 
 /** Characters of text, or bytes of binary, shown in a human line. */
 const PREVIEW_CHARS = 120;
@@ -197,4 +198,14 @@ export function oneLine(text: string): string {
 /** `→` for frames Duplex sent, `←` for frames it received. */
 export function arrow(dir: string): string {
   return dir === 'out' ? '→' : '←';
+}
+
+/** The entry as printed: its payload with the log's secrets redacted (the size stays what went over the wire). */
+export function redactedEntry(entry: LogEntry, redact: Redactor | undefined): LogEntry {
+  if (!redact) return entry;
+  const payload =
+    entry.kind === 'binary' ? redact.binaryBytes(entry.payload) : redact.textBytes(entry.payload);
+  if (payload === entry.payload) return entry;
+  const { seq, t, dir, kind, size, clientId, code, reason, note, rule } = entry;
+  return { seq, t, dir, kind, size, clientId, code, reason, note, rule, payload };
 }

@@ -15,11 +15,21 @@ import {
   collect,
   jsonOption,
   portOption,
+  addRedactOption,
   addVariableOptions,
   variableChoiceOf,
   type VariableFlags,
 } from './options.js';
-import { InOrder, Output, arrow, describeMessage, messageData, oneLine, printWarning } from './output.js';
+import {
+  InOrder,
+  Output,
+  arrow,
+  describeMessage,
+  messageData,
+  oneLine,
+  printWarning,
+  redactedEntry,
+} from './output.js';
 
 export const DEFAULT_PORT = 8080;
 
@@ -43,6 +53,8 @@ export interface ServeOptions {
   variables?: { environment?: string; vars?: Record<string, string> };
   /** The workspace folder of `--env` (default: the current folder). */
   workspace?: string;
+  /** False with --no-redact: secrets are printed and recorded as they are. */
+  redact?: boolean;
 }
 
 export interface ServeSession {
@@ -66,7 +78,7 @@ export function registerServe(program: Command): void {
       '--mock <FILE>',
       "run a mock file's rules (docs/mock-format.md); --port overrides the file's port",
     );
-  addVariableOptions(program.commands.at(-1)!).action(
+  addRedactOption(addVariableOptions(program.commands.at(-1)!)).action(
     async (
       opts: {
         host: string;
@@ -78,7 +90,7 @@ export function registerServe(program: Command): void {
         replay?: string;
         conversation?: boolean;
         mock?: string;
-      } & VariableFlags,
+      } & VariableFlags & { redact?: boolean },
       cmd: Command,
     ) => {
       await runServe({
@@ -93,6 +105,7 @@ export function registerServe(program: Command): void {
         mock: opts.mock,
         portGiven: cmd.getOptionValueSource('port') !== 'default',
         variables: variableChoiceOf(opts),
+        redact: opts.redact ?? true,
         ...(opts.workspace !== undefined ? { workspace: resolve(opts.workspace) } : {}),
       });
     },
@@ -145,7 +158,11 @@ export async function startServe(options: ServeOptions): Promise<ServeSession> {
       server = served.server;
     }
     if (options.record !== undefined) {
-      await engine.call('file.record', { logId: server.serverId, path: options.record });
+      await engine.call('file.record', {
+        logId: server.serverId,
+        path: options.record,
+        ...(options.redact === false ? { redact: false } : {}),
+      });
     }
     return { engine, server };
   } catch (err) {
@@ -171,7 +188,10 @@ export async function runServe(options: ServeOptions): Promise<void> {
   // Whole payloads are printed, not the events' previews: the CLI follows the server's log in-process.
   // Lines keep log order; a connection line waits for server.clients (the client's address).
   const printer = new InOrder((err) => out.error(toErrorInfo(err), 'duplex serve'));
-  engine.log(server.serverId).on('entry', (entry: LogEntry) => {
+  // A mock run with --env may send its secrets: what is printed has them redacted.
+  const redact = engine.variables.redactor(server.serverId, options.redact);
+  engine.log(server.serverId).on('entry', (full: LogEntry) => {
+    const entry = redactedEntry(full, redact);
     if (entry.kind !== 'open') return printer.run(() => printServerEntry(out, entry));
     const clients = engine.call('server.clients', { serverId: server.serverId });
     printer.run(async () => printServerEntry(out, entry, await clients));

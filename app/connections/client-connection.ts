@@ -16,7 +16,7 @@ import type {
 } from '../contract.js';
 import { DuplexError, ErrorCodes, type ErrorInfo } from '../errors.js';
 import { listenerFlags } from '../log/listener-flags.js';
-import { MessageLog, type LogEntry } from '../log/message-log.js';
+import { MessageLog, type LogEntry, type AppendExtra } from '../log/message-log.js';
 import { utf8Encode } from '../payload/codecs.js';
 import { protocolFailure } from './protocol-errors.js';
 import {
@@ -207,7 +207,8 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
   }
 
   /** Sends text or binary. Throws INVALID_STATE unless OPEN, SYNTAX on an unpaired surrogate. */
-  send(payload: Payload): LogEntry {
+  /** `extra.note` says how the message was made (the template it was resolved from). */
+  send(payload: Payload, extra?: AppendExtra): LogEntry {
     let bytes: Uint8Array;
     if (payload.type === 'text') {
       const bad = checkWellFormed(payload.text);
@@ -218,7 +219,7 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
     }
     const ws = this.#requireOpen('send');
     ws.send(bytes, { binary: payload.type === 'binary' });
-    const entry = this.log.append('out', payload.type, bytes);
+    const entry = this.log.append('out', payload.type, bytes, extra);
     this.emit('state');
     this.#watchDrain();
     return entry;

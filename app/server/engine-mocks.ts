@@ -29,7 +29,7 @@ import {
   type CompiledAction,
   type CompiledMock,
 } from './mock-file.js';
-import { RulesBehaviour, OTHERWISE } from './mock-rules.js';
+import { RulesBehaviour, OTHERWISE, withVars } from './mock-rules.js';
 import type { MockServer } from './mock-server.js';
 import { importMockoon, MockoonImportError } from './mockoon-import.js';
 import { recordingToMock } from './recording-to-mock.js';
@@ -338,14 +338,13 @@ export function tryMessage(mock: CompiledMock, input: CommandInput<'mock.try'>):
   const msg =
     payload.type === 'text' ? messageView(payload.text, 'text') : messageView(payload.data, 'binary');
   const rule = findRule(route, msg);
-  const ctx: TemplateContext = {
+  const ctx: TemplateContext = withVars(mock.vars, {
     msg,
     client: { id: 'try', remoteAddress: '127.0.0.1', headers: {}, query: {} },
     params: found?.params ?? {},
-    vars: mock.vars,
     seq: 1,
     counters: { client: 1, rule: 1 },
-  };
+  });
   const steps: MockTryResult['steps'] = [];
   const result: MockTryResult = { rule: rule?.name ?? OTHERWISE, route: route.path, steps };
   const actions: CompiledAction[] | 'echo' | 'none' = rule ? rule.then : route.otherwise;

@@ -145,7 +145,7 @@ export class RulesBehaviour implements ServerBehaviour {
       }
     }
     if (route.handshake) {
-      const ctx: TemplateContext = { client: clientInfoOf(req, ''), params, vars: this.#mock.vars };
+      const ctx: TemplateContext = withVars(this.#mock.vars, { client: clientInfoOf(req, ''), params });
       let accepted: boolean;
       try {
         accepted = handshakeAccepted(route, ctx);
@@ -231,13 +231,12 @@ export class RulesBehaviour implements ServerBehaviour {
   }
 
   #context(state: ClientState, seq: number, msg?: MessageView, ruleHit?: number): TemplateContext {
-    const ctx: TemplateContext = {
+    const ctx: TemplateContext = withVars(this.#mock.vars, {
       client: state.info,
       params: state.params,
-      vars: this.#mock.vars,
       seq,
       counters: { client: state.messages, ...(ruleHit === undefined ? {} : { rule: ruleHit }) },
-    };
+    });
     if (msg) ctx.msg = msg;
     return ctx;
   }
@@ -282,11 +281,9 @@ export class RulesBehaviour implements ServerBehaviour {
         alive: () => this.#routeTimers.get(route) === timers,
         rule: stream.name,
       };
-      this.#startStream(stream, scope, (tick) => ({
-        vars: this.#mock.vars,
-        seq: tick,
-        counters: { stream: tick },
-      }));
+      this.#startStream(stream, scope, (tick) =>
+        withVars(this.#mock.vars, { seq: tick, counters: { stream: tick } }),
+      );
     }
   }
 
@@ -450,4 +447,13 @@ function clientInfoOf(req: IncomingMessage, id: string): ClientInfo {
     headers: req.headers,
     query: queryOf(req.url ?? '/'),
   };
+}
+
+/**
+ * A template context with the mock's vars (its file's, and an environment's over them)
+ * both as `{{vars.name}}` and at the top as `{{name}}`; the context's own names
+ * (msg, client, params, seq, counters) win over a variable of the same name.
+ */
+export function withVars(vars: Record<string, unknown>, ctx: Omit<TemplateContext, 'vars'>): TemplateContext {
+  return { ...vars, ...ctx, vars };
 }

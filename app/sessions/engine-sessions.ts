@@ -75,7 +75,8 @@ export class EngineSessions {
     redact?: boolean,
   ): Promise<RecordingInfo> {
     const store = this.store();
-    const url = this.#host.logSource(logId).url;
+    // File names come from the URL: never from one holding a secret.
+    const url = this.#host.redactor(logId, redact).text(this.#host.logSource(logId).url);
     const file = name ? withSessionExt(name) : undefined;
     const fileName =
       file ??
@@ -156,7 +157,8 @@ export class EngineSessions {
       );
     }
     const startedAt = entries[0]!.t;
-    const url = this.#host.logSource(logId).url;
+    // File names come from the URL: never from one holding a secret.
+    const url = this.#host.redactor(logId, redact).text(this.#host.logSource(logId).url);
     const base = `${url}-${new Date(startedAt).toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')}`;
     if (format === 'har') {
       const header = makeHeader(this.#headerOf(logId, startedAt));

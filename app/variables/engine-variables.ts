@@ -5,10 +5,16 @@
  * connect), and their secret values are what recordings, HAR and --json redact.
  */
 import type { z } from 'zod';
-import type { CommandName, CommandOutput, ConnectOptions, EnvironmentView, commands } from '../contract.js';
+import type {
+  CommandName,
+  CommandOutput,
+  ConnectOptions,
+  EnvironmentView,
+  Payload,
+  commands,
+} from '../contract.js';
 import { DuplexError, ErrorCodes } from '../errors.js';
 import { parseWebSocketUrl } from '../websocket-rules.js';
-import type { Payload } from '../contract.js';
 import {
   deleteEnvironment,
   listEnvironments,
@@ -47,9 +53,14 @@ export interface VariablesHost {
   secrets: () => SecretSource;
 }
 
+/** How much of a template the note of its sent message repeats. */
+const NOTE_CHARS = 200;
+
 export class EngineVariables {
   readonly #host: VariablesHost;
   readonly #choiceOf = new Map<string, VariableChoiceInput>();
+  /** The options as typed (with `{{name}}`), for a window that shows the connection again. */
+  readonly #typedOf = new Map<string, ConnectOptions>();
   /** Secret values each log has seen (at connect and at each send), for redaction. */
   readonly #secretsOf = new Map<string, Set<string>>();
 
@@ -85,14 +96,24 @@ export class EngineVariables {
   }
 
   /** Remembers the choice a connection was opened with, and the secrets it used. */
-  track(logId: string, choice: VariableChoiceInput, set: VariableSet): void {
+  track(logId: string, choice: VariableChoiceInput, set: VariableSet, typed?: ConnectOptions): void {
     this.#choiceOf.set(logId, choice);
+    if (typed) this.#typedOf.set(logId, typed);
     this.#noteSecrets(logId, set);
   }
 
   /** The connection is gone; its secrets stay known, as a recording of it may still be writing. */
   forget(logId: string): void {
     this.#choiceOf.delete(logId);
+    this.#typedOf.delete(logId);
+  }
+
+  /** The options a connection was opened with as typed, and its environment; undefined when it was not tracked. */
+  typed(logId: string): { options: ConnectOptions; environment?: string } | undefined {
+    const options = this.#typedOf.get(logId);
+    if (!options) return undefined;
+    const environment = this.#choiceOf.get(logId)?.environment;
+    return environment === undefined ? { options } : { options, environment };
   }
 
   /** True when a send needs rendering (async); plain ones go out at once, in order. */
@@ -100,11 +121,20 @@ export class EngineVariables {
     return raw !== true && payload.type === 'text' && payload.text.includes('{{');
   }
 
-  /** A send's text rendered with the connection's variables as they are now. */
-  async render(logId: string, payload: Payload & { type: 'text' }): Promise<Payload> {
+  /**
+   * A send's text rendered with the connection's variables as they are now, and the
+   * note its log entry carries: the template it came from (the detail pane shows it).
+   */
+  async render(
+    logId: string,
+    payload: Payload & { type: 'text' },
+  ): Promise<{ payload: Payload; note: string }> {
     const set = await this.variableSet(this.#choiceOf.get(logId));
     this.#noteSecrets(logId, set);
-    return { type: 'text', text: renderVariables(payload.text, set, { where: 'the message' }) };
+    const text = renderVariables(payload.text, set, { where: 'the message' });
+    const source = payload.text.length > NOTE_CHARS ? `${payload.text.slice(0, NOTE_CHARS)}…` : payload.text;
+    const env = set.environment === undefined ? '' : ` with environment ${set.environment}`;
+    return { payload: { type: 'text', text }, note: `Resolved${env} from: ${source}` };
   }
 
   /**
@@ -130,11 +160,6 @@ export class EngineVariables {
       binaryBytes: (b) => now().binaryBytes(b),
       headers: (h) => now().headers(h),
     };
-  }
-
-  /** Secret values to redact from what this log writes, longest first. */
-  secretsOf(logId: string): string[] {
-    return [...(this.#secretsOf.get(logId) ?? [])].sort((a, b) => b.length - a.length);
   }
 
   #noteSecrets(logId: string, set: VariableSet): void {

@@ -306,8 +306,10 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
           return fail<ConnectionInfo>(resolved.code, resolved.message, resolved.details);
         const options = resolved;
         const connectionId = `conn-${nextId++}`;
+        // live.list shows the request as typed ({{name}} kept), as the engine does.
         requests.set(connectionId, {
-          options,
+          options: typed,
+          ...(environment !== undefined ? { environment } : {}),
           ...(savedConnectionId ? { savedConnectionId } : {}),
         });
         choiceOf.set(connectionId, choice);

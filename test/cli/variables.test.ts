@@ -10,8 +10,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { CLI_PATH, ROOT } from './helpers.js';
+import WebSocket, { WebSocketServer } from 'ws';
+import { CLI_PATH, ROOT, startServe } from './helpers.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -292,5 +292,50 @@ describe('secrets on the command line', () => {
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain('Basic abc');
     expect(text).toContain('tok=[redacted]');
+  });
+});
+
+describe('duplex serve --mock --env', () => {
+  it("fills the mock's variables; a secret it sends is printed [redacted], the client gets it", async () => {
+    const ws = workspace({
+      dev: [
+        { name: 'greeting', value: 'hi' },
+        { name: 'token', secret: true },
+      ],
+    });
+    const mock = join(ws, 'greet.yaml');
+    writeFileSync(
+      mock,
+      [
+        'port: 0',
+        'routes:',
+        '  - path: /',
+        '    onConnect:',
+        '      - send: "{{greeting}} {{vars.token}}"',
+      ].join('\n'),
+    );
+    process.env['DUPLEX_SECRET_TOKEN'] = 'srv-secret-31';
+    let serve: Awaited<ReturnType<typeof startServe>>;
+    try {
+      serve = await startServe('--mock', mock, '--workspace', ws, '--env', 'dev');
+    } finally {
+      delete process.env['DUPLEX_SECRET_TOKEN'];
+    }
+    cleanups.push(() => serve.serve.kill());
+    const client = new WebSocket(serve.url);
+    const got = await new Promise<string>((resolve) => client.once('message', (d) => resolve(String(d))));
+    client.close();
+    expect(got).toBe('hi srv-secret-31');
+    const line = await serve.serve.waitForLine(/"event":"message"/);
+    expect(JSON.parse(line)).toMatchObject({ dir: 'out', data: 'hi [redacted]' });
+    expect(serve.serve.stdout).not.toContain('srv-secret-31');
+  });
+
+  it('--env without --mock exits 2', async () => {
+    const r = await run(['serve', '--port', '0', '--env', 'dev']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /--env and --var fill the \{\{vars.name\}\} of a mock file: use them with --mock FILE/,
+    );
   });
 });

@@ -32,16 +32,22 @@ export interface WorkbenchFixture {
  */
 export async function connectToNewEchoServer(page: Page): Promise<string> {
   const sidebar = page.getByRole('navigation', { name: 'Workspace' });
-  await sidebar.getByRole('button', { name: 'New mock server' }).click();
-  await page.getByRole('textbox', { name: 'Port' }).fill('0');
-  await page.getByRole('button', { name: 'Start server' }).click();
-  await page.getByRole('button', { name: 'Stop server' }).waitFor();
-  const serverUrl = (await page.locator('code.url').first().textContent())!.trim();
+  const serverUrl = await startNewEchoServer(page);
   await sidebar.getByRole('button', { name: 'New connection', exact: true }).click();
   await page.getByRole('textbox', { name: 'URL' }).fill(serverUrl);
   await page.getByRole('button', { name: 'Connect', exact: true }).click();
   await page.getByRole('status', { name: 'Connection state: OPEN' }).waitFor();
   return serverUrl;
+}
+
+/** From the sidebar: starts an echo mock server on a free port; returns its URL. */
+export async function startNewEchoServer(page: Page): Promise<string> {
+  const sidebar = page.getByRole('navigation', { name: 'Workspace' });
+  await sidebar.getByRole('button', { name: 'New mock server' }).click();
+  await page.getByRole('textbox', { name: 'Port' }).fill('0');
+  await page.getByRole('button', { name: 'Start server' }).click();
+  await page.getByRole('button', { name: 'Stop server' }).waitFor();
+  return (await page.locator('code.url').first().textContent())!.trim();
 }
 
 /** Screenshots of the page in the light and the dark theme: `<dir>/<name>-light.png`, `-dark.png`. */

@@ -509,6 +509,10 @@ describe.each([
       payload: { type: 'text', text: '{{nope}}' },
     });
     expect(!unknown.ok && unknown.error.details?.['variable']).toBe('nope');
+    const live = value(await api.live.list({})).connections.find(
+      (c) => c.info.connectionId === info.connectionId,
+    );
+    expect(live).toMatchObject({ options: { url: '{{echo}}' }, environment: 'dev' });
     const out = (await entriesOf(info.connectionId)).filter((e) => e.dir === 'out' && e.kind === 'text');
     expect(out.map((e) => e.preview)).toEqual(['to lobby', 'to kitchen', 'to {{room}}']);
   });

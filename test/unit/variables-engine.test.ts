@@ -176,6 +176,10 @@ describe('Engine: connections with variables', () => {
     const page = await e.call('log.read', { logId: conn.connectionId });
     const sent = page.entries.filter((x) => x.dir === 'out' && x.kind === 'text').map((x) => x.preview);
     expect(sent[0]).toContain('"room":"lobby"');
+    // Its entry says what it was resolved from, for the log's detail.
+    const first = page.entries.find((x) => x.dir === 'out' && x.kind === 'text')!;
+    expect(first.note).toBe('Resolved with environment dev from: {"room":"{{room}}","id":"{{uuid}}"}');
+    expect(page.entries.filter((x) => x.preview === 'plain')[0]?.note).toBeUndefined();
   });
 
   it('an unknown variable is refused before anything is opened or sent, naming it', async () => {
@@ -317,7 +321,7 @@ describe('Engine: mocks and replays with variables', () => {
         'routes:',
         '  - path: /',
         '    onConnect:',
-        '      - send: "{{vars.greeting}} / {{vars.other}}"',
+        '      - send: "{{vars.greeting}} / {{vars.other}} / {{greeting}}"',
       ].join('\n'),
     });
     const server = await e.call('mock.start', { name: 'greet', environment: 'dev' });
@@ -326,7 +330,7 @@ describe('Engine: mocks and replays with variables', () => {
       (await e.call('log.read', { logId: conn.connectionId })).entries.some((x) => x.dir === 'in'),
     );
     const got = (await e.call('log.read', { logId: conn.connectionId })).entries.find((x) => x.dir === 'in');
-    expect(got?.preview).toBe('hello from dev / kept');
+    expect(got?.preview).toBe('hello from dev / kept / hello from dev');
     const missing = await e.invoke('mock.start', { name: 'greet', environment: 'nope' });
     expect(!missing.ok && missing.error.code).toBe('DUPLEX_ERR_NOT_FOUND');
   });
@@ -365,5 +369,68 @@ describe('Engine: mocks and replays with variables', () => {
     await expect(
       e.call('file.replay', { file: session, url: 'ws://{{nope}}/', environment: 'dev' }),
     ).rejects.toThrow(/Unknown variable nope in the replay URL/);
+    // The workspace's session.replay (the UI's) resolves the same way.
+    await mkdir(join(root, 'sessions'), { recursive: true });
+    await writeFile(join(root, 'sessions', 'one.jsonl'), await readFile(session));
+    const { replayId } = await e.call('session.replay', {
+      name: 'one.jsonl',
+      url: 'ws://{{host}}/',
+      environment: 'dev',
+      speed: 0,
+    });
+    await until(() => heard.length === 2);
+    expect((await e.call('session.replayStatus', { replayId })).url).toBe(`ws://127.0.0.1:${port}/`);
+  });
+});
+
+describe('Engine: what the UI records and exports keeps secrets out', () => {
+  it('session.recordStart, log.export (session and HAR) and session.export: no file holds the secret', async () => {
+    const SECRET = 'ui-s3cret-4411';
+    const root = workspace();
+    const { port } = await peer();
+    const store = new Map<string, string>([['dev/token', SECRET]]);
+    const secrets: SecretSource = {
+      get: (env, name) => Promise.resolve(store.get(`${env}/${name}`)),
+      has: (env, name) => Promise.resolve(store.has(`${env}/${name}`)),
+      set: () => Promise.resolve(),
+      clear: () => Promise.resolve(),
+    };
+    await writeEnv(root, 'dev', [
+      { name: 'host', value: `127.0.0.1:${port}` },
+      { name: 'token', secret: true },
+    ]);
+    const e = engine({ workspaceDir: root, secrets });
+    const conn = await e.call('connection.open', {
+      url: 'ws://{{host}}/?t={{token}}',
+      headers: { Authorization: 'Bearer {{token}}', Cookie: 'sid=abc' },
+      environment: 'dev',
+    });
+    await until(() => e.connection(conn.connectionId).readyState === 1);
+    await e.call('session.recordStart', { logId: conn.connectionId, name: 'rec' });
+    await e.call('connection.send', {
+      connectionId: conn.connectionId,
+      payload: { type: 'text', text: 'a {{token}} b' },
+    });
+    await until(async () =>
+      (await e.call('log.read', { logId: conn.connectionId })).entries.some((x) => x.kind === 'text'),
+    );
+    await e.call('session.recordStop', { logId: conn.connectionId });
+    const har = await e.call('log.export', { logId: conn.connectionId, format: 'har' });
+    await e.call('log.export', { logId: conn.connectionId, format: 'session', name: 'exported' });
+    const fromFile = await e.call('session.export', { name: 'rec.jsonl' });
+    const texts = [JSON.stringify(har), fromFile.har];
+    const { readdirSync, readFileSync } = await import('node:fs');
+    for (const f of readdirSync(root, { recursive: true, withFileTypes: true }).filter((x) => x.isFile())) {
+      texts.push(f.name, readFileSync(join(f.parentPath, f.name), 'utf8'));
+    }
+    expect(texts.length).toBeGreaterThanOrEqual(5);
+    for (const t of texts) {
+      expect(t).not.toContain(SECRET);
+      expect(t).not.toContain('sid=abc');
+    }
+    expect(readFileSync(join(root, 'sessions', 'rec.jsonl'), 'utf8')).toContain('a [redacted] b');
+    // The opt-out keeps them.
+    const kept = await e.call('log.export', { logId: conn.connectionId, format: 'har', redact: false });
+    expect(JSON.stringify(kept)).toContain(SECRET);
   });
 });

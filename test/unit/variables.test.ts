@@ -244,3 +244,21 @@ describe('rendering', () => {
     expect(variablesIn('plain')).toEqual([]);
   });
 });
+
+describe('redaction', () => {
+  it('hides secrets in text, credential headers by default, and keeps binary lengths', async () => {
+    const { createRedactor, NO_REDACTION } = await import('../../app/variables/redact.js');
+    const r = createRedactor({ secrets: ['abc', 'abcdef'] });
+    expect(r.text('x abcdef y abc')).toBe('x [redacted] y [redacted]');
+    expect(r.headers({ Authorization: 'Basic zz', 'set-cookie': ['a=1', 'b=2'], 'X-K': 'k=abc' })).toEqual({
+      Authorization: '[redacted]',
+      'set-cookie': ['[redacted]', '[redacted]'],
+      'X-K': 'k=[redacted]',
+    });
+    const bytes = new Uint8Array([0, ...Buffer.from('abcdef'), 1]);
+    expect([...r.binaryBytes(bytes)]).toEqual([0, 42, 42, 42, 42, 42, 42, 1]);
+    expect(r.textBytes(Buffer.from('nothing'))).toEqual(Buffer.from('nothing'));
+    const keepHeaders = createRedactor({ credentialHeaders: false });
+    expect(keepHeaders).toBe(NO_REDACTION);
+  });
+});

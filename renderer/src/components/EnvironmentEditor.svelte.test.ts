@@ -110,4 +110,28 @@ describe('environments in the request bar', () => {
     await fireEvent.click(screen.getByRole('checkbox', { name: /Include secrets and credentials/ }));
     await waitFor(() => expect(code()).toBe(`wscat -c 'ws://127.0.0.1:9/?key=S3CRET'`));
   });
+
+  it('recordings are redacted unless the person ticks "keep" in the environments dialog', async () => {
+    const api = await openApp();
+    await fireEvent.input(screen.getByRole('textbox', { name: 'URL' }), {
+      target: { value: 'ws://127.0.0.1:9/echo' },
+    });
+    await fireEvent.click(screen.getByRole('button', { name: 'Connect' }));
+    await waitFor(() => expect(screen.getByRole('status', { name: 'Connection state: OPEN' })).toBeTruthy());
+    const rec = () => screen.getByRole('button', { name: /^(Record|Stop recording)$/ });
+    await fireEvent.click(rec());
+    await waitFor(() => expect(api.calls.some(([n]) => n === 'session.recordStart')).toBe(true));
+    await fireEvent.click(rec());
+    await fireEvent.click(screen.getByRole('button', { name: 'Edit environments' }));
+    await fireEvent.click(
+      screen.getByRole('checkbox', { name: /Keep secret values and Authorization\/Cookie values/ }),
+    );
+    await fireEvent.click(screen.getByRole('button', { name: 'Close environments' }));
+    await waitFor(() => expect(screen.queryByRole('dialog', { name: 'Environments' })).toBeNull());
+    await fireEvent.click(rec());
+    await waitFor(() => expect(api.calls.filter(([n]) => n === 'session.recordStart')).toHaveLength(2));
+    const [first, second] = api.calls.filter(([n]) => n === 'session.recordStart').map(([, input]) => input);
+    expect(first).not.toHaveProperty('redact');
+    expect(second).toMatchObject({ redact: false });
+  });
 });

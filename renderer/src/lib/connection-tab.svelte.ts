@@ -67,6 +67,8 @@ export class ConnectionTab {
   #openedWith = $state('');
   /** The URL the live connection was opened with. */
   #openedUrl = $state('');
+  /** The environment the live connection was opened with. */
+  #openedEnvironment: string | undefined;
 
   constructor(api: WorkbenchApi, saved?: SavedConnection) {
     this.#api = api;
@@ -152,6 +154,7 @@ export class ConnectionTab {
     this.#info = live.info;
     this.#openedWith = request;
     this.#openedUrl = live.options.url;
+    this.#openedEnvironment = live.environment;
     void this.log.reattach(live.info.connectionId, recording);
   }
 
@@ -205,10 +208,11 @@ export class ConnectionTab {
     this.#error = '';
     try {
       const previous = this.#info;
-      // The environment is part of the request: another one is another connection.
-      const request = JSON.stringify({ ...opts.value, environment });
+      const request = JSON.stringify(opts.value);
       // The same request again: the engine reconnects the same connection, so the log continues.
-      if (previous && previous.readyState === ReadyState.CLOSED && request === this.#openedWith) {
+      // The environment is part of the request: another one is another connection.
+      const same = request === this.#openedWith && environment === this.#openedEnvironment;
+      if (previous && previous.readyState === ReadyState.CLOSED && same) {
         const again = await this.#api.connection.reconnect({ connectionId: previous.connectionId });
         if (again.ok) {
           this.#info = again.value;
@@ -230,6 +234,7 @@ export class ConnectionTab {
       this.#info = r.value;
       this.#openedWith = request;
       this.#openedUrl = opts.value.url;
+      this.#openedEnvironment = environment;
       this.log.attach(r.value.connectionId);
     } finally {
       this.#busy = false;

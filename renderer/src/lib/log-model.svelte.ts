@@ -10,6 +10,7 @@
  * live in chunked arrays. Both structures are `$state.raw` and replaced, never
  * mutated, so an append costs one page copy, not a copy of the log.
  */
+import { redactInput } from './redaction.svelte.js';
 import type { WorkbenchApi } from '../../../app/api.js';
 import type {
   Direction,
@@ -251,7 +252,7 @@ export class LogModel {
     const logId = this.#logId;
     if (!logId) return undefined;
     const r = on
-      ? await this.#api.session.recordStart({ logId, includeExisting: includeHistory })
+      ? await this.#api.session.recordStart({ logId, includeExisting: includeHistory, ...redactInput() })
       : await this.#api.session.recordStop({ logId });
     if (!r.ok) {
       this.#error = r.error.message;
@@ -274,6 +275,7 @@ export class LogModel {
       logId,
       format,
       ...(Object.keys(filter).length > 0 ? { filter } : {}),
+      ...redactInput(),
     });
     if (!r.ok) {
       this.#error = r.error.message;

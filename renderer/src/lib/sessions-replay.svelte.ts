@@ -110,8 +110,8 @@ export class ReplayTab {
     return r.paused ? 'paused' : 'running';
   }
 
-  /** Starts the replay with the settings; the engine opens a new connection for it. */
-  async start(): Promise<void> {
+  /** Starts the replay with the settings (`{{name}}` in the URL resolves with `environment`). */
+  async start(environment?: string): Promise<void> {
     const s = $state.snapshot(this.#settings);
     const speed = Number(s.speed);
     if (!Number.isFinite(speed) || speed < 0) {
@@ -142,6 +142,7 @@ export class ReplayTab {
         ...(s.verify ? { timeoutMs } : {}),
         ...(s.clientId ? { clientId: s.clientId } : {}),
         ...(s.startPaused ? { startPaused: true } : {}),
+        ...(environment !== undefined ? { environment } : {}),
       });
       if (!r.ok) {
         this.#error = r.error.message;

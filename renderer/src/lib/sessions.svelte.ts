@@ -1,4 +1,5 @@
 /** Recorded sessions in the workspace, listed in the sidebar: rename, delete, export to HAR, import HAR. */
+import { redactInput } from './redaction.svelte.js';
 import type { WorkbenchApi } from '../../../app/api.js';
 import type { SessionSummary } from '../../../app/contract.js';
 import { withSessionExt, withoutSessionExt } from '../../../app/vocabulary.js';
@@ -58,7 +59,7 @@ export class Sessions {
 
   /** The HAR text of a session, saved as a download (a Blob link: works in browsers and Electron). */
   async exportHar(name: string): Promise<void> {
-    const r = await this.#api.session.export({ name });
+    const r = await this.#api.session.export({ name, ...redactInput() });
     if (!r.ok) {
       this.#error = r.error.message;
       return;

@@ -1,0 +1,137 @@
+/**
+ * A secret used for real — in the URL, a header, a text and a binary message —
+ * through `duplex connect --record --json` and `duplex export`, then every file
+ * Duplex wrote (workspace, session, HAR) and everything it printed is searched
+ * for the secret's bytes (as text, base64 and hex). With --no-redact it is there:
+ * the search can find it.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { CLI_PATH, ROOT } from './helpers.js';
+
+const SECRET = 'sEcReT-9b1f4e27';
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0).reverse()) c();
+});
+
+function run(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI_PATH, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+/** Every file under `dir`, with its bytes. */
+function filesUnder(dir: string): { path: string; bytes: Buffer }[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => ({ path: join(e.parentPath, e.name), bytes: readFileSync(join(e.parentPath, e.name)) }));
+}
+
+/** The forms a secret can take in Duplex's files: itself, base64 (binary payloads, HAR), hex. */
+const forms = [SECRET, Buffer.from(SECRET).toString('base64'), Buffer.from(SECRET).toString('hex')];
+const leaks = (text: string | Buffer): string[] => forms.filter((f) => text.includes(f));
+
+async function scenario(extra: string[]): Promise<{ ws: string; printed: string }> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((r) => wss.once('listening', r));
+  // The server echoes, so the secret also comes back in received messages.
+  wss.on('connection', (sock) => sock.on('message', (d, binary) => sock.send(d, { binary })));
+  cleanups.push(() => {
+    for (const c of wss.clients) c.terminate();
+    wss.close();
+  });
+  const port = (wss.address() as { port: number }).port;
+  const ws = mkdtempSync(join(tmpdir(), 'duplex-leak-'));
+  cleanups.push(() => rmSync(ws, { recursive: true, force: true }));
+  mkdirSync(join(ws, 'environments'));
+  writeFileSync(
+    join(ws, 'environments', 'dev.json'),
+    JSON.stringify({
+      version: 1,
+      variables: [
+        { name: 'host', value: `127.0.0.1:${port}` },
+        { name: 'token', secret: true },
+      ],
+    }),
+  );
+  const env = { DUPLEX_SECRET_TOKEN: SECRET };
+  const connect = await run(
+    [
+      'connect',
+      'ws://{{host}}/feed?key={{token}}',
+      '--workspace',
+      ws,
+      '--env',
+      'dev',
+      '--header',
+      'Authorization: Bearer {{token}}',
+      '--header',
+      'X-Token: {{token}}',
+      '--send',
+      '{"auth":"{{token}}","id":"{{uuid}}"}',
+      '--send-hex',
+      `00${Buffer.from(SECRET).toString('hex')}ff`,
+      '--count',
+      '2',
+      '--record',
+      join(ws, 'sessions', 'run.jsonl'),
+      '--json',
+      ...extra,
+    ],
+    env,
+  );
+  expect(connect.stderr).toBe('');
+  expect(connect.code).toBe(0);
+  const exported = await run(
+    ['export', join(ws, 'sessions', 'run.jsonl'), '--out', join(ws, 'run.har'), ...extra],
+    env,
+  );
+  expect(exported.code).toBe(0);
+  return { ws, printed: connect.stdout + connect.stderr + exported.stdout + exported.stderr };
+}
+
+describe('a secret in every file Duplex wrote', () => {
+  it('is in none of them, nor in what it printed; Authorization is redacted too', async () => {
+    const { ws, printed } = await scenario([]);
+    const files = filesUnder(ws);
+    expect(files.map((f) => f.path.slice(ws.length + 1)).sort()).toEqual([
+      'environments/dev.json',
+      'run.har',
+      'sessions/run.jsonl',
+    ]);
+    for (const f of files)
+      expect({ file: f.path, leaks: leaks(f.bytes) }).toEqual({ file: f.path, leaks: [] });
+    expect(leaks(printed)).toEqual([]);
+    const har = readFileSync(join(ws, 'run.har'), 'utf8');
+    expect(har).toContain('"name": "Authorization"');
+    expect(har).not.toContain('Bearer');
+    expect(readFileSync(join(ws, 'sessions', 'run.jsonl'), 'utf8')).toContain('[redacted]');
+    // The binary message kept its length: the secret's bytes became '*'.
+    const sent = printed.split('\n').filter((l) => l.includes('"type":"binary"'))[0]!;
+    const data = Buffer.from((JSON.parse(sent) as { data: string }).data, 'base64');
+    expect(data).toEqual(
+      Buffer.concat([Buffer.from([0]), Buffer.alloc(SECRET.length, '*'), Buffer.from([0xff])]),
+    );
+  });
+
+  it('with --no-redact the same run keeps it: the search above can find it', async () => {
+    const { ws, printed } = await scenario(['--no-redact']);
+    expect(leaks(readFileSync(join(ws, 'sessions', 'run.jsonl')))).not.toEqual([]);
+    expect(readFileSync(join(ws, 'run.har'), 'utf8')).toContain(`Bearer ${SECRET}`);
+    expect(leaks(printed)).not.toEqual([]);
+  });
+});
