@@ -39,6 +39,11 @@ export const MAX_MESSAGE_BYTES = 100 * 1024 * 1024;
  * rather than left to its defaults, so that a new version of ws cannot change
  * them unseen (client-connection-options.test.ts holds them).
  */
+/** Automatic pongs that may wait to be written before ws gives up on the peer (RECEIVE_OPTIONS). */
+export const MAX_PENDING_PONGS = 4096;
+/** The note of a close caused by ws's ping-flood guard. */
+export const PING_FLOOD_NOTE = `closed by Duplex: the server sent pings faster than they could be answered (over ${MAX_PENDING_PONGS} pongs waiting to be written)`;
+
 export const RECEIVE_OPTIONS = {
   maxPayload: MAX_MESSAGE_BYTES,
   /** Text and close reasons that are not UTF-8 fail the connection (1007), as in browsers. */
@@ -47,10 +52,17 @@ export const RECEIVE_OPTIONS = {
   allowSynchronousEvents: true,
   /** ws answers pings itself; the 'ping' handler logs the reply. */
   autoPong: true,
+  /**
+   * ws cuts the connection (1006) when this many of its automatic pongs wait to be written: its
+   * guard against ping floods. ws's own 60 trips on a busy server that pings between messages
+   * (hundreds of pings in one socket read); the close is named in the log (PING_FLOOD_NOTE).
+   */
+  maxPendingAutoPongs: MAX_PENDING_PONGS,
   /** A message in more fragments, or more chunks waiting for the rest of a frame, fails with 1008. */
   maxFragments: 16 * 1024,
   maxBufferedChunks: 256 * 1024,
-} as const satisfies WebSocket.ClientOptions;
+  // maxPendingAutoPongs is in ws's constructor options (ws 8.23, the oldest version package.json allows); @types/ws lags.
+} as const satisfies WebSocket.ClientOptions & { maxPendingAutoPongs: number };
 
 /** The options a connection hands to `new WebSocket(url, protocols, options)`. */
 export function wsClientOptions(o: ConnectOptions): WebSocket.ClientOptions {
@@ -125,6 +137,8 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
   #failure: ErrorInfo | undefined;
   #closeInfo: CloseEventInfo | undefined;
   #userClosed = false;
+  /** ws cut the connection for a ping flood (see the ping handler); named in the close entry. */
+  #pingFlood = false;
   #attempt = 0;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
@@ -353,6 +367,8 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
       if (this.#listened.message) this.emit('message', this.log.get(seq)!);
     });
     ws.on('ping', (data: Buffer) => {
+      // ws emits the ping after its flood guard has terminated the socket (readyState CLOSING).
+      if (ws.readyState !== WebSocket.OPEN && !this.#userClosed) this.#pingFlood = true;
       this.log.append('in', 'ping', data);
       // ws answers pings itself (autoPong); the reply is logged so the log is complete.
       this.log.append('out', 'pong', data, { note: 'automatic reply' });
@@ -431,8 +447,9 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
     this.log.append(code === 1006 ? 'none' : 'in', 'close', reason ? utf8Encode(reason) : undefined, {
       code,
       reason,
-      note: wasClean ? 'closed cleanly' : 'closed abnormally',
+      note: wasClean ? 'closed cleanly' : this.#pingFlood ? PING_FLOOD_NOTE : 'closed abnormally',
     });
+    this.#pingFlood = false;
     const r = this.options.reconnect;
     if (!this.#userClosed && r && this.#attempt < r.maxAttempts) {
       this.#attempt++;

@@ -7,6 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   ClientConnection,
   MAX_MESSAGE_BYTES,
+  MAX_PENDING_PONGS,
+  PING_FLOOD_NOTE,
   RECEIVE_OPTIONS,
   wsClientOptions,
   type CloseEventInfo,
@@ -51,6 +53,7 @@ describe('ClientConnection: the ws options it sets', () => {
       skipUTF8Validation: false,
       allowSynchronousEvents: true,
       autoPong: true,
+      maxPendingAutoPongs: 4096,
       maxFragments: 16 * 1024,
       maxBufferedChunks: 256 * 1024,
     });
@@ -85,6 +88,24 @@ describe('ClientConnection: the ws options it sets', () => {
     expect(out.map((e) => [Buffer.from(e.payload).toString(), e.note])).toEqual([
       ['are you there', 'automatic reply'],
     ]);
+  });
+
+  it('maxPendingAutoPongs: 1,000 pings in one read are all answered; a flood over the limit is cut and named', async () => {
+    const pings = (count: number): Buffer =>
+      Buffer.concat(Array.from({ length: count }, () => encodeFrame({ opcode: 0x9, payload: '' })));
+    // ws's own limit (60) would cut this one: a busy server pinging between its messages.
+    const busy = await serve({ steps: [{ raw: pings(1000) }] });
+    const kept = connect(busy.url);
+    await until(
+      () => (busy.server.runs[0]?.clientFrames.filter((f) => f.opcode === 0xa).length ?? 0) === 1000,
+    );
+    expect(kept.readyState).toBe(1);
+
+    const flood = await serve({ steps: [{ raw: pings(MAX_PENDING_PONGS + 100) }] });
+    const cut = connect(flood.url);
+    expect((await nextClose(cut)).code).toBe(1006);
+    const close = cut.log.read(0, Infinity).find((e) => e.kind === 'close')!;
+    expect(close.note).toBe(PING_FLOOD_NOTE);
   });
 
   it('maxPayload: a header announcing exactly the limit waits for its payload; one byte more fails at once with 1009', async () => {
