@@ -424,6 +424,32 @@ describe.skipIf(missing)('mock files against python3-websockets clients', () => 
       .filter((e) => e.rule === 'ticker').length;
     expect(streamRules).toBe(2);
   });
+
+  it('streams to each: two clients, each its own ticks, count and id; otherwise none sends nothing', async () => {
+    const r = await peer([
+      { op: 'connect', c: 'a', url: `${base}/each` },
+      { op: 'connect', c: 'b', url: `${base}/each` },
+      // No rule matches: otherwise none answers nothing, so a's next message after its ticks is the probe.
+      { op: 'send', c: 'a', text: 'nothing matches this' },
+      { op: 'send', c: 'a', text: 'probe' },
+      { op: 'recv', c: 'a' },
+      { op: 'recv', c: 'a' },
+      { op: 'recv', c: 'a' },
+      { op: 'recv', c: 'a' },
+      { op: 'recv', c: 'b' },
+      { op: 'recv', c: 'b' },
+      { op: 'recv', c: 'b' },
+    ]);
+    const texts = r.filter((x) => x['op'] === 'recv' || 'text' in x).map((x) => String(x['text']));
+    const a = texts.slice(0, 4);
+    const b = texts.slice(4, 7);
+    expect(a.map((t) => t.replace(/ \S+$/, ' ID'))).toEqual(['each 1 ID', 'each 2 ID', 'each 3 ID', 'probe']);
+    expect(b.map((t) => t.replace(/ \S+$/, ' ID'))).toEqual(['each 1 ID', 'each 2 ID', 'each 3 ID']);
+    const idOf = (t: string): string => t.split(' ')[2]!;
+    expect(new Set(a.slice(0, 3).map(idOf)).size).toBe(1);
+    expect(new Set(b.map(idOf)).size).toBe(1);
+    expect(idOf(a[0]!)).not.toBe(idOf(b[0]!));
+  });
 });
 
 describe.skipIf(missing)('wss:// mocks against python3-websockets with its own certificate checks', () => {
