@@ -9,6 +9,7 @@
  * stopped with the run; its connections are engine connections, so their logs
  * are read like any other (log.read, log.appended).
  */
+import { existingNamedFile } from '../workspace/named-files.js';
 import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { CommandInput, ConnectOptions, FlowSummary } from '../contract.js';
@@ -311,21 +312,8 @@ export class EngineFlows {
     return join(this.#engine.workspace().dir, FLOWS_DIR);
   }
 
-  async #existing(name: string): Promise<string> {
-    for (const ext of ['.yaml', '.json'] as const) {
-      const path = join(this.#engine.workspace().dir, flowPathOf(name, ext));
-      if (
-        await stat(path).then(
-          () => true,
-          () => false,
-        )
-      )
-        return path;
-    }
-    throw new DuplexError(
-      ErrorCodes.NOT_FOUND,
-      `No flow named "${name}" in ${this.#dir()}; list the flows again.`,
-    );
+  #existing(name: string): Promise<string> {
+    return existingNamedFile(this.#engine.workspace().dir, 'flow', name, flowPathOf, this.#dir());
   }
 
   async #summary(name: string, path: string, check: boolean): Promise<FlowSummary> {

@@ -5,6 +5,7 @@
  * running mocks' hit counts and certificates. A running mock watches its file
  * and reloads on change; a bad edit keeps the old rules and says why.
  */
+import { existingNamedFile } from '../workspace/named-files.js';
 import type { VariableChoiceInput } from '../variables/engine-variables.js';
 import { EMPTY_VARIABLES } from '../variables/variable-set.js';
 import { watch, type FSWatcher } from 'node:fs';
@@ -292,21 +293,8 @@ export class EngineMocks {
     return join(this.#engine.workspace().dir, MOCKS_DIR);
   }
 
-  async #existing(name: string): Promise<string> {
-    for (const ext of ['.yaml', '.json'] as const) {
-      const path = join(this.#engine.workspace().dir, mockPathOf(name, ext));
-      if (
-        await stat(path).then(
-          () => true,
-          () => false,
-        )
-      )
-        return path;
-    }
-    throw new DuplexError(
-      ErrorCodes.NOT_FOUND,
-      `No mock named "${name}" in ${this.#dir()}; list the mocks again.`,
-    );
+  #existing(name: string): Promise<string> {
+    return existingNamedFile(this.#engine.workspace().dir, 'mock', name, mockPathOf, this.#dir());
   }
 
   async #summary(name: string, path: string, check: boolean): Promise<MockSummary> {
