@@ -980,6 +980,8 @@ export const localCommands = {
       format: z.enum(['k6', 'artillery']),
       out: filePath.optional(),
       env: z.string().min(1).max(200).optional(),
+      /** --var overrides: over the environment, they become the script's defaults too. */
+      vars: variableChoice.vars,
       workspace: filePath.optional(),
       clientId: z.string().min(1).max(200).optional(),
       vus: z.int().min(1).max(1_000_000).optional(),

@@ -15,7 +15,14 @@ import { DuplexError, ErrorCodes } from '../app/errors.js';
 import { isFlowFile } from '../app/load/load-export.js';
 import { withoutSessionExt } from '../app/vocabulary.js';
 import { ExitCode, runCommand } from './exit-codes.js';
-import { addRedactOption, jsonOption, wholeNumberArg } from './options.js';
+import {
+  addRedactOption,
+  addVariableOptions,
+  jsonOption,
+  variableChoiceOf,
+  wholeNumberArg,
+  type VariableFlags,
+} from './options.js';
 import { printError, printWarning } from './output.js';
 
 export function registerImport(program: Command): void {
@@ -83,13 +90,15 @@ export function registerImport(program: Command): void {
     )
     .addOption(new Option('--format <F>', 'what to write').choices(['har', 'k6', 'artillery']).default('har'))
     .option('--out <FILE>', 'file to write (required for har; default FILE.k6.js / FILE.artillery.yml)')
-    .option(
-      '--env <NAME>',
-      "a flow's environment (environments/NAME.json): its values become the script's defaults, its secrets env lookups",
-    )
     .option('--vus <N>', 'k6: virtual users (default 1); Artillery: new virtual users per second (default 1)')
     .option('--duration <S>', 'seconds the load runs (default 30)')
     .addOption(jsonOption('print one JSON object with the path and what was not expressed'));
+  // A flow's environment and --var overrides become the script's defaults; the workspace is found from the flow.
+  addVariableOptions(program.commands.at(-1)!, {
+    workspace: false,
+    envHelp:
+      "a flow's environment (environments/NAME.json): its values become the script's defaults, its secrets env lookups",
+  });
   // Authorization / Cookie values are [redacted] in a HAR unless --no-redact.
   addRedactOption(program.commands.at(-1)!).action(async (file: string, opts: ExportFlags) => {
     process.exitCode =
@@ -97,10 +106,9 @@ export function registerImport(program: Command): void {
   });
 }
 
-interface ExportFlags {
+interface ExportFlags extends VariableFlags {
   format: 'har' | 'k6' | 'artillery';
   out?: string;
-  env?: string;
   vus?: string;
   duration?: string;
   json?: boolean;
@@ -120,6 +128,7 @@ export function runExportLoad(
       format,
       out: opts.out,
       env: opts.env,
+      vars: variableChoiceOf(opts).vars,
       vus: opts.vus === undefined ? undefined : wholeNumberArg('--vus', opts.vus, 1, 1_000_000),
       duration:
         opts.duration === undefined ? undefined : wholeNumberArg('--duration', opts.duration, 1, 31_536_000),

@@ -123,11 +123,15 @@ export interface VariableFlags {
  * its own) `--workspace DIR` (default: the current folder) to a command. Turn
  * the parsed options into a VariableSet with variablesFromFlags.
  */
-export function addVariableOptions(command: Command, options: { workspace?: boolean } = {}): Command {
+export function addVariableOptions(
+  command: Command,
+  options: { workspace?: boolean; envHelp?: string } = {},
+): Command {
   command
     .option(
       '--env <NAME>',
-      'environment to resolve {{variables}} from (environments/NAME.json in the workspace)',
+      options.envHelp ??
+        'environment to resolve {{variables}} from (environments/NAME.json in the workspace)',
     )
     .option('--var <key=value>', 'set a variable, over the environment (repeatable)', collectVar, []);
   if (options.workspace !== false) {

@@ -24,6 +24,8 @@ export interface LoadExportRequest {
   out?: string | undefined;
   /** An environment of the flow's workspace (default: the flow's own `env`). */
   env?: string | undefined;
+  /** --var overrides, over the environment: plain values the script defaults to. */
+  vars?: Record<string, string> | undefined;
   /** The workspace whose environments/ is read (default: the folder above flows/, else the engine's). */
   workspace?: string | undefined;
   defaultWorkspace: () => string;
@@ -71,24 +73,24 @@ export async function exportLoadTest(req: LoadExportRequest): Promise<LoadExport
 
 async function openSource(req: LoadExportRequest): Promise<LoadSource> {
   if (!isFlowFile(req.file)) {
-    if (req.env !== undefined) {
+    if (req.env !== undefined || req.vars !== undefined) {
       throw new DuplexError(
         ErrorCodes.INVALID_INPUT,
-        '--env goes with a flow file; a session has no variables.',
+        '--env and --var go with a flow file; a session has no variables.',
       );
     }
     return sessionLoadSource(req.file, req.clientId);
   }
   const { flow } = await loadFlowFile(req.file);
   const envName = req.env ?? flow.env;
-  if (envName === undefined) return flowLoadSource(flow, undefined);
+  if (envName === undefined) return flowLoadSource(flow, undefined, req.vars);
   const workspace =
     req.workspace ??
     (basename(dirname(resolve(req.file))) === 'flows'
       ? dirname(dirname(resolve(req.file)))
       : req.defaultWorkspace());
   const environment = await loadEnvironment(workspace, envName);
-  return flowLoadSource(flow, environment);
+  return flowLoadSource(flow, environment, req.vars);
 }
 
 function defaultOut(file: string, format: LoadFormat): string {

@@ -83,6 +83,8 @@ export function flowLoadSource(
   flow: Flow,
   environment:
     { variables: { name: string; value?: string | undefined; secret?: boolean | undefined }[] } | undefined,
+  /** --var overrides: win over the flow's vars and the environment (a secret given so is a plain default). */
+  overrides: Record<string, string> = {},
 ): LoadSource {
   const file = flow.file;
   const variables = new Map<string, LoadVariable>();
@@ -90,6 +92,7 @@ export function flowLoadSource(
   for (const v of environment?.variables ?? []) {
     variables.set(v.name, v.secret ? { name: v.name, secret: true } : { name: v.name, value: v.value ?? '' });
   }
+  for (const [name, value] of Object.entries(overrides)) variables.set(name, { name, value });
   if (flow.mock !== undefined || usesMock(flow.steps)) {
     // The mock a flow starts for `duplex test` is not there under k6 or Artillery: its address is a variable.
     variables.set('mock', {

@@ -32,7 +32,7 @@ export interface SessionHost {
    * credential headers; `redact: false` (an explicit opt-out) hides nothing.
    */
   redactor(logId: string, redact: boolean | undefined): Redactor;
-  /** A replay's --url with `{{name}}` resolved (the engine's preparation step); undefined stays undefined. */
+  /** A replay's --url through the engine's one preparation step (prepareConnectOptions); undefined stays undefined. */
   resolveUrl(
     url: string | undefined,
     choice: { environment?: string | undefined; vars?: Record<string, string> | undefined },

@@ -14,7 +14,6 @@ import type {
   commands,
 } from '../contract.js';
 import { DuplexError, ErrorCodes } from '../errors.js';
-import { parseWebSocketUrl } from '../websocket-rules.js';
 import {
   deleteEnvironment,
   listEnvironments,
@@ -87,12 +86,14 @@ export class EngineVariables {
     return { options: prepareConnectOptions(options, set), set };
   }
 
-  /** A replay's target URL with its variables resolved, checked as a WebSocket URL. */
+  /**
+   * A replay's target URL (its one connection override; the recorded headers and
+   * subprotocols are concrete values and stay as recorded) through the same
+   * preparation step as every connect, so a value means and is checked the same.
+   */
   async resolveUrl(url: string | undefined, choice: VariableChoiceInput): Promise<string | undefined> {
     if (url === undefined) return undefined;
-    const resolved = renderVariables(url, await this.variableSet(choice), { where: 'the replay URL' });
-    parseWebSocketUrl(resolved);
-    return resolved;
+    return (await this.prepare({ url }, choice)).options.url;
   }
 
   /** Remembers the choice a connection was opened with, and the secrets it used. */

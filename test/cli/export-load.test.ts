@@ -9,6 +9,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
+import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { afterEachTest, ROOT, runDuplex, startServe } from './helpers.js';
 
@@ -394,6 +395,56 @@ describe('duplex export --format k6', () => {
       expect(result).toMatch(/checks/);
     },
   );
+});
+
+describe('duplex export --env / --var', () => {
+  it("a --var wins over the flow's vars and its environment: the k6 VARS and Artillery config.variables default to it", async () => {
+    const ws = workspace();
+    writeFileSync(
+      join(ws.dir, 'environments/dev.json'),
+      JSON.stringify({
+        version: 1,
+        variables: [
+          { name: 'token', secret: true },
+          { name: 'room', value: 'from-env' },
+          { name: 'floor', value: 'from-env' },
+        ],
+      }),
+    );
+    const k6Out = join(ws.dir, 'vars.k6.js');
+    const artOut = join(ws.dir, 'vars.artillery.yml');
+    const flags = ['--env', 'dev', '--var', 'room=kitchen', '--var', 'extra=1 2'];
+    const [k6, art] = await Promise.all([
+      runDuplex('export', ws.flow, '--format', 'k6', '--out', k6Out, ...flags),
+      runDuplex('export', ws.flow, '--format', 'artillery', '--out', artOut, ...flags),
+    ]);
+    expect(k6.result.code).toBe(0);
+    expect(art.result.code).toBe(0);
+    const script = readFileSync(k6Out, 'utf8');
+    expect(k6Usage(script).diagnostics).toEqual([]);
+    expect(script).toContain('"room": __ENV["room"] !== undefined ? __ENV["room"] : "kitchen"');
+    expect(script).toContain('"floor": __ENV["floor"] !== undefined ? __ENV["floor"] : "from-env"');
+    expect(script).toContain('"extra": __ENV["extra"] !== undefined ? __ENV["extra"] : "1 2"');
+    expect(script).toContain('"token": __ENV.DUPLEX_SECRET_TOKEN');
+    const config = (
+      parseYaml(readFileSync(artOut, 'utf8')) as { config: { variables: Record<string, unknown> } }
+    ).config;
+    expect(config.variables).toMatchObject({ room: 'kitchen', floor: 'from-env', extra: '1 2' });
+  });
+
+  it('--var on a session, or not key=value, is a usage error (exit 2)', async () => {
+    const ws = workspace();
+    const session = join(ws.dir, 'x.jsonl');
+    writeFileSync(session, '');
+    const [onSession, bad] = await Promise.all([
+      runDuplex('export', session, '--format', 'k6', '--var', 'a=b'),
+      runDuplex('export', ws.flow, '--format', 'k6', '--var', 'novalue'),
+    ]);
+    expect(onSession.result.code).toBe(2);
+    expect(onSession.stderr).toMatch(/--env and --var go with a flow file/);
+    expect(bad.result.code).toBe(2);
+    expect(bad.stderr).toMatch(/--var "novalue" is not key=value/);
+  });
 });
 
 describe('duplex export arguments', () => {

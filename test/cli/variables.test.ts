@@ -339,3 +339,67 @@ describe('duplex serve --mock --env', () => {
     );
   });
 });
+
+describe('duplex replay --env / --var', () => {
+  /** A one-message client recording of a URL nothing listens on (the replay's --url retargets it). */
+  function recording(dir: string): string {
+    const file = join(dir, 'one.jsonl');
+    const header = {
+      format: 'duplex-session',
+      version: 1,
+      createdAt: new Date().toISOString(),
+      startedAt: 0,
+      role: 'client',
+      url: 'ws://127.0.0.1:9/',
+      headers: {},
+      protocols: [],
+    };
+    const sent = { seq: 1, t: 0, dir: 'out', kind: 'text', text: 'replayed' };
+    writeFileSync(file, `${JSON.stringify(header)}\n${JSON.stringify(sent)}\n`);
+    return file;
+  }
+
+  it('--url with {{name}} resolves from the environment, --var wins; an unknown one exits 2 naming it', async () => {
+    const p = await peer();
+    const ws = workspace({
+      dev: [
+        { name: 'host', value: `127.0.0.1:${p.port}` },
+        { name: 'room', value: 'lobby' },
+      ],
+    });
+    const file = recording(ws);
+    const ok = await run([
+      'replay',
+      file,
+      '--url',
+      'ws://{{host}}/{{room}}',
+      '--workspace',
+      ws,
+      '--env',
+      'dev',
+      '--var',
+      'room=kitchen',
+      '--speed',
+      '0',
+    ]);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(p.urls).toEqual(['/kitchen']);
+    expect(p.heard).toEqual(['replayed']);
+    expect(ok.stdout).toContain(`ws://127.0.0.1:${p.port}/kitchen`);
+
+    const unknown = await run([
+      'replay',
+      file,
+      '--url',
+      'ws://{{host}}/{{nope}}',
+      '--workspace',
+      ws,
+      '--env',
+      'dev',
+    ]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/Unknown variable nope in the URL; environment "dev" does not define it/);
+    expect(p.urls).toEqual(['/kitchen']);
+  });
+});

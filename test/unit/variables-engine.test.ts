@@ -335,9 +335,9 @@ describe('Engine: mocks and replays with variables', () => {
     expect(!missing.ok && missing.error.code).toBe('DUPLEX_ERR_NOT_FOUND');
   });
 
-  it("a replay's --url resolves {{name}} with the environment", async () => {
+  it("a replay's --url goes through prepareConnectOptions: {{name}}, --var over the environment, checked", async () => {
     const root = workspace();
-    const { port, heard } = await peer();
+    const { port, heard, handshakes } = await peer();
     await writeEnv(root, 'dev', [{ name: 'host', value: `127.0.0.1:${port}` }]);
     const session = join(root, 'one.jsonl');
     await writeFile(
@@ -350,7 +350,8 @@ describe('Engine: mocks and replays with variables', () => {
           startedAt: 0,
           role: 'client',
           url: 'ws://127.0.0.1:9/',
-          headers: {},
+          // Recorded values are concrete: a replay sends them as recorded, never renders them.
+          headers: { 'x-recorded': 'as {{sent}}' },
           protocols: [],
         }),
         JSON.stringify({ seq: 1, t: 0, dir: 'out', kind: 'text', text: 'replayed' }),
@@ -366,9 +367,27 @@ describe('Engine: mocks and replays with variables', () => {
     expect(report.url).toBe(`ws://127.0.0.1:${port}/`);
     await until(() => heard.length === 1);
     expect(heard).toEqual(['replayed']);
+    expect(handshakes[0]?.headers['x-recorded']).toBe('as {{sent}}');
     await expect(
       e.call('file.replay', { file: session, url: 'ws://{{nope}}/', environment: 'dev' }),
-    ).rejects.toThrow(/Unknown variable nope in the replay URL/);
+    ).rejects.toThrow(/Unknown variable nope in the URL/);
+    // The shared preparation step checks what a value brought, as it does for connect.
+    await writeEnv(root, 'bad', [{ name: 'target', value: 'ftp://127.0.0.1:9/' }]);
+    const wrong = await e
+      .call('file.replay', { file: session, url: '{{target}}', environment: 'bad' })
+      .catch((x: unknown) => x as DuplexError);
+    expect(wrong).toBeInstanceOf(DuplexError);
+    expect((wrong as DuplexError).code).toBe('DUPLEX_ERR_SYNTAX');
+    // --var wins over the environment in a replay too.
+    const { report: over } = await e.call('file.replay', {
+      file: session,
+      url: 'ws://{{host}}/',
+      environment: 'dev',
+      vars: { host: `127.0.0.1:${port}/via-var` },
+      speed: 0,
+    });
+    expect(over.url).toBe(`ws://127.0.0.1:${port}/via-var/`);
+    await until(() => heard.length === 2);
     // The workspace's session.replay (the UI's) resolves the same way.
     await mkdir(join(root, 'sessions'), { recursive: true });
     await writeFile(join(root, 'sessions', 'one.jsonl'), await readFile(session));
@@ -378,7 +397,7 @@ describe('Engine: mocks and replays with variables', () => {
       environment: 'dev',
       speed: 0,
     });
-    await until(() => heard.length === 2);
+    await until(() => heard.length === 3);
     expect((await e.call('session.replayStatus', { replayId })).url).toBe(`ws://127.0.0.1:${port}/`);
   });
 });
