@@ -339,7 +339,8 @@ export class FlowRun {
     };
     this.#connections.set(step.connection, entry);
     const listed = this.#report.connections.find((c) => c.name === step.connection);
-    if (listed) Object.assign(listed, { connectionId: conn.id, url: conn.url });
+    // The report is printed and written (duplex test --out): a secret in the URL stays out of it.
+    if (listed) Object.assign(listed, { connectionId: conn.id, url: this.#redact(conn.url) });
     this.#changed();
 
     const outcome = await this.#waitFor(conn, step.withinMs + 1000, () =>

@@ -3,15 +3,19 @@
  * through `duplex connect --record --json` and `duplex export`, then every file
  * Duplex wrote (workspace, session, HAR) and everything it printed is searched
  * for the secret's bytes (as text, base64 and hex). With --no-redact it is there:
- * the search can find it.
+ * the search can find it. The same search runs over the reports `duplex test
+ * --reporter junit|json --out FILE` writes for a flow that uses the secret, and
+ * over the session `duplex serve --mock --env --record` writes for a mock that
+ * sends it.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocketServer } from 'ws';
-import { CLI_PATH, ROOT } from './helpers.js';
+import { WebSocket, WebSocketServer } from 'ws';
+import { until } from '../support/until.js';
+import { CLI_PATH, ROOT, startServe } from './helpers.js';
 
 const SECRET = 'sEcReT-9b1f4e27';
 const cleanups: (() => void)[] = [];
@@ -133,5 +137,150 @@ describe('a secret in every file Duplex wrote', () => {
     expect(leaks(readFileSync(join(ws, 'sessions', 'run.jsonl')))).not.toEqual([]);
     expect(readFileSync(join(ws, 'run.har'), 'utf8')).toContain(`Bearer ${SECRET}`);
     expect(leaks(printed)).not.toEqual([]);
+  });
+});
+
+/** A workspace whose `dev` environment holds the secret `token`, and an echo mock. */
+function secretWorkspace(): { ws: string; mock: string } {
+  const ws = mkdtempSync(join(tmpdir(), 'duplex-leak-'));
+  cleanups.push(() => rmSync(ws, { recursive: true, force: true }));
+  mkdirSync(join(ws, 'environments'));
+  writeFileSync(
+    join(ws, 'environments', 'dev.json'),
+    JSON.stringify({ version: 1, variables: [{ name: 'token', secret: true }] }),
+  );
+  const mock = join(ws, 'echo-mock.yaml');
+  writeFileSync(mock, 'port: 0\nroutes:\n  - path: /echo\n    otherwise: echo\n');
+  return { ws, mock };
+}
+
+describe('a secret in the reports duplex test writes', () => {
+  // The secret goes into the URL, a header, a message that is echoed back, a
+  // captured variable, and a failing expect that quotes what it expected and what arrived.
+  const flow = `name: uses a secret
+steps:
+  - connect:
+      url: "{{mock.url}}/echo?key={{token}}"
+      headers: { Authorization: "Bearer {{token}}", X-Token: "{{token}}" }
+  - send: "token={{token}}"
+  - expect: { text: { contains: "token=" } }
+  - capture: { as: echoed, regex: "token=(.+)" }
+  - send: "again {{echoed}}"
+  - expect: { text: { equals: "{{token}} is not this" }, within: 300 }
+  - send: never
+`;
+
+  for (const reporter of ['junit', 'json'] as const) {
+    it(`--reporter ${reporter} --out FILE: the report is written, the secret is in no file`, async () => {
+      const { ws, mock } = secretWorkspace();
+      const flowFile = join(ws, 'secret-flow.yaml');
+      writeFileSync(flowFile, flow);
+      const out = join(ws, `report.${reporter === 'junit' ? 'xml' : 'json'}`);
+      const r = await run(
+        [
+          'test',
+          flowFile,
+          '--workspace',
+          ws,
+          '--env',
+          'dev',
+          '--mock',
+          mock,
+          '--reporter',
+          reporter,
+          '--out',
+          out,
+        ],
+        { DUPLEX_SECRET_TOKEN: SECRET },
+      );
+      // The failing expect fails the run (1); everything before it passed, so the secret was used.
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: '' });
+      const report = readFileSync(out, 'utf8');
+      if (reporter === 'junit') {
+        expect(report).toContain('<testsuite');
+        expect(report).toMatch(/<failure [^>]*message="[^"]*\[redacted\]/);
+      } else {
+        const parsed = JSON.parse(report) as {
+          flows: { passed: number; failed: number; steps: { status: string; message?: string }[] }[];
+        };
+        expect(parsed.flows[0]).toMatchObject({ passed: 5, failed: 1 });
+        const failure = parsed.flows[0]!.steps.find((s) => s.status === 'failed')!;
+        expect(failure.message).toContain('[redacted]');
+      }
+      const files = filesUnder(ws);
+      expect(files.map((f) => f.path.slice(ws.length + 1)).sort()).toEqual(
+        ['echo-mock.yaml', 'environments/dev.json', out.slice(ws.length + 1), 'secret-flow.yaml'].sort(),
+      );
+      for (const f of files)
+        expect({ file: f.path, leaks: leaks(f.bytes) }).toEqual({ file: f.path, leaks: [] });
+      expect(leaks(r.stdout + r.stderr)).toEqual([]);
+    });
+  }
+});
+
+describe('a secret in the session duplex serve --mock --env --record writes', () => {
+  it('a mock that sends the secret (and a client that sends it back) records none of it', async () => {
+    const { ws } = secretWorkspace();
+    const mock = join(ws, 'greet-mock.yaml');
+    writeFileSync(
+      mock,
+      [
+        'port: 0',
+        'routes:',
+        '  - path: /',
+        '    onConnect:',
+        '      - send: "{{vars.greeting}} {{vars.token}}"',
+        '    otherwise: echo',
+      ].join('\n'),
+    );
+    const session = join(ws, 'sessions', 'serve.jsonl');
+    process.env['DUPLEX_SECRET_TOKEN'] = SECRET;
+    let started: Awaited<ReturnType<typeof startServe>>;
+    try {
+      started = await startServe(
+        '--mock',
+        mock,
+        '--workspace',
+        ws,
+        '--env',
+        'dev',
+        '--var',
+        'greeting=hello',
+        '--record',
+        session,
+      );
+    } finally {
+      delete process.env['DUPLEX_SECRET_TOKEN'];
+    }
+    const { serve, url } = started;
+    cleanups.push(() => serve.kill());
+    const client = new WebSocket(url);
+    const got: (string | Buffer)[] = [];
+    client.on('message', (d: Buffer, binary) => got.push(binary ? d : d.toString()));
+    await new Promise<void>((r) => client.once('open', () => r()));
+    const binary = Buffer.concat([Buffer.from([0]), Buffer.from(SECRET), Buffer.from([0xff])]);
+    client.send(`echo ${SECRET}`);
+    client.send(binary);
+    await until(() => got.length === 3);
+    // The client got the secret itself: the mock used it, and echoed what the client sent.
+    expect(got).toEqual([`hello ${SECRET}`, `echo ${SECRET}`, binary]);
+    client.close(1000);
+    await serve.waitForLine(/"event":"disconnect"/);
+    serve.kill('SIGTERM');
+    expect((await serve.exit()).code).toBe(0);
+
+    const recorded = readFileSync(session, 'utf8');
+    expect(recorded).toContain('hello [redacted]');
+    expect(recorded).toContain('echo [redacted]');
+    const files = filesUnder(ws);
+    expect(files.map((f) => f.path.slice(ws.length + 1)).sort()).toEqual([
+      'echo-mock.yaml',
+      'environments/dev.json',
+      'greet-mock.yaml',
+      'sessions/serve.jsonl',
+    ]);
+    for (const f of files)
+      expect({ file: f.path, leaks: leaks(f.bytes) }).toEqual({ file: f.path, leaks: [] });
+    expect(leaks(serve.stdout + serve.stderr)).toEqual([]);
   });
 });

@@ -293,6 +293,58 @@ steps:
     expect(failed(report).message).toBe('cannot send on main: it is closed (1000)');
   });
 
+  it('wait runs to completion: the step takes at least its ms and the next step starts after it', async () => {
+    const report = await runFlow(`steps:
+  - connect: { url: "{{mock.url}}/rooms/r" }
+  - wait: 150
+  - send: after
+  - expect: { text: { equals: after } }
+`);
+    expect(report.status, JSON.stringify(failed(report))).toBe('passed');
+    const [, wait, send] = report.steps;
+    expect(wait).toMatchObject({ stepId: 'steps[1]', type: 'wait', status: 'passed' });
+    // Node may fire a timer up to 1 ms early; nothing here bounds how late it may be.
+    expect(wait!.durationMs).toBeGreaterThanOrEqual(149);
+    expect(send!.startedAt - wait!.startedAt).toBeGreaterThanOrEqual(149);
+  });
+
+  it('expect text regex (with flags) passes on a matching message and fails naming the regex', async () => {
+    const ok = await runFlow(`steps:
+  - connect: { url: "{{mock.url}}/rooms/r" }
+  - send: "ID=42"
+  - expect: { text: { regex: "^id=\\\\d+$", flags: i }, within: 2000 }
+`);
+    expect(ok.status, JSON.stringify(failed(ok))).toBe('passed');
+    const bad = await runFlow(`steps:
+  - connect: { url: "{{mock.url}}/rooms/r" }
+  - send: "id=abc"
+  - expect: { text: { regex: "^id=\\\\d+$" }, within: 300 }
+`);
+    expect(statuses(bad)).toEqual(['steps[0]:passed', 'steps[1]:passed', 'steps[2]:failed']);
+    const f = failed(bad);
+    expect(f.message).toContain('expected a message matching text /^id=\\d+$/ on main; none within 300 ms');
+    expect(f.received).toContain('"id=abc"');
+  });
+
+  it('capture by regex puts group 1 into a variable that a later send uses', async () => {
+    const report = await runFlow(`steps:
+  - connect: { url: "{{mock.url}}/rooms/r" }
+  - send: "code=8812; next"
+  - expect: { text: { contains: "code=" } }
+  - capture: { as: code, regex: "code=(\\\\d+)" }
+  - send: "got {{code}}"
+  - expect: { text: { equals: "got 8812" }, strict: true }
+`);
+    expect(report.status, JSON.stringify(failed(report))).toBe('passed');
+    expect(report.captured).toEqual({ code: '8812' });
+    const conn = [...engine.connections.values()][0]!;
+    const sent = conn.log
+      .read(1, 100)
+      .filter((e) => e.dir === 'out' && e.kind === 'text')
+      .map((e) => Buffer.from(e.payload).toString());
+    expect(sent).toEqual(['code=8812; next', 'got 8812']);
+  });
+
   it('capture fails when the path finds nothing, naming the message', async () => {
     const report = await runFlow(`steps:
   - connect: { url: "{{mock.url}}/rooms/r" }

@@ -182,6 +182,38 @@ describe('Engine: connections with variables', () => {
     expect(page.entries.filter((x) => x.preview === 'plain')[0]?.note).toBeUndefined();
   });
 
+  it("a saved template's {{name}} is kept as written in templates.json and resolved by connection.send", async () => {
+    // The renderer's composer puts a picked template's payload into the draft
+    // (composer.useTemplate → loadPayload) and sends the draft with connection.send.
+    const root = workspace();
+    const { port, heard } = await peer();
+    await writeEnv(root, 'dev', [
+      { name: 'host', value: `127.0.0.1:${port}` },
+      { name: 'room', value: 'lobby' },
+    ]);
+    const e = engine({ workspaceDir: root });
+    const saved = await e.call('savedConnection.save', { name: 'chat', options: { url: 'ws://{{host}}/' } });
+    await e.call('template.save', {
+      name: 'join',
+      savedConnectionId: saved.id,
+      payload: { type: 'text', text: '{"op":"join","room":"{{room}}"}' },
+    });
+    const stored = await readFile(join(root, 'templates.json'), 'utf8');
+    expect(stored).toContain('{{room}}');
+    expect(stored).not.toContain('lobby');
+    const [template] = await e.call('template.list', { savedConnectionId: saved.id });
+    expect(template!.name).toBe('join');
+    const conn = await e.call('connection.open', {
+      ...saved.options,
+      savedConnectionId: saved.id,
+      environment: 'dev',
+    });
+    await until(() => e.connection(conn.connectionId).readyState === 1);
+    await e.call('connection.send', { connectionId: conn.connectionId, payload: template!.payload });
+    await until(() => heard.length === 1);
+    expect(heard).toEqual(['{"op":"join","room":"lobby"}']);
+  });
+
   it('an unknown variable is refused before anything is opened or sent, naming it', async () => {
     const root = workspace();
     const { port, heard, handshakes } = await peer();
