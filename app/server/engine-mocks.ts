@@ -10,7 +10,7 @@ import type { VariableChoiceInput } from '../variables/engine-variables.js';
 import { EMPTY_VARIABLES } from '../variables/variable-set.js';
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { CommandInput, MockSummary, MockTryResult, RuleHits, ServerInfo } from '../contract.js';
 import type { Engine } from '../engine.js';
 import { DuplexError, ErrorCodes, toErrorInfo } from '../errors.js';
@@ -223,7 +223,10 @@ export class EngineMocks {
     }
     let imported;
     try {
-      imported = importMockoon(env);
+      // Mockoon reads a response file relative to the environment file; the mock, relative to itself.
+      const filePath = (p: string): string =>
+        isAbsolute(p) ? p : relative(resolve(outDir), resolve(dirname(file), p));
+      imported = importMockoon(env, { filePath });
     } catch (err) {
       if (err instanceof MockoonImportError)
         throw new DuplexError(ErrorCodes.FILE, `${file}: ${err.message}`);

@@ -108,6 +108,10 @@ routes:
     rules:
       - { when: { text: { equals: probe } }, then: [ { delay: 150 }, { send: probe } ] }
     otherwise: none
+  - path: /shared
+    streams:
+      - { name: shared, every: 100, to: all, count: 8, send: "shared {{seq}}" }
+    otherwise: none
   - path: /all
     streams:
       - { name: ticker, every: 20, to: all, count: 2, send: "all {{seq}}" }
@@ -291,6 +295,32 @@ describe.skipIf(missing)('mock files against python3-websockets clients', () => 
     expect(r[18]).toEqual({ type: 'binary', hex: '00010203' });
     expect(r[20]).toEqual({ type: 'text', text: 'file text' });
     expect(r[22]).toEqual({ closed: 4000, reason: 'bye' });
+  });
+
+  it('responses at random: many draws, each response appears and nothing else', async () => {
+    const ops: Op[] = [{ op: 'connect', c: 'a', url: `${base}/actions` }];
+    for (let i = 0; i < 40; i++) ops.push({ op: 'send', c: 'a', text: 'rnd' }, { op: 'recv', c: 'a' });
+    const draws = (await peer(ops)).filter((_, i) => i > 0 && i % 2 === 0).map((x) => x['text']);
+    expect(draws).toHaveLength(40);
+    // Both appear unless one was drawn 40 times in a row: a chance of 2 in 2^40.
+    expect(new Set(draws)).toEqual(new Set(['r1', 'r2']));
+  });
+
+  it('streams to all: a client that joins late gets the same shared ticks, from where the ticker is', async () => {
+    const r = await peer([
+      { op: 'connect', c: 'a', url: `${base}/shared` },
+      { op: 'recv', c: 'a' },
+      { op: 'recv', c: 'a' },
+      // b joins after tick 2 has gone out: a ticker of its own would start b at 1.
+      { op: 'connect', c: 'b', url: `${base}/shared` },
+      { op: 'recvUntil', c: 'b', text: 'shared 8' },
+      { op: 'recvUntil', c: 'a', text: 'shared 8' },
+    ]);
+    const a = [r[1]!['text'], r[2]!['text'], ...(r[5]!['texts'] as string[])];
+    const b = r[4]!['texts'] as string[];
+    expect(a).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((n) => `shared ${n}`));
+    expect(Number(b[0]!.split(' ')[1])).toBeGreaterThanOrEqual(3);
+    expect(b).toEqual(a.slice(a.length - b.length));
   });
 
   it('echo: the received message back after a delay, here in two frames', async () => {

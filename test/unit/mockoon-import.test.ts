@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   convertTemplate,
@@ -10,12 +12,14 @@ import {
 import {
   findRoute,
   findRule,
+  loadMockFile,
   loadMockText,
   pickResponse,
   type CompiledAction,
   type CompiledMock,
   type CompiledRoute,
 } from '../../app/server/mock-file.js';
+import { Engine } from '../../app/engine.js';
 import { messageView } from '../../app/payload/message-view.js';
 import { TemplateEngine, type TemplateContext } from '../../app/templates/template-engine.js';
 
@@ -448,5 +452,33 @@ describe('objectPathToJsonPath', () => {
     expect(objectPathToJsonPath('user-name')).toBe("$['user-name']");
     expect(objectPathToJsonPath('a\\.b')).toBe("$['a.b']");
     expect(objectPathToJsonPath("it's")).toBe("$['it\\'s']");
+  });
+});
+
+describe('file.importMockoon', () => {
+  it("points a file response at the file beside the environment, from the mock's folder", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'duplex-mockoon-file-'));
+    const engine = new Engine();
+    try {
+      mkdirSync(join(root, 'envs/data'), { recursive: true });
+      mkdirSync(join(root, 'mocks'));
+      writeFileSync(join(root, 'envs/data/greeting.txt'), 'hello');
+      const file = join(root, 'envs/env.json');
+      writeFileSync(
+        file,
+        JSON.stringify(
+          env({ responses: [response('', { bodyType: 'FILE', filePath: './data/greeting.txt' })] }),
+        ),
+      );
+      const { path } = await engine.call('file.importMockoon', { file, outDir: join(root, 'mocks') });
+      const mock = await loadMockFile(path);
+      const otherwise = findRoute(mock, '/ws')!.route.otherwise;
+      expect(otherwise).toEqual([
+        { type: 'sendFile', file: join(root, 'envs/data/greeting.txt'), as: 'text', fragments: 1 },
+      ]);
+    } finally {
+      await engine.dispose();
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

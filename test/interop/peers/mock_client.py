@@ -9,6 +9,8 @@ Prints one JSON line: {"results": [...]}, one result per operation.
   {"op": "refused", "url": U, "headers": {...}}      raw upgrade request: -> {"status", "body", "headers"}
   {"op": "send", "c": "a", "text": T} / {"op": "send", "c": "a", "hex": H}
   {"op": "recv", "c": "a"}      -> {"type": "text", "text"} / {"type": "binary", "hex"} / {"closed": code, "reason"}
+  {"op": "recvUntil", "c": "a", "text": T}  -> {"texts": [...]} every text message up to and including T
+  {"op": "recvUntil", "c": "a", "same": I}  the same, up to the text that result I received
   {"op": "ping", "c": "a"}      sends a ping; {"op": "ponged", "c": "a"} -> {"ponged": bool} for the last ping
   {"op": "close", "c": "a", "code": N, "reason": R}  -> {"code", "reason"} the server answered
   {"op": "frames", "url": U, "text": T}   a raw sans-I/O connection (websockets' own frame parser):
@@ -121,6 +123,13 @@ async def main(script):
             except websockets.exceptions.ConnectionClosed:
                 ws = clients[c]
                 results.append({"closed": ws.close_code, "reason": ws.close_reason})
+        elif kind == "recvUntil":
+            until = op["text"] if "text" in op else results[op["same"]]["text"]
+            texts = []
+            while not texts or texts[-1] != until:
+                message = await asyncio.wait_for(clients[c].recv(), TIMEOUT)
+                texts.append(message if isinstance(message, str) else message.hex())
+            results.append({"texts": texts})
         elif kind == "ping":
             pings[c] = await clients[c].ping()
             results.append({})
