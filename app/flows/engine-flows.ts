@@ -9,7 +9,7 @@
  * stopped with the run; its connections are engine connections, so their logs
  * are read like any other (log.read, log.appended).
  */
-import { existingNamedFile } from '../workspace/named-files.js';
+import { existingNamedFile, workspaceRelativePath } from '../workspace/named-files.js';
 import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { CommandInput, ConnectOptions, FlowSummary } from '../contract.js';
@@ -341,8 +341,5 @@ function mockAddress(server: MockServer): { url: string; host: string; port: num
 }
 
 function relativeFlowPath(path: string): string {
-  const parts = path.split(/[\\/]/);
-  return parts.length >= 2 && parts[parts.length - 2] === FLOWS_DIR
-    ? `${FLOWS_DIR}/${parts[parts.length - 1]}`
-    : path;
+  return workspaceRelativePath(path, FLOWS_DIR);
 }

@@ -5,7 +5,7 @@
  * running mocks' hit counts and certificates. A running mock watches its file
  * and reloads on change; a bad edit keeps the old rules and says why.
  */
-import { existingNamedFile } from '../workspace/named-files.js';
+import { existingNamedFile, workspaceRelativePath } from '../workspace/named-files.js';
 import type { VariableChoiceInput } from '../variables/engine-variables.js';
 import { EMPTY_VARIABLES } from '../variables/variable-set.js';
 import { watch, type FSWatcher } from 'node:fs';
@@ -398,10 +398,7 @@ function describe(actions: CompiledAction[], ctx: TemplateContext, steps: MockTr
 }
 
 function relativeMockPath(path: string): string {
-  const parts = path.split(/[\\/]/);
-  return parts.length >= 2 && parts[parts.length - 2] === MOCKS_DIR
-    ? `${MOCKS_DIR}/${parts[parts.length - 1]}`
-    : path;
+  return workspaceRelativePath(path, MOCKS_DIR);
 }
 
 function safeName(name: string): string {

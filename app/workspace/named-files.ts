@@ -30,3 +30,11 @@ export async function existingNamedFile(
     `No ${what} named "${name}" in ${folder}; list the ${what}s again.`,
   );
 }
+
+/** `folder/NAME.ext` for a file directly in a workspace folder of that name, else the path as given. */
+export function workspaceRelativePath(path: string, folder: string): string {
+  const parts = path.split(/[\\/]/);
+  return parts.length >= 2 && parts[parts.length - 2] === folder
+    ? `${folder}/${parts[parts.length - 1]}`
+    : path;
+}
