@@ -23,7 +23,7 @@ import {
   type WorkspacePart,
 } from './contract.js';
 import { DuplexError, ErrorCodes, throwFailures, toErrorInfo, type ErrorCode } from './errors.js';
-import { ClientConnection } from './connections/client-connection.js';
+import { ClientConnection, type RefreshOptions } from './connections/client-connection.js';
 import { MockServer, type MockServerSetup } from './server/mock-server.js';
 import { EngineMocks } from './server/engine-mocks.js';
 import { MessageLog, toEntryView } from './log/message-log.js';
@@ -34,6 +34,7 @@ import { localHandlers } from './local-commands.js';
 import { EngineFlows } from './flows/engine-flows.js';
 import { EngineVariables } from './variables/engine-variables.js';
 import { LocalSecretSource } from './variables/local-secrets.js';
+import { hasVariables } from './variables/prepare.js';
 import type { SecretSource } from './variables/variable-set.js';
 
 /** The transports' commands and the local ones, for Engine.call. */
@@ -200,8 +201,9 @@ export class Engine {
   }
 
   /** Adds an engine-made connection (used by the CLI, replay and tests). */
-  openConnection(options: ConnectOptions): ClientConnection {
-    const conn = new ClientConnection(`conn-${this.#nextId++}`, options);
+  /** `refresh`: fresh options for each reconnect (see RefreshOptions). */
+  openConnection(options: ConnectOptions, refresh?: RefreshOptions): ClientConnection {
+    const conn = new ClientConnection(`conn-${this.#nextId++}`, options, refresh);
     this.connections.set(conn.id, conn);
     this.#watchLog(conn.id, conn.log);
     // State changes with every send (bufferedAmount): info() is made once per batch, at flush.
@@ -298,7 +300,15 @@ export class Engine {
     'connection.open': async ({ savedConnectionId, environment, vars, ...typed }) => {
       const choice = { environment, vars };
       const { options, set } = await this.variables.prepare(typed, choice);
-      const conn = this.openConnection(options);
+      // Each reconnect resolves {{name}} again, as each send does: values are never frozen at connect.
+      const refresh = hasVariables(typed)
+        ? async (): Promise<ConnectOptions> => {
+            const again = await this.variables.prepare(typed, choice);
+            this.variables.track(conn.id, choice, again.set, typed);
+            return again.options;
+          }
+        : undefined;
+      const conn = this.openConnection(options, refresh);
       this.variables.track(conn.id, choice, set, typed);
       if (savedConnectionId !== undefined) this.#savedConnectionOf.set(conn.id, savedConnectionId);
       return conn.info();

@@ -14,7 +14,7 @@ import type {
   HandshakeRequest,
   Payload,
 } from '../contract.js';
-import { DuplexError, ErrorCodes, type ErrorInfo } from '../errors.js';
+import { DuplexError, ErrorCodes, toErrorInfo, type ErrorInfo } from '../errors.js';
 import { listenerFlags } from '../log/listener-flags.js';
 import { MessageLog, type LogEntry, type AppendExtra } from '../log/message-log.js';
 import { utf8Encode } from '../payload/codecs.js';
@@ -124,11 +124,21 @@ interface ClientConnectionEvents {
   reconnecting: [{ attempt: number; delayMs: number }];
 }
 
+/**
+ * Fresh options for each reconnect (the engine re-resolves `{{name}}` with the
+ * environment as it is then). A throw fails that attempt like a refused
+ * handshake: it is logged, and auto-reconnect tries again while attempts remain.
+ */
+export type RefreshOptions = () => Promise<ConnectOptions>;
+
 export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
   readonly id: string;
-  readonly url: string;
   readonly log: MessageLog;
-  readonly options: ConnectOptions;
+  #url: string;
+  #options: ConnectOptions;
+  readonly #refresh: RefreshOptions | undefined;
+  /** A RefreshOptions call is under way (readyState CONNECTING, no socket yet). */
+  #refreshing = false;
 
   #ws: WebSocket | undefined;
   #readyState: ReadyState = ReadyState.CONNECTING;
@@ -151,12 +161,22 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
    * Validates the options (a malformed URL throws a SYNTAX DuplexError at once,
    * before any socket exists). Call connect() to start.
    */
-  constructor(id: string, options: ConnectOptions) {
+  constructor(id: string, options: ConnectOptions, refresh?: RefreshOptions) {
     super();
     this.id = id;
-    this.options = options;
-    this.url = parseWebSocketUrl(options.url).href;
+    this.#options = options;
+    this.#url = parseWebSocketUrl(options.url).href;
+    this.#refresh = refresh;
     this.log = new MessageLog({ budgetBytes: options.logBudgetBytes });
+  }
+
+  /** The URL of the current (or last) attempt. */
+  get url(): string {
+    return this.#url;
+  }
+  /** The options of the current (or last) attempt. */
+  get options(): ConnectOptions {
+    return this.#options;
   }
 
   get readyState(): ReadyState {
@@ -202,8 +222,9 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
   }
 
   /**
-   * Connects again after the connection has CLOSED: same id, same options, same
-   * MessageLog (the history stays and continues), the attempt counter back at 0.
+   * Connects again after the connection has CLOSED: same id, same MessageLog (the
+   * history stays and continues), the attempt counter back at 0; the options are
+   * the same, or what RefreshOptions gives now.
    * Throws INVALID_STATE while CONNECTING, OPEN or CLOSING.
    */
   reconnect(): this {
@@ -216,7 +237,7 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
     this.#userClosed = false;
     this.#attempt = 0;
     this.log.append('none', 'info', undefined, { note: 'reconnecting' });
-    this.#open();
+    this.#reopen();
     return this;
   }
 
@@ -271,7 +292,7 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
     this.#userClosed = true;
     this.#stopTimers();
     // Waiting for a reconnect attempt (readyState CONNECTING, old socket closed): stop here.
-    if (this.#reconnectTimer) return this.#finish();
+    if (this.#reconnectTimer || this.#refreshing) return this.#finish();
     if (this.#readyState === ReadyState.CLOSING || this.#readyState === ReadyState.CLOSED) return;
     const ws = this.#ws;
     if (!ws) return;
@@ -288,7 +309,7 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
   terminate(): void {
     this.#userClosed = true;
     this.#stopTimers();
-    if (this.#reconnectTimer) return this.#finish();
+    if (this.#reconnectTimer || this.#refreshing) return this.#finish();
     this.#ws?.terminate();
   }
 
@@ -310,6 +331,43 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
   #stopDrainWatch(): void {
     if (this.#drainTimer) clearInterval(this.#drainTimer);
     this.#drainTimer = undefined;
+  }
+
+  /** Opens again, with fresh options first when there is a RefreshOptions. */
+  #reopen(): void {
+    const refresh = this.#refresh;
+    if (!refresh) return this.#open();
+    this.#refreshing = true;
+    this.#setState(ReadyState.CONNECTING);
+    const settle = (apply: () => void): void => {
+      this.#refreshing = false;
+      if (this.#userClosed) return; // closed while refreshing: close() finished it
+      apply();
+    };
+    refresh().then(
+      (options) =>
+        settle(() => {
+          let url: string;
+          try {
+            url = parseWebSocketUrl(options.url).href;
+          } catch (err) {
+            return this.#failAttempt(toErrorInfo(err));
+          }
+          this.#options = options;
+          this.#url = url;
+          this.#open();
+        }),
+      (err: unknown) => settle(() => this.#failAttempt(toErrorInfo(err))),
+    );
+  }
+
+  /** An attempt that failed before any socket: logged, then closed as 1006 (auto-reconnect may retry). */
+  #failAttempt(info: ErrorInfo): void {
+    this.#request = undefined;
+    this.#handshake = undefined;
+    this.#closeInfo = undefined;
+    this.#fail(info);
+    this.#onClose(1006, '');
   }
 
   #open(): void {
@@ -463,7 +521,7 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> {
       this.emit('close', this.#closeInfo);
       this.#reconnectTimer = setTimeout(() => {
         this.#reconnectTimer = undefined;
-        this.#open();
+        this.#reopen();
       }, delayMs);
       return;
     }

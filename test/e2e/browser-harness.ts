@@ -109,6 +109,18 @@ export async function openWorkbenchPage(
   page.on('console', (msg) => {
     if (msg.type() === 'error') pageErrors.push(msg.text());
   });
+  // Chromium's console line for a CSP violation names neither the element nor what it held; this does.
+  await page.addInitScript(`document.addEventListener('securitypolicyviolation', (e) => {
+    const el = e.target instanceof Element ? e.target : null;
+    const path = [];
+    for (let n = el; n && path.length < 6; n = n.parentElement) path.push(n.nodeName.toLowerCase() + (n.className && typeof n.className === 'string' ? '.' + n.className.trim().split(/ +/).join('.') : ''));
+    console.error('CSP ' + e.effectiveDirective + ' blocked on ' + (el ? path.join(' < ') + ': ' + el.outerHTML.slice(0, 300) : String(e.target)));
+  });`);
+  // E2E_CPU_THROTTLE=N runs the page N times slower (Chromium's throttling), to hunt timing faults.
+  if (process.env['E2E_CPU_THROTTLE']) {
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: Number(process.env['E2E_CPU_THROTTLE']) });
+  }
   await page.goto(url);
   return page;
 }

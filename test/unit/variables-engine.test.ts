@@ -182,6 +182,89 @@ describe('Engine: connections with variables', () => {
     expect(page.entries.filter((x) => x.preview === 'plain')[0]?.note).toBeUndefined();
   });
 
+  it('each reconnect resolves {{name}} again (auto and manual); a variable gone by then fails that attempt, named', async () => {
+    const root = workspace();
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((r) => wss.once('listening', r));
+    cleanups.push(() => new Promise((r) => wss.close(r)));
+    const port = (wss.address() as { port: number }).port;
+    const seen: { url: string; token: unknown }[] = [];
+    const sockets: WebSocket[] = [];
+    wss.on('connection', (ws: WebSocket, req) => {
+      seen.push({ url: req.url ?? '', token: req.headers['x-token'] });
+      sockets.push(ws);
+    });
+    await writeEnv(root, 'dev', [
+      { name: 'host', value: `127.0.0.1:${port}` },
+      { name: 'token', value: 'first' },
+    ]);
+    const e = engine({ workspaceDir: root });
+    const conn = await e.call('connection.open', {
+      url: 'ws://{{host}}/t/{{token}}',
+      headers: { 'X-Token': '{{token}}' },
+      reconnect: { maxAttempts: 3, initialDelayMs: 20 },
+      environment: 'dev',
+    });
+    const c = e.connection(conn.connectionId);
+    await until(() => seen.length === 1);
+
+    // The token rotates while connected; the server restarts (1012): the auto reconnect uses the new one.
+    await writeEnv(root, 'dev', [
+      { name: 'host', value: `127.0.0.1:${port}` },
+      { name: 'token', value: 'second' },
+    ]);
+    sockets[0]!.close(1012, 'restart');
+    await until(() => seen.length === 2 && c.readyState === 1);
+    expect(seen).toEqual([
+      { url: '/t/first', token: 'first' },
+      { url: '/t/second', token: 'second' },
+    ]);
+    expect(c.url).toBe(`ws://127.0.0.1:${port}/t/second`);
+
+    // Disconnect, rotate again, Reconnect by hand: the third value.
+    c.close(1000);
+    await until(() => c.readyState === 3);
+    await writeEnv(root, 'dev', [
+      { name: 'host', value: `127.0.0.1:${port}` },
+      { name: 'token', value: 'third' },
+    ]);
+    await e.call('connection.reconnect', { connectionId: conn.connectionId });
+    await until(() => seen.length === 3 && c.readyState === 1);
+    expect(seen[2]).toEqual({ url: '/t/third', token: 'third' });
+
+    // The variable is removed from the environment, then the server drops us: every
+    // attempt is refused before any socket, naming the variable, until attempts run out.
+    await writeEnv(root, 'dev', [{ name: 'host', value: `127.0.0.1:${port}` }]);
+    sockets[2]!.terminate();
+    await until(() => c.readyState === 3, 5000);
+    expect(seen).toHaveLength(3);
+    const info = c.info();
+    expect(info.error?.message).toMatch(/Unknown variable token in the URL/);
+    const page = await e.call('log.read', { logId: conn.connectionId });
+    const errors = page.entries.filter((x) => x.kind === 'error').map((x) => x.note);
+    expect(errors.length).toBe(3); // one per attempt (maxAttempts 3); the cut itself logs a close, not an error
+    expect(errors.every((n) => /Unknown variable token/.test(n ?? ''))).toBe(true);
+  });
+
+  it('a reconnect pending its fresh options is stopped by close(): no socket is opened after', async () => {
+    const root = workspace();
+    const { port, handshakes } = await peer();
+    await writeEnv(root, 'dev', [{ name: 'host', value: `127.0.0.1:${port}` }]);
+    const e = engine({ workspaceDir: root });
+    const conn = await e.call('connection.open', { url: 'ws://{{host}}/', environment: 'dev' });
+    const c = e.connection(conn.connectionId);
+    await until(() => c.readyState === 1);
+    c.close(1000);
+    await until(() => c.readyState === 3);
+    c.reconnect(); // the fresh options are read asynchronously...
+    expect(c.readyState).toBe(0);
+    c.close(); // ...and the user gives up before they come
+    expect(c.readyState).toBe(3);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(handshakes).toHaveLength(1);
+    expect(c.readyState).toBe(3);
+  });
+
   it("a saved template's {{name}} is kept as written in templates.json and resolved by connection.send", async () => {
     // The renderer's composer puts a picked template's payload into the draft
     // (composer.useTemplate → loadPayload) and sends the draft with connection.send.
