@@ -81,6 +81,7 @@ export const commandNames = [
   'flow.stop',
   'flow.rerunStep',
   'flow.fromSession',
+  'env.launch',
   'env.list',
   'env.read',
   'env.save',

@@ -741,6 +741,11 @@ export const commands = {
   },
   'template.delete': { input: z.object({ id }), output: {} as { deleted: boolean } },
 
+  /**
+   * The environment the command line chose for this UI (`duplex ui --env NAME`): the
+   * request bar starts on it; none when the UI was started without --env.
+   */
+  'env.launch': { input: z.object({}), output: {} as { environment?: string } },
   /** environments/NAME.json of the workspace; a file that does not load is listed with its error. */
   'env.list': { input: z.object({}), output: {} as (EnvironmentSummary & { error?: string })[] },
   /** One environment; a secret row says whether a value is stored, never the value. */

@@ -32,7 +32,7 @@ import { Workspace } from './workspace/workspace.js';
 import { EngineSessions } from './sessions/engine-sessions.js';
 import { localHandlers } from './local-commands.js';
 import { EngineFlows } from './flows/engine-flows.js';
-import { EngineVariables } from './variables/engine-variables.js';
+import { EngineVariables, type VariableChoiceInput } from './variables/engine-variables.js';
 import { LocalSecretSource } from './variables/local-secrets.js';
 import { hasVariables } from './variables/prepare.js';
 import type { SecretSource } from './variables/variable-set.js';
@@ -52,6 +52,11 @@ export interface EngineOptions {
   workspaceDir?: string;
   /** Where secret values live: safeStorage in the app; DUPLEX_SECRET_<NAME> then <workspace>/secrets.local.json otherwise. */
   secrets?: SecretSource;
+  /**
+   * What `duplex ui --env NAME --var k=v` chose: the environment the UI's request bar
+   * starts on (env.launch), and values laid under every resolution's own `vars`.
+   */
+  launch?: VariableChoiceInput;
 }
 
 export type Handler<K extends AnyCommandName> = (
@@ -78,6 +83,7 @@ export class Engine {
   #nextId = 1;
   readonly #workspace: Workspace | undefined;
   readonly #secrets: SecretSource | undefined;
+  readonly #launch: VariableChoiceInput;
   /** Sends of a connection still being rendered: later sends wait for them, so order is kept. */
   readonly #sendQueue = new Map<string, Promise<unknown>>();
 
@@ -88,12 +94,14 @@ export class Engine {
     this.#secrets =
       options.secrets ??
       (options.workspaceDir === undefined ? undefined : new LocalSecretSource(options.workspaceDir));
+    this.#launch = options.launch ?? {};
   }
 
   /** Environments, secrets, and the variables each connection resolves `{{name}}` with (app/variables/). */
   readonly variables = new EngineVariables({
     workspaceDir: () => this.workspace().dir,
     hasWorkspace: () => this.#workspace !== undefined,
+    launch: () => this.#launch,
     secrets: () => {
       if (this.#secrets) return this.#secrets;
       throw new DuplexError(

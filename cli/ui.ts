@@ -12,13 +12,21 @@ import { startBridgeServer, type BridgeServer } from '../app/bridge/bridge-serve
 import { Engine } from '../app/engine.js';
 import { toErrorInfo } from '../app/errors.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
-import { portOption } from './options.js';
+import {
+  addVariableOptions,
+  portOption,
+  variableChoiceOf,
+  variablesFromFlags,
+  type VariableFlags,
+} from './options.js';
 import { printError } from './output.js';
 
 export interface UiOptions {
   port: number;
   workspace: string;
   renderer: string;
+  /** `--env` / `--var`: the environment the request bar starts on, and values over every resolution. */
+  variables?: VariableFlags;
 }
 
 export interface UiSession {
@@ -28,19 +36,33 @@ export interface UiSession {
 }
 
 export function registerUi(program: Command): void {
-  program
+  const command = program
     .command('ui')
     .description('Serve the workbench UI in your browser (127.0.0.1 only, with a per-run token)')
     .addOption(portOption('port on 127.0.0.1; 0 picks a free one', 0))
-    .option('--workspace <DIR>', 'folder of saved connections and templates', defaultWorkspaceDir())
+    .option('--workspace <DIR>', 'folder of saved connections and templates', defaultWorkspaceDir());
+  addVariableOptions(command, {
+    workspace: false,
+    envHelp: 'environment the request bar starts on (environments/NAME.json in the workspace)',
+  })
     .option('--renderer <DIR>', 'the built UI to serve', defaultRendererDir())
-    .action(async (opts: { port: number; workspace: string; renderer: string }) => {
-      await runUi({ port: opts.port, workspace: resolve(opts.workspace), renderer: resolve(opts.renderer) });
+    .action(async (opts: { port: number; workspace: string; renderer: string } & VariableFlags) => {
+      await runUi({
+        port: opts.port,
+        workspace: resolve(opts.workspace),
+        renderer: resolve(opts.renderer),
+        variables: { env: opts.env, var: opts.var },
+      });
     });
 }
 
 export async function startUi(options: UiOptions): Promise<UiSession> {
-  const engine = new Engine({ workspaceDir: options.workspace });
+  const flags = options.variables ?? {};
+  // A missing environment, a bad --var or an unreadable secret is said now (exit 2), not at first connect.
+  if (flags.env !== undefined || (flags.var ?? []).length > 0) {
+    await variablesFromFlags(flags, { workspace: options.workspace });
+  }
+  const engine = new Engine({ workspaceDir: options.workspace, launch: variableChoiceOf(flags) });
   try {
     const bridge = await startBridgeServer({ engine, staticDir: options.renderer, port: options.port });
     return {
@@ -76,6 +98,7 @@ async function runUi(options: UiOptions): Promise<void> {
   }
   process.stdout.write(`Duplex UI: ${session.bridge.url}\n`);
   process.stdout.write(`Workspace: ${options.workspace}\n`);
+  if (options.variables?.env !== undefined) process.stdout.write(`Environment: ${options.variables.env}\n`);
   const stop = (): void => {
     void session.close().then(() => process.exit(ExitCode.OK));
   };

@@ -186,7 +186,7 @@ export class EngineFlows {
         flow,
         name: input.name,
         env: input.env,
-        vars: input.vars,
+        vars: this.#engine.variables.withLaunchVars(input.vars),
         mockFile,
         keepOpen: input.keepOpen,
       });

@@ -50,6 +50,8 @@ export interface VariablesHost {
   workspaceDir: () => string;
   hasWorkspace: () => boolean;
   secrets: () => SecretSource;
+  /** The launch choice (`duplex ui --env / --var`); its vars lie under each choice's own. */
+  launch: () => VariableChoiceInput;
 }
 
 /** How much of a template the note of its sent message repeats. */
@@ -69,12 +71,20 @@ export class EngineVariables {
 
   /** The VariableSet of a choice, read now (the file and the secrets as they are at this moment). */
   async variableSet(choice: VariableChoiceInput = {}): Promise<VariableSet> {
+    choice = { ...choice, vars: this.withLaunchVars(choice.vars) };
     if (choice.environment === undefined && choice.vars === undefined) return EMPTY_VARIABLES;
     const environment =
       choice.environment === undefined
         ? undefined
         : await loadEnvironment(this.#host.workspaceDir(), choice.environment);
     return buildVariableSet({ environment, secrets: this.#secretsOrNone(), overrides: choice.vars });
+  }
+
+  /** `vars` laid over the launch's `--var` values (undefined when neither has any). */
+  withLaunchVars(vars: Record<string, string> | undefined): Record<string, string> | undefined {
+    const launch = this.#host.launch().vars;
+    if (launch === undefined || Object.keys(launch).length === 0) return vars;
+    return { ...launch, ...vars };
   }
 
   /** Connect options with their variables resolved; throws (nothing opened) on an unknown one. */
@@ -192,6 +202,10 @@ export class EngineVariables {
   }
 
   readonly handlers: VariableHandlers = {
+    'env.launch': () => {
+      const { environment } = this.#host.launch();
+      return environment === undefined ? {} : { environment };
+    },
     'env.list': async () => (this.#host.hasWorkspace() ? listEnvironments(this.#host.workspaceDir()) : []),
     'env.read': async ({ name }) => this.#view(await loadEnvironment(this.#host.workspaceDir(), name)),
     'env.save': async ({ name, variables }) => {

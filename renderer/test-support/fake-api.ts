@@ -148,7 +148,7 @@ export interface FakeApi extends WorkbenchApi {
 }
 
 /** Builds a fake; `latencyMs` delays responses a little, like a real transport. */
-export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
+export function createFakeApi(options: { latencyMs?: number; launchEnvironment?: string } = {}): FakeApi {
   const listeners = new Map<string, Set<(p: unknown) => void>>();
   const logs = new Map<string, FakeLog>();
   const connections = new Map<string, ConnectionInfo>();
@@ -289,7 +289,11 @@ export function createFakeApi(options: { latencyMs?: number } = {}): FakeApi {
       };
     },
   });
-  const fakeVariables = createFakeVariables({ record, emit });
+  const fakeVariables = createFakeVariables({
+    record,
+    emit,
+    launchEnvironment: options.launchEnvironment,
+  });
   /** The variables each connection was opened with; its sends resolve `{{name}}` with them. */
   const choiceOf = new Map<string, VariableChoice>();
 

@@ -24,6 +24,8 @@ export interface VariableChoice {
 export function createFakeVariables(deps: {
   record: (name: string) => (input: unknown) => void;
   emit: (name: string, payload: unknown) => void;
+  /** What `duplex ui --env NAME` would have chosen. */
+  launchEnvironment?: string | undefined;
 }) {
   const envs = new Map<string, Row[]>();
   const secrets = new Map<string, string>();
@@ -95,6 +97,10 @@ export function createFakeVariables(deps: {
 
   const api = {
     env: {
+      launch: () =>
+        ok<{ environment?: string }>(
+          deps.launchEnvironment === undefined ? {} : { environment: deps.launchEnvironment },
+        ),
       list: () =>
         ok<EnvironmentSummary[]>(
           [...envs].map(([name, rows]) => ({

@@ -5,7 +5,7 @@
  * a page that answers 503.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +52,31 @@ describe('duplex ui', () => {
       const res = await fetch(url);
       expect(res.status).toBe(200);
       expect(await res.text()).toContain('<div id="app"');
+    } finally {
+      ui.kill('SIGTERM');
+      await ui.exit();
+    }
+  });
+
+  it('--env NAME that the workspace lacks: exit 2 naming it and where it was looked for, nothing served', async () => {
+    const p = await runDuplexRaw('ui', '--port', '0', '--workspace', join(dir, 'ws-env'), '--env', 'nope');
+    expect(p.code).toBe(2);
+    expect(p.stdout).not.toContain('Duplex UI:');
+    expect(p.stderr).toMatch(/nope/);
+    expect(p.stderr).toMatch(/environments[\\/]nope\.json/);
+  });
+
+  it('--env NAME that exists: served, and the environment is said under the address', async () => {
+    const workspace = join(dir, 'ws-dev');
+    mkdirSync(join(workspace, 'environments'), { recursive: true });
+    writeFileSync(
+      join(workspace, 'environments', 'dev.json'),
+      JSON.stringify({ version: 1, variables: [{ name: 'host', value: 'h:1' }] }),
+    );
+    const ui = duplex('ui', '--port', '0', '--workspace', workspace, '--env', 'dev', '--var', 'room=kitchen');
+    try {
+      await ui.waitForLine(/^Duplex UI: /);
+      await ui.waitForLine(/^Environment: dev$/);
     } finally {
       ui.kill('SIGTERM');
       await ui.exit();

@@ -48,11 +48,21 @@ export interface UiProcess {
   stop(): Promise<void>;
 }
 
+export interface UiStartOptions {
+  renderer?: string;
+  /** More arguments of `duplex ui` (e.g. --env NAME). */
+  args?: string[];
+  /** Fills the scratch workspace before the UI starts. */
+  prepare?: (workspace: string) => void;
+}
+
 /** Spawns `node dist/cli/main.js ui --port 0 --workspace <tmp>` and waits for its URL line. */
-export async function startUi(options: { renderer?: string } = {}): Promise<UiProcess> {
+export async function startUi(options: UiStartOptions = {}): Promise<UiProcess> {
   const workspace = mkdtempSync(join(tmpdir(), 'duplex-ui-'));
+  options.prepare?.(workspace);
   const args = [join(ROOT, 'dist/cli/main.js'), 'ui', '--port', '0', '--workspace', workspace];
   if (options.renderer) args.push('--renderer', options.renderer);
+  args.push(...(options.args ?? []));
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

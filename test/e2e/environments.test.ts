@@ -5,16 +5,20 @@
  * connection, send a message with {{room}} and see the resolved text in the
  * log. The secret lands in the workspace's 0600 secrets.local.json, never in
  * environments/dev.json. Screenshots of the picker and the editor, light and
- * dark, go to /work/helpers/shots/vars-*.png.
+ * dark, go to test-results/screenshots/vars-*.png.
+ *
+ * Then `duplex ui --env dev --var room=kitchen` on a workspace that already has
+ * environments/dev.json: the request bar starts on dev (over what the page
+ * remembered) and the --var value wins over the file's.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import { missingPrerequisite } from './browser-harness.js';
-import { shootBothThemes, startNewEchoServer, useWorkbench } from './workbench-fixture.js';
+import { SHOTS, shootBothThemes, startNewEchoServer, useWorkbench } from './workbench-fixture.js';
 
 const missing = missingPrerequisite();
-const SHOTS = '/work/helpers/shots';
 
 describe.skipIf(missing)(
   `environments in Chromium (browser mode)${missing ? ` — skipped: ${missing}` : ''}`,
@@ -95,6 +99,67 @@ describe.skipIf(missing)(
       const request = page.getByRole('region', { name: 'Request' });
       expect(await request.locator('p.line').textContent()).toBe(`GET ws://${host}/rooms/lobby`);
       await shootBothThemes(page, SHOTS, 'vars-connected');
+      expect(pageErrors).toEqual([]);
+    });
+  },
+);
+
+describe.skipIf(missing)(
+  `duplex ui --env in Chromium (browser mode)${missing ? ` — skipped: ${missing}` : ''}`,
+  () => {
+    // A peer of its own, so its address can be in the environment file before the UI starts.
+    let server: WebSocketServer;
+    const paths: string[] = [];
+    beforeAll(async () => {
+      server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+      await new Promise((r) => server.once('listening', r));
+      server.on('connection', (_ws, req) => paths.push(req.url ?? ''));
+    });
+    afterAll(() => new Promise((r) => server.close(r)));
+    const host = (): string => `127.0.0.1:${(server.address() as { port: number }).port}`;
+
+    const workbench = useWorkbench({
+      ui: {
+        args: ['--env', 'dev', '--var', 'room=kitchen'],
+        prepare: (workspace) => {
+          mkdirSync(join(workspace, 'environments'));
+          for (const [name, h] of [
+            ['dev', host()],
+            ['other', 'nowhere.invalid'],
+          ]) {
+            writeFileSync(
+              join(workspace, 'environments', `${name}.json`),
+              JSON.stringify({
+                version: 1,
+                variables: [
+                  { name: 'host', value: h },
+                  { name: 'room', value: 'lobby' },
+                ],
+              }),
+            );
+          }
+        },
+      },
+    });
+
+    it('the request bar starts on --env, lists the workspace environments, and --var wins over the file', async () => {
+      const { page, pageErrors } = workbench;
+      await page.getByRole('heading', { name: 'Duplex' }).waitFor();
+      const sidebar = page.getByRole('navigation', { name: 'Workspace' });
+      await sidebar.getByRole('button', { name: 'New connection', exact: true }).click();
+      const picker = page.getByRole('combobox', { name: 'Environment' });
+      await expect.poll(() => picker.inputValue()).toBe('dev');
+      expect(await picker.locator('option').allTextContents()).toEqual(['No environment', 'dev', 'other']);
+      const url = page.getByRole('textbox', { name: 'URL' });
+      await url.fill('ws://{{host}}/rooms/{{room}}');
+      await expect.poll(() => url.getAttribute('title')).toBe(`Resolves to ws://${host()}/rooms/kitchen`);
+      await page.getByRole('button', { name: 'Connect', exact: true }).click();
+      await page.getByRole('status', { name: 'Connection state: OPEN' }).waitFor();
+      expect(paths).toEqual(['/rooms/kitchen']);
+      // A reload keeps the launch environment even if the page had picked another one.
+      await picker.selectOption('other');
+      await page.reload(); // the connection's tab comes back, with its request bar
+      await expect.poll(() => page.getByRole('combobox', { name: 'Environment' }).inputValue()).toBe('dev');
       expect(pageErrors).toEqual([]);
     });
   },

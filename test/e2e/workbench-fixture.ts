@@ -16,6 +16,7 @@ import {
   ROOT,
   startUi,
   type UiProcess,
+  type UiStartOptions,
 } from './browser-harness.js';
 
 export const SHOTS = join(ROOT, 'test-results/screenshots');
@@ -61,7 +62,9 @@ export async function shootBothThemes(page: Page, dir: string, name: string): Pr
 }
 
 /** Call inside a describe: registers its beforeAll / afterAll and returns what they make. */
-export function useWorkbench(options: { acceptDownloads?: boolean } = {}): WorkbenchFixture {
+export function useWorkbench(
+  options: { acceptDownloads?: boolean; ui?: UiStartOptions } = {},
+): WorkbenchFixture {
   let ui: UiProcess | undefined;
   let browser: Browser | undefined;
   let page: Page | undefined;
@@ -69,9 +72,10 @@ export function useWorkbench(options: { acceptDownloads?: boolean } = {}): Workb
   beforeAll(async () => {
     buildAll();
     mkdirSync(SHOTS, { recursive: true });
-    ui = await startUi();
+    ui = await startUi(options.ui);
     browser = await launchChromium();
-    page = await openWorkbenchPage(browser, ui.url, pageErrors, options);
+    const { acceptDownloads } = options;
+    page = await openWorkbenchPage(browser, ui.url, pageErrors, acceptDownloads ? { acceptDownloads } : {});
   }, 180_000);
   afterAll(async () => {
     await browser?.close();

@@ -441,6 +441,30 @@ describe('flows in the workspace', () => {
     });
   });
 
+  it("flow.run resolves with the launch's --var (duplex ui --var), under the run's own vars", async () => {
+    engine = new Engine({ workspaceDir: dir, flushMs: 1, launch: { vars: { word: 'cli', other: 'cli' } } });
+    await mkdir(join(dir, 'mocks'), { recursive: true });
+    await writeFile(
+      join(dir, 'mocks', 'chat.yaml'),
+      await import('node:fs/promises').then((fs) => fs.readFile(chatMock, 'utf8')),
+    );
+    await engine.call('flow.save', {
+      name: 'launch-vars',
+      text: `steps:
+  - connect: { url: "{{mock.url}}/rooms/r" }
+  - expect: { json: { path: $.type, equals: welcome } }
+  - send: "{{word}} {{other}}"
+  - expect: { text: { equals: "cli run" }, within: 2000 }
+`,
+    });
+    let report = await engine.call('flow.run', { name: 'launch-vars', mock: 'chat', vars: { other: 'run' } });
+    while (report.status === 'running') {
+      await new Promise((r) => setTimeout(r, 20));
+      report = await engine.call('flow.status', { runId: report.runId });
+    }
+    expect(report.status, JSON.stringify(failed(report))).toBe('passed');
+  });
+
   it('flow.fromSession: a recording becomes a flow of its sends and expects, which passes against the same mock', async () => {
     engine = new Engine({ workspaceDir: dir, flushMs: 1 });
     const server = await engine.mocks.start(chatMock, { port: 0 });

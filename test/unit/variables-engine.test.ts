@@ -408,6 +408,35 @@ describe('Engine: env and secret commands', () => {
     expect(await e.call('env.list', {})).toEqual([]);
   });
 
+  it('the launch choice (duplex ui --env / --var): env.launch says the environment; --var lies under each choice', async () => {
+    const root = workspace();
+    const { port, handshakes } = await peer();
+    await writeEnv(root, 'dev', [
+      { name: 'host', value: `127.0.0.1:${port}` },
+      { name: 'room', value: 'lobby' },
+    ]);
+    const e = engine({
+      workspaceDir: root,
+      launch: { environment: 'dev', vars: { room: 'kitchen', who: 'cli' } },
+    });
+    expect(await e.call('env.launch', {})).toEqual({ environment: 'dev' });
+    // --var wins over the environment's value, and a choice's own vars win over --var.
+    expect(await e.call('env.resolve', { environment: 'dev', text: '{{room}} {{who}}' })).toEqual({
+      text: 'kitchen cli',
+      secret: false,
+    });
+    expect(
+      await e.call('env.resolve', { environment: 'dev', vars: { who: 'tab' }, text: '{{room}} {{who}}' }),
+    ).toEqual({ text: 'kitchen tab', secret: false });
+    // With no environment picked, --var values still resolve.
+    expect((await e.call('env.resolve', { text: '{{who}}' })).text).toBe('cli');
+    const conn = await e.call('connection.open', { url: 'ws://{{host}}/{{room}}', environment: 'dev' });
+    await until(() => handshakes.length === 1);
+    expect(conn.url).toBe(`ws://127.0.0.1:${port}/kitchen`);
+    // An engine started without them has no launch environment.
+    expect(await engine({ workspaceDir: root }).call('env.launch', {})).toEqual({});
+  });
+
   it('bad input names the field', async () => {
     const e = engine({ workspaceDir: workspace() });
     const r = await e.invoke('env.save', { name: '../up', variables: [] });

@@ -3,9 +3,9 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/sve
 import App from '../App.svelte';
 import { createFakeApi } from '../../test-support/fake-api.js';
 
-async function openApp() {
-  const api = createFakeApi();
+async function openApp(api = createFakeApi(), remembered?: string) {
   localStorage.clear();
+  if (remembered !== undefined) localStorage.setItem('duplex.environment', remembered);
   render(App, { api });
   const sidebar = screen.getByRole('navigation', { name: 'Workspace' });
   await fireEvent.click(within(sidebar).getByRole('button', { name: 'New connection' }));
@@ -133,5 +133,36 @@ describe('environments in the request bar', () => {
     const [first, second] = api.calls.filter(([n]) => n === 'session.recordStart').map(([, input]) => input);
     expect(first).not.toHaveProperty('redact');
     expect(second).toMatchObject({ redact: false });
+  });
+});
+
+describe('environments at page start', () => {
+  const options = () => [...picker().options].map((o) => o.value);
+
+  it('lists the environments already in the workspace, and one another window saves', async () => {
+    const api = createFakeApi();
+    await api.env.save({ name: 'dev', variables: [{ name: 'host', value: 'h:1' }] });
+    await openApp(api);
+    await waitFor(() => expect(options()).toEqual(['', 'dev']));
+    // Another window (or the CLI through the engine) saves one: workspace.changed lists it here.
+    await api.env.save({ name: 'prod', variables: [{ name: 'host', value: 'h:2' }] });
+    await waitFor(() => expect(options()).toEqual(['', 'dev', 'prod']));
+  });
+
+  it('starts on the environment of `duplex ui --env`, over the one this page remembered', async () => {
+    const api = createFakeApi({ launchEnvironment: 'staging' });
+    for (const name of ['dev', 'staging']) {
+      await api.env.save({ name, variables: [{ name: 'host', value: `${name}:1` }] });
+    }
+    await openApp(api, 'dev');
+    await waitFor(() => expect(picker().value).toBe('staging'));
+    expect(localStorage.getItem('duplex.environment')).toBe('staging');
+  });
+
+  it('without --env, the remembered environment stays chosen', async () => {
+    const api = createFakeApi();
+    await api.env.save({ name: 'dev', variables: [{ name: 'host', value: 'dev:1' }] });
+    await openApp(api, 'dev');
+    await waitFor(() => expect(picker().value).toBe('dev'));
   });
 });

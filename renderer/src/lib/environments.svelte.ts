@@ -47,6 +47,16 @@ export class Environments {
     }
   }
 
+  /**
+   * At page start: the workspace's list, and the environment the command line chose
+   * (`duplex ui --env NAME`), which wins over the one this page remembered.
+   */
+  async start(): Promise<void> {
+    const launch = await this.#api.env.launch({});
+    if (launch.ok && launch.value.environment !== undefined) this.active = launch.value.environment;
+    await this.refresh();
+  }
+
   async refresh(): Promise<void> {
     const r = await this.#api.env.list({});
     if (!r.ok) {

@@ -127,7 +127,12 @@ export class Workbench {
     if (live.ok) this.#reattach(live.value);
     else this.#notice = live.error.message;
     this.#restoreWindow();
-    await Promise.all([this.sessions.refresh(), this.refreshMocks(), this.flows.refresh()]);
+    await Promise.all([
+      this.sessions.refresh(),
+      this.refreshMocks(),
+      this.flows.refresh(),
+      this.environments.start(),
+    ]);
   }
 
   stop(): void {
@@ -581,6 +586,7 @@ export class Workbench {
       return;
     }
     if (what === 'flows') return this.flows.refresh();
+    if (what === 'environments') return this.environments.refresh();
     if (what === 'templates') {
       for (const t of [...this.#tabs, ...this.#servers])
         if (t.kind === 'connection' || t.kind === 'server') void t.composer.loadTemplates();
