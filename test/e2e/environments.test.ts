@@ -110,10 +110,14 @@ describe.skipIf(missing)(
     // A peer of its own, so its address can be in the environment file before the UI starts.
     let server: WebSocketServer;
     const paths: string[] = [];
+    const rooms: unknown[] = [];
     beforeAll(async () => {
       server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
       await new Promise((r) => server.once('listening', r));
-      server.on('connection', (_ws, req) => paths.push(req.url ?? ''));
+      server.on('connection', (_ws, req) => {
+        paths.push(req.url ?? '');
+        rooms.push(req.headers['x-room']);
+      });
     });
     afterAll(() => new Promise((r) => server.close(r)));
     const host = (): string => `127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -153,9 +157,18 @@ describe.skipIf(missing)(
       const url = page.getByRole('textbox', { name: 'URL' });
       await url.fill('ws://{{host}}/rooms/{{room}}');
       await expect.poll(() => url.getAttribute('title')).toBe(`Resolves to ws://${host()}/rooms/kitchen`);
+      // A header value shows what it resolves to on hover too.
+      await page.getByRole('tab', { name: 'Headers' }).click();
+      await page.getByRole('button', { name: '+ Add header' }).click();
+      await page.getByRole('textbox', { name: 'Header 1 name' }).fill('X-Room');
+      const value = page.getByRole('textbox', { name: 'Header 1 value' });
+      await value.fill('{{room}}');
+      await value.hover();
+      await expect.poll(() => value.getAttribute('title')).toBe('Resolves to kitchen');
       await page.getByRole('button', { name: 'Connect', exact: true }).click();
       await page.getByRole('status', { name: 'Connection state: OPEN' }).waitFor();
       expect(paths).toEqual(['/rooms/kitchen']);
+      expect(rooms).toEqual(['kitchen']);
       // A reload keeps the launch environment even if the page had picked another one.
       await picker.selectOption('other');
       await page.reload(); // the connection's tab comes back, with its request bar

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import App from '../App.svelte';
 import { createFakeApi } from '../../test-support/fake-api.js';
+import { typeInComposer } from '../../test-support/code-editor-testing.js';
 
 async function openApp(api = createFakeApi(), remembered?: string) {
   localStorage.clear();
@@ -78,6 +79,50 @@ describe('environments in the request bar', () => {
       environment: 'dev',
     });
     expect(localStorage.getItem('duplex.environment')).toBe('dev');
+  });
+
+  it('hovering a header value, the subprotocols, the origin or the message shows what it resolves to', async () => {
+    await openApp();
+    await createEnvironment('dev', [
+      ['room', 'lobby', false],
+      ['token', 'S3CRET', true],
+    ]);
+    await fireEvent.click(screen.getByRole('button', { name: 'Close environments' }));
+    await fireEvent.change(picker(), { target: { value: 'dev' } });
+    const hovered = async (el: HTMLElement, value: string): Promise<string | null> => {
+      await fireEvent.input(el, { target: { value } });
+      el.removeAttribute('title');
+      await fireEvent.pointerEnter(el);
+      await waitFor(() => expect(el.getAttribute('title')).not.toBeNull());
+      return el.getAttribute('title');
+    };
+
+    await fireEvent.click(screen.getByRole('tab', { name: 'Headers' }));
+    await fireEvent.click(screen.getByRole('button', { name: '+ Add header' }));
+    const header = screen.getByRole('textbox', { name: 'Header 1 value' });
+    expect(await hovered(header, 'Bearer {{token}} in {{room}}')).toBe(
+      'Resolves to Bearer [redacted] in lobby',
+    );
+    expect(await hovered(header, 'for {{nobody}}')).toMatch(/Unknown variable nobody/);
+    // Without {{ there is nothing to resolve, and no tooltip.
+    await fireEvent.input(header, { target: { value: 'plain' } });
+    await fireEvent.pointerEnter(header);
+    await waitFor(() => expect(header.getAttribute('title')).toBeNull());
+
+    await fireEvent.click(screen.getByRole('tab', { name: 'Options' }));
+    expect(await hovered(screen.getByRole('textbox', { name: 'Subprotocols' }), '{{room}}.v1')).toBe(
+      'Resolves to lobby.v1',
+    );
+    expect(await hovered(screen.getByRole('textbox', { name: 'Origin' }), 'https://{{room}}.test')).toBe(
+      'Resolves to https://lobby.test',
+    );
+
+    // The message: resolved as it is now, each time the pointer comes.
+    await fireEvent.click(screen.getByRole('tab', { name: 'Message' }));
+    await typeInComposer('{"room":"{{room}}"}');
+    const host = document.querySelector('.editor-host') as HTMLElement;
+    await fireEvent.pointerEnter(host);
+    await waitFor(() => expect(host.getAttribute('title')).toBe('Resolves to {"room":"lobby"}'));
   });
 
   it('an unknown variable is shown as the connect error, naming it', async () => {
