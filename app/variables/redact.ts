@@ -39,7 +39,8 @@ export const NO_REDACTION: Redactor = {
 };
 
 export function createRedactor(options: RedactOptions = {}): Redactor {
-  const secrets = [...new Set(options.secrets ?? [])]
+  // A secret in a URL is written as the URL serializes it (`a b` → `a%20b`): those forms are hidden too.
+  const secrets = [...new Set((options.secrets ?? []).flatMap(withUrlForms))]
     .filter((s) => s.length > 0)
     .sort((a, b) => b.length - a.length);
   const credentialHeaders = options.credentialHeaders ?? true;
@@ -75,6 +76,20 @@ export function createRedactor(options: RedactOptions = {}): Redactor {
     },
     headers: (headers) => Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, value(k, v)])),
   };
+}
+
+/**
+ * A value and the forms a URL gives it: in a path, in a query, percent-encoded as a
+ * component. A form shorter than the value is a cut one (a `?` or `#` ended the path,
+ * a dot segment went away) and is left out: hiding a piece would hide unrelated text.
+ */
+function withUrlForms(secret: string): string[] {
+  const forms = [
+    new URL(`ws://h/${secret}`).pathname.slice(1),
+    new URL(`ws://h/?${secret}`).search.slice(1),
+  ];
+  if (secret.isWellFormed()) forms.push(encodeURIComponent(secret));
+  return [secret, ...forms.filter((f) => f.length >= secret.length)];
 }
 
 function containsAny(bytes: Uint8Array, needles: Uint8Array[]): boolean {

@@ -18,6 +18,8 @@ import { until } from '../support/until.js';
 import { CLI_PATH, ROOT, startServe } from './helpers.js';
 
 const SECRET = 'sEcReT-9b1f4e27';
+/** A second secret that a URL cannot hold as it is: it is written percent-encoded. */
+const URL_SECRET = 'pä ss"wd-51c0';
 const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanups.splice(0).reverse()) c();
@@ -45,8 +47,18 @@ function filesUnder(dir: string): { path: string; bytes: Buffer }[] {
     .map((e) => ({ path: join(e.parentPath, e.name), bytes: readFileSync(join(e.parentPath, e.name)) }));
 }
 
-/** The forms a secret can take in Duplex's files: itself, base64 (binary payloads, HAR), hex. */
-const forms = [SECRET, Buffer.from(SECRET).toString('base64'), Buffer.from(SECRET).toString('hex')];
+/**
+ * The forms a secret can take in Duplex's files: itself, base64 (binary payloads, HAR), hex;
+ * the URL one as a URL's query writes it, and percent-encoded as a component.
+ */
+const forms = [
+  SECRET,
+  Buffer.from(SECRET).toString('base64'),
+  Buffer.from(SECRET).toString('hex'),
+  URL_SECRET,
+  new URL(`ws://h/?${URL_SECRET}`).search.slice(1),
+  encodeURIComponent(URL_SECRET),
+];
 const leaks = (text: string | Buffer): string[] => forms.filter((f) => text.includes(f));
 
 async function scenario(extra: string[]): Promise<{ ws: string; printed: string }> {
@@ -69,14 +81,15 @@ async function scenario(extra: string[]): Promise<{ ws: string; printed: string 
       variables: [
         { name: 'host', value: `127.0.0.1:${port}` },
         { name: 'token', secret: true },
+        { name: 'pass', secret: true },
       ],
     }),
   );
-  const env = { DUPLEX_SECRET_TOKEN: SECRET };
+  const env = { DUPLEX_SECRET_TOKEN: SECRET, DUPLEX_SECRET_PASS: URL_SECRET };
   const connect = await run(
     [
       'connect',
-      'ws://{{host}}/feed?key={{token}}',
+      'ws://{{host}}/feed?key={{token}}&pw={{pass}}',
       '--workspace',
       ws,
       '--env',

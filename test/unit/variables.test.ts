@@ -261,4 +261,23 @@ describe('redaction', () => {
     const keepHeaders = createRedactor({ credentialHeaders: false });
     expect(keepHeaders).toBe(NO_REDACTION);
   });
+
+  it('hides a secret as a URL writes it (percent-encoded in the path, the query, a component)', async () => {
+    const { createRedactor } = await import('../../app/variables/redact.js');
+    const secret = 'p ss"wörd<>{}';
+    const r = createRedactor({ secrets: [secret] });
+    for (const url of [
+      new URL(`ws://h/${secret}/x`).href,
+      new URL(`ws://h/x?key=${secret}&y=1`).href,
+      `ws://h/x?key=${encodeURIComponent(secret)}`,
+    ]) {
+      expect(url).not.toContain(secret); // the URL changed it...
+      const hidden = r.text(url);
+      expect(hidden, url).toContain('[redacted]'); // ...and that form is hidden too
+      expect(hidden).not.toMatch(/p(%20| )ss/);
+    }
+    // A value a URL would cut (a "#" ends the path) does not make its pieces secret.
+    const cut = createRedactor({ secrets: ['a#b'] });
+    expect(cut.text('a and b, a#b')).toBe('a and b, [redacted]');
+  });
 });
