@@ -84,10 +84,7 @@ export function createRedactor(options: RedactOptions = {}): Redactor {
  * a dot segment went away) and is left out: hiding a piece would hide unrelated text.
  */
 function withUrlForms(secret: string): string[] {
-  const forms = [
-    new URL(`ws://h/${secret}`).pathname.slice(1),
-    new URL(`ws://h/?${secret}`).search.slice(1),
-  ];
+  const forms = [new URL(`ws://h/${secret}`).pathname.slice(1), new URL(`ws://h/?${secret}`).search.slice(1)];
   if (secret.isWellFormed()) forms.push(encodeURIComponent(secret));
   return [secret, ...forms.filter((f) => f.length >= secret.length)];
 }
