@@ -438,6 +438,8 @@ describe.each([
       { name: 'dev', variableCount: 2, secretNames: ['token'] },
     ]);
     expect(value(await api.env.read({ name: 'dev' }))).toEqual(saved);
+    // Started without `duplex ui --env`: no launch environment.
+    expect(value(await api.env.launch({}))).toEqual({});
     expect(value(await api.env.resolve({ environment: 'dev', text: '{{room}}:{{vars.token}}' }))).toEqual({
       text: 'lobby:[redacted]',
       secret: true,
