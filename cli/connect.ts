@@ -18,7 +18,7 @@ import { Engine } from '../app/engine.js';
 import { DuplexError, ErrorCodes, toErrorInfo, type ErrorInfo } from '../app/errors.js';
 import type { LogEntry } from '../app/log/message-log.js';
 import { base64ToBytes, hexToBytes } from '../app/payload/codecs.js';
-import type { Redactor } from '../app/variables/redact.js';
+import { redactError, type Redactor } from '../app/variables/redact.js';
 import { checkCloseArgs, checkWellFormed, clientCloseRule, ReadyState } from '../app/websocket-rules.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import {
@@ -334,7 +334,8 @@ export async function runConnect(plan: ConnectPlan): Promise<void> {
     if (reported && reported.code === info.code && reported.message === info.message) return;
     reported = info;
     failed = true;
-    out.error(info, 'duplex connect');
+    // "Could not connect to <URL>": the resolved URL may hold a secret.
+    out.error(redact ? redactError(info, redact) : info, 'duplex connect');
   };
   const onState = (info: ConnectionInfo): void => {
     if (info.connectionId !== connectionId) return;

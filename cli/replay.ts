@@ -8,12 +8,17 @@
  */
 import type { Command } from 'commander';
 import { DEFAULT_REPLAY_TIMEOUT_MS } from '../app/api.js';
+import type { ReplayReport } from '../app/contract.js';
 import { formatReplayReport, timingStats } from '../app/sessions/replay.js';
+import { createRedactor, NO_REDACTION, redactError } from '../app/variables/redact.js';
+import { secretValues } from '../app/variables/variable-set.js';
 import { ExitCode, runCommand } from './exit-codes.js';
 import { resolve } from 'node:path';
 import {
+  addRedactOption,
   addVariableOptions,
   variableChoiceOf,
+  variablesFromFlags,
   collect,
   jsonOption,
   parseSpeed,
@@ -30,6 +35,8 @@ interface ReplayCliOptions extends VariableFlags {
   timeout: number;
   client?: string;
   json?: boolean;
+  /** False with --no-redact. */
+  redact?: boolean;
 }
 
 export function registerReplay(program: Command): void {
@@ -59,16 +66,18 @@ export function registerReplay(program: Command): void {
     )
     .option('--client <ID>', 'which client of a server recording to replay (default the first)')
     .addOption(jsonOption('print the report as one JSON object'));
-  addVariableOptions(program.commands.at(-1)!).action(async (file: string, opts: ReplayCliOptions) => {
-    process.exitCode = await runReplay(file, opts);
-  });
+  addRedactOption(addVariableOptions(program.commands.at(-1)!)).action(
+    async (file: string, opts: ReplayCliOptions) => {
+      process.exitCode = await runReplay(file, opts);
+    },
+  );
 }
 
 export function runReplay(file: string, opts: ReplayCliOptions): Promise<ExitCode> {
   return runCommand(
     'duplex replay',
     async (engine) => {
-      const { report, warnings } = await engine.call('file.replay', {
+      const replayed = await engine.call('file.replay', {
         file,
         ...(opts.url !== undefined ? { url: opts.url } : {}),
         speed: opts.speed,
@@ -78,7 +87,8 @@ export function runReplay(file: string, opts: ReplayCliOptions): Promise<ExitCod
         ...(opts.client !== undefined ? { clientId: opts.client } : {}),
         ...variableChoiceOf(opts),
       });
-      for (const w of warnings) printWarning('duplex replay', w.message);
+      for (const w of replayed.warnings) printWarning('duplex replay', w.message);
+      const report = await redactedReport(replayed.report, opts);
       if (opts.json) {
         const timing = report.deviationsMs.length > 0 ? timingStats(report.deviationsMs) : undefined;
         process.stdout.write(JSON.stringify({ ...report, timing }) + '\n');
@@ -90,4 +100,17 @@ export function runReplay(file: string, opts: ReplayCliOptions): Promise<ExitCod
     },
     { workspaceDir: resolve(opts.workspace ?? '.') },
   );
+}
+
+/** The report as printed: a secret that --url resolved is hidden in its URL and error. */
+async function redactedReport(report: ReplayReport, opts: ReplayCliOptions): Promise<ReplayReport> {
+  if (opts.redact === false || opts.url === undefined || !opts.url.includes('{{')) return report;
+  const secrets = secretValues(await variablesFromFlags(opts));
+  const redactor = secrets.length > 0 ? createRedactor({ secrets, credentialHeaders: false }) : NO_REDACTION;
+  if (!redactor.active) return report;
+  return {
+    ...report,
+    url: redactor.text(report.url),
+    ...(report.error ? { error: redactError(report.error, redactor) } : {}),
+  };
 }

@@ -6,6 +6,7 @@
  * length-prefixed protocol still parses. An explicit opt-out (`redact: false`,
  * `--no-redact`) writes everything as it was.
  */
+import type { ErrorInfo } from '../errors.js';
 import { utf8Decode, utf8Encode } from '../payload/codecs.js';
 import { CREDENTIAL_HEADERS, REDACTED } from './variable-names.js';
 
@@ -76,6 +77,18 @@ export function createRedactor(options: RedactOptions = {}): Redactor {
     },
     headers: (headers) => Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, value(k, v)])),
   };
+}
+
+/** An error as a person or a script is shown it: its message and text details redacted. */
+export function redactError(info: ErrorInfo, redactor: Redactor): ErrorInfo {
+  if (!redactor.active) return info;
+  const out: ErrorInfo = { ...info, message: redactor.text(info.message) };
+  if (info.details) {
+    out.details = Object.fromEntries(
+      Object.entries(info.details).map(([k, v]) => [k, typeof v === 'string' ? redactor.text(v) : v]),
+    );
+  }
+  return out;
 }
 
 /**

@@ -249,6 +249,20 @@ describe('secrets on the command line', () => {
     expect(p.heard).toEqual([SECRET]);
   });
 
+  it('a connection that fails names its URL with the secret [redacted], on stderr and in --json', async () => {
+    const SECRET = 'cOnNeCt-s3cret-42';
+    const ws = workspace({ dev: [{ name: 'key', secret: true }] });
+    for (const extra of [[], ['--json']]) {
+      const r = await run(
+        ['connect', 'ws://127.0.0.1:9/?key={{key}}', '--workspace', ws, '--env', 'dev', ...extra],
+        { DUPLEX_SECRET_KEY: SECRET },
+      );
+      expect(r.code).toBe(1);
+      expect(r.stdout + r.stderr).not.toContain(SECRET);
+      expect(r.stdout + r.stderr).toMatch(/ws:\/\/127\.0\.0\.1:9\/\?key=\[redacted\]/);
+    }
+  });
+
   it('a secret with no value anywhere names where to set it', async () => {
     const ws = workspace({ dev: [{ name: 'token', secret: true }] });
     const r = await run(['connect', 'ws://127.0.0.1:9/{{token}}', '--workspace', ws, '--env', 'dev']);
@@ -401,5 +415,33 @@ describe('duplex replay --env / --var', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/Unknown variable nope in the URL; environment "dev" does not define it/);
     expect(p.urls).toEqual(['/kitchen']);
+  });
+
+  it('a secret in --url is printed [redacted] (human and --json, and the error when it fails); --no-redact shows it', async () => {
+    const p = await peer();
+    const SECRET = 'rPlAy-s3cret-77';
+    const ws = workspace({
+      dev: [
+        { name: 'host', value: `127.0.0.1:${p.port}` },
+        { name: 'key', secret: true },
+      ],
+    });
+    const file = recording(ws);
+    const base = ['replay', file, '--workspace', ws, '--env', 'dev', '--speed', '0'];
+    const env = { DUPLEX_SECRET_KEY: SECRET };
+    for (const extra of [[], ['--json']]) {
+      const ok = await run([...base, '--url', 'ws://{{host}}/?key={{key}}', ...extra], env);
+      expect(ok.code).toBe(0);
+      expect(ok.stdout + ok.stderr).not.toContain(SECRET);
+      expect(ok.stdout).toContain(`ws://127.0.0.1:${p.port}/?key=[redacted]`);
+    }
+    expect(p.urls).toEqual([`/?key=${SECRET}`, `/?key=${SECRET}`]); // the server got the real value
+    // Nothing listens on port 9: the error names the URL, without the secret.
+    const failed = await run([...base, '--url', 'ws://127.0.0.1:9/?key={{key}}', '--json'], env);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout + failed.stderr).not.toContain(SECRET);
+    expect(failed.stdout + failed.stderr).toContain('[redacted]');
+    const kept = await run([...base, '--url', 'ws://{{host}}/?key={{key}}', '--no-redact'], env);
+    expect(kept.stdout).toContain(`/?key=${SECRET}`);
   });
 });
