@@ -50,6 +50,30 @@ describe('a flow in its tab', () => {
     );
   });
 
+  it('runs with the environment picked in its bar (as --env); none picked, the flow keeps its own', async () => {
+    const api = createFakeApi();
+    await api.env.save({ name: 'dev', variables: [{ name: 'host', value: '127.0.0.1:9' }] });
+    api.addFlow('echo', `steps:\n  - connect: { url: "ws://{{host}}/echo" }\n`);
+    localStorage.clear();
+    render(App, { api });
+    const sidebar = screen.getByRole('navigation', { name: 'Workspace' });
+    await fireEvent.click(await within(sidebar).findByRole('button', { name: 'Open flow echo' }));
+    const picker = (await screen.findByRole('combobox', { name: 'Environment' })) as HTMLSelectElement;
+    await waitFor(() => expect([...picker.options].map((o) => o.value)).toEqual(['', 'dev']));
+    await fireEvent.click(screen.getByRole('button', { name: 'Run flow' }));
+    await waitFor(() => expect(api.calls.filter(([n]) => n === 'flow.run')).toHaveLength(1));
+    expect(api.calls.filter(([n]) => n === 'flow.run')[0]![1]).toEqual({ name: 'echo', keepOpen: true });
+    await fireEvent.change(picker, { target: { value: 'dev' } });
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Run flow' })).toBeTruthy());
+    await fireEvent.click(screen.getByRole('button', { name: 'Run flow' }));
+    await waitFor(() => expect(api.calls.filter(([n]) => n === 'flow.run')).toHaveLength(2));
+    expect(api.calls.filter(([n]) => n === 'flow.run')[1]![1]).toEqual({
+      name: 'echo',
+      keepOpen: true,
+      env: 'dev',
+    });
+  });
+
   it('runs one step again on the open connections', async () => {
     const api = await openFlow(`steps:\n  - connect: { url: "${ECHO}" }\n  - send: hi\n`);
     const rerun = await screen.findByRole('button', { name: 'Run step steps[1] again' });

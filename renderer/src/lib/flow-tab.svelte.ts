@@ -7,6 +7,7 @@
  */
 import type { WorkbenchApi } from '../../../app/api.js';
 import type { FlowOutlineStep, FlowRunReport, FlowStepResult, MockSummary } from '../../../app/contract.js';
+import type { Environments } from './environments.svelte.js';
 import { LogModel } from './log-model.svelte.js';
 
 let nextFlowTab = 1;
@@ -40,9 +41,13 @@ export class FlowTab {
   /** One log per connection name of the flow. */
   readonly #logs = new Map<string, LogModel>();
 
-  constructor(api: WorkbenchApi, name: string) {
+  /** The workbench's environments: a run resolves with the one picked (as `--env`), else the flow's own. */
+  readonly environments: Environments;
+
+  constructor(api: WorkbenchApi, name: string, environments: Environments) {
     this.#api = api;
     this.#name = name;
+    this.environments = environments;
   }
 
   get name(): string {
@@ -140,6 +145,7 @@ export class FlowTab {
         name: this.#name,
         keepOpen: true,
         ...(this.mock ? { mock: this.mock } : {}),
+        ...(this.environments.active !== undefined ? { env: this.environments.active } : {}),
       });
       if (!r.ok) {
         this.#error = r.error.message;

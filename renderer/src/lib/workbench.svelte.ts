@@ -269,7 +269,7 @@ export class Workbench {
       this.#activeId = open.id;
       return open;
     }
-    const tab = this.#add(new FlowTab(this.api, name));
+    const tab = this.#add(new FlowTab(this.api, name, this.environments));
     void tab.load();
     return tab;
   }
