@@ -9,12 +9,12 @@
  * stopped with the run; its connections are engine connections, so their logs
  * are read like any other (log.read, log.appended).
  */
-import { existingNamedFile, workspaceRelativePath } from '../workspace/named-files.js';
-import { readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { existingNamedFile, namedFileSummary, workspaceRelativePath } from '../workspace/named-files.js';
+import { readdir, readFile, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { CommandInput, ConnectOptions, FlowSummary } from '../contract.js';
 import type { Engine } from '../engine.js';
-import { DuplexError, ErrorCodes, toErrorInfo } from '../errors.js';
+import { DuplexError, ErrorCodes } from '../errors.js';
 import type { MockServer } from '../server/mock-server.js';
 import { openSessionSource } from '../sessions/session-reader.js';
 import { loadVariableSet, type SecretSource, type VariableSet } from '../variables/index.js';
@@ -316,22 +316,14 @@ export class EngineFlows {
     return existingNamedFile(this.#engine.workspace().dir, 'flow', name, flowPathOf, this.#dir());
   }
 
-  async #summary(name: string, path: string, check: boolean): Promise<FlowSummary> {
-    const st = await stat(path);
-    const summary: FlowSummary = {
+  #summary(name: string, path: string, check: boolean): Promise<FlowSummary> {
+    const relative = relativeFlowPath(path);
+    return namedFileSummary(
       name,
-      path: relativeFlowPath(path),
-      size: st.size,
-      modifiedAt: new Date(st.mtimeMs).toISOString(),
-    };
-    if (check) {
-      try {
-        summary.steps = parseFlowFile(await readFile(path, 'utf8'), relativeFlowPath(path)).flow.steps.length;
-      } catch (err) {
-        summary.error = toErrorInfo(err);
-      }
-    }
-    return summary;
+      path,
+      relative,
+      check ? (text: string) => ({ steps: parseFlowFile(text, relative).flow.steps.length }) : undefined,
+    );
   }
 }
 

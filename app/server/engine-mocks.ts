@@ -5,11 +5,11 @@
  * running mocks' hit counts and certificates. A running mock watches its file
  * and reloads on change; a bad edit keeps the old rules and says why.
  */
-import { existingNamedFile, workspaceRelativePath } from '../workspace/named-files.js';
+import { existingNamedFile, namedFileSummary, workspaceRelativePath } from '../workspace/named-files.js';
 import type { VariableChoiceInput } from '../variables/engine-variables.js';
 import { EMPTY_VARIABLES } from '../variables/variable-set.js';
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { readdir, readFile, unlink } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { CommandInput, MockSummary, MockTryResult, RuleHits, ServerInfo } from '../contract.js';
 import type { Engine } from '../engine.js';
@@ -300,22 +300,19 @@ export class EngineMocks {
     return existingNamedFile(this.#engine.workspace().dir, 'mock', name, mockPathOf, this.#dir());
   }
 
-  async #summary(name: string, path: string, check: boolean): Promise<MockSummary> {
-    const st = await stat(path);
-    const summary: MockSummary = {
+  #summary(name: string, path: string, check: boolean): Promise<MockSummary> {
+    const relative = relativeMockPath(path);
+    return namedFileSummary(
       name,
-      path: relativeMockPath(path),
-      size: st.size,
-      modifiedAt: new Date(st.mtimeMs).toISOString(),
-    };
-    if (check) {
-      try {
-        loadMockText(await readFile(path, 'utf8'), relativeMockPath(path), { baseDir: dirname(path) });
-      } catch (err) {
-        summary.error = toErrorInfo(err);
-      }
-    }
-    return summary;
+      path,
+      relative,
+      check
+        ? (text: string) => {
+            loadMockText(text, relative, { baseDir: dirname(path) });
+            return {};
+          }
+        : undefined,
+    );
   }
 }
 
