@@ -123,9 +123,9 @@ export default tseslint.config(
             },
             {
               regex:
-                '(^|/)app/(?!(api|errors|websocket-rules|vocabulary|contract|bridge-codec|payload/codecs|payload/hex-dump|log/log-filter|shortcuts|variables/variable-names)\\.js$)',
+                '(^|/)app/(?!(api|errors|websocket-rules|vocabulary|contract|bridge-codec|payload/codecs|payload/hex-dump|log/log-filter|log/seq-runs|shortcuts|variables/variable-names)\\.js$)',
               message:
-                'renderer/ may import only the runtime-free part of app/ (api, errors, websocket-rules, vocabulary, bridge-codec, payload codecs and hex-dump, the log filter, shortcuts, variable names; types from contract).',
+                'renderer/ may import only the runtime-free part of app/ (api, errors, websocket-rules, vocabulary, bridge-codec, payload codecs and hex-dump, the log filter and seq runs, shortcuts, variable names; types from contract).',
             },
             {
               regex: '(^|/)app/contract\\.js$',

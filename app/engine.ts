@@ -27,6 +27,7 @@ import { ClientConnection, type RefreshOptions } from './connections/client-conn
 import { MockServer, type MockServerSetup } from './server/mock-server.js';
 import { EngineMocks } from './server/engine-mocks.js';
 import { MessageLog, toEntryView } from './log/message-log.js';
+import { encodeSeqRuns } from './log/seq-runs.js';
 import { clientCloseRule, ReadyState } from './websocket-rules.js';
 import { Workspace } from './workspace/workspace.js';
 import { EngineSessions } from './sessions/engine-sessions.js';
@@ -431,10 +432,10 @@ export class Engine {
     'log.match': ({ logId, filter, fromSeq }) => {
       const log = this.log(logId);
       const lastSeq = log.lastSeq;
-      const seqs = log.match(filter, fromSeq ?? log.firstSeq);
+      const runs = encodeSeqRuns(log.match(filter, fromSeq ?? log.firstSeq));
       return {
         logId,
-        seqs: new Uint8Array(seqs.buffer, seqs.byteOffset, seqs.byteLength),
+        runs,
         firstSeq: log.firstSeq,
         lastSeq,
       };

@@ -34,7 +34,7 @@ import { isAscii } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import { utf8Decode, bytesToHex } from '../payload/codecs.js';
 import { listenerFlags } from './listener-flags.js';
-import { compileFilter, compileSearch, searchableText } from './log-filter.js';
+import { compileFilter, compileSearch, searchableText, type SearchMatcher } from './log-filter.js';
 import type { KindCounts, LogEntryView, LogFilter } from '../contract.js';
 import { directions, isTextKind, logKinds, type Direction, type LogKind } from '../vocabulary.js';
 
@@ -64,6 +64,7 @@ const DIRECTIONS: readonly Direction[] = directions;
 const NO_CHUNK = -1;
 const HAS_DETAILS = 0x80;
 const KINDS: readonly LogKind[] = logKinds;
+const BINARY_CODE = KINDS.indexOf('binary');
 
 /*
  * The typed-array getters, called directly. `data.byteLength` on a Buffer looks
@@ -353,6 +354,35 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
   match(filter: LogFilter, fromSeq = this.#firstSeq): Uint32Array {
     const from = Math.max(Math.ceil(fromSeq), this.#firstSeq);
     const to = this.#nextSeq;
+    if (!filter.search) return this.#columnMatch(filter, from, to);
+    // The search runs in a function made for its kind of search (one loop for every
+    // mode would meet code it has no type feedback for at each change of mode, and run
+    // unoptimized), over the seqs the columns let through, or over all of them.
+    const hit = this.#searchHit(compileSearch(filter.search, filter.searchMode));
+    const columns =
+      filter.dir !== undefined ||
+      (filter.kinds?.length ?? 0) > 0 ||
+      (filter.hideKinds?.length ?? 0) > 0 ||
+      filter.clientId !== undefined ||
+      filter.seqs !== undefined;
+    if (columns) {
+      const seqs = this.#columnMatch(filter, from, to);
+      let n = 0;
+      for (let i = 0; i < seqs.length; i++) if (hit(seqs[i]!)) seqs[n++] = seqs[i]!;
+      return seqs.subarray(0, n);
+    }
+    let out = new Uint32Array(Math.min(4096, Math.max(0, to - from)));
+    let n = 0;
+    for (let seq = from; seq < to; seq++) {
+      if (!hit(seq)) continue;
+      if (n === out.length) out = grownSeqs(out, to - from);
+      out[n++] = seq;
+    }
+    return out.subarray(0, n);
+  }
+
+  /** The seqs in [from, to) that pass the filter's direction, kinds, client and seqs. */
+  #columnMatch(filter: LogFilter, from: number, to: number): Uint32Array {
     let out = new Uint32Array(Math.min(4096, Math.max(0, to - from)));
     let n = 0;
     const dirNo = filter.dir ? directionCode(filter.dir) : -1;
@@ -365,14 +395,6 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     const clientNo = filter.clientId === undefined ? -1 : (this.#clientIndex.get(filter.clientId) ?? 0);
     if (clientNo === 0) return new Uint32Array(0);
     const seqs = filter.seqs ? new Set(filter.seqs) : undefined;
-    const search = filter.search ? compileSearch(filter.search, filter.searchMode) : undefined;
-    const must =
-      search?.mustContain && /^[\x20-\x7e]+$/.test(search.mustContain.text) ? search.mustContain : undefined;
-    const searchNotes = search !== undefined && search.mode !== 'jsonpath';
-    const latin1 = new ChunkLatin1();
-    const needle = must ? new ChunkCursor(must.text, must.caseless, latin1) : undefined;
-    const backslash = must?.orBackslash ? new ChunkCursor('\\', false, latin1) : undefined;
-    const texts = new ChunkText(latin1);
     const mask = this.#mask;
     for (let seq = from; seq < to; seq++) {
       const slot = seq & mask;
@@ -381,37 +403,60 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
       if (!(kindMask & (1 << (meta & 0xf)))) continue;
       if (clientNo > 0 && this.#client[slot] !== clientNo) continue;
       if (seqs && !seqs.has(seq)) continue;
-      if (search) {
-        const kind = KINDS[meta & 0xf]!;
-        const chunkNo = this.#chunkNo[slot]!;
-        const memory = chunkNo === NO_CHUNK ? undefined : this.#chunks[chunkNo - this.#chunkBase];
-        const offset = this.#offset[slot]!;
-        const size = this.#size[slot]!;
-        let hit: boolean;
-        if (needle && kind !== 'binary' && memory) {
-          hit =
-            (needle.within(chunkNo, memory, offset, size) ||
-              !!backslash?.within(chunkNo, memory, offset, size)) &&
-            (search.mode === 'text' || search.test(texts.of(chunkNo, memory, offset, size)));
-        } else if (kind !== 'binary' && memory) {
-          hit = search.test(texts.of(chunkNo, memory, offset, size));
-        } else {
-          hit = search.test(searchableText(kind, memory ? memory.subarray(offset, offset + size) : EMPTY));
-        }
-        if (!hit && searchNotes && meta & HAS_DETAILS) {
-          const note = this.#details.get(seq)?.note;
-          hit = note !== undefined && search.test(note);
-        }
-        if (!hit) continue;
-      }
-      if (n === out.length) {
-        const grown = new Uint32Array(Math.min(Math.max(1, to - from), out.length * 2 || 1));
-        grown.set(out);
-        out = grown;
-      }
+      if (n === out.length) out = grownSeqs(out, to - from);
       out[n++] = seq;
     }
     return out.subarray(0, n);
+  }
+
+  /** Whether the entry at a held seq matches `search`, in its payload or (text and regex) its note. */
+  #searchHit(search: SearchMatcher): (seq: number) => boolean {
+    const must =
+      search.mustContain && /^[\x20-\x7e]+$/.test(search.mustContain.text) ? search.mustContain : undefined;
+    const latin1 = new ChunkLatin1();
+    const texts = new ChunkText(latin1);
+    const textHit = (chunkNo: number, memory: Uint8Array, offset: number, size: number): boolean =>
+      search.test(texts.of(chunkNo, memory, offset, size));
+    let payloadHit = textHit;
+    if (must) {
+      const needle = new ChunkCursor(must.text, must.caseless, latin1);
+      const backslash = must.orBackslash ? new ChunkCursor('\\', false, latin1) : undefined;
+      payloadHit =
+        search.mode === 'text'
+          ? (chunkNo, memory, offset, size) => needle.within(chunkNo, memory, offset, size)
+          : backslash
+            ? (chunkNo, memory, offset, size) =>
+                (needle.within(chunkNo, memory, offset, size) ||
+                  backslash.within(chunkNo, memory, offset, size)) &&
+                textHit(chunkNo, memory, offset, size)
+            : (chunkNo, memory, offset, size) =>
+                needle.within(chunkNo, memory, offset, size) && textHit(chunkNo, memory, offset, size);
+    }
+    // An empty payload's text (and hex) is '': asked once, not decoded per entry (pings, pongs, events).
+    const emptyHit = search.test('');
+    const searchNotes = search.mode !== 'jsonpath';
+    const mask = this.#mask;
+    return (seq) => {
+      const slot = seq & mask;
+      const meta = this.#meta[slot]!;
+      const size = this.#size[slot]!;
+      const chunkNo = this.#chunkNo[slot]!;
+      const binary = (meta & 0xf) === BINARY_CODE;
+      let hit: boolean;
+      if (size === 0 || chunkNo === NO_CHUNK) hit = emptyHit;
+      else {
+        const memory = this.#chunks[chunkNo - this.#chunkBase]!;
+        const offset = this.#offset[slot]!;
+        hit = binary
+          ? search.test(searchableText('binary', memory.subarray(offset, offset + size)))
+          : payloadHit(chunkNo, memory, offset, size);
+      }
+      if (!hit && searchNotes && meta & HAS_DETAILS) {
+        const note = this.#details.get(seq)?.note;
+        hit = note !== undefined && search.test(note);
+      }
+      return hit;
+    };
   }
 
   /** A copy of `length` bytes of an entry's payload from `offset`. */
@@ -686,6 +731,13 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
       this.#slabNo = NO_CHUNK;
     }
   }
+}
+
+/** `seqs` in twice the room (at most `most`), for a match's answer that filled it. */
+function grownSeqs(seqs: Uint32Array<ArrayBuffer>, most: number): Uint32Array<ArrayBuffer> {
+  const grown = new Uint32Array(Math.min(Math.max(1, most), seqs.length * 2 || 1));
+  grown.set(seqs);
+  return grown;
 }
 
 /**

@@ -26,6 +26,7 @@ import type {
 } from '../../app/contract.js';
 import { ErrorCodes, type ErrorInfo } from '../../app/errors.js';
 import { bytesToHex, utf8Decode, utf8Encode } from '../../app/payload/codecs.js';
+import { encodeSeqRuns } from '../../app/log/seq-runs.js';
 import { checkCloseArgs, clientCloseRule } from '../../app/websocket-rules.js';
 import { binaryLogKinds, harNameOf, withSessionExt } from '../../app/vocabulary.js';
 import { compileViewFilter } from '../../app/log/log-filter.js';
@@ -538,8 +539,7 @@ export function createFakeApi(options: { latencyMs?: number; launchEnvironment?:
         const log = logOf(input.logId);
         const lastSeq = log.lastSeq;
         const seqs = log.read(input.fromSeq ?? log.firstSeq, Infinity, input.filter).map((e) => e.seq);
-        const bytes = new Uint8Array(Uint32Array.from(seqs).buffer);
-        return ok({ logId: input.logId, seqs: bytes, firstSeq: log.firstSeq, lastSeq });
+        return ok({ logId: input.logId, runs: encodeSeqRuns(seqs), firstSeq: log.firstSeq, lastSeq });
       },
       export: async (input: {
         logId: string;

@@ -12,6 +12,7 @@
  */
 import { redactInput } from './redaction.svelte.js';
 import type { WorkbenchApi } from '../../../app/api.js';
+import { decodeSeqRuns } from '../../../app/log/seq-runs.js';
 import type {
   Direction,
   KindCounts,
@@ -583,7 +584,7 @@ export class LogModel {
           this.#error = r.error.message;
           return;
         }
-        const seqs = seqsOf(r.value.seqs);
+        const seqs = decodeSeqRuns(r.value.runs);
         let first = 0;
         while (first < seqs.length && seqs[first]! <= this.#scanSeq) first++;
         if (first < seqs.length) this.#appendMatches(seqs.subarray(first));
@@ -690,12 +691,6 @@ export class LogModel {
     this.#matchCount -= drop;
     this.#matchVersion++;
   }
-}
-
-/** The seqs of a log.match answer (uint32 bytes; copied when not aligned to 4). */
-function seqsOf(bytes: Uint8Array): Uint32Array {
-  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
-  return new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
 }
 
 function pageOf(seq: number): number {

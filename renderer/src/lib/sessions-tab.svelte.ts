@@ -10,6 +10,7 @@ import type { WorkbenchApi } from '../../../app/api.js';
 import type { LogFilter, LogMatches, Result, SessionView } from '../../../app/contract.js';
 import { ErrorCodes } from '../../../app/errors.js';
 import { withoutSessionExt } from '../../../app/vocabulary.js';
+import { encodeSeqRuns } from '../../../app/log/seq-runs.js';
 import { LogModel } from './log-model.svelte.js';
 
 let nextSessionTab = 1;
@@ -187,10 +188,9 @@ async function matchSession(
     for (const e of r.value.entries) seqs.push(e.seq);
     const last = r.value.entries.at(-1);
     if (r.value.entries.length < 10_000 || !last) {
-      const bytes = new Uint8Array(Uint32Array.from(seqs).buffer);
       return {
         ok: true,
-        value: { logId, seqs: bytes, firstSeq: r.value.firstSeq, lastSeq: r.value.lastSeq },
+        value: { logId, runs: encodeSeqRuns(seqs), firstSeq: r.value.firstSeq, lastSeq: r.value.lastSeq },
       };
     }
     from = last.seq + 1;
