@@ -6,16 +6,15 @@
  * the app's Content-Security-Policy: JSON typed with the keyboard is
  * highlighted, a bad draft is marked, Ctrl+Enter sends, the echo opens as a
  * tree that folds and copies a path, and edit-and-resend puts a message back
- * in the composer. Screenshots in light and dark go to /tmp/shots/.
+ * in the composer. Screenshots in light and dark go to test-results/screenshots/.
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { missingPrerequisite } from './browser-harness.js';
-import { connectToNewEchoServer, shootBothThemes, useWorkbench } from './workbench-fixture.js';
+import { connectToNewEchoServer, SHOTS, shootBothThemes, useWorkbench } from './workbench-fixture.js';
 
 const missing = missingPrerequisite();
-const SHOTS = '/tmp/shots';
 
 describe.skipIf(missing)(
   `composer and detail in Chromium (browser mode)${missing ? ` — skipped: ${missing}` : ''}`,

@@ -2,15 +2,14 @@
  * Layout and keyboard in Chromium (browser mode): shortcuts and focus, panes
  * that resize and come back after a reload with the tabs and drafts, tabs that
  * overflow into a menu, and the new request views. Screenshots of each view in
- * both themes go to /tmp/shots-layout/.
+ * both themes go to test-results/screenshots/.
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { missingPrerequisite } from './browser-harness.js';
-import { connectToNewEchoServer, shootBothThemes, useWorkbench } from './workbench-fixture.js';
+import { connectToNewEchoServer, SHOTS, shootBothThemes, useWorkbench } from './workbench-fixture.js';
 
 const missing = missingPrerequisite();
-const SHOTS = '/tmp/shots-layout';
 
 describe.skipIf(missing)(
   `layout and keyboard in Chromium (browser mode)${missing ? ` — skipped: ${missing}` : ''}`,

@@ -31,12 +31,17 @@ describe('The request of a connection tab', () => {
     const note = screen.getByText(/Not applied: still connected to ws:\/\/127\.0\.0\.1:9\/echo/);
     expect(url.getAttribute('aria-describedby')).toBe(note.id);
     expect(url.classList.contains('unapplied')).toBe(true);
+    // The tab keeps the live URL as its name until the edit applies.
+    const tabs = screen.getByRole('tablist', { name: 'Open tabs' });
+    expect(within(tabs).getByRole('tab', { name: /127\.0\.0\.1:9\/echo/ })).toBeTruthy();
+    expect(within(tabs).queryByRole('tab', { name: /\/other/ })).toBeNull();
     await fireEvent.click(screen.getByRole('button', { name: 'Disconnect' }));
     await waitFor(() =>
       expect(screen.getByRole('status', { name: 'Connection state: CLOSED' })).toBeTruthy(),
     );
     expect(screen.queryByText(/Not applied/)).toBeNull();
     expect(url.classList.contains('unapplied')).toBe(false);
+    expect(within(tabs).getByRole('tab', { name: /127\.0\.0\.1:9\/other/ })).toBeTruthy();
   });
 
   it('the Handshake tab shows the request sent (URL, headers, offered protocols, origin) above the response', async () => {

@@ -80,8 +80,9 @@ export class ConnectionTab {
   get savedId(): string | undefined {
     return this.#savedId;
   }
+  /** The name, or the URL: the live connection's while one is open (an edit not yet applied does not rename the tab). */
   get title(): string {
-    return this.#draft.name || this.#draft.url || 'New connection';
+    return this.#draft.name || this.unappliedUrl || this.#draft.url || 'New connection';
   }
   /** The editable request; components bind to its fields. */
   get draft(): ConnectionDraft {
