@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { startBridgeServer, type BridgeServer } from '../app/bridge/bridge-server.js';
 import { Engine } from '../app/engine.js';
-import { toErrorInfo } from '../app/errors.js';
+import { ErrorCodes, toErrorInfo } from '../app/errors.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import {
   addVariableOptions,
@@ -23,6 +23,8 @@ import { printError } from './output.js';
 
 export interface UiOptions {
   port: number;
+  /** The port was not asked for: when it is taken, serve on a free one instead of failing. */
+  portFallback?: boolean;
   workspace: string;
   renderer: string;
   /** `--env` / `--var`: the environment the request bar starts on, and values over every resolution. */
@@ -32,14 +34,28 @@ export interface UiOptions {
 export interface UiSession {
   engine: Engine;
   bridge: BridgeServer;
+  /** Said before the URL: the default port was taken, so the UI serves on another. */
+  notice?: string | undefined;
   close: () => Promise<void>;
 }
+
+/**
+ * The port `duplex ui` serves on unless told: the same one each run, because the
+ * page keeps its tabs, drafts and pane sizes in the browser's storage for its
+ * origin, and a new port is a new origin.
+ */
+export const DEFAULT_UI_PORT = 47474;
 
 export function registerUi(program: Command): void {
   const command = program
     .command('ui')
     .description('Serve the workbench UI in your browser (127.0.0.1 only, with a per-run token)')
-    .addOption(portOption('port on 127.0.0.1; 0 picks a free one', 0))
+    .addOption(
+      portOption(
+        `port on 127.0.0.1 (the page's saved tabs and sizes belong to its port); 0 picks a free one`,
+        DEFAULT_UI_PORT,
+      ),
+    )
     .option('--workspace <DIR>', 'folder of saved connections and templates', defaultWorkspaceDir());
   addVariableOptions(command, {
     workspace: false,
@@ -49,6 +65,7 @@ export function registerUi(program: Command): void {
     .action(async (opts: { port: number; workspace: string; renderer: string } & VariableFlags) => {
       await runUi({
         port: opts.port,
+        portFallback: command.getOptionValueSource('port') === 'default',
         workspace: resolve(opts.workspace),
         renderer: resolve(opts.renderer),
         variables: { env: opts.env, var: opts.var },
@@ -64,10 +81,18 @@ export async function startUi(options: UiOptions): Promise<UiSession> {
   }
   const engine = new Engine({ workspaceDir: options.workspace, launch: variableChoiceOf(flags) });
   try {
-    const bridge = await startBridgeServer({ engine, staticDir: options.renderer, port: options.port });
+    let notice: string | undefined;
+    const bridge = await startBridgeServer({ engine, staticDir: options.renderer, port: options.port }).catch(
+      (err: unknown) => {
+        if (!options.portFallback || toErrorInfo(err).code !== ErrorCodes.PORT_IN_USE) throw err;
+        notice = `Port ${options.port} is in use (another duplex ui?), so this one serves on a free port; the tabs and sizes a page saved belong to port ${options.port}. Pass --port N to choose.`;
+        return startBridgeServer({ engine, staticDir: options.renderer, port: 0 });
+      },
+    );
     return {
       engine,
       bridge,
+      notice,
       close: async () => {
         await bridge.stop();
         await engine.dispose();
@@ -96,6 +121,7 @@ async function runUi(options: UiOptions): Promise<void> {
     printError('duplex ui', info.message);
     process.exit(exitCodeFor(info.code));
   }
+  if (session.notice) process.stdout.write(`${session.notice}\n`);
   process.stdout.write(`Duplex UI: ${session.bridge.url}\n`);
   process.stdout.write(`Workspace: ${options.workspace}\n`);
   if (options.variables?.env !== undefined) process.stdout.write(`Environment: ${options.variables.env}\n`);

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_UI_PORT } from '../../cli/ui.js';
 import { ROOT, duplex, runDuplexRaw } from './helpers.js';
 
 const RENDERER_INDEX = join(ROOT, 'out/renderer/index.html');
@@ -80,6 +81,48 @@ describe('duplex ui', () => {
     } finally {
       ui.kill('SIGTERM');
       await ui.exit();
+    }
+  });
+
+  it('without --port: the same port every run (the page keeps its tabs by origin); a taken one falls back and says so', async () => {
+    const portOf = async (ui: ReturnType<typeof duplex>): Promise<number> =>
+      Number(new URL((await ui.waitForLine(/^Duplex UI: /)).slice('Duplex UI: '.length)).port);
+    const workspace = join(dir, 'ws-port');
+    const ports: number[] = [];
+    for (let run = 0; run < 2; run++) {
+      const ui = duplex('ui', '--workspace', workspace);
+      try {
+        ports.push(await portOf(ui));
+      } finally {
+        ui.kill('SIGTERM');
+        await ui.exit();
+      }
+    }
+    expect(ports).toEqual([DEFAULT_UI_PORT, DEFAULT_UI_PORT]);
+    // A second duplex ui while the first runs: served on a free port, with the reason.
+    const first = duplex('ui', '--workspace', workspace);
+    let second: ReturnType<typeof duplex> | undefined;
+    try {
+      expect(await portOf(first)).toBe(DEFAULT_UI_PORT);
+      second = duplex('ui', '--workspace', workspace);
+      await second.waitForLine(
+        new RegExp(`^Port ${DEFAULT_UI_PORT} is in use .*Pass --port N to choose\\.$`),
+      );
+      expect(await portOf(second)).not.toBe(DEFAULT_UI_PORT);
+    } finally {
+      for (const ui of [first, second]) ui?.kill('SIGTERM');
+      await Promise.all([first.exit(), second?.exit()]);
+    }
+    // Asked for by --port, a taken port is an error, not a silent move.
+    const holder = duplex('ui', '--workspace', workspace);
+    try {
+      await portOf(holder);
+      const p = await runDuplexRaw('ui', '--port', String(DEFAULT_UI_PORT), '--workspace', workspace);
+      expect(p.code).toBe(1);
+      expect(p.stderr).toMatch(new RegExp(`Port ${DEFAULT_UI_PORT} on 127\\.0\\.0\\.1 is already in use`));
+    } finally {
+      holder.kill('SIGTERM');
+      await holder.exit();
     }
   });
 
