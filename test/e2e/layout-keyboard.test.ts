@@ -127,13 +127,7 @@ describe.skipIf(missing)(
 
     it('panes resize and come back after a reload, with the tabs and their drafts; the live tab stays OPEN', async () => {
       const { page } = workbench;
-      const sidebar = page.getByRole('separator', { name: 'Resize sidebar' });
-      const box = (await sidebar.boundingBox())!;
-      await page.mouse.move(box.x + box.width / 2, box.y + 200);
-      await page.mouse.down();
-      await page.mouse.move(box.x + 100, box.y + 200, { steps: 5 });
-      await page.mouse.up();
-      const width = await page.locator('aside.side').evaluate((el) => el.getBoundingClientRect().width);
+      const width = await dragSidebar(page, 100);
       expect(width).toBeGreaterThan(300);
       const upper = page.getByRole('separator', { name: 'Resize composer' });
       const before = Number(await upper.getAttribute('aria-valuenow'));
@@ -203,13 +197,7 @@ describe.skipIf(missing)(
         await page.getByRole('textbox', { name: 'URL' }).fill('ws://127.0.0.1:9/kept-over-restart');
         await page.getByRole('textbox', { name: 'Message' }).click();
         await page.keyboard.type('draft kept over a restart');
-        const sidebar = page.getByRole('separator', { name: 'Resize sidebar' });
-        const box = (await sidebar.boundingBox())!;
-        await page.mouse.move(box.x + box.width / 2, box.y + 200);
-        await page.mouse.down();
-        await page.mouse.move(box.x + 90, box.y + 200, { steps: 5 });
-        await page.mouse.up();
-        const width = await page.locator('aside.side').evaluate((el) => el.getBoundingClientRect().width);
+        const width = await dragSidebar(page, 90);
         await page.waitForFunction(() =>
           localStorage.getItem('duplex.ui')?.includes('draft kept over a restart'),
         );
@@ -242,6 +230,16 @@ describe.skipIf(missing)(
     });
   },
 );
+
+/** Drags the sidebar's edge `dx` pixels to the right; returns the sidebar's width after. */
+async function dragSidebar(page: Page, dx: number): Promise<number> {
+  const box = (await page.getByRole('separator', { name: 'Resize sidebar' }).boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + 200);
+  await page.mouse.down();
+  await page.mouse.move(box.x + dx, box.y + 200, { steps: 5 });
+  await page.mouse.up();
+  return page.locator('aside.side').evaluate((el) => el.getBoundingClientRect().width);
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
