@@ -57,4 +57,42 @@ describe('Icon', () => {
       expect(button.querySelector('svg[data-icon]'), name).not.toBeNull();
     }
   });
+
+  it('log rows, the direction filter, "N new" and the mock form move buttons draw their arrows too', async () => {
+    const api = createFakeApi();
+    api.addMock(
+      'chat',
+      'version: 1\nport: 0\nroutes:\n  - path: /\n    rules:\n      - when: { text: { equals: a } }\n        then: [ { send: x }, { send: y } ]\n      - when: { text: { equals: b } }\n        then: [ { send: z } ]\n',
+    );
+    render(App, { api });
+    const sidebar = screen.getByRole('navigation', { name: 'Workspace' });
+    await fireEvent.click(within(sidebar).getByRole('button', { name: 'New connection' }));
+    await fireEvent.input(screen.getByRole('textbox', { name: 'URL' }), {
+      target: { value: 'ws://127.0.0.1:9/' },
+    });
+    await fireEvent.click(screen.getByRole('button', { name: 'Connect' }));
+    await screen.findByRole('status', { name: 'Connection state: OPEN' });
+    await fireEvent.click(screen.getByRole('button', { name: 'Ping' }));
+    await waitFor(() => expect(document.querySelectorAll('[role="log"] .row.out').length).toBeGreaterThan(0));
+    const log = screen.getByRole('log', { name: 'Messages' });
+    for (const [dir, icon] of [
+      ['out', 'arrow-up'],
+      ['none', 'dot'],
+    ] as const) {
+      expect(log.querySelector(`.row.${dir} .arrow svg`)?.getAttribute('data-icon'), dir).toBe(icon);
+    }
+    for (const name of ['In', 'Out']) {
+      expect(screen.getByRole('button', { name }).querySelector('svg[data-icon]'), name).not.toBeNull();
+    }
+    await fireEvent.click(await within(sidebar).findByRole('button', { name: 'Open mock chat' }));
+    await screen.findByRole('region', { name: 'Rules form' });
+    for (const name of ['Move rule 1 down', 'Move rule 2 up', 'Move action 1 down']) {
+      expect(
+        screen.getAllByRole('button', { name })[0]!.querySelector('svg[data-icon]'),
+        name,
+      ).not.toBeNull();
+    }
+    const hidden = [...document.querySelectorAll('button, [aria-hidden="true"]')];
+    expect(hidden.filter(glyphOnly).map((el) => el.outerHTML.slice(0, 120))).toEqual([]);
+  });
 });

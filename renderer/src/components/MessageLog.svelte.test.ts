@@ -49,12 +49,12 @@ describe('MessageLog', () => {
     );
     const list = screen.getByRole('log', { name: 'Messages' });
     const [out, bin] = [...list.querySelectorAll('button.row')] as HTMLElement[];
-    expect(out!.querySelector('.arrow')!.textContent).toBe('↑');
+    expect(out!.querySelector('.arrow svg')!.getAttribute('data-icon')).toBe('arrow-up');
     expect(out!.querySelector('.kind')!.textContent).toBe('text');
     expect(out!.querySelector('.num')!.textContent).toBe('17 B');
     expect(out!.querySelector('.preview')!.textContent).toBe('{"hello":"world"}');
     expect(out!.querySelector('.time')!.textContent).toMatch(/^\d\d:\d\d:\d\d\.\d{3}$/);
-    expect(bin!.querySelector('.arrow')!.textContent).toBe('↓');
+    expect(bin!.querySelector('.arrow svg')!.getAttribute('data-icon')).toBe('arrow-down');
     expect(bin!.querySelector('.preview')!.textContent).toBe('00 ff 10');
 
     await fireEvent.click(out!);
@@ -71,7 +71,7 @@ describe('MessageLog', () => {
     const { api, log } = setup(0);
     for (let i = 0; i < 6; i++)
       api.appendEntry('conn-x', i % 2 ? 'in' : 'out', { type: 'text', text: `m${i}` });
-    await fireEvent.click(screen.getByRole('button', { name: '↓ In' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'In' }));
     await waitFor(() => expect(log.count).toBe(3));
     expect(
       api.calls.some(([n, input]) => n === 'log.match' && JSON.stringify(input).includes('"dir":"in"')),
@@ -111,7 +111,7 @@ describe('MessageLog', () => {
 });
 
 describe('MessageLog: following while messages stream', () => {
-  it('stops following when a row is selected, offers "N new ↓", and follows again from it or End', async () => {
+  it('stops following when a row is selected, offers "N new", and follows again from it or End', async () => {
     const { api, log } = setup(0);
     for (let i = 0; i < 5; i++) api.appendEntry('conn-x', 'in', { type: 'text', text: `m${i}` });
     const list = await rowsOf(5);
@@ -119,21 +119,21 @@ describe('MessageLog: following while messages stream', () => {
     expect(follow.getAttribute('aria-pressed')).toBe('true');
     await fireEvent.click(list.querySelectorAll('button.row')[2]!);
     expect(follow.getAttribute('aria-pressed')).toBe('false');
-    expect(screen.queryByRole('button', { name: /new ↓/ })).toBeNull();
+    expect(screen.queryByRole('button', { name: / new$/ })).toBeNull();
     for (let i = 0; i < 3; i++) api.appendEntry('conn-x', 'in', { type: 'text', text: `later ${i}` });
-    const resume = await screen.findByRole('button', { name: '3 new ↓' });
+    const resume = await screen.findByRole('button', { name: '3 new' });
     expect(log.selected?.seq).toBe(3);
     await fireEvent.click(resume);
     expect(follow.getAttribute('aria-pressed')).toBe('true');
-    expect(screen.queryByRole('button', { name: /new ↓/ })).toBeNull();
+    expect(screen.queryByRole('button', { name: / new$/ })).toBeNull();
 
     await fireEvent.click(list.querySelectorAll('button.row')[0]!);
     api.appendEntry('conn-x', 'in', { type: 'text', text: 'one more' });
-    await screen.findByRole('button', { name: '1 new ↓' });
+    await screen.findByRole('button', { name: '1 new' });
     await fireEvent.keyDown(list, { key: 'End' });
     expect(follow.getAttribute('aria-pressed')).toBe('true');
     expect(log.selected?.seq).toBe(9);
-    expect(screen.queryByRole('button', { name: /new ↓/ })).toBeNull();
+    expect(screen.queryByRole('button', { name: / new$/ })).toBeNull();
   });
 });
 
@@ -260,17 +260,17 @@ describe('MessageLog: rows', () => {
     const list = await rowsOf(5);
     const rows = [...list.querySelectorAll('button.row')];
     const cells = rows.map((r) => [
-      r.querySelector('.arrow')!.textContent,
+      r.querySelector('.arrow svg')!.getAttribute('data-icon'),
       r.querySelector('.sr')!.textContent,
       r.querySelector('.num')!.textContent,
       r.classList.contains('failure'),
     ]);
     expect(cells).toEqual([
-      ['•', 'event', '', false],
-      ['↓', 'received', '0 B', false],
-      ['↓', 'received', '3 B', false],
-      ['•', 'event', '', true],
-      ['•', 'event', '', false],
+      ['dot', 'event', '', false],
+      ['arrow-down', 'received', '0 B', false],
+      ['arrow-down', 'received', '3 B', false],
+      ['dot', 'event', '', true],
+      ['dot', 'event', '', false],
     ]);
   });
 

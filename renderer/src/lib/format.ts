@@ -30,7 +30,8 @@ export function previewLine(text: string, max = 240): string {
   return cut.replace(/\r?\n/g, ' ⏎ ').replace(/\t/g, ' ');
 }
 
-export const dirArrow = { in: '↓', out: '↑', none: '•' } as const;
+/** The icon of a row's direction: received, sent, or an event of Duplex. */
+export const dirIcon = { in: 'arrow-down', out: 'arrow-up', none: 'dot' } as const;
 export const dirLabel = { in: 'received', out: 'sent', none: 'event' } as const;
 
 /** A text cut at the ranges a search matched, for <mark>ing them; the whole text when nothing matched. */
