@@ -4,7 +4,8 @@
  * events (not received), alike in a client's and a mock server's log, a clean
  * close not styled as a failure and a connection cut under it (1006) styled as
  * one; a size on every frame; the rows shown exported as a session without
- * recording; Rec from the moment it is pressed, and with history.
+ * recording; Rec from the moment it is pressed, and with history; a live
+ * bufferedAmount against a peer that stops reading.
  */
 import { readdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -217,6 +218,38 @@ describe.skipIf(missing)(
       expect(withHistory.slice(0, 2)).toEqual(['out alpha', 'in alpha']);
       expect(withHistory.slice(-2)).toEqual(['out with history', 'in with history']);
       expect(withHistory).toContain('in after rec');
+      expect(pageErrors).toEqual([]);
+    });
+
+    it('bufferedAmount is live: it grows while the peer does not read, and falls back to 0 as the socket drains', async () => {
+      const { page, pageErrors } = workbench;
+      // A peer that stops reading (ws's pause(): the TCP window fills) until told to go on.
+      const slow = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+      await new Promise((r) => slow.once('listening', r));
+      const peers: import('ws').WebSocket[] = [];
+      slow.on('connection', (ws) => {
+        ws.pause();
+        peers.push(ws);
+      });
+      try {
+        await page.keyboard.press('Control+Alt+KeyN');
+        await page
+          .getByRole('textbox', { name: 'URL' })
+          .fill(`ws://127.0.0.1:${(slow.address() as AddressInfo).port}/`);
+        await page.getByRole('button', { name: 'Connect', exact: true }).click();
+        await page.getByRole('status', { name: 'Connection state: OPEN' }).waitFor();
+        const buffered = page.getByTitle('Bytes queued but not yet sent').locator('b');
+        expect(await buffered.textContent()).toBe('0 B');
+        await page.getByRole('textbox', { name: 'Message' }).fill('x'.repeat(1024 * 1024));
+        // More than loopback's socket buffers hold: the rest waits in ws's queue.
+        for (let i = 0; i < 32; i++) await page.getByRole('button', { name: 'Send', exact: true }).click();
+        await expect.poll(() => buffered.textContent(), { timeout: 15_000 }).toMatch(/MiB$/);
+        for (const ws of peers) ws.resume();
+        await expect.poll(() => buffered.textContent(), { timeout: 15_000 }).toBe('0 B');
+      } finally {
+        for (const c of slow.clients) c.terminate();
+        slow.close();
+      }
       expect(pageErrors).toEqual([]);
     });
   },
