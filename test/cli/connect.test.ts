@@ -12,7 +12,7 @@ import { createServer as createTcpServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import type { TLSSocket } from 'node:tls';
 import { planConnect } from '../../cli/connect.js';
 import { makeTestPki, type TestPki } from '../support/pki.js';
@@ -31,12 +31,16 @@ interface TestServer {
   closes: { code: number; reason: string }[];
 }
 
-/** A ws server on port 0; `onConnection` decides what it does with each client. */
-async function wsServer(onConnection: (ws: WebSocket) => void = () => undefined): Promise<TestServer> {
+/** A ws server on port 0; `onConnection` decides what it does with each client; `options` go to ws. */
+async function wsServer(
+  onConnection: (ws: WebSocket) => void = () => undefined,
+  options: ServerOptions = {},
+): Promise<TestServer> {
   const wss = new WebSocketServer({
     host: '127.0.0.1',
     port: 0,
     handleProtocols: (p) => [...p].at(-1) ?? false,
+    ...options,
   });
   await new Promise<void>((resolve) => wss.once('listening', resolve));
   const server: TestServer = {
@@ -485,6 +489,52 @@ describe('duplex connect --reconnect and --heartbeat', () => {
       [2, 2],
     ]);
     expect(p.events.at(-1)).toMatchObject({ event: 'close', code: 1006 });
+  });
+
+  it('--heartbeat 150: pings a peer that answers and stays up (exit 0); drops a peer that never pongs with DUPLEX_ERR_HEARTBEAT_TIMEOUT (exit 1), long before --wait', async () => {
+    // ws answers every ping itself (autoPong) unless told not to.
+    const countPings = (pings: number[]) => (ws: WebSocket) => {
+      const i = pings.push(0) - 1;
+      ws.on('ping', () => pings[i]!++);
+    };
+    const answeredPings: number[] = [];
+    const ignoredPings: number[] = [];
+    const answering = await wsServer(countPings(answeredPings));
+    const silent = await wsServer(countPings(ignoredPings), { autoPong: false });
+
+    const started = Date.now();
+    const [alive, dropped] = await Promise.all([
+      runDuplex('connect', answering.url, '--json', '--heartbeat', '150', '--wait', '1000'),
+      runDuplex('connect', silent.url, '--json', '--heartbeat', '150', '--wait', '10000').then((p) =>
+        Object.assign(p, { elapsed: Date.now() - started }),
+      ),
+    ]);
+
+    // 1. Pongs come back: pinged every 150 ms for the whole --wait, then closed by the CLI as usual.
+    expect(alive.result).toEqual({ code: 0, signal: null });
+    expect(alive.stderr).toBe('');
+    expect(alive.events.map((e) => e['event'])).toEqual(['open', 'close']);
+    expect(alive.events.at(-1)).toEqual({ event: 'close', code: 1000, reason: '', wasClean: true });
+    expect(answering.sockets).toHaveLength(1);
+    expect(answeredPings[0]).toBeGreaterThanOrEqual(3);
+    await expect.poll(() => answering.closes).toEqual([{ code: 1000, reason: '' }]);
+
+    // 2. No pong: the connection is dropped with the heartbeat error, well before the 10 s --wait.
+    expect(dropped.result).toEqual({ code: 1, signal: null });
+    expect(dropped.elapsed).toBeLessThan(5000);
+    expect(ignoredPings[0]).toBeGreaterThanOrEqual(1);
+    expect(dropped.events.map((e) => e['event'])).toEqual(['open', 'error', 'close']);
+    expect(dropped.events[1]).toEqual({
+      event: 'error',
+      code: 'DUPLEX_ERR_HEARTBEAT_TIMEOUT',
+      message: 'No pong within 150 ms of a heartbeat ping; the connection was dropped.',
+    });
+    expect(dropped.events.at(-1)).toEqual({ event: 'close', code: 1006, reason: '', wasClean: false });
+    expect(dropped.stderrLines).toEqual([
+      'duplex connect: No pong within 150 ms of a heartbeat ping; the connection was dropped.',
+    ]);
+    // The CLI cut the socket (no closing handshake): the server sees 1006.
+    await expect.poll(() => silent.closes).toEqual([{ code: 1006, reason: '' }]);
   });
 });
 
