@@ -113,8 +113,12 @@ export function createHelpers(sources: HelperSources): Record<string, HelperDele
       if (!Number.isInteger(decimals) || decimals < 0 || decimals > 15) {
         throw helperError(args, 'randomFloat: decimals must be a whole number from 0 to 15');
       }
-      const value = Math.min(min, max) + sources.random() * Math.abs(max - min);
-      return Number(value.toFixed(decimals));
+      const [low, high] = [Math.min(min, max), Math.max(min, max)];
+      const value = Number((low + sources.random() * (high - low)).toFixed(decimals));
+      // Rounding must not reach max (0.996 to 2 decimals is 1): the value stays below it, a step under.
+      return value < high || high === low
+        ? value
+        : Math.max(low, Number((high - 10 ** -decimals).toFixed(decimals)));
     },
     /** `{{faker "person.firstName"}}`, `{{faker "number.int" min=1 max=9}}`: fake data from an allowed module. */
     faker: (...args: unknown[]) => {

@@ -120,11 +120,13 @@ export async function openWorkbenchPage(
     if (msg.type() === 'error') pageErrors.push(msg.text());
   });
   // Chromium's console line for a CSP violation names neither the element nor what it held; this does.
+  // The event is retargeted to the shadow host when it happens inside a shadow root (CodeMirror's): composedPath()[0] is the element.
   await page.addInitScript(`document.addEventListener('securitypolicyviolation', (e) => {
-    const el = e.target instanceof Element ? e.target : null;
+    const first = e.composedPath()[0];
+    const el = first instanceof Element ? first : e.target instanceof Element ? e.target : null;
     const path = [];
     for (let n = el; n && path.length < 6; n = n.parentElement) path.push(n.nodeName.toLowerCase() + (n.className && typeof n.className === 'string' ? '.' + n.className.trim().split(/ +/).join('.') : ''));
-    console.error('CSP ' + e.effectiveDirective + ' blocked on ' + (el ? path.join(' < ') + ': ' + el.outerHTML.slice(0, 300) : String(e.target)));
+    console.error('CSP ' + e.effectiveDirective + ' blocked on ' + (el ? path.join(' < ') + ': ' + el.outerHTML.slice(0, 300) : String(e.target)) + (e.sample ? ' (sample: ' + e.sample + ')' : '') + (el && el.getRootNode() instanceof ShadowRoot ? ' [in a shadow root]' : ''));
   });`);
   // E2E_CPU_THROTTLE=N runs the page N times slower (Chromium's throttling), to hunt timing faults.
   if (process.env['E2E_CPU_THROTTLE']) {

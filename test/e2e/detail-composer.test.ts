@@ -12,7 +12,13 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { missingPrerequisite } from './browser-harness.js';
-import { connectToNewEchoServer, SHOTS, shootBothThemes, useWorkbench } from './workbench-fixture.js';
+import {
+  connectToNewEchoServer,
+  SHOTS,
+  shootBothThemes,
+  useWorkbench,
+  fillComposer,
+} from './workbench-fixture.js';
 
 const missing = missingPrerequisite();
 
@@ -133,7 +139,7 @@ describe.skipIf(missing)(
 
       // Hex: the bad character is named with its place and marked in the editor.
       await page.getByRole('button', { name: 'Hex', exact: true }).first().click();
-      await editor.fill('00 ff 10\n2a zq');
+      await fillComposer(page, '00 ff 10\n2a zq');
       await expect
         .poll(() => alert.textContent())
         .toBe('Hex input has "z" at line 2, column 4, which is not a hex digit; use 0-9 and a-f.');

@@ -15,7 +15,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { readSessionFile } from '../support/read-session.js';
 import { missingPrerequisite } from './browser-harness.js';
-import { SHOTS, shootBothThemes, startNewEchoServer, useWorkbench } from './workbench-fixture.js';
+import {
+  SHOTS,
+  shootBothThemes,
+  startNewEchoServer,
+  useWorkbench,
+  fillComposer,
+} from './workbench-fixture.js';
 
 const missing = missingPrerequisite();
 
@@ -56,7 +62,7 @@ describe.skipIf(missing)(
         })),
       );
     const send = async (page: Page, text: string): Promise<void> => {
-      await page.getByRole('textbox', { name: 'Message' }).fill(text);
+      await fillComposer(page, text);
       await page.getByRole('button', { name: 'Send', exact: true }).click();
     };
     const connect = async (page: Page): Promise<void> => {
@@ -240,7 +246,7 @@ describe.skipIf(missing)(
         await page.getByRole('status', { name: 'Connection state: OPEN' }).waitFor();
         const buffered = page.getByTitle('Bytes queued but not yet sent').locator('b');
         expect(await buffered.textContent()).toBe('0 B');
-        await page.getByRole('textbox', { name: 'Message' }).fill('x'.repeat(1024 * 1024));
+        await fillComposer(page, 'x'.repeat(1024 * 1024));
         // More than loopback's socket buffers hold: the rest waits in ws's queue.
         for (let i = 0; i < 32; i++) await page.getByRole('button', { name: 'Send', exact: true }).click();
         await expect.poll(() => buffered.textContent(), { timeout: 15_000 }).toMatch(/MiB$/);

@@ -11,7 +11,13 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { missingPrerequisite } from './browser-harness.js';
-import { connectToNewEchoServer, SHOTS, shootBothThemes, useWorkbench } from './workbench-fixture.js';
+import {
+  connectToNewEchoServer,
+  SHOTS,
+  shootBothThemes,
+  useWorkbench,
+  fillComposer,
+} from './workbench-fixture.js';
 
 const missing = missingPrerequisite();
 const SHOT_DIR = process.env['DUPLEX_SHOTS_DIR'] ?? SHOTS;
@@ -88,7 +94,7 @@ describe.skipIf(missing)(`mocks in Chromium (browser mode)${missing ? ` — skip
     await panel.getByRole('button', { name: 'New client' }).click();
     await page.getByRole('button', { name: 'Connect', exact: true }).click();
     await page.getByRole('status', { name: 'Connection state: OPEN' }).waitFor();
-    await page.getByRole('textbox', { name: 'Message' }).fill('hello mock');
+    await fillComposer(page, 'hello mock');
     await page.getByRole('button', { name: 'Send', exact: true }).click();
     const clientLog = page.getByRole('log', { name: 'Messages' });
     await expect
@@ -173,7 +179,7 @@ describe.skipIf(missing)(`mocks in Chromium (browser mode)${missing ? ` — skip
     await connectToNewEchoServer(page);
     await page.getByRole('button', { name: 'Record', exact: true }).click();
     await page.getByRole('button', { name: 'Stop recording' }).waitFor();
-    await page.getByRole('textbox', { name: 'Message' }).fill('{"op":"subscribe"}');
+    await fillComposer(page, '{"op":"subscribe"}');
     await page.getByRole('button', { name: 'Send', exact: true }).click();
     const rows = page.getByRole('log', { name: 'Messages' }).locator('button.row.k-text');
     await expect.poll(() => rows.count()).toBe(2);

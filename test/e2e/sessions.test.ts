@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { missingPrerequisite, ROOT } from './browser-harness.js';
-import { connectToNewEchoServer, SHOTS, useWorkbench } from './workbench-fixture.js';
+import { connectToNewEchoServer, SHOTS, useWorkbench, fillComposer } from './workbench-fixture.js';
 
 const missing = missingPrerequisite();
 
@@ -29,10 +29,9 @@ describe.skipIf(missing)(
       const serverUrl = await connectToNewEchoServer(page);
       await page.getByRole('button', { name: 'Record', exact: true }).click();
       await page.getByRole('button', { name: 'Stop recording' }).waitFor();
-      const message = page.getByRole('textbox', { name: 'Message' });
-      await message.fill('{"op":"subscribe","topic":"prices","depth":5}');
+      await fillComposer(page, '{"op":"subscribe","topic":"prices","depth":5}');
       await page.getByRole('button', { name: 'Send', exact: true }).click();
-      await message.fill('second message');
+      await fillComposer(page, 'second message');
       await page.getByRole('button', { name: 'Send', exact: true }).click();
       const liveRows = page.getByRole('log', { name: 'Messages' }).locator('button.row.k-text');
       await expect.poll(() => liveRows.count()).toBe(4);

@@ -51,6 +51,20 @@ export async function startNewEchoServer(page: Page): Promise<string> {
   return (await page.locator('code.url').first().textContent())!.trim();
 }
 
+/**
+ * Puts `text` in the composer as a person would: select all and delete it with
+ * CodeMirror's own commands, then type. Playwright's fill() replaces the selection
+ * through Chromium's editing engine, which then tries to set a style attribute on
+ * CodeMirror's line (refused by the page's CSP and reported as a console error).
+ */
+export async function fillComposer(page: Page, text: string): Promise<void> {
+  await page.getByRole('textbox', { name: 'Message' }).click();
+  await page.keyboard.press('ControlOrMeta+KeyA');
+  await page.keyboard.press('Backspace');
+  if (text.includes('\n')) await page.keyboard.type(text);
+  else if (text) await page.keyboard.insertText(text);
+}
+
 /** Screenshots of the page in the light and the dark theme: `<dir>/<name>-light.png`, `-dark.png`. */
 export async function shootBothThemes(page: Page, dir: string, name: string): Promise<void> {
   mkdirSync(dir, { recursive: true });

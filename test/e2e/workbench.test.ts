@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { missingPrerequisite, openWorkbenchPage } from './browser-harness.js';
-import { SHOTS, useWorkbench } from './workbench-fixture.js';
+import { SHOTS, useWorkbench, fillComposer } from './workbench-fixture.js';
 
 const missing = missingPrerequisite();
 
@@ -48,10 +48,10 @@ describe.skipIf(missing)(
       await page.getByRole('button', { name: 'Stop recording' }).waitFor();
 
       // Text, then binary as hex.
-      await page.getByRole('textbox', { name: 'Message' }).fill('hello from the workbench');
+      await fillComposer(page, 'hello from the workbench');
       await page.getByRole('button', { name: 'Send', exact: true }).click();
       await page.getByRole('button', { name: 'Hex', exact: true }).click();
-      await page.getByRole('textbox', { name: 'Message' }).fill('00 ff 10 2a 44 75 70 6c 65 78');
+      await fillComposer(page, '00 ff 10 2a 44 75 70 6c 65 78');
       await page.getByRole('textbox', { name: 'Message' }).press('Control+Enter');
 
       const log = page.getByRole('log', { name: 'Messages' });
@@ -241,7 +241,7 @@ describe.skipIf(missing)(
       await page.getByRole('button', { name: 'Stop server' }).waitFor();
       const serverUrl = (await page.locator('code.url').first().textContent())!.trim();
       await connect(page, serverUrl);
-      await page.getByRole('textbox', { name: 'Message' }).fill('sent before the reload');
+      await fillComposer(page, 'sent before the reload');
       await page.getByRole('button', { name: 'Send', exact: true }).click();
       const log = page.getByRole('log', { name: 'Messages' });
       const sentRows = log.locator('button.row.k-text', { hasText: 'sent before the reload' });

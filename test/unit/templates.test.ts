@@ -272,6 +272,9 @@ describe('TemplateEngine: helpers', () => {
   it('randomFloat rounds to 2 decimals by default, or to N', () => {
     expect(engine(0.123456).render('{{randomFloat 0 10}}', {})).toBe('1.23');
     expect(engine(0.123456).render('{{randomFloat 0 10 4}}', {})).toBe('1.2346');
+    // Rounded, a draw near max would reach it: it stays in [min, max).
+    expect(engine(0.9999).render('{{randomFloat 0 1}}', {})).toBe('0.99');
+    expect(engine(0.99999).render('{{randomFloat 5 6 3}}', {})).toBe('5.999');
     expect(thrown(() => engine().render('{{randomFloat 0 1 2.5}}', {})).message).toMatch(/decimals/);
     expect(thrown(() => engine().render('{{randomFloat "a" 1}}', {})).reason).toBe('helper');
   });
