@@ -85,6 +85,22 @@ describe.skipIf(missing)(
       await connect(page);
       for (const text of ['one', 'two', 'three']) await send(page, text);
       await expect.poll(() => log(page).locator('button.row.k-text').count()).toBe(6);
+      // "N messages" counts messages, not the info and open events; Kinds counts each kind.
+      expect(await page.locator('.count').textContent()).toBe('6 messages');
+      await page.getByRole('button', { name: /^Kinds/ }).click();
+      const counts = await page
+        .getByRole('group', { name: 'Kinds shown' })
+        .locator('label')
+        .evaluateAll((els) =>
+          Object.fromEntries(
+            els.map((el) => [
+              el.querySelector('.kind-name')?.textContent,
+              el.querySelector('.kind-count')?.textContent,
+            ]),
+          ),
+        );
+      expect(counts).toMatchObject({ text: '6', info: '1', open: '1', ping: '0', binary: '0' });
+      await page.keyboard.press('Escape');
       const times = () => rows(page).locator('.time').allTextContents();
       for (const t of await times()) expect(t).toMatch(/^\d\d:\d\d:\d\d\.\d{3}$/);
 

@@ -40,7 +40,7 @@ describe.skipIf(missing)(
       server?.close();
     });
 
-    it('stops following on select, resumes from "N new", hides pings, filters by JSON path', async () => {
+    it('stops following on select, resumes from "N new" or End, hides pings, filters by regex and JSON path', async () => {
       const { page, pageErrors } = workbench;
       const url = `ws://127.0.0.1:${(server!.address() as AddressInfo).port}/`;
       await page.getByRole('heading', { name: 'Duplex' }).waitFor();
@@ -72,6 +72,12 @@ describe.skipIf(missing)(
       await more.click();
       await more.waitFor({ state: 'detached' });
       expect(await follow.getAttribute('aria-pressed')).toBe('true');
+      // End in the list follows again too.
+      await rows.nth(2).click();
+      await more.waitFor();
+      await page.keyboard.press('End');
+      await more.waitFor({ state: 'detached' });
+      expect(await follow.getAttribute('aria-pressed')).toBe('true');
 
       // One click hides pings and pongs; messages keep streaming in.
       await page.getByRole('button', { name: 'Hide pings' }).click();
@@ -83,6 +89,17 @@ describe.skipIf(missing)(
             (await rows.count()) > 5,
         )
         .toBe(true);
+
+      // A regex: only trades with an even n under 100, the match marked.
+      await page.getByRole('combobox', { name: 'Search mode' }).selectOption('regex');
+      await page.getByRole('searchbox', { name: 'Search messages' }).fill('"trade","n":\\d?[02468]}');
+      await expect
+        .poll(async () => {
+          const texts = await rows.locator('.preview').allTextContents();
+          return texts.length > 3 && texts.every((t) => /"type":"trade","n":\d?[02468]}/.test(t));
+        })
+        .toBe(true);
+      expect(await rows.first().locator('mark').first().textContent()).toMatch(/^"trade","n":\d+}$/);
 
       // A JSON path filter: only ticks, the match marked.
       await page.getByRole('combobox', { name: 'Search mode' }).selectOption('jsonpath');
