@@ -42,9 +42,11 @@ export interface UiSession {
 /**
  * The port `duplex ui` serves on unless told: the same one each run, because the
  * page keeps its tabs, drafts and pane sizes in the browser's storage for its
- * origin, and a new port is a new origin.
+ * origin, and a new port is a new origin. Below the ports systems hand out for
+ * "any free port" (32768+ on Linux, 49152+ on macOS and Windows), so another
+ * program's port 0 does not take it.
  */
-export const DEFAULT_UI_PORT = 47474;
+export const DEFAULT_UI_PORT = 27474;
 
 export function registerUi(program: Command): void {
   const command = program
@@ -121,7 +123,8 @@ async function runUi(options: UiOptions): Promise<void> {
     printError('duplex ui', info.message);
     process.exit(exitCodeFor(info.code));
   }
-  if (session.notice) process.stdout.write(`${session.notice}\n`);
+  // On stderr: a script that reads the first line of stdout still gets the address.
+  if (session.notice) process.stderr.write(`duplex ui: ${session.notice}\n`);
   process.stdout.write(`Duplex UI: ${session.bridge.url}\n`);
   process.stdout.write(`Workspace: ${options.workspace}\n`);
   if (options.variables?.env !== undefined) process.stdout.write(`Environment: ${options.variables.env}\n`);

@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_UI_PORT } from '../../cli/ui.js';
@@ -88,6 +89,18 @@ describe('duplex ui', () => {
     const portOf = async (ui: ReturnType<typeof duplex>): Promise<number> =>
       Number(new URL((await ui.waitForLine(/^Duplex UI: /)).slice('Duplex UI: '.length)).port);
     const workspace = join(dir, 'ws-port');
+    // The default port must be free to be seen as the default: a duplex ui of your own holds it.
+    const probe = createServer();
+    await new Promise<void>((ok, fail) => {
+      probe.once('error', () =>
+        fail(
+          new Error(
+            `port ${DEFAULT_UI_PORT} is in use on 127.0.0.1 (a duplex ui of yours?); stop it to run this test`,
+          ),
+        ),
+      );
+      probe.listen(DEFAULT_UI_PORT, '127.0.0.1', () => probe.close(() => ok()));
+    });
     const ports: number[] = [];
     for (let run = 0; run < 2; run++) {
       const ui = duplex('ui', '--workspace', workspace);
@@ -105,10 +118,16 @@ describe('duplex ui', () => {
     try {
       expect(await portOf(first)).toBe(DEFAULT_UI_PORT);
       second = duplex('ui', '--workspace', workspace);
-      await second.waitForLine(
-        new RegExp(`^Port ${DEFAULT_UI_PORT} is in use .*Pass --port N to choose\\.$`),
-      );
       expect(await portOf(second)).not.toBe(DEFAULT_UI_PORT);
+      // The reason goes to stderr, so the first line of stdout is still the address.
+      await expect
+        .poll(() => second!.stderrLines)
+        .toContainEqual(
+          expect.stringMatching(
+            new RegExp(`^duplex ui: Port ${DEFAULT_UI_PORT} is in use .*Pass --port N to choose\\.$`),
+          ),
+        );
+      expect(second.stdoutLines[0]).toMatch(/^Duplex UI: /);
     } finally {
       for (const ui of [first, second]) ui?.kill('SIGTERM');
       await Promise.all([first.exit(), second?.exit()]);

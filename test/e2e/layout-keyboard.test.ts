@@ -5,9 +5,9 @@
  * overflow into a menu, and the new request views. Screenshots of each view in
  * both themes go to test-results/screenshots/.
  */
-import { createServer, type AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../cli/helpers.js';
 import { buildAll, launchChromium, missingPrerequisite, startUi } from './browser-harness.js';
 import { connectToNewEchoServer, SHOTS, shootBothThemes, useWorkbench } from './workbench-fixture.js';
 
@@ -198,9 +198,11 @@ describe.skipIf(missing)(
         await page.getByRole('textbox', { name: 'Message' }).click();
         await page.keyboard.type('draft kept over a restart');
         const width = await dragSidebar(page, 90);
-        await page.waitForFunction(() =>
-          localStorage.getItem('duplex.ui')?.includes('draft kept over a restart'),
-        );
+        // Saved a moment after the last change: wait for a save with both the draft and the width.
+        await page.waitForFunction((w) => {
+          const saved = localStorage.getItem('duplex.ui') ?? '';
+          return saved.includes('draft kept over a restart') && saved.includes(`"sidebarWidth":${w}`);
+        }, width);
 
         await ui.stop();
         ui = await startUi({ args: ['--port', String(port)] });
@@ -239,15 +241,4 @@ async function dragSidebar(page: Page, dx: number): Promise<number> {
   await page.mouse.move(box.x + dx, box.y + 200, { steps: 5 });
   await page.mouse.up();
   return page.locator('aside.side').evaluate((el) => el.getBoundingClientRect().width);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -34,7 +34,11 @@ describe('UiState and the workbench: restore after a reload', () => {
     live.composer.draft = '{"op":"hello"}';
     const closed = first.newConnection('ws://127.0.0.1:9/never-connected');
     closed.draft.headers.push({ id: 1, name: 'X-Key', value: 'k' });
+    closed.draft.headers.push({ id: 2, name: 'Authorization', value: 'Bearer tok-secret' });
+    closed.draft.headers.push({ id: 3, name: 'cookie', value: '{{session}}' });
     closed.draft.passphrase = 'pfx-secret';
+    closed.draft.clientKey = '-----BEGIN PRIVATE KEY-----key-secret';
+    closed.draft.pfx = 'cGZ4LXNlY3JldA==';
     closed.markDirty();
     first.activate(live.id);
     first.ui.sidebarWidth = 330;
@@ -55,10 +59,16 @@ describe('UiState and the workbench: restore after a reload', () => {
     expect(tabs[0]!.unappliedUrl).toBe('ws://127.0.0.1:9/live');
     expect(tabs[0]!.composer.draft).toBe('{"op":"hello"}');
     expect(tabs[1]!.connectionId).toBeUndefined();
-    expect(tabs[1]!.draft.headers.map((h) => [h.name, h.value])).toEqual([['X-Key', 'k']]);
+    // Credentials are not kept in the browser's storage (a credential header's value unless it is a {{variable}}).
+    expect(tabs[1]!.draft.headers.map((h) => [h.name, h.value])).toEqual([
+      ['X-Key', 'k'],
+      ['Authorization', ''],
+      ['cookie', '{{session}}'],
+    ]);
     expect(tabs[1]!.dirty).toBe(true);
-    expect(tabs[1]!.draft.passphrase).toBe('');
-    expect(storage.getItem('duplex.ui')).not.toContain('pfx-secret');
+    expect([tabs[1]!.draft.passphrase, tabs[1]!.draft.clientKey, tabs[1]!.draft.pfx]).toEqual(['', '', '']);
+    for (const secret of ['pfx-secret', 'tok-secret', 'key-secret', 'cGZ4LXNlY3JldA'])
+      expect(storage.getItem('duplex.ui')).not.toContain(secret);
     expect(second.activeId).toBe(tabs[0]!.id);
     expect([second.ui.sidebarWidth, second.ui.upperHeight]).toEqual([330, 410]);
   });

@@ -14,7 +14,7 @@ import type {
   ServerInfo,
   WorkspacePart,
 } from '../../../app/contract.js';
-import { ConnectionTab, emptyDraft } from './connection-tab.svelte.js';
+import { ConnectionTab, emptyDraft, type ConnectionDraft } from './connection-tab.svelte.js';
 import { STARTER_MOCK } from './mock-doc.js';
 import { MockTab, type MockHost } from './mock-tab.svelte.js';
 import { FlowTab } from './flow-tab.svelte.js';
@@ -27,6 +27,7 @@ import { Theme } from './theme.svelte.js';
 import type { LogModel } from './log-model.svelte.js';
 import { MAX_STORED_PINS, UiState, type StoredTab, type StoredWindow } from './ui-state.svelte.js';
 import { withoutSessionExt } from '../../../app/vocabulary.js';
+import { CREDENTIAL_HEADERS } from '../../../app/variables/variable-names.js';
 
 export type Tab = ConnectionTab | ServerTab | SessionTab | ReplayTab | MockTab | FlowTab;
 
@@ -466,8 +467,7 @@ export class Workbench {
           kind: 'connection',
           ...(t.savedId ? { savedId: t.savedId } : {}),
           ...(t.connectionId ? { connectionId: t.connectionId } : {}),
-          // A passphrase is not written to the browser's storage; it is asked again after a reload.
-          draft: { ...$state.snapshot(t.draft), passphrase: '' },
+          draft: storableDraft($state.snapshot(t.draft)),
           dirty: t.dirty,
           composer: { mode: t.composer.mode, draft: t.composer.draft },
           ...(t.connectionId ? pinsOf(t.log) : {}),
@@ -684,3 +684,24 @@ function sessionFlowName(session: string, flows: readonly { name: string }[]): s
 }
 
 export type { ServerInfo };
+
+/**
+ * A draft as the browser's storage keeps it: without the passphrase, the client
+ * key or PFX, or a credential header's value (Authorization, Cookie …) unless it
+ * is only {{variable}} references. That storage belongs to the page's address,
+ * which is the same for every run of `duplex ui`; these are asked again after a
+ * restart.
+ */
+export function storableDraft(draft: ConnectionDraft): ConnectionDraft {
+  return {
+    ...draft,
+    passphrase: '',
+    clientKey: '',
+    pfx: '',
+    headers: draft.headers.map((h) =>
+      CREDENTIAL_HEADERS.has(h.name.trim().toLowerCase()) && !/^(\s*\{\{[^{}]+\}\}\s*)+$/.test(h.value)
+        ? { ...h, value: '' }
+        : h,
+    ),
+  };
+}
