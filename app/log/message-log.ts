@@ -355,17 +355,12 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     const from = Math.max(Math.ceil(fromSeq), this.#firstSeq);
     const to = this.#nextSeq;
     if (!filter.search) return this.#columnMatch(filter, from, to);
-    // The search runs in a function made for its kind of search (one loop for every
-    // mode would meet code it has no type feedback for at each change of mode, and run
-    // unoptimized), over the seqs the columns let through, or over all of them.
+    // The search is a second pass, apart from the column loop, with the payload test
+    // made for its mode (one loop for every filter met code it had no type feedback
+    // for at each change of mode, and ran unoptimized); over the seqs the columns let
+    // through, or over all of them.
     const hit = this.#searchHit(compileSearch(filter.search, filter.searchMode));
-    const columns =
-      filter.dir !== undefined ||
-      (filter.kinds?.length ?? 0) > 0 ||
-      (filter.hideKinds?.length ?? 0) > 0 ||
-      filter.clientId !== undefined ||
-      filter.seqs !== undefined;
-    if (columns) {
+    if (hasColumnCriteria(filter)) {
       const seqs = this.#columnMatch(filter, from, to);
       let n = 0;
       for (let i = 0; i < seqs.length; i++) if (hit(seqs[i]!)) seqs[n++] = seqs[i]!;
@@ -381,7 +376,7 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
     return out.subarray(0, n);
   }
 
-  /** The seqs in [from, to) that pass the filter's direction, kinds, client and seqs. */
+  /** The seqs in [from, to) that pass the filter's direction, kinds, client and seqs (hasColumnCriteria). */
   #columnMatch(filter: LogFilter, from: number, to: number): Uint32Array {
     let out = new Uint32Array(Math.min(4096, Math.max(0, to - from)));
     let n = 0;
@@ -731,6 +726,17 @@ export class MessageLog extends EventEmitter<MessageLogEvents> {
       this.#slabNo = NO_CHUNK;
     }
   }
+}
+
+/** Whether the filter asks anything of the columns #columnMatch reads: direction, kinds, client, seqs. */
+function hasColumnCriteria(filter: LogFilter): boolean {
+  return (
+    filter.dir !== undefined ||
+    (filter.kinds?.length ?? 0) > 0 ||
+    (filter.hideKinds?.length ?? 0) > 0 ||
+    filter.clientId !== undefined ||
+    filter.seqs !== undefined
+  );
 }
 
 /** `seqs` in twice the room (at most `most`), for a match's answer that filled it. */

@@ -33,6 +33,8 @@ export function encodeSeqRuns(seqs: ArrayLike<number>): Uint8Array {
     }
     let length = 1;
     while (i + length < seqs.length && seqs[i + length] === first + length) length++;
+    if (first + length - 1 > 0xffffffff)
+      throw new RangeError(`seqs must be below 2^32 (seq ${first + length - 1})`);
     put(first - end);
     put(length);
     end = first + length;

@@ -107,18 +107,21 @@ export function createHelpers(sources: HelperSources): Record<string, HelperDele
       if (low > high) throw helperError(args, `randomInt: no integer lies between ${min} and ${max}`);
       return low + Math.floor(sources.random() * (high - low + 1));
     },
-    /** `{{randomFloat 0 1}}` or `{{randomFloat 0 1 3}}`: a number in [min, max), rounded to 2 (or N) decimals. */
+    /** `{{randomFloat 0 1}}` or `{{randomFloat 0 1 3}}`: a number in [min, max) with 2 (or N) decimals, each as likely. */
     randomFloat: (...args: unknown[]) => {
       const [min, max, decimals = 2] = numbers(args, 'randomFloat', 2, 3);
       if (!Number.isInteger(decimals) || decimals < 0 || decimals > 15) {
         throw helperError(args, 'randomFloat: decimals must be a whole number from 0 to 15');
       }
-      const [low, high] = [Math.min(min, max), Math.max(min, max)];
-      const value = Number((low + sources.random() * (high - low)).toFixed(decimals));
-      // Rounding must not reach max (0.996 to 2 decimals is 1): the value stays below it, a step under.
-      return value < high || high === low
-        ? value
-        : Math.max(low, Number((high - 10 ** -decimals).toFixed(decimals)));
+      // Drawn as a whole number of steps (0.01 for 2 decimals) in [min, max): rounding a
+      // float instead could reach max (0.996 is 1.00) or fall under min.
+      const scale = 10 ** decimals;
+      const steps = (x: number): number => Math.ceil(Number((x * scale).toFixed(6)));
+      const first = steps(Math.min(min, max));
+      const last = steps(Math.max(min, max)) - 1;
+      // No N-decimal number lies in the range (or min = max): min itself.
+      if (last < first) return Math.min(min, max);
+      return Number(((first + Math.floor(sources.random() * (last - first + 1))) / scale).toFixed(decimals));
     },
     /** `{{faker "person.firstName"}}`, `{{faker "number.int" min=1 max=9}}`: fake data from an allowed module. */
     faker: (...args: unknown[]) => {

@@ -86,7 +86,7 @@ describe.skipIf(missing)(
       for (const text of ['one', 'two', 'three']) await send(page, text);
       await expect.poll(() => log(page).locator('button.row.k-text').count()).toBe(6);
       // "N messages" counts messages, not the info and open events; Kinds counts each kind.
-      expect(await page.locator('.count').textContent()).toBe('6 messages');
+      await expect.poll(() => page.locator('.count').textContent()).toBe('6 messages');
       await page.getByRole('button', { name: /^Kinds/ }).click();
       const counts = await page
         .getByRole('group', { name: 'Kinds shown' })
@@ -155,11 +155,14 @@ describe.skipIf(missing)(
       await page.getByRole('button', { name: 'Disconnect' }).click();
       await page.getByRole('status', { name: 'Connection state: CLOSED' }).waitFor();
       // The close frame sent and the peer's answer: real frames, each with its direction, neither a failure.
-      const closed = (await rowFacts(page)).filter((f) => f.kind === 'close');
-      expect(closed.map((f) => [f.dir, f.failure])).toEqual([
-        ['out', false],
-        ['in', false],
-      ]);
+      await expect
+        .poll(async () =>
+          (await rowFacts(page)).filter((f) => f.kind === 'close').map((f) => [f.dir, f.failure]),
+        )
+        .toEqual([
+          ['out', false],
+          ['in', false],
+        ]);
       expect(
         await rows(page)
           .filter({ hasText: /code 1000/ })

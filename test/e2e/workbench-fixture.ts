@@ -56,6 +56,8 @@ export async function startNewEchoServer(page: Page): Promise<string> {
  * CodeMirror's own commands, then type. Playwright's fill() replaces the selection
  * through Chromium's editing engine, which then tries to set a style attribute on
  * CodeMirror's line (refused by the page's CSP and reported as a console error).
+ * Text with line breaks is typed key by key: in JSON mode the editor's indenting
+ * and bracket closing would change it (hex and text are safe).
  */
 export async function fillComposer(page: Page, text: string): Promise<void> {
   await page.getByRole('textbox', { name: 'Message' }).click();

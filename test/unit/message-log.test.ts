@@ -301,3 +301,38 @@ describe('MessageLog.match over chunks', () => {
     expect(log.firstSeq).toBe(1);
   });
 });
+
+describe('MessageLog.match against read() (the same filter, two ways)', () => {
+  it('agrees for searches with and without column criteria, from a later seq, and after eviction', () => {
+    const enc = new TextEncoder();
+    const log = new MessageLog({ budgetBytes: 64 * 1024 });
+    for (let i = 0; i < 3000; i++) {
+      log.appendFrame(
+        i % 3 ? 'in' : 'out',
+        'text',
+        enc.encode(JSON.stringify({ type: i % 4 ? 'trade' : 'tick', i })),
+      );
+      if (i % 7 === 0) log.append('in', 'ping');
+    }
+    // The budget dropped the oldest entries: the log starts past seq 1.
+    expect(log.firstSeq).toBeGreaterThan(1);
+    const filters: LogFilter[] = [
+      { search: 'tick' },
+      { search: 'tick', dir: 'in' },
+      { search: '"i":\\d*5}', searchMode: 'regex', hideKinds: ['ping'] },
+      { search: '$.type == "tick"', searchMode: 'jsonpath' },
+      { search: 'trade', seqs: [log.firstSeq, log.firstSeq + 1, log.lastSeq, log.lastSeq + 5] },
+      { search: 'nothing like this' },
+    ];
+    for (const filter of filters) {
+      for (const from of [0, log.firstSeq + 100, log.lastSeq, log.lastSeq + 10]) {
+        const expected = log.read(from, Infinity, filter).map((e) => e.seq);
+        expect({ filter, from, seqs: [...log.match(filter, from)] }).toEqual({
+          filter,
+          from,
+          seqs: expected,
+        });
+      }
+    }
+  });
+});

@@ -29,6 +29,7 @@ describe('seq runs (the form of a log.match answer)', () => {
     expect(() => encodeSeqRuns([3, 2])).toThrow(/ascending/);
     expect(() => encodeSeqRuns([3, 3])).toThrow(/ascending/);
     expect(() => encodeSeqRuns([2 ** 32])).toThrow(/below 2\^32/);
+    expect(() => encodeSeqRuns([2 ** 32 - 1, 2 ** 32])).toThrow(/below 2\^32/);
     expect(() => encodeSeqRuns([1.5])).toThrow(/integers/);
   });
 

@@ -269,9 +269,13 @@ describe('TemplateEngine: helpers', () => {
     expect(thrown(() => engine().render('{{randomInt 1.2 1.8}}', {})).message).toMatch(/no integer lies/);
   });
 
-  it('randomFloat rounds to 2 decimals by default, or to N', () => {
+  it('randomFloat has 2 decimals by default, or N, and stays in [min, max)', () => {
     expect(engine(0.123456).render('{{randomFloat 0 10}}', {})).toBe('1.23');
-    expect(engine(0.123456).render('{{randomFloat 0 10 4}}', {})).toBe('1.2346');
+    expect(engine(0.123456).render('{{randomFloat 0 10 4}}', {})).toBe('1.2345');
+    expect(engine(0).render('{{randomFloat 0.004 0.016 2}}', {})).toBe('0.01');
+    expect(engine(0.9).render('{{randomFloat 0.004 0.006 2}}', {})).toBe('0.004');
+    expect(engine(0).render('{{randomFloat 0.1 0.2}}', {})).toBe('0.1');
+    expect(engine(0.5).render('{{randomFloat 5 5}}', {})).toBe('5');
     // Rounded, a draw near max would reach it: it stays in [min, max).
     expect(engine(0.9999).render('{{randomFloat 0 1}}', {})).toBe('0.99');
     expect(engine(0.99999).render('{{randomFloat 5 6 3}}', {})).toBe('5.999');

@@ -73,10 +73,11 @@ describe('Icon', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Connect' }));
     await screen.findByRole('status', { name: 'Connection state: OPEN' });
     await fireEvent.click(screen.getByRole('button', { name: 'Ping' }));
-    await waitFor(() => expect(document.querySelectorAll('[role="log"] .row.out').length).toBeGreaterThan(0));
+    await waitFor(() => expect(document.querySelectorAll('[role="log"] .row.in').length).toBeGreaterThan(0));
     const log = screen.getByRole('log', { name: 'Messages' });
     for (const [dir, icon] of [
       ['out', 'arrow-up'],
+      ['in', 'arrow-down'],
       ['none', 'dot'],
     ] as const) {
       expect(log.querySelector(`.row.${dir} .arrow svg`)?.getAttribute('data-icon'), dir).toBe(icon);

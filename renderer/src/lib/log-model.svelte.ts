@@ -584,7 +584,13 @@ export class LogModel {
           this.#error = r.error.message;
           return;
         }
-        const seqs = decodeSeqRuns(r.value.runs);
+        let seqs: Uint32Array;
+        try {
+          seqs = decodeSeqRuns(r.value.runs);
+        } catch (err) {
+          this.#error = `The engine's answer to the filter is not readable: ${(err as Error).message}.`;
+          return;
+        }
         let first = 0;
         while (first < seqs.length && seqs[first]! <= this.#scanSeq) first++;
         if (first < seqs.length) this.#appendMatches(seqs.subarray(first));
