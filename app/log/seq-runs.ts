@@ -28,13 +28,14 @@ export function encodeSeqRuns(seqs: ArrayLike<number>): Uint8Array {
   let end = 0;
   for (let i = 0; i < seqs.length;) {
     const first = seqs[i]!;
-    if (!(first >= end) || first > 0xffffffff || !Number.isInteger(first)) {
+    if (!(first >= end) || !Number.isInteger(first)) {
       throw new RangeError(`seqs must be ascending integers below 2^32 (seq ${first} at ${i})`);
     }
     let length = 1;
     while (i + length < seqs.length && seqs[i + length] === first + length) length++;
+    // The run's last seq: a run that starts below 2^32 may end past it.
     if (first + length - 1 > 0xffffffff)
-      throw new RangeError(`seqs must be below 2^32 (seq ${first + length - 1})`);
+      throw new RangeError(`seqs must be ascending integers below 2^32 (seq ${first + length - 1})`);
     put(first - end);
     put(length);
     end = first + length;

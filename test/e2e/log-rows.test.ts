@@ -21,6 +21,7 @@ import {
   startNewEchoServer,
   useWorkbench,
   fillComposer,
+  connectTo,
 } from './workbench-fixture.js';
 
 const missing = missingPrerequisite();
@@ -65,12 +66,6 @@ describe.skipIf(missing)(
       await fillComposer(page, text);
       await page.getByRole('button', { name: 'Send', exact: true }).click();
     };
-    const connect = async (page: Page): Promise<void> => {
-      await page.keyboard.press('Control+Alt+KeyN');
-      await page.getByRole('textbox', { name: 'URL' }).fill(url);
-      await page.getByRole('button', { name: 'Connect', exact: true }).click();
-      await page.getByRole('status', { name: 'Connection state: OPEN' }).waitFor();
-    };
     const sessionFiles = (): string[] => {
       try {
         return readdirSync(join(workbench.ui.workspace, 'sessions')).sort();
@@ -82,7 +77,7 @@ describe.skipIf(missing)(
     it('the time column shows the clock, the time since open, or the delta to the previous row', async () => {
       const { page } = workbench;
       await page.getByRole('heading', { name: 'Duplex' }).waitFor();
-      await connect(page);
+      await connectTo(page, url);
       for (const text of ['one', 'two', 'three']) await send(page, text);
       await expect.poll(() => log(page).locator('button.row.k-text').count()).toBe(6);
       // "N messages" counts messages, not the info and open events; Kinds counts each kind.
@@ -196,7 +191,7 @@ describe.skipIf(missing)(
 
     it('exports the rows shown as a session without recording; Rec records from the moment it is pressed, or with history', async () => {
       const { page, pageErrors } = workbench;
-      await connect(page);
+      await connectTo(page, url);
       for (const text of ['alpha', 'beta', 'alpha again']) await send(page, text);
       await expect.poll(() => log(page).locator('button.row.k-text').count()).toBe(6);
 
@@ -257,12 +252,7 @@ describe.skipIf(missing)(
         peers.push(ws);
       });
       try {
-        await page.keyboard.press('Control+Alt+KeyN');
-        await page
-          .getByRole('textbox', { name: 'URL' })
-          .fill(`ws://127.0.0.1:${(slow.address() as AddressInfo).port}/`);
-        await page.getByRole('button', { name: 'Connect', exact: true }).click();
-        await page.getByRole('status', { name: 'Connection state: OPEN' }).waitFor();
+        await connectTo(page, `ws://127.0.0.1:${(slow.address() as AddressInfo).port}/`);
         const buffered = page.getByTitle('Bytes queued but not yet sent').locator('b');
         expect(await buffered.textContent()).toBe('0 B');
         await fillComposer(page, 'x'.repeat(1024 * 1024));

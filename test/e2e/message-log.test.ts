@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { missingPrerequisite } from './browser-harness.js';
-import { SHOTS, useWorkbench } from './workbench-fixture.js';
+import { connectTo, SHOTS, useWorkbench } from './workbench-fixture.js';
 
 const missing = missingPrerequisite();
 
@@ -44,13 +44,7 @@ describe.skipIf(missing)(
       const { page, pageErrors } = workbench;
       const url = `ws://127.0.0.1:${(server!.address() as AddressInfo).port}/`;
       await page.getByRole('heading', { name: 'Duplex' }).waitFor();
-      await page
-        .getByRole('navigation', { name: 'Workspace' })
-        .getByRole('button', { name: 'New connection', exact: true })
-        .click();
-      await page.getByRole('textbox', { name: 'URL' }).fill(url);
-      await page.getByRole('button', { name: 'Connect', exact: true }).click();
-      await page.getByRole('status', { name: 'Connection state: OPEN' }).waitFor();
+      await connectTo(page, url);
 
       const log = page.getByRole('log', { name: 'Messages' });
       const rows = log.locator('button.row');

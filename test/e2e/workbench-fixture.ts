@@ -32,13 +32,18 @@ export interface WorkbenchFixture {
  * connection to it and waits until it is OPEN. Returns the server's URL.
  */
 export async function connectToNewEchoServer(page: Page): Promise<string> {
-  const sidebar = page.getByRole('navigation', { name: 'Workspace' });
   const serverUrl = await startNewEchoServer(page);
+  await connectTo(page, serverUrl);
+  return serverUrl;
+}
+
+/** From the sidebar: opens a new connection to `url` and waits until it is OPEN. */
+export async function connectTo(page: Page, url: string): Promise<void> {
+  const sidebar = page.getByRole('navigation', { name: 'Workspace' });
   await sidebar.getByRole('button', { name: 'New connection', exact: true }).click();
-  await page.getByRole('textbox', { name: 'URL' }).fill(serverUrl);
+  await page.getByRole('textbox', { name: 'URL' }).fill(url);
   await page.getByRole('button', { name: 'Connect', exact: true }).click();
   await page.getByRole('status', { name: 'Connection state: OPEN' }).waitFor();
-  return serverUrl;
 }
 
 /** From the sidebar: starts an echo mock server on a free port; returns its URL. */
